@@ -1,0 +1,21 @@
+//! What every pullfirst command needs, in one place, so that each command adds only its own
+//! step: the flow record ([`record`]), reading and writing JSON Lines ([`jsonl`]), the exit
+//! status rule of SPEC §2 ([`exit`]), typed errors that carry their exit code ([`error`]), the
+//! grammars untrusted values are checked against ([`grammar`]), durations and sizes ([`units`]),
+//! logging to stderr ([`log`]) and the redaction of secrets in messages ([`redact`]).
+//!
+//! The rule for what lives here: anything a second command would otherwise write again.
+
+pub mod cli;
+pub mod error;
+pub mod exit;
+pub mod grammar;
+pub mod jsonl;
+pub mod log;
+pub mod record;
+pub mod redact;
+pub mod units;
+
+pub use error::{Error, Result};
+pub use exit::{ExitCode, Outcome};
+pub use record::{ErrorKind, Record};

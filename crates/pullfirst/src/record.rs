@@ -1,0 +1,364 @@
+//! The flow record: one JSON object per line, one line per component (SPEC §1).
+//!
+//! Wire format, as every command reads and writes it:
+//!
+//! ```json
+//! {"name":"server","source":"github:openimsdk/open-im-server","current":"v3.8.0",
+//!  "latest":"v3.8.1","update":true,"image":"openim/openim-server:v3.8.1","ok":true,
+//!  "steps":[{"step":"vcheck","ok":true,"ms":120}]}
+//! ```
+//!
+//! A [`Record`] keeps every field, known or not, in the order it arrived, so users can add
+//! their own fields and filter with `jq -c`. A record nobody changed is written back exactly
+//! as it was read, byte for byte. The fields pullfirst owns are checked for type (and, for
+//! names, versions, digests and image references, for grammar) when a line is parsed, so a
+//! command can reject a bad stream before it changes anything.
+
+use serde_json::{Map, Value};
+use std::fmt;
+
+use crate::error::Error;
+use crate::grammar::{is_valid_digest, is_valid_name, is_valid_tag, ImageRef};
+
+/// Whether retrying may help (`error.kind`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ErrorKind {
+    /// Network, timeout, HTTP 5xx or 429, rate limit: retrying may succeed.
+    Transient,
+    /// Not found, auth refused, verification failed: retrying will not help.
+    Permanent,
+}
+
+impl ErrorKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ErrorKind::Transient => "transient",
+            ErrorKind::Permanent => "permanent",
+        }
+    }
+}
+
+impl fmt::Display for ErrorKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// One flow record: an ordered JSON object, plus the line it was read from while unchanged.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Record {
+    fields: Map<String, Value>,
+    raw: Option<String>,
+    line: usize,
+}
+
+impl Record {
+    /// A new record for component `name` (checked by the caller), `ok: true`.
+    pub fn new(name: &str) -> Record {
+        let mut fields = Map::new();
+        fields.insert("name".into(), Value::from(name));
+        fields.insert("ok".into(), Value::Bool(true));
+        Record {
+            fields,
+            raw: None,
+            line: 0,
+        }
+    }
+
+    /// Parse one line of input; `line` is its 1-based number, used in the error.
+    pub fn parse(text: &str, line: usize) -> Result<Record, Error> {
+        let value: Value = serde_json::from_str(text).map_err(|e| Error::Input {
+            line,
+            message: format!("not JSON: {e}"),
+        })?;
+        let Value::Object(fields) = value else {
+            return Err(Error::Input {
+                line,
+                message: "not a JSON object".into(),
+            });
+        };
+        check_fields(&fields).map_err(|message| Error::Input { line, message })?;
+        Ok(Record {
+            fields,
+            raw: Some(text.to_string()),
+            line,
+        })
+    }
+
+    /// The input line this record was read from (0 for a record made here).
+    pub fn line(&self) -> usize {
+        self.line
+    }
+
+    /// The record as one line of JSON, without the newline. Unchanged records come out
+    /// exactly as they were read.
+    pub fn to_line(&self) -> String {
+        match &self.raw {
+            Some(raw) => raw.clone(),
+            None => Value::Object(self.fields.clone()).to_string(),
+        }
+    }
+
+    /// Every field, in order.
+    pub fn fields(&self) -> &Map<String, Value> {
+        &self.fields
+    }
+
+    pub fn get(&self, key: &str) -> Option<&Value> {
+        self.fields.get(key)
+    }
+
+    /// Set a field, keeping its place if it exists, appending it otherwise.
+    pub fn set(&mut self, key: &str, value: impl Into<Value>) {
+        self.raw = None;
+        self.fields.insert(key.to_string(), value.into());
+    }
+
+    fn str_field(&self, key: &str) -> Option<&str> {
+        self.fields.get(key).and_then(Value::as_str)
+    }
+
+    pub fn name(&self) -> Option<&str> {
+        self.str_field("name")
+    }
+
+    pub fn latest(&self) -> Option<&str> {
+        self.str_field("latest")
+    }
+
+    pub fn current(&self) -> Option<&str> {
+        self.str_field("current")
+    }
+
+    pub fn image(&self) -> Option<&str> {
+        self.str_field("image")
+    }
+
+    /// `ok`, true when absent: no step has said otherwise.
+    pub fn ok(&self) -> bool {
+        self.fields
+            .get("ok")
+            .and_then(Value::as_bool)
+            .unwrap_or(true)
+    }
+
+    /// `update`, false when absent.
+    pub fn update(&self) -> bool {
+        self.fields
+            .get("update")
+            .and_then(Value::as_bool)
+            .unwrap_or(false)
+    }
+
+    /// Whether a step acts on this record: it is ok, and it is an update (or `all` is given).
+    pub fn actionable(&self, all: bool) -> bool {
+        self.ok() && (all || self.update())
+    }
+
+    /// `error.kind`, when the record carries one that says.
+    pub fn error_kind(&self) -> Option<ErrorKind> {
+        match self.fields.get("error")?.get("kind")?.as_str()? {
+            "transient" => Some(ErrorKind::Transient),
+            "permanent" => Some(ErrorKind::Permanent),
+            _ => None,
+        }
+    }
+
+    /// Mark the record failed by `step`: `ok: false` and an `error` object.
+    pub fn fail(&mut self, step: &str, kind: ErrorKind, message: &str, retry_after: Option<u64>) {
+        let mut error = Map::new();
+        error.insert("step".into(), Value::from(step));
+        error.insert("kind".into(), Value::from(kind.as_str()));
+        error.insert("message".into(), Value::from(message));
+        if let Some(secs) = retry_after {
+            error.insert("retry_after".into(), Value::from(secs));
+        }
+        self.set("ok", false);
+        self.set("error", Value::Object(error));
+    }
+
+    /// Append `{"step": STEP, "ok": OK, "ms": MS}` to `steps`.
+    pub fn push_step(&mut self, step: &str, ok: bool, ms: u64) {
+        self.raw = None;
+        let mut entry = Map::new();
+        entry.insert("step".into(), Value::from(step));
+        entry.insert("ok".into(), Value::Bool(ok));
+        entry.insert("ms".into(), Value::from(ms));
+        let steps = self
+            .fields
+            .entry("steps")
+            .or_insert_with(|| Value::Array(Vec::new()));
+        if let Value::Array(list) = steps {
+            list.push(Value::Object(entry));
+        }
+    }
+}
+
+/// Check the fields pullfirst owns; others are the user's business.
+fn check_fields(fields: &Map<String, Value>) -> Result<(), String> {
+    for (key, value) in fields {
+        let ok = match key.as_str() {
+            "name" => match value.as_str() {
+                Some(s) if is_valid_name(s) => true,
+                Some(s) => return Err(format!("invalid name {}", quote(s))),
+                None => false,
+            },
+            "current" if value.is_null() => true,
+            "current" | "latest" => match value.as_str() {
+                Some(s) if is_valid_tag(s) => true,
+                Some(s) => return Err(format!("invalid version in `{key}`: {}", quote(s))),
+                None => false,
+            },
+            "image" => match value.as_str() {
+                Some(s) => match ImageRef::parse(s) {
+                    Ok(_) => true,
+                    Err(e) => return Err(format!("invalid image {}: {e}", quote(s))),
+                },
+                None => false,
+            },
+            "digest" | "image_id" => match value.as_str() {
+                Some(s) if is_valid_digest(s) => true,
+                Some(s) => return Err(format!("invalid digest in `{key}`: {}", quote(s))),
+                None => false,
+            },
+            "previous_image_id" if value.is_null() => true,
+            "previous_image_id" => match value.as_str() {
+                Some(s) if is_valid_digest(s) => true,
+                Some(s) => return Err(format!("invalid digest in `{key}`: {}", quote(s))),
+                None => false,
+            },
+            "source" => value.is_string(),
+            "update" | "pulled" | "recorded" | "ok" => value.is_boolean(),
+            "error" => check_error(value)?,
+            "steps" => value
+                .as_array()
+                .is_some_and(|steps| steps.iter().all(Value::is_object)),
+            _ => true,
+        };
+        if !ok {
+            return Err(format!(
+                "field `{key}` has the wrong type (expected {})",
+                expected_type(key)
+            ));
+        }
+    }
+    Ok(())
+}
+
+fn check_error(value: &Value) -> Result<bool, String> {
+    let Some(obj) = value.as_object() else {
+        return Ok(false);
+    };
+    if let Some(kind) = obj.get("kind") {
+        if !matches!(kind.as_str(), Some("transient" | "permanent")) {
+            return Err("`error.kind` must be \"transient\" or \"permanent\"".into());
+        }
+    }
+    if let Some(r) = obj.get("retry_after") {
+        if !r.as_f64().is_some_and(|s| s >= 0.0) {
+            return Err("`error.retry_after` must be a number of seconds".into());
+        }
+    }
+    Ok(true)
+}
+
+fn expected_type(key: &str) -> &'static str {
+    match key {
+        "current" | "previous_image_id" => "a string or null",
+        "update" | "pulled" | "recorded" | "ok" => "true or false",
+        "error" => "an object",
+        "steps" => "an array of objects",
+        _ => "a string",
+    }
+}
+
+/// A value for an error message: JSON-quoted, so newlines and escapes stay visible, and cut
+/// short so a hostile megabyte of input does not become a megabyte of log.
+pub fn quote(s: &str) -> String {
+    let cut: String = s.chars().take(80).collect();
+    let mut q = Value::from(cut).to_string();
+    if s.chars().count() > 80 {
+        q.push('…');
+    }
+    q
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unknown_fields_keep_their_order_and_unchanged_records_their_bytes() {
+        let line = r#"{"zeta":1, "name":"a","alpha":[1,2],"ok":true}"#;
+        let r = Record::parse(line, 1).expect("parses");
+        assert_eq!(r.to_line(), line);
+        let mut r2 = r.clone();
+        r2.set("recorded", true);
+        assert_eq!(
+            r2.to_line(),
+            r#"{"zeta":1,"name":"a","alpha":[1,2],"ok":true,"recorded":true}"#
+        );
+    }
+
+    #[test]
+    fn defaults() {
+        let r = Record::parse(r#"{"name":"a"}"#, 1).expect("parses");
+        assert!(r.ok());
+        assert!(!r.update());
+        assert!(!r.actionable(false));
+        assert!(r.actionable(true));
+    }
+
+    #[test]
+    fn fail_and_steps() {
+        let mut r = Record::new("a");
+        r.push_step("vcheck", true, 12);
+        r.fail(
+            "ipull",
+            ErrorKind::Transient,
+            "registry unreachable",
+            Some(30),
+        );
+        r.push_step("ipull", false, 5);
+        assert_eq!(
+            r.to_line(),
+            concat!(
+                r#"{"name":"a","ok":false,"steps":[{"step":"vcheck","ok":true,"ms":12},"#,
+                r#"{"step":"ipull","ok":false,"ms":5}],"error":{"step":"ipull","#,
+                r#""kind":"transient","message":"registry unreachable","retry_after":30}}"#
+            )
+        );
+        assert_eq!(r.error_kind(), Some(ErrorKind::Transient));
+    }
+
+    #[test]
+    fn rejects_bad_lines_with_their_number() {
+        let cases = [
+            ("not json", "not JSON"),
+            ("[1,2]", "not a JSON object"),
+            (r#"{"name":"a=b"}"#, "invalid name"),
+            (r#"{"name":"a\nb"}"#, "invalid name"),
+            (r#"{"name":5}"#, "wrong type"),
+            (r#"{"name":"a","ok":"yes"}"#, "wrong type"),
+            (r#"{"name":"a","latest":"1.0\nx=1"}"#, "invalid version"),
+            (r#"{"name":"a","latest":"1.0;rm -rf /"}"#, "invalid version"),
+            (r#"{"name":"a","image":"Bad Image"}"#, "invalid image"),
+            (r#"{"name":"a","error":{"kind":"maybe"}}"#, "error.kind"),
+            (r#"{"name":"a","steps":{}}"#, "wrong type"),
+        ];
+        for (line, want) in cases {
+            match Record::parse(line, 7) {
+                Err(Error::Input { line: 7, message }) => {
+                    assert!(message.contains(want), "{line}: {message}")
+                }
+                other => panic!("{line}: {other:?}"),
+            }
+        }
+    }
+
+    #[test]
+    fn quote_shows_control_characters_and_cuts_long_values() {
+        assert_eq!(quote("a\nb"), r#""a\nb""#);
+        assert!(quote(&"x".repeat(1000)).len() < 100);
+    }
+}

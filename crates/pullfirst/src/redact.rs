@@ -1,0 +1,148 @@
+//! Keeping secrets out of everything a command prints or writes.
+//!
+//! Tokens, passwords and webhook URLs (whose paths *are* tokens) must never reach stdout,
+//! stderr, records or files. Two defences, both applied to every log line by [`crate::log`]:
+//! secrets the process knows of (registered here, e.g. from `GITHUB_TOKEN` or `NOTIFY_URL`)
+//! are replaced by `***` wherever they appear, and any URL in a message is cut down to its
+//! scheme and host, because "errors name the host, not the URL" (SPEC §1).
+
+use std::sync::{Mutex, PoisonError};
+
+static SECRETS: Mutex<Vec<String>> = Mutex::new(Vec::new());
+
+/// Remember a secret so that [`scrub`] masks it. Very short strings are ignored: masking
+/// every `a` in a message would say nothing and hide everything.
+pub fn register(secret: &str) {
+    let secret = secret.trim();
+    if secret.len() < 4 {
+        return;
+    }
+    let mut list = SECRETS.lock().unwrap_or_else(PoisonError::into_inner);
+    if !list.iter().any(|s| s == secret) {
+        list.push(secret.to_string());
+        // Longest first, so a secret that contains another is masked whole.
+        list.sort_by_key(|s| std::cmp::Reverse(s.len()));
+    }
+}
+
+/// Register the secrets pullfirst reads from the environment: GitHub tokens and the parts
+/// of every `NOTIFY_URL` target that carry credentials (user info, path, query).
+pub fn register_from_env() {
+    for var in ["GITHUB_TOKEN", "GH_TOKEN"] {
+        if let Ok(v) = std::env::var(var) {
+            register(&v);
+        }
+    }
+    if let Ok(urls) = std::env::var("NOTIFY_URL") {
+        for url in urls.split_whitespace() {
+            register_url(url);
+        }
+    }
+}
+
+/// Register the parts of a URL that may carry credentials.
+pub fn register_url(url: &str) {
+    register(url);
+    if let Some((_, rest)) = url.split_once("://") {
+        let (authority, tail) = rest.split_at(rest.find(['/', '?', '#']).unwrap_or(rest.len()));
+        if let Some((userinfo, _)) = authority.rsplit_once('@') {
+            register(userinfo);
+            if let Some((_, password)) = userinfo.split_once(':') {
+                register(password);
+            }
+        }
+        register(tail.trim_start_matches('/'));
+    }
+}
+
+/// The host (and port) of a URL, for error messages: `https://hooks.slack.com/services/T/B/x`
+/// gives `hooks.slack.com`.
+pub fn host_of(url: &str) -> &str {
+    let rest = url.split_once("://").map_or(url, |(_, r)| r);
+    let authority = &rest[..rest.find(['/', '?', '#']).unwrap_or(rest.len())];
+    authority.rsplit_once('@').map_or(authority, |(_, h)| h)
+}
+
+/// Mask known secrets and cut every URL down to `scheme://host`.
+pub fn scrub(text: &str) -> String {
+    let mut out = text.to_string();
+    {
+        let list = SECRETS.lock().unwrap_or_else(PoisonError::into_inner);
+        for secret in list.iter() {
+            if out.contains(secret.as_str()) {
+                out = out.replace(secret.as_str(), "***");
+            }
+        }
+    }
+    scrub_urls(&out)
+}
+
+fn scrub_urls(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(i) = rest.find("://") {
+        // The scheme: letters, digits, '+', '-', '.' just before "://".
+        let scheme_start = rest[..i]
+            .rfind(|c: char| !(c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.')))
+            .map_or(0, |j| j + 1);
+        let after = &rest[i + 3..];
+        let end = after
+            .find(|c: char| c.is_whitespace() || matches!(c, '"' | '\'' | '<' | '>' | '`'))
+            .unwrap_or(after.len());
+        let url_rest = &after[..end];
+        let authority_end = url_rest.find(['/', '?', '#']).unwrap_or(url_rest.len());
+        let authority = &url_rest[..authority_end];
+        let host = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
+        out.push_str(&rest[..scheme_start]);
+        out.push_str(&rest[scheme_start..i]);
+        out.push_str("://");
+        out.push_str(host);
+        let hidden = authority.len() != host.len() || url_rest.len() > authority_end + 1;
+        if hidden {
+            out.push_str("/***");
+        } else {
+            out.push_str(&url_rest[authority_end..]);
+        }
+        rest = &after[end..];
+    }
+    out.push_str(rest);
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn urls_are_cut_to_their_host() {
+        assert_eq!(
+            scrub("POST https://hooks.slack.com/services/T0/B0/XXXX failed"),
+            "POST https://hooks.slack.com/*** failed"
+        );
+        assert_eq!(
+            scrub("to http://user:pw@127.0.0.1:8080/x?token=1."),
+            "to http://127.0.0.1:8080/***"
+        );
+        assert_eq!(
+            scrub("see https://example.org/"),
+            "see https://example.org/"
+        );
+        assert_eq!(scrub("no url here"), "no url here");
+        assert_eq!(host_of("https://u:p@h.example:443/a/b"), "h.example:443");
+    }
+
+    #[test]
+    fn registered_secrets_are_masked_anywhere() {
+        register("ghp_abcdefSECRET");
+        register("abc"); // too short to register
+        assert_eq!(
+            scrub("token ghp_abcdefSECRET refused; abc"),
+            "token *** refused; abc"
+        );
+        register_url("https://discord.com/api/webhooks/123/tok-en_SECRET2");
+        assert_eq!(
+            scrub("path api/webhooks/123/tok-en_SECRET2 leaked"),
+            "path *** leaked"
+        );
+    }
+}

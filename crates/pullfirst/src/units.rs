@@ -1,0 +1,75 @@
+//! Durations (`500ms`, `30s`, `5m`, `1h30m`) and sizes (`512M`, `2G`) as users write them.
+//!
+//! Durations are parsed by `humantime`; a bare number is seconds, as for `sleep` and
+//! `timeout`. Sizes are parsed by `parse-size` with binary multiples, as `docker` and `df -h`
+//! mean them: `512M` is 512 MiB. Both are usable directly as clap value parsers.
+
+use std::time::Duration;
+
+/// Parse a duration: `500ms`, `30s`, `5m`, `1h30m`, or a bare number of seconds.
+pub fn parse_duration(s: &str) -> Result<Duration, String> {
+    let s = s.trim();
+    if !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit() || b == b'.') {
+        return s
+            .parse::<f64>()
+            .ok()
+            .filter(|v| v.is_finite())
+            .and_then(|v| Duration::try_from_secs_f64(v).ok())
+            .ok_or_else(|| format!("invalid duration {s:?}"));
+    }
+    humantime::parse_duration(s)
+        .map_err(|e| format!("invalid duration {s:?} ({e}); use e.g. 500ms, 30s, 5m, 1h30m"))
+}
+
+/// Parse a size in bytes: `512M`, `2G`, `1.5GiB`, `4096` (binary multiples).
+pub fn parse_size(s: &str) -> Result<u64, String> {
+    parse_size::Config::new()
+        .with_binary()
+        .parse_size(s.trim())
+        .map_err(|e| format!("invalid size {s:?} ({e}); use e.g. 512M, 2G"))
+}
+
+/// A duration for people: `850ms`, `2.1s`, `3m20s`.
+pub fn format_duration(d: Duration) -> String {
+    let ms = d.as_millis();
+    if ms < 1000 {
+        format!("{ms}ms")
+    } else if ms < 60_000 {
+        format!("{:.1}s", d.as_secs_f64())
+    } else {
+        humantime::format_duration(Duration::from_secs(d.as_secs())).to_string()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations() {
+        assert_eq!(parse_duration("500ms"), Ok(Duration::from_millis(500)));
+        assert_eq!(parse_duration("30s"), Ok(Duration::from_secs(30)));
+        assert_eq!(parse_duration("5m"), Ok(Duration::from_secs(300)));
+        assert_eq!(parse_duration("1h30m"), Ok(Duration::from_secs(5400)));
+        assert_eq!(parse_duration("2"), Ok(Duration::from_secs(2)));
+        assert_eq!(parse_duration("0.25"), Ok(Duration::from_millis(250)));
+        for bad in ["", "abc", "5x", "-1s", "1..2"] {
+            assert!(parse_duration(bad).is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn sizes() {
+        assert_eq!(parse_size("512M"), Ok(512 << 20));
+        assert_eq!(parse_size("2G"), Ok(2 << 30));
+        assert_eq!(parse_size("4096"), Ok(4096));
+        assert!(parse_size("lots").is_err());
+    }
+
+    #[test]
+    fn formatting() {
+        assert_eq!(format_duration(Duration::from_millis(850)), "850ms");
+        assert_eq!(format_duration(Duration::from_millis(2100)), "2.1s");
+        assert_eq!(format_duration(Duration::from_secs(200)), "3m 20s");
+    }
+}

@@ -1,0 +1,198 @@
+//! Replacing a file so that a crash, `kill -9` or a full disk leaves the old file or the new
+//! one, never a mix, and no concurrent writer's update is lost.
+//!
+//! The recipe: resolve symlinks (the link stays a link; its target is replaced); take an
+//! exclusive `flock` on the target's directory, which serialises writers without leaving a lock
+//! file behind; read, edit, write a temporary file in the same directory with the old file's
+//! mode and owner; `fsync` it; `rename` it over the target; `fsync` the directory. Readers take
+//! no lock: a rename is atomic, so they see the old file or the new one.
+//!
+//! A writer killed half-way leaves its temporary file behind. Any such file found while holding
+//! the lock belongs to a dead writer (a live one would hold the lock), so the next writer
+//! removes them; this also gives their space back before a write on a full disk.
+
+use std::fs::{self, File, Permissions};
+use std::io::{self, Write};
+use std::os::unix::fs::{MetadataExt, PermissionsExt};
+use std::path::{Path, PathBuf};
+
+use pullfirst::Error;
+
+/// Every temporary file ends so; with the target's name in front, a dead writer's leftovers
+/// can be told from anything else in the directory.
+const TEMP_SUFFIX: &str = ".vfile-tmp";
+
+/// The file a path names once symlinks are followed, even when it does not exist yet.
+pub fn resolve(path: &Path) -> io::Result<PathBuf> {
+    let mut current = path.to_path_buf();
+    for _ in 0..40 {
+        match fs::symlink_metadata(&current) {
+            Ok(m) if m.file_type().is_symlink() => {
+                let link = fs::read_link(&current)?;
+                current = match current.parent() {
+                    Some(parent) if link.is_relative() => parent.join(link),
+                    _ => link,
+                };
+            }
+            Ok(_) => return Ok(current),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(current),
+            Err(e) => return Err(e),
+        }
+    }
+    Err(io::Error::other("too many levels of symbolic links"))
+}
+
+/// Read a file; `None` when it does not exist.
+pub fn read_optional(path: &Path) -> Result<Option<Vec<u8>>, Error> {
+    match fs::read(path) {
+        Ok(bytes) => Ok(Some(bytes)),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(Error::io(path, "cannot read", e)),
+    }
+}
+
+/// A file held for writing: its directory is locked until this is dropped.
+pub struct LockedFile {
+    /// The path the user gave, for messages.
+    shown: PathBuf,
+    /// The real file behind it.
+    target: PathBuf,
+    dir: File,
+}
+
+impl LockedFile {
+    /// Resolve `path` and wait for the lock on its directory.
+    pub fn lock(path: &Path) -> Result<LockedFile, Error> {
+        let target = resolve(path).map_err(|e| Error::io(path, "cannot resolve", e))?;
+        let dir_path = match target.parent() {
+            Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+            _ => PathBuf::from("."),
+        };
+        let dir = File::open(&dir_path).map_err(|e| Error::io(&dir_path, "cannot open", e))?;
+        dir.lock()
+            .map_err(|e| Error::io(&dir_path, "cannot lock", e))?;
+        Ok(LockedFile {
+            shown: path.to_path_buf(),
+            target,
+            dir,
+        })
+    }
+
+    /// The current contents; `None` when the file does not exist yet.
+    pub fn read(&self) -> Result<Option<Vec<u8>>, Error> {
+        read_optional(&self.target).map_err(|e| match e {
+            Error::Io { what, source, .. } => Error::io(&self.shown, what, source),
+            other => other,
+        })
+    }
+
+    /// Replace the file with `contents`, atomically and durably.
+    pub fn replace(&self, contents: &[u8]) -> Result<(), Error> {
+        let err = |what, e| Error::io(&self.shown, what, e);
+        self.remove_stale_temps();
+        let old = match fs::metadata(&self.target) {
+            Ok(m) => Some(m),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => None,
+            Err(e) => return Err(err("cannot stat", e)),
+        };
+        let dir_path = self.target.parent().filter(|p| !p.as_os_str().is_empty());
+        let dir_path = dir_path.unwrap_or(Path::new("."));
+        let mut temp = tempfile::Builder::new()
+            .prefix(&self.temp_prefix())
+            .suffix(TEMP_SUFFIX)
+            .permissions(Permissions::from_mode(0o666))
+            .tempfile_in(dir_path)
+            .map_err(|e| err("cannot create a temporary file", e))?;
+        if let Some(m) = &old {
+            let file = temp.as_file();
+            // Keep the owner when we may (root editing a user's file); keep the mode always.
+            if m.uid() != current_uid(file) {
+                let _ = std::os::unix::fs::fchown(file, Some(m.uid()), Some(m.gid()));
+            }
+            file.set_permissions(Permissions::from_mode(m.mode() & 0o7777))
+                .map_err(|e| err("cannot set the mode of", e))?;
+        }
+        temp.write_all(contents)
+            .map_err(|e| err("cannot write", e))?;
+        temp.as_file()
+            .sync_all()
+            .map_err(|e| err("cannot sync", e))?;
+        temp.persist(&self.target)
+            .map_err(|e| err("cannot rename into place", e.error))?;
+        self.dir
+            .sync_all()
+            .map_err(|e| err("cannot sync the directory of", e))?;
+        Ok(())
+    }
+
+    fn temp_prefix(&self) -> String {
+        let name = self
+            .target
+            .file_name()
+            .unwrap_or_default()
+            .to_string_lossy();
+        format!(".{name}.")
+    }
+
+    /// Remove temporary files left by writers that died; we hold the lock, so they are dead.
+    fn remove_stale_temps(&self) {
+        let dir_path = self.target.parent().filter(|p| !p.as_os_str().is_empty());
+        let Ok(entries) = fs::read_dir(dir_path.unwrap_or(Path::new("."))) else {
+            return;
+        };
+        let prefix = self.temp_prefix();
+        for entry in entries.flatten() {
+            let name = entry.file_name();
+            let name = name.to_string_lossy();
+            if name.starts_with(&prefix) && name.ends_with(TEMP_SUFFIX) {
+                let _ = fs::remove_file(entry.path());
+            }
+        }
+    }
+}
+
+/// The owner of a file we just created is who we are.
+fn current_uid(file: &File) -> u32 {
+    file.metadata().map(|m| m.uid()).unwrap_or(u32::MAX)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn resolve_follows_relative_and_dangling_links() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let real = dir.path().join("real.txt");
+        std::os::unix::fs::symlink("real.txt", dir.path().join("link")).expect("symlink");
+        assert_eq!(resolve(&dir.path().join("link")).expect("resolves"), real);
+        let loop_path = dir.path().join("loop");
+        std::os::unix::fs::symlink("loop", &loop_path).expect("symlink");
+        assert!(resolve(&loop_path).is_err());
+    }
+
+    #[test]
+    fn replace_keeps_mode_and_cleans_up_dead_writers_temps() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("v.txt");
+        fs::write(&path, "a=1\n").expect("write");
+        fs::set_permissions(&path, Permissions::from_mode(0o640)).expect("chmod");
+        let stale = dir.path().join(".v.txt.abc123.vfile-tmp");
+        let other = dir.path().join(".other.txt.abc123.vfile-tmp");
+        fs::write(&stale, "junk").expect("write");
+        fs::write(&other, "junk").expect("write");
+
+        let locked = LockedFile::lock(&path).expect("lock");
+        locked.replace(b"a=2\n").expect("replace");
+        drop(locked);
+
+        assert_eq!(fs::read(&path).expect("read"), b"a=2\n");
+        let mode = fs::metadata(&path).expect("stat").mode() & 0o7777;
+        assert_eq!(mode, 0o640);
+        assert!(!stale.exists());
+        assert!(
+            other.exists(),
+            "another file's temporaries are not ours to remove"
+        );
+    }
+}

@@ -1,0 +1,105 @@
+//! `vfile`'s command line. The doc comments are the help text; `xtask` renders the same
+//! definitions into the man page and the shell completions.
+
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand};
+use pullfirst::cli::CommonArgs;
+
+const EXAMPLES: &str = "\
+Examples:
+  vfile set versions.txt server=v3.8.1 redis=7.2.4
+  vfile get versions.txt server            # prints v3.8.1; exit 1 if unset
+  vfile unset versions.txt server          # the next check sees no version: update
+  vfile show versions.json | jq -r .server
+  vcheck --versions versions.txt server=github:openimsdk/open-im-server \\
+    | ipull | vfile record versions.txt --history versions.log
+
+Exit status: 0 ok, 1 a record failed (or `get`: key not set), 2 usage,
+65 bad input (nothing changed), 74 I/O error such as a full disk (nothing changed),
+75 only transient failures upstream.";
+
+/// Read and write version files, atomically; record versions only on success
+///
+/// A version file holds `key=value` lines (comments, blank lines, order and every untouched
+/// byte kept), or one JSON object when its name ends in `.json`. Every write is atomic and
+/// durable (temporary file, fsync, rename, fsync of the directory), keeps the file's mode and
+/// owner, writes through a symlink to its target, and is serialised with other writers by a
+/// lock on the directory. A crash, kill -9 or full disk leaves the old file or the new one.
+#[derive(Parser, Debug)]
+#[command(name = "vfile", version, after_help = EXAMPLES, max_term_width = 100)]
+pub struct Cli {
+    #[command(flatten)]
+    pub common: CommonArgs,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Print the value of KEY (exit 1 if it is not set)
+    #[command(after_help = "Example:\n  version=$(vfile get versions.txt server) || version=none")]
+    Get {
+        /// The version file (a missing file has no keys)
+        file: PathBuf,
+        /// The key to read
+        key: String,
+    },
+
+    /// Set one or more keys, in one atomic write
+    #[command(after_help = "Example:\n  vfile set versions.txt server=v3.8.1 redis=7.2.4")]
+    Set {
+        /// The version file (created if missing)
+        file: PathBuf,
+        /// Keys ([A-Za-z0-9_.-]+) and their values (one line of text each)
+        #[arg(required = true, value_name = "KEY=VALUE")]
+        pairs: Vec<String>,
+    },
+
+    /// Remove one or more keys, in one atomic write
+    #[command(
+        after_help = "Example:\n  vfile unset versions.txt server   # force the next update"
+    )]
+    Unset {
+        /// The version file
+        file: PathBuf,
+        /// The keys to remove (absent keys are no error)
+        #[arg(required = true, value_name = "KEY")]
+        keys: Vec<String>,
+    },
+
+    /// Print the whole file as one JSON object
+    #[command(
+        after_help = "Example:\n  vfile show versions.txt | jq -r 'to_entries[] | \"\\(.key) \\(.value)\"'"
+    )]
+    Show {
+        /// The version file (a missing file prints {})
+        file: PathBuf,
+    },
+
+    /// Read flow records on stdin; write `latest` under `name` for each record that is ok and
+    /// an update, in one atomic write at the end of the stream; pass every record on
+    #[command(after_help = "\
+Records written get \"recorded\": true and a \"vfile\" step; all others pass through
+unchanged. Records are checked before anything is written: a bad line exits 65 with its
+line number and the file untouched. If the write fails (disk full, read-only), the records
+that would have been written are passed on with ok: false, and the exit status is 74.
+
+Examples:
+  ipull < checked.jsonl | vfile record versions.txt --history versions.log
+  vfile record --atomic versions.txt < pulled.jsonl   # all records ok, or nothing")]
+    Record {
+        /// The version file (created if missing)
+        file: PathBuf,
+        /// Record nothing unless every record on stdin is ok
+        #[arg(long)]
+        atomic: bool,
+        /// Append one JSON line per change ({"time","key","from","to"}) to LOG
+        #[arg(long, value_name = "LOG")]
+        history: Option<PathBuf>,
+        /// Record every ok record, not only those with "update": true
+        #[arg(long)]
+        all: bool,
+    },
+}

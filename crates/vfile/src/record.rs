@@ -1,0 +1,144 @@
+//! `vfile record`: the last step of a flow, writing versions only for what succeeded.
+//!
+//! The whole stream is read and checked first, so a bad line changes nothing. Then every record
+//! that is ok and an update (or every ok record, with `--all`) has its `latest` written under
+//! its `name`, all in one atomic write at the end, and every record is passed on. A write that
+//! fails leaves the file as it was and passes the records on marked failed, so a notifier
+//! downstream still hears about it.
+
+use std::fs::{File, OpenOptions};
+use std::io::Write;
+use std::path::Path;
+use std::time::{Instant, SystemTime};
+
+use pullfirst::jsonl::{read_all, RecordWriter};
+use pullfirst::{Error, ErrorKind, ExitCode, Record};
+use serde_json::json;
+
+use crate::atomic::LockedFile;
+use crate::format::VersionFile;
+
+const STEP: &str = "vfile";
+
+pub fn run(
+    path: &Path,
+    atomic: bool,
+    history: Option<&Path>,
+    all: bool,
+) -> Result<ExitCode, Error> {
+    let started = Instant::now();
+    let mut records = read_all(std::io::stdin().lock())?;
+
+    let mut chosen = Vec::new();
+    for (i, r) in records.iter().enumerate() {
+        if !r.actionable(all) {
+            continue;
+        }
+        let missing = if r.name().is_none() {
+            Some("name")
+        } else if r.latest().is_none() {
+            Some("latest")
+        } else {
+            None
+        };
+        if let Some(field) = missing {
+            return Err(Error::Input {
+                line: r.line(),
+                message: format!("a record to be recorded has no `{field}`"),
+            });
+        }
+        chosen.push(i);
+    }
+
+    let mut failure = None;
+    if atomic && !records.iter().all(Record::ok) {
+        pullfirst::info!("--atomic: a record failed, so nothing is recorded");
+        for &i in &chosen {
+            records[i].set("recorded", false);
+        }
+    } else if !chosen.is_empty() {
+        let changes: Vec<(String, String)> = chosen
+            .iter()
+            .filter_map(|&i| {
+                Some((
+                    records[i].name()?.to_string(),
+                    records[i].latest()?.to_string(),
+                ))
+            })
+            .collect();
+        let result = write(path, &changes, history);
+        let ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
+        for &i in &chosen {
+            let r = &mut records[i];
+            match &result {
+                Ok(()) => {
+                    r.set("recorded", true);
+                    r.push_step(STEP, true, ms);
+                }
+                Err(e) => {
+                    r.set("recorded", false);
+                    r.fail(
+                        STEP,
+                        ErrorKind::Permanent,
+                        &pullfirst::redact::scrub(&e.to_string()),
+                        None,
+                    );
+                    r.push_step(STEP, false, ms);
+                }
+            }
+        }
+        failure = result.err();
+    }
+
+    let mut out = RecordWriter::new(std::io::stdout().lock());
+    for r in &records {
+        out.write(r)
+            .map_err(|e| Error::io(Path::new("stdout"), "cannot write", e))?;
+    }
+    match failure {
+        Some(e) => Err(e),
+        None => Ok(out.outcome().exit_code()),
+    }
+}
+
+/// Write every change in one replacement of the file, then log the changes to `history`.
+fn write(path: &Path, changes: &[(String, String)], history: Option<&Path>) -> Result<(), Error> {
+    let locked = LockedFile::lock(path)?;
+    // Open the history first, so an unwritable log stops us before the file changes.
+    let mut log = history.map(open_history).transpose()?;
+    let mut file = match locked.read()? {
+        Some(bytes) => VersionFile::parse(path, &bytes)?,
+        None => VersionFile::empty(path),
+    };
+    let mut lines = String::new();
+    let time = humantime::format_rfc3339_seconds(SystemTime::now()).to_string();
+    let mut changed = false;
+    for (key, to) in changes {
+        let from = file.get(key);
+        if file.set(key, to) {
+            changed = true;
+            let entry = json!({"time": time, "key": key, "from": from, "to": to});
+            lines.push_str(&entry.to_string());
+            lines.push('\n');
+        }
+    }
+    if !changed {
+        return Ok(());
+    }
+    locked.replace(&file.to_bytes())?;
+    if let (Some((log, log_path)), false) = (log.as_mut(), lines.is_empty()) {
+        log.write_all(lines.as_bytes())
+            .and_then(|()| log.sync_all())
+            .map_err(|e| Error::io(log_path, "cannot append to", e))?;
+    }
+    Ok(())
+}
+
+fn open_history(path: &Path) -> Result<(File, &Path), Error> {
+    OpenOptions::new()
+        .append(true)
+        .create(true)
+        .open(path)
+        .map(|f| (f, path))
+        .map_err(|e| Error::io(path, "cannot open", e))
+}

@@ -1,0 +1,1 @@
+//! End-to-end tests: the built binaries, in real shell pipelines, against real components.
