@@ -1,1 +1,12 @@
 //! End-to-end tests: the built binaries, in real shell pipelines, against real components.
+//!
+//! One test binary (`autotests = false`), one module per subject:
+
+/// Running binaries, temporary file systems, the private Docker engine and registry.
+mod harness;
+
+/// The harness itself: a private engine and registry, two versions published, one pulled.
+mod harness_smoke;
+
+/// `vfile`: editing in place, atomic and durable writes, locking, `record`, bad input.
+mod vfile;
