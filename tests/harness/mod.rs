@@ -5,6 +5,9 @@
 //! Assertions are `#[track_caller]`, so a failure points at the test line, and print the
 //! command's stderr, which is usually the explanation.
 
+// Parts of the harness wait for the tests of commands still to come.
+#![allow(dead_code)]
+
 pub mod docker;
 
 use std::io::Write;
@@ -245,5 +248,18 @@ impl Tmpfs {
 impl Drop for Tmpfs {
     fn drop(&mut self) {
         let _ = Command::new("umount").arg("-l").arg(&self.path).status();
+    }
+}
+
+impl Ran {
+    #[track_caller]
+    pub fn stdout_is_containing(self, needle: &str) -> Ran {
+        assert!(
+            self.stdout.contains(needle),
+            "stdout of `{}` lacks {needle:?}:\n{}",
+            self.script,
+            self.stdout
+        );
+        self
     }
 }
