@@ -27,7 +27,13 @@ Exit status: 0 ok, 1 a record failed (or `get`: key not set), 2 usage,
 /// owner, writes through a symlink to its target, and is serialised with other writers by a
 /// lock on the directory. A crash, kill -9 or full disk leaves the old file or the new one.
 #[derive(Parser, Debug)]
-#[command(name = "vfile", version, after_help = EXAMPLES, max_term_width = 100)]
+#[command(
+    name = "vfile",
+    version,
+    after_help = EXAMPLES,
+    max_term_width = 100,
+    disable_help_subcommand = true
+)]
 pub struct Cli {
     #[command(flatten)]
     pub common: CommonArgs,

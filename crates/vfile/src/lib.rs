@@ -51,7 +51,7 @@ pub fn run(cli: Cli) -> Result<ExitCode, Error> {
 /// Read and parse a file without locking it (a missing file is empty).
 fn load(path: &Path) -> Result<VersionFile, Error> {
     match read_optional(path)? {
-        Some(bytes) => VersionFile::parse(path, &bytes),
+        Some(bytes) => VersionFile::parse(path, bytes),
         None => Ok(VersionFile::empty(path)),
     }
 }
@@ -63,7 +63,7 @@ pub(crate) fn edit<T>(
 ) -> Result<T, Error> {
     let locked = LockedFile::lock(path)?;
     let mut file = match locked.read()? {
-        Some(bytes) => VersionFile::parse(path, &bytes)?,
+        Some(bytes) => VersionFile::parse(path, bytes)?,
         None => VersionFile::empty(path),
     };
     let (changed, value) = change(&mut file);
@@ -83,7 +83,11 @@ fn stdout_line(text: &str) -> Result<(), Error> {
 
 fn get(path: &Path, key: &str) -> Result<ExitCode, Error> {
     check_key(key).map_err(Error::Usage)?;
-    match load(path)?.get(key) {
+    let value = match read_optional(path)? {
+        Some(bytes) => VersionFile::lookup(path, &bytes, key)?,
+        None => None,
+    };
+    match value {
         Some(value) => {
             stdout_line(&value)?;
             Ok(ExitCode::Ok)

@@ -107,7 +107,7 @@ fn write(path: &Path, changes: &[(String, String)], history: Option<&Path>) -> R
     // Open the history first, so an unwritable log stops us before the file changes.
     let mut log = history.map(open_history).transpose()?;
     let mut file = match locked.read()? {
-        Some(bytes) => VersionFile::parse(path, &bytes)?,
+        Some(bytes) => VersionFile::parse(path, bytes)?,
         None => VersionFile::empty(path),
     };
     let mut lines = String::new();

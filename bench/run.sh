@@ -1,0 +1,12 @@
+#!/bin/sh
+# make bench: every benchmark, each beside the peer tool a user would pick instead.
+# Writes one markdown table per comparison to bench/results/ and prints them.
+set -eu
+cd "$(dirname "$0")/.."
+mkdir -p bench/results
+export PATH="$PWD/target/release:$PATH"
+for b in bench/vfile.sh; do
+  sh "$b"
+done
+echo
+echo "Tables written to bench/results/ ($(date -u +%Y-%m-%d), $(nproc) cores)."

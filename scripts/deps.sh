@@ -1,0 +1,48 @@
+#!/bin/sh
+# Make sure the system tools the tests, lint and benchmarks use are installed.
+#
+# Checks first and changes nothing when all is there. Otherwise, as root on Debian, installs
+# the missing packages with apt-get; anywhere else, says which packages are needed and fails.
+# Usage: scripts/deps.sh [test|bench]   (default: test)
+set -eu
+
+want=${1:-test}
+# command  package
+need='dockerd docker.io
+containerd containerd
+docker docker.io
+docker-registry docker-registry
+busybox busybox-static
+mandoc mandoc
+tar tar
+mount mount
+flock util-linux'
+if [ "$want" = bench ]; then
+  need="$need
+hyperfine hyperfine
+python3 python3"
+fi
+
+missing=$(printf '%s\n' "$need" | while read -r cmd pkg; do
+  command -v "$cmd" >/dev/null 2>&1 || printf '%s\n' "$pkg"
+done | sort -u | tr '\n' ' ')
+# The harness copies a static busybox into the test images.
+case "$(ldd /bin/busybox 2>&1 || true)" in
+  *"not a dynamic executable"*|*"statically linked"*) ;;
+  *) missing="$missing busybox-static" ;;
+esac
+
+missing=$(printf '%s' "$missing" | tr ' ' '\n' | sed '/^$/d' | sort -u | tr '\n' ' ')
+[ -z "$missing" ] && exit 0
+
+if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+  echo "deps: installing $missing" >&2
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  # shellcheck disable=SC2086
+  apt-get install -y -qq --no-install-recommends $missing >/dev/null
+  exit 0
+fi
+echo "deps: missing Debian packages: $missing" >&2
+echo "deps: install them (sudo apt-get install $missing) or run this as root: sudo make deps" >&2
+exit 1
