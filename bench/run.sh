@@ -4,8 +4,8 @@
 set -eu
 cd "$(dirname "$0")/.."
 mkdir -p bench/results
-export PATH="$PWD/target/release:$PATH"
-for b in bench/vfile.sh; do
+export PATH="${PULLFIRST_BIN:-$PWD/target/release}:$PATH"
+for b in bench/vfile.sh bench/retry.sh; do
   sh "$b"
 done
 echo

@@ -5,7 +5,7 @@
 # arrives with the ipull/vcheck/notify issues; until then this shows the last step of a flow.
 set -eu
 here=$(cd "$(dirname "$0")/.." && pwd)
-PATH="$here/target/release:$PATH"
+PATH="${PULLFIRST_BIN:-$here/target/release}:$PATH"
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 cd "$work"

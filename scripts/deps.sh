@@ -20,7 +20,8 @@ flock util-linux'
 if [ "$want" = bench ]; then
   need="$need
 hyperfine hyperfine
-python3 python3"
+python3 python3
+/usr/bin/retry retry"
 fi
 
 missing=$(printf '%s\n' "$need" | while read -r cmd pkg; do

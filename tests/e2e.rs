@@ -8,5 +8,8 @@ mod harness;
 /// The harness itself: a private engine and registry, two versions published, one pulled.
 mod harness_smoke;
 
+/// `retry`: replayed stdin, final stdout only, backoff, timeouts, signals, `--each`.
+mod retry;
+
 /// `vfile`: editing in place, atomic and durable writes, locking, `record`, bad input.
 mod vfile;

@@ -24,7 +24,7 @@ pub fn bin_dir() -> PathBuf {
         .to_path_buf();
     assert!(
         dir.join("vfile").exists(),
-        "no vfile binary in {}: run `cargo build --workspace` first (`make test` does)",
+        "no binaries in {}: run `cargo build --workspace` first (`make test` does)",
         dir.display()
     );
     dir

@@ -13,7 +13,7 @@ use clap_complete::Shell;
 
 /// Every command that ships, by binary name.
 fn commands() -> Vec<clap::Command> {
-    vec![vfile::command()]
+    vec![vfile::command(), retry::command()]
 }
 
 /// The date on every page: the release's, not today's, so regenerating changes nothing.
@@ -147,7 +147,10 @@ fn render_man(
         .source(format!("pullfirst {}", env!("CARGO_PKG_VERSION")))
         .manual("pullfirst manual")
         .render(&mut roff)?;
-    let roff = examples_section(&String::from_utf8_lossy(&roff));
+    // clap_mangen separates a value list with `.br`, a blank line and `.br`; mandoc -T lint
+    // wants a plain paragraph break.
+    let roff = String::from_utf8_lossy(&roff).replace("\n.br\n\n.br\n", "\n.sp\n");
+    let roff = examples_section(&roff);
     let buf = format!("{HEADER_ROFF}{roff}").into_bytes();
     files.insert(PathBuf::from("man").join(format!("{page}.1")), buf);
     for sub in cmd.get_subcommands().filter(|s| s.get_name() != "help") {

@@ -1,0 +1,327 @@
+//! Running one attempt: the command in a process group of its own, stdin replayed, stdout
+//! kept (or passed straight through for the last possible attempt), stderr live, and a time
+//! limit that stops the whole process tree.
+//!
+//! Replayed stdin and kept stdout are anonymous in-memory files (`memfd`), not pipes: no
+//! thread has to feed or drain them, and a grandchild that keeps stdout open cannot hold up
+//! the attempt's end. The attempt is awaited with one `poll` on its pidfd and the signal
+//! sockets, so a timeout, a signal to forward and the child's exit are all seen at once.
+//!
+//! On timeout the group gets TERM, and KILL once the grace period is over; retry is the
+//! "child subreaper" of everything it starts, so orphaned grandchildren are reparented to it
+//! and reaped: when retry returns, nothing it started is left, not even as a zombie.
+
+use std::ffi::OsString;
+use std::fs::File;
+use std::io::{self, Read, Seek, Write};
+
+use std::os::unix::io::AsRawFd;
+use std::os::unix::process::{CommandExt, ExitStatusExt};
+use std::process::{Child, Command, ExitStatus, Stdio};
+use std::time::{Duration, Instant};
+
+use rustix::event::{poll, PollFd, PollFlags};
+use rustix::process::{
+    kill_process_group, pidfd_open, test_kill_process_group, wait as wait_any, Pid, PidfdFlags,
+    Signal, WaitOptions,
+};
+
+use crate::policy::TIMED_OUT;
+use crate::signals::{timespec, Signals};
+
+/// Where the attempt's stdout goes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Output {
+    /// Kept, to be written only if this turns out to be the final attempt.
+    Capture,
+    /// Straight to retry's stdout (the last possible attempt).
+    Inherit,
+    /// Kept, then copied to retry's stderr (`--each`: stdout carries the records).
+    CaptureToStderr,
+}
+
+/// What each attempt reads.
+pub enum Input {
+    /// retry's own stdin (a terminal).
+    Inherit,
+    /// Nothing.
+    Null,
+    /// These bytes, replayed from the start every time.
+    Replay(File),
+}
+
+impl Input {
+    /// Keep `bytes` for replay.
+    pub fn from_bytes(bytes: &[u8]) -> io::Result<Input> {
+        if bytes.is_empty() {
+            return Ok(Input::Null);
+        }
+        let mut f = scratch_file("retry-stdin")?;
+        f.write_all(bytes)?;
+        Ok(Input::Replay(f))
+    }
+
+    fn stdio(&self) -> io::Result<Stdio> {
+        Ok(match self {
+            Input::Inherit => Stdio::inherit(),
+            Input::Null => Stdio::null(),
+            // A fresh open file description reads from offset 0, whatever an earlier
+            // attempt (or its leftovers) did with theirs.
+            Input::Replay(f) => match File::open(format!("/proc/self/fd/{}", f.as_raw_fd())) {
+                Ok(fresh) => Stdio::from(fresh),
+                Err(_) => {
+                    let mut dup = f.try_clone()?;
+                    dup.rewind()?;
+                    Stdio::from(dup)
+                }
+            },
+        })
+    }
+}
+
+/// An anonymous in-memory file (a temporary file where memfd is not available).
+pub fn scratch_file(name: &str) -> io::Result<File> {
+    match rustix::fs::memfd_create(name, rustix::fs::MemfdFlags::CLOEXEC) {
+        Ok(fd) => Ok(File::from(fd)),
+        Err(_) => tempfile::tempfile(),
+    }
+}
+
+pub struct Spec<'a> {
+    pub argv: &'a [OsString],
+    pub stdin: &'a Input,
+    pub env: &'a [(String, String)],
+    pub output: Output,
+    /// Stop the attempt after this long.
+    pub limit: Option<Duration>,
+    pub grace: Duration,
+}
+
+pub struct Attempt {
+    /// The exit status: the code, 128+N for a signal, 124 for a timed-out attempt,
+    /// 126/127 when the command cannot be run.
+    pub status: i32,
+    pub timed_out: bool,
+    /// What the attempt wrote to stdout, when it was kept.
+    pub stdout: Option<File>,
+    pub elapsed: Duration,
+}
+
+impl Attempt {
+    /// The kept stdout, read whole (empty when it was not kept).
+    pub fn stdout_bytes(&mut self) -> Vec<u8> {
+        let mut out = Vec::new();
+        if let Some(f) = &mut self.stdout {
+            let _ = f.rewind().and_then(|()| f.read_to_end(&mut out));
+        }
+        out
+    }
+
+    /// Copy the kept stdout to `to`.
+    pub fn copy_stdout(&mut self, to: &mut impl Write) -> io::Result<()> {
+        if let Some(f) = &mut self.stdout {
+            f.rewind()?;
+            io::copy(f, to)?;
+            to.flush()?;
+        }
+        Ok(())
+    }
+}
+
+/// Run one attempt to its end.
+pub fn run(spec: &Spec, signals: &Signals) -> Attempt {
+    let started = Instant::now();
+    let failed = |status| Attempt {
+        status,
+        timed_out: false,
+        stdout: None,
+        elapsed: started.elapsed(),
+    };
+    let Some((program, args)) = spec.argv.split_first() else {
+        return failed(127);
+    };
+    let mut kept = None;
+    let prepared = spec.stdin.stdio().and_then(|stdin| {
+        let stdout = match spec.output {
+            Output::Inherit => Stdio::inherit(),
+            _ => {
+                let f = scratch_file("retry-stdout")?;
+                let s = Stdio::from(f.try_clone()?);
+                kept = Some(f);
+                s
+            }
+        };
+        Ok((stdin, stdout))
+    });
+    let (stdin, stdout) = match prepared {
+        Ok(p) => p,
+        Err(e) => {
+            pullfirst::error!("cannot prepare the attempt's stdin and stdout: {e}");
+            return failed(126);
+        }
+    };
+    let child = Command::new(program)
+        .args(args)
+        .envs(spec.env.iter().map(|(k, v)| (k, v)))
+        .process_group(0)
+        .stdin(stdin)
+        .stdout(stdout)
+        .spawn();
+    let child = match child {
+        Ok(c) => c,
+        Err(e) => {
+            let status = if e.kind() == io::ErrorKind::NotFound {
+                127
+            } else {
+                126
+            };
+            pullfirst::error!("cannot run {}: {e}", program.to_string_lossy());
+            return failed(status);
+        }
+    };
+    let (status, timed_out) = wait(child, spec.limit, spec.grace, signals);
+    if spec.output == Output::CaptureToStderr {
+        if let Some(f) = &mut kept {
+            let _ = f
+                .rewind()
+                .and_then(|()| io::copy(f, &mut io::stderr().lock()));
+        }
+    }
+    Attempt {
+        status: if timed_out {
+            TIMED_OUT
+        } else {
+            code_of(status)
+        },
+        timed_out,
+        stdout: kept,
+        elapsed: started.elapsed(),
+    }
+}
+
+/// The status as a shell reports it: the code, or 128+N for signal N.
+fn code_of(status: Option<ExitStatus>) -> i32 {
+    match status {
+        Some(s) => s
+            .code()
+            .or_else(|| s.signal().map(|sig| 128 + sig))
+            .unwrap_or(1),
+        None => 1,
+    }
+}
+
+/// Where an attempt is in being stopped.
+enum Phase {
+    Running,
+    /// TERM sent; KILL at this instant.
+    Terminating(Instant),
+    Killed,
+}
+
+/// Wait for the child, forwarding signals, within `limit` if there is one. Returns its status
+/// and whether it had to be stopped for running too long.
+fn wait(
+    mut child: Child,
+    limit: Option<Duration>,
+    grace: Duration,
+    signals: &Signals,
+) -> (Option<ExitStatus>, bool) {
+    let pgid = i32::try_from(child.id()).ok().and_then(Pid::from_raw);
+    // A signal that came before the attempt started reaches it too.
+    if let (Some(sig), Some(group)) = (signals.received(), pgid) {
+        forward(group, sig);
+    }
+    let pidfd = pgid.and_then(|p| pidfd_open(p, PidfdFlags::empty()).ok());
+    let limit_at = limit.map(|l| Instant::now() + l);
+    let mut phase = Phase::Running;
+    loop {
+        if let Ok(Some(status)) = child.try_wait() {
+            let timed_out = !matches!(phase, Phase::Running);
+            if timed_out {
+                if let Some(group) = pgid {
+                    stop_group(group, grace);
+                }
+            }
+            return (Some(status), timed_out);
+        }
+        let wake_at = match phase {
+            Phase::Running => limit_at,
+            Phase::Terminating(at) => Some(at),
+            Phase::Killed => None,
+        };
+        let mut wait_for = wake_at.map(|at| at.saturating_duration_since(Instant::now()));
+        if pidfd.is_none() {
+            // No pidfd (Linux before 5.3): look at the child every 10 ms.
+            wait_for = Some(wait_for.map_or(Duration::from_millis(10), |w| {
+                w.min(Duration::from_millis(10))
+            }));
+        }
+        let [int_fd, term_fd] = signals.fds();
+        let mut fds = vec![
+            PollFd::new(&int_fd, PollFlags::IN),
+            PollFd::new(&term_fd, PollFlags::IN),
+        ];
+        if let Some(fd) = &pidfd {
+            fds.push(PollFd::new(fd, PollFlags::IN));
+        }
+        let timeout = wait_for.map(timespec);
+        let _ = poll(&mut fds, timeout.as_ref());
+        drop(fds);
+        if let (Some(sig), Some(group)) = (signals.drain(), pgid) {
+            forward(group, sig);
+        }
+        let now = Instant::now();
+        match phase {
+            Phase::Running if limit_at.is_some_and(|at| now >= at) => {
+                if let Some(group) = pgid {
+                    let _ = kill_process_group(group, Signal::TERM);
+                }
+                phase = Phase::Terminating(now + grace);
+            }
+            Phase::Terminating(at) if now >= at => {
+                if let Some(group) = pgid {
+                    let _ = kill_process_group(group, Signal::KILL);
+                }
+                phase = Phase::Killed;
+            }
+            _ => {}
+        }
+    }
+}
+
+fn forward(group: Pid, sig: i32) {
+    if let Some(sig) = Signal::from_named_raw(sig) {
+        let _ = kill_process_group(group, sig);
+    }
+}
+
+/// After a timeout: give what is left of the group the grace period to go, then KILL it,
+/// reaping every orphan that was reparented to us.
+fn stop_group(group: Pid, grace: Duration) {
+    let deadline = Instant::now() + grace;
+    let mut killed = false;
+    loop {
+        reap_orphans();
+        if test_kill_process_group(group).is_err() {
+            return; // nobody left in the group
+        }
+        if Instant::now() >= deadline {
+            if killed {
+                return;
+            }
+            let _ = kill_process_group(group, Signal::KILL);
+            killed = true;
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    }
+}
+
+/// Reap every exited child: orphans of the attempt come to us as its subreaper.
+fn reap_orphans() {
+    while let Ok(Some(_)) = wait_any(WaitOptions::NOHANG) {}
+}
+
+/// Become the subreaper of what we start, so its orphans are ours to reap.
+pub fn become_subreaper() {
+    let _ = rustix::process::set_child_subreaper(Some(Pid::INIT));
+}

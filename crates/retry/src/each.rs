@@ -1,0 +1,97 @@
+//! `retry --each`: one run of COMMAND per record, turning any user step (a `docker build &&
+//! docker push`, a smoke test) into a flow step.
+//!
+//! The whole stream is read and checked first. Records that are not ok, or not updates
+//! (without `--all`), pass through untouched. For the others, COMMAND gets the record on its
+//! stdin and its fields in `FLOW_*` variables, with retries; success keeps the record ok and
+//! adds a step, failure marks it failed with an `error` saying whether retrying may help.
+
+use std::ffi::OsStr;
+use std::path::Path;
+
+use pullfirst::jsonl::{read_all, RecordWriter};
+use pullfirst::{Error, ErrorKind, ExitCode, Record};
+
+use crate::attempt::{Input, Output, Spec};
+use crate::cli::Cli;
+use crate::policy::{TEMPFAIL, TIMED_OUT};
+use crate::Retrier;
+
+pub fn run(cli: &Cli, retrier: &mut Retrier) -> Result<ExitCode, Error> {
+    let records = read_all(std::io::stdin().lock())?;
+    let step = cli.step.clone().unwrap_or_else(|| {
+        cli.command
+            .first()
+            .map(|c| Path::new(c).file_name().unwrap_or(OsStr::new("retry")))
+            .map_or_else(|| "retry".into(), |n| n.to_string_lossy().into_owned())
+    });
+    let mut out = RecordWriter::new(std::io::stdout().lock());
+    for mut record in records {
+        if retrier.signals.received().is_none() && record.actionable(cli.all) {
+            act(cli, retrier, &step, &mut record);
+        }
+        out.write(&record)
+            .map_err(|e| Error::io(Path::new("stdout"), "cannot write", e))?;
+    }
+    Ok(out.outcome().exit_code())
+}
+
+fn act(cli: &Cli, retrier: &mut Retrier, step: &str, record: &mut Record) {
+    let field = |r: &Record, k: &str| match r.get(k) {
+        Some(serde_json::Value::String(s)) => s.clone(),
+        _ => String::new(),
+    };
+    let env: Vec<(String, String)> = [
+        ("FLOW_NAME", "name"),
+        ("FLOW_CURRENT", "current"),
+        ("FLOW_LATEST", "latest"),
+        ("FLOW_IMAGE", "image"),
+    ]
+    .iter()
+    .map(|(var, key)| (var.to_string(), field(record, key)))
+    .collect();
+    let mut line = record.to_line();
+    line.push('\n');
+    let input = match Input::from_bytes(line.as_bytes()) {
+        Ok(i) => i,
+        Err(e) => {
+            let message = format!("cannot keep the record for the command's stdin: {e}");
+            record.fail(step, ErrorKind::Transient, &message, None);
+            return;
+        }
+    };
+    let mut spec = Spec {
+        argv: &cli.command,
+        stdin: &input,
+        env: &env,
+        output: Output::CaptureToStderr,
+        limit: None,
+        grace: cli.grace,
+    };
+    let name = record.name().unwrap_or("?").to_string();
+    let outcome = retrier.run(&mut spec);
+    let ms = u64::try_from(outcome.last.elapsed.as_millis()).unwrap_or(u64::MAX);
+    let status = outcome.last.status;
+    if status == 0 {
+        record.push_step(step, true, ms);
+        return;
+    }
+    let kind = if status == TEMPFAIL || status == TIMED_OUT {
+        ErrorKind::Transient
+    } else {
+        ErrorKind::Permanent
+    };
+    let how = if outcome.last.timed_out {
+        "timed out".to_string()
+    } else {
+        format!("exited {status}")
+    };
+    let message = format!(
+        "{step} {how} after {} attempt{}",
+        outcome.attempts,
+        if outcome.attempts == 1 { "" } else { "s" }
+    );
+    pullfirst::error!("{name}: {message}");
+    record.fail(step, kind, &message, None);
+    record.push_step(step, false, ms);
+}

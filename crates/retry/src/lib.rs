@@ -1,0 +1,235 @@
+//! `retry`: try again, for transient failures (SPEC §8).
+//!
+//! Retrying inside a pipeline is harder than retrying a command: a step that half-succeeded
+//! must not push duplicate records downstream, the step's stdin must be replayed, and a
+//! timed-out step must not leave orphans behind. So stdin is read once and replayed
+//! byte for byte, only the final attempt's stdout is written ([`attempt`]), each attempt is a
+//! process group that a timeout stops whole, and the wait between attempts follows a curve
+//! ([`backoff`]) raised by what the step itself asked for (`error.retry_after`).
+
+pub mod attempt;
+pub mod backoff;
+pub mod cli;
+mod each;
+pub mod policy;
+mod signals;
+
+use std::io::{IsTerminal, Read};
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use clap::{CommandFactory, Parser};
+use pullfirst::units::format_duration;
+use pullfirst::{Error, ExitCode};
+
+use attempt::{Attempt, Input, Output, Spec};
+use backoff::Backoff;
+use cli::Cli;
+use signals::Signals;
+
+/// The clap definition, for the man page and completions.
+pub fn command() -> clap::Command {
+    Cli::command()
+}
+
+/// Parse the command line, run, and exit with the right status.
+pub fn main() -> std::process::ExitCode {
+    let cli = Cli::parse();
+    cli.common.init("retry");
+    match run(cli) {
+        Ok(Status::Code(code)) => std::process::ExitCode::from(code),
+        Ok(Status::Flow(code)) => code.into(),
+        Err(e) => pullfirst::cli::finish(Err(e)),
+    }
+}
+
+/// How retry ends: with an attempt's own status, or (with `--each`) a flow's.
+pub enum Status {
+    Code(u8),
+    Flow(ExitCode),
+}
+
+/// The settings of one run, shared by plain and `--each` mode.
+pub(crate) struct Retrier {
+    pub attempts: u32,
+    pub backoff: Backoff,
+    pub on: policy::RetryOn,
+    pub timeout: Option<Duration>,
+    pub deadline: Option<Duration>,
+    pub signals: Signals,
+    pub rng: fastrand::Rng,
+}
+
+/// What a series of attempts came to.
+pub(crate) struct Outcome {
+    pub last: Attempt,
+    pub attempts: u32,
+}
+
+impl Retrier {
+    /// Run `spec` until it succeeds, fails in a way not retried, runs out of attempts or
+    /// time, or a signal arrives.
+    pub fn run(&mut self, spec: &mut Spec) -> Outcome {
+        let started = Instant::now();
+        let deadline = self.deadline.map(|d| started + d);
+        let captured = spec.output;
+        let mut n = 0;
+        loop {
+            n += 1;
+            let last_possible = n == self.attempts;
+            if last_possible && captured == Output::Capture {
+                spec.output = Output::Inherit;
+            }
+            let left = deadline.map(|d| d.saturating_duration_since(Instant::now()));
+            spec.limit = match (self.timeout, left) {
+                (Some(t), Some(l)) => Some(t.min(l)),
+                (t, l) => t.or(l),
+            };
+            let attempt = attempt::run(spec, &self.signals);
+            spec.output = captured;
+            let status = attempt.status;
+            let of = format!("attempt {n}/{}", self.attempts);
+            if status == 0 {
+                if n > 1 {
+                    pullfirst::info!("{of} succeeded");
+                }
+                return Outcome {
+                    last: attempt,
+                    attempts: n,
+                };
+            }
+            let what = if attempt.timed_out {
+                format!("timed out after {}", format_duration(attempt.elapsed))
+            } else {
+                format!("failed (exit {status})")
+            };
+            if let Some(sig) = self.signals.received() {
+                pullfirst::info!("{of} {what}; signal {sig} received, not retrying");
+                return Outcome {
+                    last: attempt,
+                    attempts: n,
+                };
+            }
+            if last_possible || !self.on.retries(status) || status == 126 || status == 127 {
+                let why = if last_possible {
+                    "giving up"
+                } else {
+                    "not retried"
+                };
+                pullfirst::info!("{of} {what}; {why}");
+                return Outcome {
+                    last: attempt,
+                    attempts: n,
+                };
+            }
+            let mut attempt = attempt;
+            let hint = retry_after(&attempt.stdout_bytes());
+            let wait = self.backoff.next(n, hint, &mut self.rng);
+            if deadline.is_some_and(|d| Instant::now() + wait >= d) {
+                pullfirst::info!(
+                    "{of} {what}; the deadline comes before the next attempt, giving up"
+                );
+                return Outcome {
+                    last: attempt,
+                    attempts: n,
+                };
+            }
+            pullfirst::info!("{of} {what}; next in {}", format_duration(wait));
+            if !self.signals.sleep(wait) {
+                pullfirst::info!("signal received while waiting, not retrying");
+                return Outcome {
+                    last: attempt,
+                    attempts: n,
+                };
+            }
+        }
+    }
+}
+
+/// The longest `error.retry_after` among the records an attempt wrote, if any.
+fn retry_after(stdout: &[u8]) -> Option<Duration> {
+    stdout
+        .split(|&b| b == b'\n')
+        .filter_map(|line| serde_json::from_slice::<serde_json::Value>(line).ok())
+        .filter_map(|v| v.get("error")?.get("retry_after")?.as_f64())
+        .filter(|s| s.is_finite() && *s >= 0.0)
+        .filter_map(|s| Duration::try_from_secs_f64(s).ok())
+        .max()
+}
+
+/// Read stdin for replay, or leave it to the child when it is a terminal.
+fn read_stdin(max: u64) -> Result<Input, Error> {
+    let stdin = std::io::stdin();
+    if stdin.is_terminal() {
+        return Ok(Input::Inherit);
+    }
+    let mut buf = Vec::new();
+    stdin
+        .lock()
+        .take(max.saturating_add(1))
+        .read_to_end(&mut buf)
+        .map_err(|e| Error::io(Path::new("stdin"), "cannot read", e))?;
+    if buf.len() as u64 > max {
+        return Err(Error::Input {
+            line: 0,
+            message: format!(
+                "stdin is larger than --max-input ({max} bytes); retry keeps stdin in memory to \
+                 replay it to every attempt: raise --max-input, or give the command its input \
+                 another way"
+            ),
+        });
+    }
+    Input::from_bytes(&buf).map_err(|e| Error::io(Path::new("stdin"), "cannot keep a copy of", e))
+}
+
+pub fn run(cli: Cli) -> Result<Status, Error> {
+    attempt::become_subreaper();
+    let signals = Signals::install()
+        .map_err(|e| Error::io(Path::new("signals"), "cannot install handlers for", e))?;
+    let mut retrier = Retrier {
+        attempts: cli.attempts,
+        backoff: Backoff {
+            curve: cli.backoff,
+            delay: cli.delay,
+            max_delay: cli.max_delay,
+            jitter: !cli.no_jitter,
+        },
+        on: cli.on.clone(),
+        timeout: cli.timeout,
+        deadline: cli.deadline,
+        signals,
+        rng: fastrand::Rng::new(),
+    };
+    if cli.each {
+        return each::run(&cli, &mut retrier).map(Status::Flow);
+    }
+    let input = read_stdin(cli.max_input)?;
+    let mut spec = Spec {
+        argv: &cli.command,
+        stdin: &input,
+        env: &[],
+        output: Output::Capture,
+        limit: None,
+        grace: cli.grace,
+    };
+    let mut outcome = retrier.run(&mut spec);
+    outcome
+        .last
+        .copy_stdout(&mut std::io::stdout().lock())
+        .map_err(|e| Error::io(Path::new("stdout"), "cannot write", e))?;
+    Ok(Status::Code(u8::try_from(outcome.last.status).unwrap_or(1)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn retry_after_is_the_longest_hint_in_the_records() {
+        let out = b"{\"name\":\"a\",\"ok\":true}\nnot json\n\
+            {\"name\":\"b\",\"ok\":false,\"error\":{\"kind\":\"transient\",\"retry_after\":30}}\n\
+            {\"name\":\"c\",\"ok\":false,\"error\":{\"kind\":\"transient\",\"retry_after\":2.5}}\n";
+        assert_eq!(retry_after(out), Some(Duration::from_secs(30)));
+        assert_eq!(retry_after(b"plain text\n"), None);
+    }
+}
