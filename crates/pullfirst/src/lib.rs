@@ -2,10 +2,12 @@
 //! step: the flow record ([`record`]), reading and writing JSON Lines ([`jsonl`]), the exit
 //! status rule of SPEC §2 ([`exit`]), typed errors that carry their exit code ([`error`]), the
 //! grammars untrusted values are checked against ([`grammar`]), durations and sizes ([`units`]),
-//! logging to stderr ([`log`]) and the redaction of secrets in messages ([`redact`]).
+//! logging to stderr ([`log`]), the redaction of secrets in messages ([`redact`]), and atomic,
+//! durable, locked file replacement ([`atomic`]).
 //!
 //! The rule for what lives here: anything a second command would otherwise write again.
 
+pub mod atomic;
 pub mod cli;
 pub mod error;
 pub mod exit;

@@ -2,10 +2,9 @@
 //!
 //! This is what makes "record only on success" true at the end of a flow: `vfile record`
 //! writes a version only for records every earlier step marked ok, and writes them all in one
-//! atomic, durable, locked replacement of the file ([`atomic`]), edited in place so that every
+//! atomic, durable, locked replacement of the file ([`pullfirst::atomic`]), edited in place so that every
 //! untouched byte stays as it was ([`format`]).
 
-pub mod atomic;
 pub mod cli;
 pub mod format;
 mod record;
@@ -16,7 +15,7 @@ use std::path::Path;
 use clap::{CommandFactory, Parser};
 use pullfirst::{Error, ExitCode};
 
-use atomic::{read_optional, LockedFile};
+use pullfirst::atomic::{self, read_optional, LockedFile};
 use cli::{Cli, Command};
 use format::{check_key, check_value, VersionFile};
 

@@ -15,7 +15,7 @@ use pullfirst::jsonl::{read_all, RecordWriter};
 use pullfirst::{Error, ErrorKind, ExitCode, Record};
 use serde_json::json;
 
-use crate::atomic::LockedFile;
+use pullfirst::atomic::LockedFile;
 use crate::format::VersionFile;
 
 const STEP: &str = "vfile";

@@ -1,5 +1,6 @@
 //! Replacing a file so that a crash, `kill -9` or a full disk leaves the old file or the new
-//! one, never a mix, and no concurrent writer's update is lost.
+//! one, never a mix, and no concurrent writer's update is lost. Every file a pullfirst command
+//! writes (version files, notify's state, caches) goes through here.
 //!
 //! The recipe: resolve symlinks (the link stays a link; its target is replaced); take an
 //! exclusive `flock` on the target's directory, which serialises writers without leaving a lock
@@ -16,7 +17,7 @@ use std::io::{self, Write};
 use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 
-use pullfirst::Error;
+use crate::Error;
 
 /// Every temporary file ends so; with the target's name in front, a dead writer's leftovers
 /// can be told from anything else in the directory.
@@ -49,6 +50,11 @@ pub fn read_optional(path: &Path) -> Result<Option<Vec<u8>>, Error> {
         Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
         Err(e) => Err(Error::io(path, "cannot read", e)),
     }
+}
+
+/// Replace `path` with `contents`: atomically, durably, and after any other writer.
+pub fn write(path: &Path, contents: &[u8]) -> Result<(), Error> {
+    LockedFile::lock(path)?.replace(contents)
 }
 
 /// A file held for writing: its directory is locked until this is dropped.
