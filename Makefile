@@ -1,5 +1,5 @@
 # pullfirst: `make` is the front door.
-#   make build        release binaries in target/<host>/release
+#   make build        release binaries (target/static/<host>/release, target/release)
 #   make test         install test dependencies if missing (as root on Debian), build, run all tests
 #   make lint         rustfmt, clippy (warnings denied), generated files fresh, man pages clean
 #   make gen          regenerate man/ and completions/ from the clap definitions
@@ -10,14 +10,19 @@
 PREFIX  ?= /usr/local
 DESTDIR ?=
 CARGO   ?= cargo
-BINS    := vfile retry
-
-# Release binaries are linked statically against glibc where the host allows it: on small
-# machines the dynamic loader is a third of a command's start-up, and these commands start
-# once per step of every flow. (Set STATIC= to link dynamically.)
-HOST    := $(shell rustc -vV 2>/dev/null | sed -n 's/^host: //p')
-STATIC  ?= $(if $(findstring linux-gnu,$(HOST)),-C target-feature=+crt-static,)
-RELEASE := target/$(HOST)/release
+# Commands that never resolve host names are linked statically against glibc where the host
+# allows it: on small machines the dynamic loader is a third of a command's start-up, and
+# these start once per step of every flow. Commands that talk to the network stay dynamic,
+# since a static glibc cannot load the system's name-service modules safely. (STATIC= to link
+# everything dynamically.)
+STATIC_BINS := vfile retry
+NET_BINS    := notify
+BINS        := $(STATIC_BINS) $(NET_BINS)
+HOST        := $(shell rustc -vV 2>/dev/null | sed -n 's/^host: //p')
+STATIC      ?= $(if $(findstring linux-gnu,$(HOST)),-C target-feature=+crt-static,)
+STATIC_DIR  := target/static/$(HOST)/release
+NET_DIR     := target/release
+BIN_PATH    := $(CURDIR)/$(STATIC_DIR):$(CURDIR)/$(NET_DIR)
 
 BINDIR  := $(DESTDIR)$(PREFIX)/bin
 MANDIR  := $(DESTDIR)$(PREFIX)/share/man/man1
@@ -30,7 +35,9 @@ FISHDIR := $(DESTDIR)$(PREFIX)/share/fish/vendor_completions.d
 all: build
 
 build:
-	RUSTFLAGS="$(RUSTFLAGS) $(STATIC)" $(CARGO) build --release --workspace --bins --target $(HOST)
+	RUSTFLAGS="$(RUSTFLAGS) $(STATIC)" $(CARGO) build --release --target $(HOST) \
+	  --target-dir target/static $(addprefix -p ,$(STATIC_BINS))
+	$(CARGO) build --release $(addprefix -p ,$(NET_BINS))
 
 deps:
 	@sh scripts/deps.sh test
@@ -52,8 +59,9 @@ man completions: gen
 
 install: build
 	install -d $(BINDIR) $(MANDIR) $(BASHDIR) $(ZSHDIR) $(FISHDIR)
+	for b in $(STATIC_BINS); do install -m 755 $(STATIC_DIR)/$$b $(BINDIR)/$$b; done
+	for b in $(NET_BINS); do install -m 755 $(NET_DIR)/$$b $(BINDIR)/$$b; done
 	for b in $(BINS); do \
-	  install -m 755 $(RELEASE)/$$b $(BINDIR)/$$b; \
 	  install -m 644 completions/$$b.bash $(BASHDIR)/$$b; \
 	  install -m 644 completions/_$$b $(ZSHDIR)/_$$b; \
 	  install -m 644 completions/$$b.fish $(FISHDIR)/$$b.fish; \
@@ -67,10 +75,10 @@ uninstall:
 
 bench: build
 	@sh scripts/deps.sh bench
-	PULLFIRST_BIN=$(RELEASE) sh bench/run.sh
+	PULLFIRST_BIN=$(BIN_PATH) sh bench/run.sh
 
 demo: build
-	PULLFIRST_BIN=$(RELEASE) sh examples/demo.sh
+	PULLFIRST_BIN=$(BIN_PATH) sh examples/demo.sh
 
 clean:
 	$(CARGO) clean

@@ -15,9 +15,9 @@ use std::path::Path;
 use clap::{CommandFactory, Parser};
 use pullfirst::{Error, ExitCode};
 
-use pullfirst::atomic::{self, read_optional, LockedFile};
 use cli::{Cli, Command};
 use format::{check_key, check_value, VersionFile};
+use pullfirst::atomic::{self, read_optional, LockedFile};
 
 /// The clap definition, for the man page and completions.
 pub fn command() -> clap::Command {

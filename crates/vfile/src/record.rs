@@ -15,8 +15,8 @@ use pullfirst::jsonl::{read_all, RecordWriter};
 use pullfirst::{Error, ErrorKind, ExitCode, Record};
 use serde_json::json;
 
-use pullfirst::atomic::LockedFile;
 use crate::format::VersionFile;
+use pullfirst::atomic::LockedFile;
 
 const STEP: &str = "vfile";
 

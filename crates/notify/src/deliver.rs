@@ -1,0 +1,200 @@
+//! Sending a payload, and sending it again when that may help.
+//!
+//! Network errors and 5xx answers are tried again after a growing wait (`--retry-delay`,
+//! doubled each time); a 429 is tried again after the `Retry-After` it carries (seconds or an
+//! HTTP date, at most a minute). Any other answer outside 2xx is final: the service refused
+//! the message and will refuse it again. Redirects are not followed: a webhook that moved is
+//! an error to fix, not a reason to post a message (and its token) somewhere else.
+
+use std::time::{Duration, SystemTime};
+
+use pullfirst::ErrorKind;
+
+use crate::payload::Payload;
+use crate::target::Target;
+
+/// The longest `Retry-After` waited for; longer, and the delivery fails as transient with
+/// that `retry_after` for the caller to act on.
+const MAX_RETRY_AFTER: Duration = Duration::from_secs(60);
+
+pub struct Delivery {
+    pub agent: ureq::Agent,
+    pub retries: u32,
+    pub retry_delay: Duration,
+}
+
+/// Why a message was not delivered.
+#[derive(Debug)]
+pub struct Failure {
+    pub kind: ErrorKind,
+    /// What went wrong, naming the host only.
+    pub message: String,
+    pub retry_after: Option<u64>,
+}
+
+impl Delivery {
+    pub fn new(timeout: Duration, retries: u32, retry_delay: Duration) -> Delivery {
+        let tls = ureq::tls::TlsConfig::builder()
+            .root_certs(ureq::tls::RootCerts::PlatformVerifier)
+            .build();
+        let config = ureq::Agent::config_builder()
+            .timeout_global(Some(timeout))
+            .http_status_as_error(false)
+            .max_redirects(0)
+            .user_agent(concat!("pullfirst-notify/", env!("CARGO_PKG_VERSION")))
+            .tls_config(tls)
+            .build();
+        Delivery {
+            agent: ureq::Agent::new_with_config(config),
+            retries,
+            retry_delay,
+        }
+    }
+
+    /// Send `payload` to `target`, trying again as the answer allows.
+    pub fn send(&self, target: &Target, payload: &Payload) -> Result<(), Failure> {
+        let mut tries = 0;
+        loop {
+            tries += 1;
+            let outcome = self.post(target, payload);
+            let (wait, failure) = match outcome {
+                Ok(()) => {
+                    pullfirst::debug!("delivered to {} ({})", target.host, target.format.name());
+                    return Ok(());
+                }
+                Err(Attempt::Retry { after, failure }) => (after, failure),
+                Err(Attempt::Final(failure)) => return Err(failure),
+            };
+            if tries > self.retries {
+                return Err(failure);
+            }
+            let wait = wait.unwrap_or_else(|| {
+                self.retry_delay
+                    .saturating_mul(2u32.saturating_pow(tries - 1))
+                    .min(MAX_RETRY_AFTER)
+            });
+            pullfirst::info!(
+                "{}; trying again in {} ({}/{})",
+                failure.message,
+                pullfirst::units::format_duration(wait),
+                tries,
+                self.retries
+            );
+            std::thread::sleep(wait);
+        }
+    }
+
+    fn post(&self, target: &Target, payload: &Payload) -> Result<(), Attempt> {
+        let mut req = self
+            .agent
+            .post(&target.url)
+            .content_type(payload.content_type);
+        for (k, v) in &payload.headers {
+            req = req.header(*k, v.as_str());
+        }
+        let host = &target.host;
+        let resp = match req.send(&payload.body[..]) {
+            Ok(r) => r,
+            Err(e) => {
+                let what = match e {
+                    ureq::Error::Timeout(_) => "timed out".to_string(),
+                    ureq::Error::Io(io) => io.kind().to_string(),
+                    ureq::Error::HostNotFound => "host not found".to_string(),
+                    ureq::Error::ConnectionFailed => "connection failed".to_string(),
+                    other => pullfirst::redact::scrub(&other.to_string()),
+                };
+                return Err(Attempt::Retry {
+                    after: None,
+                    failure: Failure {
+                        kind: ErrorKind::Transient,
+                        message: format!("{host}: {what}"),
+                        retry_after: None,
+                    },
+                });
+            }
+        };
+        let status = resp.status().as_u16();
+        if (200..300).contains(&status) {
+            return Ok(());
+        }
+        let message = format!("{host}: HTTP {status}");
+        if status == 429 {
+            let after = resp
+                .headers()
+                .get("retry-after")
+                .and_then(|v| v.to_str().ok())
+                .and_then(parse_retry_after)
+                .unwrap_or(Duration::from_secs(1));
+            let failure = Failure {
+                kind: ErrorKind::Transient,
+                message: format!("{message} (rate limited)"),
+                retry_after: Some(after.as_secs().max(1)),
+            };
+            if after > MAX_RETRY_AFTER {
+                return Err(Attempt::Final(failure));
+            }
+            return Err(Attempt::Retry {
+                after: Some(after),
+                failure,
+            });
+        }
+        if status >= 500 {
+            return Err(Attempt::Retry {
+                after: None,
+                failure: Failure {
+                    kind: ErrorKind::Transient,
+                    message,
+                    retry_after: None,
+                },
+            });
+        }
+        Err(Attempt::Final(Failure {
+            kind: ErrorKind::Permanent,
+            message: format!("{message} (the service refused the message)"),
+            retry_after: None,
+        }))
+    }
+}
+
+enum Attempt {
+    Retry {
+        after: Option<Duration>,
+        failure: Failure,
+    },
+    Final(Failure),
+}
+
+/// `Retry-After`: a number of seconds, or an HTTP date.
+pub fn parse_retry_after(v: &str) -> Option<Duration> {
+    let v = v.trim();
+    if let Ok(secs) = v.parse::<f64>() {
+        return Duration::try_from_secs_f64(secs.max(0.0)).ok();
+    }
+    let when = httpdate::parse_http_date(v).ok()?;
+    Some(
+        when.duration_since(SystemTime::now())
+            .unwrap_or(Duration::ZERO),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn retry_after_forms() {
+        assert_eq!(parse_retry_after("1"), Some(Duration::from_secs(1)));
+        assert_eq!(
+            parse_retry_after(" 2.5 "),
+            Some(Duration::from_millis(2500))
+        );
+        assert_eq!(
+            parse_retry_after("Wed, 21 Oct 2015 07:28:00 GMT"),
+            Some(Duration::ZERO)
+        );
+        let later = httpdate::fmt_http_date(SystemTime::now() + Duration::from_secs(30));
+        let d = parse_retry_after(&later).expect("a date");
+        assert!(d > Duration::from_secs(25) && d <= Duration::from_secs(30));
+        assert_eq!(parse_retry_after("soon"), None);
+    }
+}

@@ -1,0 +1,209 @@
+//! `notify`: tell people what happened (SPEC §7).
+//!
+//! The last step of most flows, and the one that must not make things worse: records pass
+//! through unchanged whatever happens to the message, secrets (the webhook URLs) never show,
+//! and a message that could not be delivered is an exit status, not a lost record. The parts:
+//! [`target`] (where, and in which shape), [`message`] (what to say), [`payload`] (each
+//! service's body and limits), [`deliver`] (HTTP with retries), [`state`] (say it once).
+
+pub mod cli;
+pub mod deliver;
+pub mod message;
+pub mod payload;
+pub mod state;
+pub mod target;
+pub mod template;
+
+use std::path::Path;
+
+use clap::{CommandFactory, Parser};
+use pullfirst::jsonl::{read_all, RecordWriter};
+use pullfirst::{Error, ErrorKind, ExitCode, Record};
+
+use cli::{Cli, On};
+use deliver::Delivery;
+use message::{Message, Status, RECORD_FIELDS, SUMMARY_FIELDS};
+use target::Target;
+use template::Template;
+
+/// The clap definition, for the man page and completions.
+pub fn command() -> clap::Command {
+    Cli::command()
+}
+
+/// Parse the command line, run, and turn the result into the process exit status.
+pub fn main() -> std::process::ExitCode {
+    let cli = Cli::parse();
+    cli.common.init("notify");
+    pullfirst::cli::finish(run(cli))
+}
+
+fn targets(cli: &Cli) -> Result<Vec<Target>, Error> {
+    let env = std::env::var("NOTIFY_URL").unwrap_or_default();
+    let raw: Vec<&str> = cli
+        .to
+        .iter()
+        .map(String::as_str)
+        .chain(env.split_whitespace())
+        .collect();
+    for url in &raw {
+        pullfirst::redact::register_url(url);
+    }
+    if raw.is_empty() {
+        return Err(Error::Usage(
+            "no target: give --to URL, or set NOTIFY_URL (space-separated URLs)".into(),
+        ));
+    }
+    raw.iter()
+        .map(|url| Target::parse(url, cli.format).map_err(Error::Usage))
+        .collect()
+}
+
+pub fn run(cli: Cli) -> Result<ExitCode, Error> {
+    let targets = targets(&cli)?;
+    let record_template = |s: &Option<String>| {
+        s.as_deref()
+            .map(|t| Template::parse(t, RECORD_FIELDS))
+            .transpose()
+            .map_err(Error::Usage)
+    };
+    let text = record_template(&cli.text)?;
+    let title = if cli.each {
+        record_template(&cli.title)?
+    } else {
+        cli.title
+            .as_deref()
+            .map(|t| Template::parse(t, SUMMARY_FIELDS))
+            .transpose()
+            .map_err(Error::Usage)?
+    };
+    let delivery = Delivery::new(cli.timeout, cli.retries, cli.retry_delay);
+
+    if let Some(body) = &cli.message {
+        let message = Message {
+            title: cli.title.clone().unwrap_or_else(|| "pullfirst".into()),
+            lines: vec![body.clone()],
+            failed: false,
+            records: Vec::new(),
+        };
+        let outcome = state::message_outcome(body);
+        if let Some(path) = &cli.state {
+            if state::unchanged(path, &outcome)? {
+                pullfirst::info!("same message as last time; nothing sent");
+                return Ok(ExitCode::Ok);
+            }
+        }
+        let failures = send_all(&delivery, &targets, &[message]);
+        if failures.is_empty() {
+            if let Some(path) = &cli.state {
+                state::save(path, &outcome)?;
+            }
+        }
+        return Ok(combine(ExitCode::Ok, &failures));
+    }
+
+    let records = read_all(std::io::stdin().lock())?;
+    let mut out = RecordWriter::new(std::io::stdout().lock());
+    for r in &records {
+        out.write(r)
+            .map_err(|e| Error::io(Path::new("stdout"), "cannot write", e))?;
+    }
+    let flow = out.outcome().exit_code();
+    drop(out);
+
+    let outcome = state::outcome(&records);
+    if let Some(path) = &cli.state {
+        if state::unchanged(path, &outcome)? {
+            pullfirst::info!("the outcome is the same as last run's; nothing sent");
+            return Ok(flow);
+        }
+    }
+    let messages: Vec<Message> = if cli.each {
+        records
+            .iter()
+            .filter(|r| wanted(cli.on, std::slice::from_ref(r)))
+            .map(|r| message::single(r, title.as_ref(), text.as_ref()))
+            .collect()
+    } else if !records.is_empty() && wanted(cli.on, &records) {
+        let refs: Vec<&Record> = records.iter().collect();
+        vec![message::summary(&refs, title.as_ref(), text.as_ref())]
+    } else {
+        Vec::new()
+    };
+    if messages.is_empty() {
+        pullfirst::debug!(
+            "nothing to send (--on {:?}, {} records)",
+            cli.on,
+            records.len()
+        );
+    }
+    let failures = send_all(&delivery, &targets, &messages);
+    if failures.is_empty() {
+        if let Some(path) = &cli.state {
+            state::save(path, &outcome)?;
+        }
+    }
+    Ok(combine(flow, &failures))
+}
+
+/// Whether `--on` wants a message about `records`.
+fn wanted(on: On, records: &[Record]) -> bool {
+    let failed = records.iter().any(|r| Status::of(r) == Status::Failed);
+    match on {
+        On::Always => true,
+        On::Failure => failed,
+        On::Success => !failed,
+        On::Update => records.iter().any(|r| Status::of(r) == Status::Updated),
+    }
+}
+
+/// Send every message to every target; the failures, each already reported on stderr.
+/// Targets are served at the same time, one thread each; each target gets its messages one
+/// after another, in order, which also keeps within services' per-webhook rate limits.
+fn send_all(delivery: &Delivery, targets: &[Target], messages: &[Message]) -> Vec<ErrorKind> {
+    let send_to = |t: &Target| {
+        let mut failures = Vec::new();
+        for m in messages {
+            let payload = payload::build(t.format, m);
+            match delivery.send(t, &payload) {
+                Ok(()) => pullfirst::info!("sent to {} ({})", t.host, t.format.name()),
+                Err(f) => {
+                    let after = f
+                        .retry_after
+                        .map(|s| format!("; retry after {s}s"))
+                        .unwrap_or_default();
+                    pullfirst::error!("not delivered: {} ({}){after}", f.message, f.kind);
+                    failures.push(f.kind);
+                }
+            }
+        }
+        failures
+    };
+    if messages.is_empty() {
+        return Vec::new();
+    }
+    if let [only] = targets {
+        return send_to(only);
+    }
+    std::thread::scope(|scope| {
+        let workers: Vec<_> = targets
+            .iter()
+            .map(|t| scope.spawn(move || send_to(t)))
+            .collect();
+        workers
+            .into_iter()
+            .flat_map(|w| w.join().unwrap_or_else(|_| vec![ErrorKind::Transient]))
+            .collect()
+    })
+}
+
+/// The exit status from the flow's records and the deliveries: permanent beats transient.
+fn combine(flow: ExitCode, failures: &[ErrorKind]) -> ExitCode {
+    let permanent = failures.contains(&ErrorKind::Permanent);
+    match flow {
+        ExitCode::Failed => ExitCode::Failed,
+        _ if permanent => ExitCode::Failed,
+        _ if !failures.is_empty() => ExitCode::TempFail,
+        other => other,
+    }
+}

@@ -1,0 +1,221 @@
+//! What a notification says: a title and one line per component, from the flow records.
+//!
+//! The default text names every component and what happened to it:
+//! `✗ redis: failed at ipull (transient): registry unreachable`,
+//! `✓ server: v3.8.0 → v3.8.1`, `· web: 2.0, up to date`. `--title` and `--text` replace the
+//! defaults; `--text` is rendered once per component.
+
+use pullfirst::Record;
+use serde_json::Value;
+
+use crate::template::Template;
+
+/// Placeholders a per-component template may use.
+pub const RECORD_FIELDS: &[&str] = &[
+    "name", "current", "latest", "image", "error", "status", "source", "digest",
+];
+/// Placeholders a summary title may use.
+pub const SUMMARY_FIELDS: &[&str] = &["status", "count", "failed", "updated", "names"];
+
+/// What happened to one component.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Status {
+    Failed,
+    Updated,
+    Unchanged,
+}
+
+impl Status {
+    pub fn of(r: &Record) -> Status {
+        if !r.ok() {
+            Status::Failed
+        } else if r.update() {
+            Status::Updated
+        } else {
+            Status::Unchanged
+        }
+    }
+
+    pub fn word(self) -> &'static str {
+        match self {
+            Status::Failed => "failed",
+            Status::Updated => "updated",
+            Status::Unchanged => "unchanged",
+        }
+    }
+}
+
+/// A message ready to be shaped for a service.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Message {
+    pub title: String,
+    /// One line per component (or the text of `--message`).
+    pub lines: Vec<String>,
+    pub failed: bool,
+    /// The records this message is about (for the generic JSON payload).
+    pub records: Vec<Value>,
+}
+
+/// The value of a per-component placeholder.
+pub fn field(r: &Record, key: &str) -> String {
+    let s = |k: &str| match r.get(k) {
+        Some(Value::String(s)) => s.clone(),
+        Some(Value::Null) | None => String::new(),
+        Some(other) => other.to_string(),
+    };
+    match key {
+        "status" => Status::of(r).word().to_string(),
+        "error" => error_text(r),
+        "current" if r.current().is_none() => "none".into(),
+        k => s(k),
+    }
+}
+
+fn error_text(r: &Record) -> String {
+    let Some(e) = r.get("error") else {
+        return String::new();
+    };
+    let get = |k: &str| {
+        e.get(k)
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_string()
+    };
+    let (step, kind, message) = (get("step"), get("kind"), get("message"));
+    match (step.is_empty(), kind.is_empty()) {
+        (false, false) => format!("{step} ({kind}): {message}"),
+        (false, true) => format!("{step}: {message}"),
+        _ => message,
+    }
+}
+
+/// The default line for a component.
+pub fn default_line(r: &Record) -> String {
+    let name = r.name().unwrap_or("?");
+    match Status::of(r) {
+        Status::Failed => format!("✗ {name}: failed at {}", error_text(r)),
+        Status::Updated => format!(
+            "✓ {name}: {} → {}",
+            r.current().unwrap_or("new"),
+            r.latest().unwrap_or("?")
+        ),
+        Status::Unchanged => match r.latest() {
+            Some(v) => format!("· {name}: {v}, up to date"),
+            None => format!("· {name}: up to date"),
+        },
+    }
+}
+
+/// One message about all of `records`.
+pub fn summary(records: &[&Record], title: Option<&Template>, text: Option<&Template>) -> Message {
+    let failed: Vec<&str> = records
+        .iter()
+        .filter(|r| Status::of(r) == Status::Failed)
+        .filter_map(|r| r.name())
+        .collect();
+    let updated = records
+        .iter()
+        .filter(|r| Status::of(r) == Status::Updated)
+        .count();
+    let status = if !failed.is_empty() {
+        Status::Failed
+    } else if updated > 0 {
+        Status::Updated
+    } else {
+        Status::Unchanged
+    };
+    let names: Vec<&str> = records.iter().filter_map(|r| r.name()).collect();
+    let title = match title {
+        Some(t) => t.render(|k| match k {
+            "status" => status.word().to_string(),
+            "count" => records.len().to_string(),
+            "failed" => failed.len().to_string(),
+            "updated" => updated.to_string(),
+            _ => names.join(", "),
+        }),
+        None => default_title(records.len(), failed.len(), updated),
+    };
+    Message {
+        title,
+        lines: records.iter().map(|r| line(r, text)).collect(),
+        failed: status == Status::Failed,
+        records: records
+            .iter()
+            .map(|r| Value::Object(r.fields().clone()))
+            .collect(),
+    }
+}
+
+/// One message about one record (`--each`).
+pub fn single(r: &Record, title: Option<&Template>, text: Option<&Template>) -> Message {
+    let name = r.name().unwrap_or("?");
+    let title = match title {
+        Some(t) => t.render(|k| field(r, k)),
+        None => format!("pullfirst: {name} {}", Status::of(r).word()),
+    };
+    Message {
+        title,
+        lines: vec![line(r, text)],
+        failed: !r.ok(),
+        records: vec![Value::Object(r.fields().clone())],
+    }
+}
+
+fn line(r: &Record, text: Option<&Template>) -> String {
+    match text {
+        Some(t) => t.render(|k| field(r, k)),
+        None => default_line(r),
+    }
+}
+
+fn default_title(count: usize, failed: usize, updated: usize) -> String {
+    match (failed, updated) {
+        (0, 0) => format!("pullfirst: all {count} up to date"),
+        (0, u) => format!("pullfirst: {u} updated"),
+        (f, 0) => format!("pullfirst: {f} failed"),
+        (f, u) => format!("pullfirst: {u} updated, {f} failed"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rec(s: &str) -> Record {
+        Record::parse(s, 1).expect("valid")
+    }
+
+    #[test]
+    fn default_summary_names_every_component() {
+        let a = rec(r#"{"name":"server","current":"v1","latest":"v2","update":true}"#);
+        let b = rec(
+            r#"{"name":"redis","latest":"7","update":true,"ok":false,"error":{"step":"ipull","kind":"transient","message":"registry unreachable"}}"#,
+        );
+        let c = rec(r#"{"name":"web","current":"2","latest":"2","update":false}"#);
+        let m = summary(&[&a, &b, &c], None, None);
+        assert_eq!(m.title, "pullfirst: 1 updated, 1 failed");
+        assert_eq!(
+            m.lines,
+            [
+                "✓ server: v1 → v2",
+                "✗ redis: failed at ipull (transient): registry unreachable",
+                "· web: 2, up to date"
+            ]
+        );
+        assert!(m.failed);
+    }
+
+    #[test]
+    fn templates() {
+        let a = rec(r#"{"name":"server","latest":"v2","update":true,"image":"r/s:v2"}"#);
+        let t = Template::parse(
+            "{name}={latest} ({status}, was {current}) {image}",
+            RECORD_FIELDS,
+        )
+        .expect("valid");
+        let title = Template::parse("{count} checked: {names}", SUMMARY_FIELDS).expect("valid");
+        let m = summary(&[&a], Some(&title), Some(&t));
+        assert_eq!(m.title, "1 checked: server");
+        assert_eq!(m.lines, ["server=v2 (updated, was none) r/s:v2"]);
+    }
+}

@@ -1,0 +1,73 @@
+//! `--state FILE`: say it once. A nightly job that fails the same way every night should not
+//! page anyone every night; one that fails differently, or recovers, should.
+//!
+//! The outcome of a run is one line per component (name, what happened, and for a failure
+//! the step and kind, not the message, which often carries times or counts), sorted. The file
+//! holds that list as JSON, and never a target URL. It is written atomically, and only after
+//! the message went out (or when there was nothing to send), so a failed delivery is tried
+//! again on the next run.
+
+use std::path::Path;
+
+use pullfirst::atomic::{read_optional, write};
+use pullfirst::{Error, Record};
+use serde_json::{json, Value};
+
+use crate::message::Status;
+
+/// The outcome of a run of records, as compared between runs.
+pub fn outcome(records: &[Record]) -> Vec<String> {
+    let mut lines: Vec<String> = records
+        .iter()
+        .map(|r| {
+            let name = r.name().unwrap_or("?");
+            let status = Status::of(r);
+            match status {
+                Status::Failed => {
+                    let e = r.get("error");
+                    let get = |k| {
+                        e.and_then(|e| e.get(k))
+                            .and_then(Value::as_str)
+                            .unwrap_or("")
+                    };
+                    format!("{name} failed {} {}", get("step"), get("kind"))
+                }
+                Status::Updated => format!("{name} updated {}", r.latest().unwrap_or("")),
+                Status::Unchanged => format!("{name} unchanged"),
+            }
+        })
+        .collect();
+    lines.sort();
+    lines
+}
+
+/// The outcome of a `--message` run: the text, hashed (FNV-1a), so the file says nothing.
+pub fn message_outcome(text: &str) -> Vec<String> {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in text.bytes() {
+        h ^= u64::from(b);
+        h = h.wrapping_mul(0x0100_0000_01b3);
+    }
+    vec![format!("message {h:016x}")]
+}
+
+/// Whether `outcome` is what the state file recorded last time.
+pub fn unchanged(path: &Path, outcome: &[String]) -> Result<bool, Error> {
+    let Some(bytes) = read_optional(path)? else {
+        return Ok(false);
+    };
+    // A state file we cannot read as ours counts as no state: the message goes out, and the
+    // file is written anew.
+    let last: Option<Vec<String>> = serde_json::from_slice::<Value>(&bytes)
+        .ok()
+        .and_then(|v| serde_json::from_value(v.get("outcome")?.clone()).ok());
+    Ok(last.as_deref() == Some(outcome))
+}
+
+pub fn save(path: &Path, outcome: &[String]) -> Result<(), Error> {
+    let time = humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string();
+    let mut text = serde_json::to_string_pretty(&json!({ "outcome": outcome, "time": time }))
+        .unwrap_or_default();
+    text.push('\n');
+    write(path, text.as_bytes())
+}

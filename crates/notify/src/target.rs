@@ -1,0 +1,179 @@
+//! Where a notification goes, and in which shape.
+//!
+//! A target is a URL, and a URL is a secret: webhook URLs carry their token in the path or
+//! the query. So a [`Target`] shows only its host, in messages and in `Debug`. The payload
+//! shape follows the URL: an explicit `FORMAT+https://…` prefix, else the service's host,
+//! else the service's path pattern (so a self-hosted or test receiver is recognised too),
+//! else a generic JSON POST.
+
+use std::fmt;
+
+/// The payload shapes notify speaks.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    Slack,
+    Discord,
+    Teams,
+    Ntfy,
+    Gotify,
+    Json,
+}
+
+impl Format {
+    pub fn name(self) -> &'static str {
+        match self {
+            Format::Slack => "slack",
+            Format::Discord => "discord",
+            Format::Teams => "teams",
+            Format::Ntfy => "ntfy",
+            Format::Gotify => "gotify",
+            Format::Json => "json",
+        }
+    }
+
+    fn from_name(s: &str) -> Option<Format> {
+        [
+            Format::Slack,
+            Format::Discord,
+            Format::Teams,
+            Format::Ntfy,
+            Format::Gotify,
+            Format::Json,
+        ]
+        .into_iter()
+        .find(|f| f.name() == s)
+    }
+}
+
+#[derive(Clone)]
+pub struct Target {
+    /// The URL to POST to (a secret).
+    pub url: String,
+    pub format: Format,
+    /// Host and port, the only part of the URL ever shown.
+    pub host: String,
+}
+
+impl fmt::Debug for Target {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Target({} {})", self.format.name(), self.host)
+    }
+}
+
+impl Target {
+    /// Parse a target URL; `forced` (from `--format`) overrides the detected shape.
+    pub fn parse(raw: &str, forced: Option<Format>) -> Result<Target, String> {
+        let raw = raw.trim();
+        let (prefix, url) = match raw.split_once("+http") {
+            Some((p, rest)) if Format::from_name(p).is_some() => {
+                (Format::from_name(p), format!("http{rest}"))
+            }
+            _ => (None, raw.to_string()),
+        };
+        let Some((scheme, rest)) = url.split_once("://") else {
+            return Err("a target is not a URL (expected http:// or https://)".into());
+        };
+        if scheme != "http" && scheme != "https" {
+            return Err(format!(
+                "a target has scheme {scheme:?}; only http and https are sent to"
+            ));
+        }
+        let host = pullfirst::redact::host_of(&url).to_string();
+        if host.is_empty() {
+            return Err("a target URL has no host".into());
+        }
+        let path = &rest[rest.find('/').unwrap_or(rest.len())..];
+        let format = forced.or(prefix).unwrap_or_else(|| detect(&host, path));
+        Ok(Target { url, format, host })
+    }
+}
+
+fn detect(host: &str, path_and_query: &str) -> Format {
+    let host = host.split(':').next().unwrap_or(host).to_ascii_lowercase();
+    let (path, query) = path_and_query
+        .split_once('?')
+        .unwrap_or((path_and_query, ""));
+    if host == "hooks.slack.com" || path.starts_with("/services/T") {
+        Format::Slack
+    } else if path.contains("/api/webhooks/")
+        && (host.ends_with("discord.com")
+            || host.ends_with("discordapp.com")
+            || path.starts_with("/api/webhooks/"))
+    {
+        Format::Discord
+    } else if host.ends_with(".webhook.office.com")
+        || host.ends_with(".logic.azure.com")
+        || path.contains("/webhookb2/")
+        || path.contains("/IncomingWebhook/")
+    {
+        Format::Teams
+    } else if host == "ntfy.sh" || host.starts_with("ntfy.") {
+        Format::Ntfy
+    } else if path.ends_with("/message") && query.split('&').any(|kv| kv.starts_with("token=")) {
+        Format::Gotify
+    } else {
+        Format::Json
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn format_of(url: &str) -> Format {
+        Target::parse(url, None).expect("valid").format
+    }
+
+    #[test]
+    fn formats_follow_the_url() {
+        assert_eq!(
+            format_of("https://hooks.slack.com/services/T0/B0/x"),
+            Format::Slack
+        );
+        assert_eq!(
+            format_of("https://discord.com/api/webhooks/1/tok"),
+            Format::Discord
+        );
+        assert_eq!(
+            format_of("https://x.webhook.office.com/webhookb2/a/IncomingWebhook/b/c"),
+            Format::Teams
+        );
+        assert_eq!(format_of("https://ntfy.sh/mytopic"), Format::Ntfy);
+        assert_eq!(
+            format_of("https://push.example.org/message?token=abc"),
+            Format::Gotify
+        );
+        assert_eq!(format_of("https://example.org/hook"), Format::Json);
+        // Path patterns recognise self-hosted and local receivers.
+        assert_eq!(
+            format_of("http://127.0.0.1:8080/services/T0/B0/x"),
+            Format::Slack
+        );
+        assert_eq!(
+            format_of("http://127.0.0.1:8080/api/webhooks/1/x"),
+            Format::Discord
+        );
+        // An explicit prefix or --format wins.
+        let t = Target::parse("ntfy+http://127.0.0.1:9/alerts", None).expect("valid");
+        assert_eq!(
+            (t.format, t.url.as_str()),
+            (Format::Ntfy, "http://127.0.0.1:9/alerts")
+        );
+        let t = Target::parse("https://hooks.slack.com/services/T/B/x", Some(Format::Json))
+            .expect("valid");
+        assert_eq!(t.format, Format::Json);
+    }
+
+    #[test]
+    fn only_the_host_is_ever_shown() {
+        let t = Target::parse(
+            "https://user:pw@hooks.slack.com/services/T0/B0/SECRET",
+            None,
+        )
+        .expect("valid");
+        assert_eq!(t.host, "hooks.slack.com");
+        assert!(!format!("{t:?}").contains("SECRET"));
+        assert!(Target::parse("ftp://x/y", None).is_err());
+        assert!(Target::parse("not a url", None).is_err());
+    }
+}
