@@ -3,7 +3,8 @@
 //! status rule of SPEC §2 ([`exit`]), typed errors that carry their exit code ([`error`]), the
 //! grammars untrusted values are checked against ([`grammar`]), durations and sizes ([`units`]),
 //! logging to stderr ([`log`]), the redaction of secrets in messages ([`redact`]), and atomic,
-//! durable, locked file replacement ([`atomic`]).
+//! durable, locked file replacement ([`atomic`]), and the version file's formats
+//! ([`versionfile`]).
 //!
 //! The rule for what lives here: anything a second command would otherwise write again.
 
@@ -17,6 +18,7 @@ pub mod log;
 pub mod record;
 pub mod redact;
 pub mod units;
+pub mod versionfile;
 
 pub use error::{Error, Result};
 pub use exit::{ExitCode, Outcome};

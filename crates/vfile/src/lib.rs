@@ -3,10 +3,9 @@
 //! This is what makes "record only on success" true at the end of a flow: `vfile record`
 //! writes a version only for records every earlier step marked ok, and writes them all in one
 //! atomic, durable, locked replacement of the file ([`pullfirst::atomic`]), edited in place so that every
-//! untouched byte stays as it was ([`format`]).
+//! untouched byte stays as it was ([`pullfirst::versionfile`]).
 
 pub mod cli;
-pub mod format;
 mod record;
 
 use std::io::Write;
@@ -16,7 +15,7 @@ use clap::{CommandFactory, Parser};
 use pullfirst::{Error, ExitCode};
 
 use cli::{Cli, Command};
-use format::{check_key, check_value, VersionFile};
+use pullfirst::versionfile::{check_key, check_value, VersionFile};
 use pullfirst::atomic::{self, read_optional, LockedFile};
 
 /// The clap definition, for the man page and completions.

@@ -15,7 +15,7 @@ use pullfirst::jsonl::{read_all, RecordWriter};
 use pullfirst::{Error, ErrorKind, ExitCode, Record};
 use serde_json::json;
 
-use crate::format::VersionFile;
+use pullfirst::versionfile::VersionFile;
 use pullfirst::atomic::LockedFile;
 
 const STEP: &str = "vfile";

@@ -1,4 +1,4 @@
-//! The version file's two formats, edited in place.
+//! The version file's two formats, edited in place (written by `vfile`, read by `vcheck`).
 //!
 //! `key=value` lines (the default) are what shell scripts `.`-source and `grep`; editing one
 //! key must leave every other byte alone: comments, blank lines, order, spacing, quoting and
@@ -16,9 +16,9 @@ use std::borrow::Cow;
 use std::ops::Range;
 use std::path::Path;
 
-use pullfirst::grammar::is_valid_name;
-use pullfirst::record::quote;
-use pullfirst::Error;
+use crate::grammar::is_valid_name;
+use crate::record::quote;
+use crate::Error;
 use serde_json::{Map, Value};
 
 /// A parsed version file, ready to be read or edited and serialised again.
