@@ -13,7 +13,12 @@ use clap_complete::Shell;
 
 /// Every command that ships, by binary name.
 fn commands() -> Vec<clap::Command> {
-    vec![vfile::command(), retry::command(), notify::command()]
+    vec![
+        vfile::command(),
+        retry::command(),
+        notify::command(),
+        vcheck::command(),
+    ]
 }
 
 /// The date on every page: the release's, not today's, so regenerating changes nothing.

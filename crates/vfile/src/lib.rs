@@ -15,8 +15,8 @@ use clap::{CommandFactory, Parser};
 use pullfirst::{Error, ExitCode};
 
 use cli::{Cli, Command};
-use pullfirst::versionfile::{check_key, check_value, VersionFile};
 use pullfirst::atomic::{self, read_optional, LockedFile};
+use pullfirst::versionfile::{check_key, check_value, VersionFile};
 
 /// The clap definition, for the man page and completions.
 pub fn command() -> clap::Command {

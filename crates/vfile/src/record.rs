@@ -15,8 +15,8 @@ use pullfirst::jsonl::{read_all, RecordWriter};
 use pullfirst::{Error, ErrorKind, ExitCode, Record};
 use serde_json::json;
 
-use pullfirst::versionfile::VersionFile;
 use pullfirst::atomic::LockedFile;
+use pullfirst::versionfile::VersionFile;
 
 const STEP: &str = "vfile";
 

@@ -1,0 +1,92 @@
+//! `vcheck`'s command line. The doc comments are the help text; `xtask` renders the same
+//! definitions into the man page and the shell completions.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::Parser;
+use pullfirst::cli::CommonArgs;
+use pullfirst::units::parse_duration;
+
+const EXAMPLES: &str = "\
+Examples:
+  vcheck --versions versions.txt server=github:openimsdk/open-im-server \\
+         redis=registry:docker.io/library/redis
+  vcheck --current v3.8.0 server=github:openimsdk/open-im-server
+  vcheck --match '^7\\.' --image 'redis:{latest}' redis=registry:redis
+  vcheck app=github-tags:owner/app --prerelease --exclude '-rc\\.0$'
+  jq -c '{name, source}' components.jsonl | vcheck --versions versions.txt
+
+Sources: github:OWNER/REPO (latest release: no drafts, no prereleases),
+github-tags:OWNER/REPO (highest version among tags), registry:[HOST/]REPO (highest version
+among the image's tags, and its manifest digest; HOST defaults to docker.io).
+
+Environment: GITHUB_TOKEN or GH_TOKEN (never printed), GITHUB_API_URL (GitHub Enterprise),
+DOCKER_CONFIG (registry credentials), XDG_CACHE_HOME (the ETag cache).
+
+Exit status: 0 every check ok; 1 a check failed for good (not found, refused credentials, no
+version); 75 only transient failures (network, timeout, 5xx, rate limit: see retry_after);
+65 bad input; 2 usage.";
+
+/// Find the newest upstream version of each component, without burning the rate limit
+///
+/// Writes one flow record per NAME=SOURCE, in argument order: current, latest, update, and
+/// for registries the image and its manifest digest. With no NAME=SOURCE, reads records with
+/// "name" and "source" from stdin and adds to them. Checks run concurrently; GitHub responses
+/// are cached and revalidated with their ETags, so an unchanged check costs no rate limit.
+#[derive(Parser, Debug)]
+#[command(name = "vcheck", version, after_help = EXAMPLES, max_term_width = 100)]
+pub struct Cli {
+    #[command(flatten)]
+    pub common: CommonArgs,
+
+    /// Components to check, e.g. server=github:openimsdk/open-im-server
+    #[arg(value_name = "NAME=SOURCE")]
+    pub targets: Vec<String>,
+
+    /// Current versions from a version file (the format vfile writes)
+    #[arg(long, value_name = "FILE", conflicts_with = "current")]
+    pub versions: Option<PathBuf>,
+
+    /// The current version, with a single NAME=SOURCE
+    #[arg(long, value_name = "VERSION")]
+    pub current: Option<String>,
+
+    /// Keep only versions (tags) matching REGEX
+    #[arg(long = "match", value_name = "REGEX")]
+    pub matching: Option<String>,
+
+    /// Drop versions (tags) matching REGEX, e.g. known-bad releases
+    #[arg(long, value_name = "REGEX")]
+    pub exclude: Option<String>,
+
+    /// Admit prereleases (-rc.1, -beta, GitHub prereleases)
+    #[arg(long)]
+    pub prerelease: bool,
+
+    /// Skip GitHub releases younger than DUR (a fresh release gets time to be pulled back)
+    #[arg(long, value_parser = parse_duration, value_name = "DUR")]
+    pub min_age: Option<Duration>,
+
+    /// The image to set on each record: {name} and {latest} are filled in
+    /// (registry sources default to HOST/REPO:{latest})
+    #[arg(long, value_name = "TEMPLATE")]
+    pub image: Option<String>,
+
+    /// Checks run at once
+    #[arg(long, default_value_t = 32, value_name = "N",
+          value_parser = clap::value_parser!(u32).range(1..=256))]
+    pub jobs: u32,
+
+    /// Give up on a request after this long
+    #[arg(long, default_value = "30s", value_parser = parse_duration, value_name = "DUR")]
+    pub timeout: Duration,
+
+    /// Neither use nor fill the ETag cache
+    #[arg(long)]
+    pub no_cache: bool,
+
+    /// Talk plain HTTP to this registry host (loopback hosts always are)
+    #[arg(long, value_name = "HOST")]
+    pub insecure_registry: Vec<String>,
+}

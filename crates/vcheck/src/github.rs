@@ -1,0 +1,241 @@
+//! `github:OWNER/REPO` (the latest release) and `github-tags:OWNER/REPO` (the highest tag),
+//! through GitHub's REST API.
+//!
+//! The API root comes from `GITHUB_API_URL` (GitHub Enterprise), the token from
+//! `GITHUB_TOKEN` or `GH_TOKEN`. Every GET goes through the ETag cache. Rate limiting (403
+//! with `x-ratelimit-remaining: 0`, or 429) is transient, with `retry_after` from
+//! `retry-after` or `x-ratelimit-reset`; 404 is permanent; 401 is a refused token, permanent,
+//! and the token is never shown.
+
+use serde_json::Value;
+
+use crate::filters::Filters;
+use crate::http::{fnv, seconds_until, Fail, Http, Response};
+use crate::version::Version;
+
+pub struct GitHub {
+    pub api: String,
+    token: Option<String>,
+    /// Tells cache entries of different tokens apart, without storing the token.
+    identity: String,
+}
+
+/// At most this many pages of tags or releases are read (100 each).
+const MAX_PAGES: usize = 50;
+
+impl GitHub {
+    pub fn from_env() -> GitHub {
+        let api = std::env::var("GITHUB_API_URL")
+            .ok()
+            .filter(|v| !v.is_empty())
+            .unwrap_or_else(|| "https://api.github.com".into());
+        let token = ["GITHUB_TOKEN", "GH_TOKEN"]
+            .iter()
+            .find_map(|v| std::env::var(v).ok().filter(|t| !t.is_empty()));
+        let identity = match &token {
+            Some(t) => format!("token:{:016x}", fnv(t)),
+            None => "anonymous".into(),
+        };
+        GitHub {
+            api: api.trim_end_matches('/').to_string(),
+            token,
+            identity,
+        }
+    }
+
+    fn get(&self, http: &Http, url: &str, cache: bool) -> Result<Response, Fail> {
+        let mut headers = vec![
+            ("Accept", "application/vnd.github+json".to_string()),
+            ("X-GitHub-Api-Version", "2022-11-28".to_string()),
+        ];
+        if let Some(t) = &self.token {
+            headers.push(("Authorization", format!("Bearer {t}")));
+        }
+        let resp = http.get(url, &headers, cache.then_some(self.identity.as_str()))?;
+        check(url, &resp)?;
+        Ok(resp)
+    }
+
+    /// The latest release's tag, as GitHub has it, or the newest release that passes
+    /// `filters` when they narrow the choice.
+    pub fn latest_release(
+        &self,
+        http: &Http,
+        repo: &str,
+        filters: &Filters,
+        class: &str,
+        cache: bool,
+    ) -> Result<String, Fail> {
+        if !filters.narrow() && class.is_empty() {
+            let url = format!("{}/repos/{repo}/releases/latest", self.api);
+            let release = self.get(http, &url, cache)?.json().unwrap_or(Value::Null);
+            return release["tag_name"]
+                .as_str()
+                .map(str::to_string)
+                .ok_or_else(|| {
+                    Fail::permanent(format!("{repo}: the latest release has no tag_name"))
+                });
+        }
+        let now = std::time::SystemTime::now();
+        let mut url = Some(format!("{}/repos/{repo}/releases?per_page=100", self.api));
+        let mut pages = 0;
+        while let Some(page_url) = url.take() {
+            pages += 1;
+            let resp = self.get(http, &page_url, cache)?;
+            let releases = resp.json().unwrap_or(Value::Null);
+            let Some(list) = releases.as_array() else {
+                return Err(Fail::permanent(format!(
+                    "{repo}: the release list is not a JSON array"
+                )));
+            };
+            for r in list {
+                let Some(tag) = r["tag_name"].as_str() else {
+                    continue;
+                };
+                if r["draft"] == true || (r["prerelease"] == true && !filters.prerelease) {
+                    continue;
+                }
+                if !filters.admits(tag) {
+                    continue;
+                }
+                if !class.is_empty()
+                    && !Version::parse(tag).is_some_and(|v| filters.admits_version(&v, class))
+                {
+                    continue;
+                }
+                if let Some(min) = filters.min_age {
+                    let published = r["published_at"]
+                        .as_str()
+                        .and_then(|p| humantime::parse_rfc3339(p).ok());
+                    let old_enough = published
+                        .and_then(|p| now.duration_since(p).ok())
+                        .is_some_and(|age| age.as_secs() >= min);
+                    if !old_enough {
+                        continue;
+                    }
+                }
+                return Ok(tag.to_string());
+            }
+            if pages < MAX_PAGES {
+                url = next_link(&resp);
+            }
+        }
+        Err(Fail::permanent(format!(
+            "{repo}: no release passes the filters"
+        )))
+    }
+
+    /// The highest version among the repository's tags.
+    pub fn highest_tag(
+        &self,
+        http: &Http,
+        repo: &str,
+        filters: &Filters,
+        class: &str,
+        cache: bool,
+    ) -> Result<String, Fail> {
+        let mut names = Vec::new();
+        let mut url = Some(format!("{}/repos/{repo}/tags?per_page=100", self.api));
+        let mut pages = 0;
+        while let Some(page_url) = url.take() {
+            pages += 1;
+            let resp = self.get(http, &page_url, cache)?;
+            let tags = resp.json().unwrap_or(Value::Null);
+            let Some(list) = tags.as_array() else {
+                return Err(Fail::permanent(format!(
+                    "{repo}: the tag list is not a JSON array"
+                )));
+            };
+            names.extend(
+                list.iter()
+                    .filter_map(|t| t["name"].as_str().map(str::to_string)),
+            );
+            if pages < MAX_PAGES {
+                url = next_link(&resp);
+            }
+        }
+        filters
+            .best(names.iter().map(String::as_str), class)
+            .map(str::to_string)
+            .ok_or_else(|| {
+                Fail::permanent(format!(
+                    "{repo}: no tag is a version that passes the filters"
+                ))
+            })
+    }
+}
+
+/// Sort a GitHub answer that is not a success into transient and permanent.
+fn check(url: &str, resp: &Response) -> Result<(), Fail> {
+    let host = pullfirst::redact::host_of(url);
+    let repo = url
+        .split("/repos/")
+        .nth(1)
+        .map(|r| r.split('/').take(2).collect::<Vec<_>>().join("/"))
+        .unwrap_or_default();
+    let retry_after = || {
+        resp.header("retry-after")
+            .and_then(|v| v.trim().parse::<u64>().ok())
+            .or_else(|| {
+                resp.header("x-ratelimit-reset")
+                    .and_then(|v| v.trim().parse::<u64>().ok())
+                    .map(seconds_until)
+            })
+    };
+    match resp.status {
+        200..=299 => Ok(()),
+        403 | 429
+            if resp.status == 429
+                || resp.header("x-ratelimit-remaining") == Some("0")
+                || resp.header("retry-after").is_some() =>
+        {
+            let after = retry_after();
+            Err(Fail::transient(
+                format!("{host}: rate limited (HTTP {})", resp.status),
+                Some(after.unwrap_or(60)),
+            ))
+        }
+        401 => Err(Fail::permanent(format!(
+            "{host}: the GitHub token was refused (HTTP 401)"
+        ))),
+        403 => Err(Fail::permanent(format!(
+            "{host}: forbidden (HTTP 403) for {repo}"
+        ))),
+        404 => Err(Fail::permanent(format!(
+            "{host}: {repo} not found, or it has no such release (HTTP 404)"
+        ))),
+        s if s >= 500 => Err(Fail::transient(format!("{host}: HTTP {s}"), None)),
+        s => Err(Fail::permanent(format!("{host}: HTTP {s} for {repo}"))),
+    }
+}
+
+/// The `rel="next"` URL of a `Link` header.
+pub fn next_link(resp: &Response) -> Option<String> {
+    let link = resp.header("link")?;
+    link.split(',').find_map(|part| {
+        let (url, params) = part.split_once(';')?;
+        params
+            .split(';')
+            .any(|p| p.trim() == "rel=\"next\"")
+            .then(|| {
+                url.trim()
+                    .trim_start_matches('<')
+                    .trim_end_matches('>')
+                    .to_string()
+            })
+    })
+}
+
+/// `OWNER/REPO`, checked.
+pub fn parse_repo(s: &str) -> Option<String> {
+    let (owner, repo) = s.split_once('/')?;
+    let ok = |p: &str| {
+        !p.is_empty()
+            && p.len() <= 100
+            && p != "."
+            && p != ".."
+            && p.bytes()
+                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
+    };
+    (ok(owner) && ok(repo)).then(|| format!("{owner}/{repo}"))
+}

@@ -1,0 +1,4 @@
+//! The `vcheck` binary: everything is in the library, so the xtask can render its help.
+fn main() -> std::process::ExitCode {
+    vcheck::main()
+}

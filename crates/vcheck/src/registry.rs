@@ -1,0 +1,472 @@
+//! `registry:[HOST/]REPO`: the highest version among an image's tags, and that tag's manifest
+//! digest, through the Docker Registry HTTP API v2.
+//!
+//! Tags are listed with `Link` pagination; the digest is read from `HEAD` of the manifest (a
+//! `GET` counts as a pull on Docker Hub), with the `Accept` types that make the registry
+//! answer with the digest Docker itself records. Authentication follows the registry's
+//! `WWW-Authenticate` challenge: `Basic` with the credentials of the Docker config file, or
+//! `Bearer`, fetching a pull token from the realm (with those credentials, if any). Plain HTTP
+//! is used only for loopback hosts and `--insecure-registry` hosts, and a token realm over
+//! plain HTTP is refused for an HTTPS registry, so credentials never travel in clear text.
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+
+use base64::Engine;
+use serde_json::Value;
+
+use crate::filters::Filters;
+use crate::github::next_link;
+use crate::http::{Fail, Http, Response};
+
+/// The media types to accept, so the digest is the one Docker records.
+pub const MANIFEST_ACCEPT: &str = "application/vnd.oci.image.index.v1+json, \
+application/vnd.oci.image.manifest.v1+json, \
+application/vnd.docker.distribution.manifest.list.v2+json, \
+application/vnd.docker.distribution.manifest.v2+json";
+
+/// Where an image lives.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ImageRepo {
+    /// The host as written (`docker.io`, `127.0.0.1:5000`).
+    pub host: String,
+    /// The repository path (`library/redis`).
+    pub repo: String,
+}
+
+impl ImageRepo {
+    /// `[HOST/]REPO`; HOST defaults to docker.io, where a one-part name is in `library/`.
+    pub fn parse(s: &str) -> Option<ImageRepo> {
+        let (host, repo) = match s.split_once('/') {
+            Some((first, rest)) if first.contains(['.', ':']) || first == "localhost" => {
+                (first.to_string(), rest.to_string())
+            }
+            _ => ("docker.io".to_string(), s.to_string()),
+        };
+        let repo = if host == "docker.io" && !repo.contains('/') {
+            format!("library/{repo}")
+        } else {
+            repo
+        };
+        let reference = format!("{host}/{repo}");
+        pullfirst::grammar::ImageRef::parse(&reference)
+            .ok()
+            .filter(|r| r.tag.is_none() && r.digest.is_none())?;
+        Some(ImageRepo { host, repo })
+    }
+
+    /// The host the API is served from.
+    fn api_host(&self) -> &str {
+        if self.host == "docker.io" {
+            "registry-1.docker.io"
+        } else {
+            &self.host
+        }
+    }
+}
+
+/// Registry credentials: the Docker config file, and plain-HTTP permissions.
+pub struct Registries {
+    auths: HashMap<String, (String, String)>,
+    helpers: HashMap<String, String>,
+    default_helper: Option<String>,
+    insecure: Vec<String>,
+}
+
+impl Registries {
+    /// Read `$DOCKER_CONFIG/config.json` (or `~/.docker/config.json`); a missing file means no
+    /// credentials, a broken one is a warning.
+    pub fn load(insecure: Vec<String>) -> Registries {
+        let path = std::env::var_os("DOCKER_CONFIG")
+            .map(PathBuf::from)
+            .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".docker")))
+            .map(|d| d.join("config.json"));
+        let config: Value = match path.as_ref().map(std::fs::read) {
+            Some(Ok(bytes)) => serde_json::from_slice(&bytes).unwrap_or_else(|_| {
+                pullfirst::warn!("ignoring the Docker config file: it is not JSON");
+                Value::Null
+            }),
+            _ => Value::Null,
+        };
+        let mut auths = HashMap::new();
+        if let Some(map) = config["auths"].as_object() {
+            for (server, entry) in map {
+                let decoded = entry["auth"]
+                    .as_str()
+                    .and_then(|a| base64::engine::general_purpose::STANDARD.decode(a).ok())
+                    .and_then(|b| String::from_utf8(b).ok());
+                let pair = match decoded.as_deref().and_then(|d| d.split_once(':')) {
+                    Some((u, p)) => Some((u.to_string(), p.to_string())),
+                    None => match (entry["username"].as_str(), entry["password"].as_str()) {
+                        (Some(u), Some(p)) => Some((u.to_string(), p.to_string())),
+                        _ => None,
+                    },
+                };
+                if let Some((u, p)) = pair {
+                    pullfirst::redact::register(&p);
+                    auths.insert(normalise(server), (u, p));
+                }
+            }
+        }
+        let helpers = config["credHelpers"]
+            .as_object()
+            .map(|m| {
+                m.iter()
+                    .filter_map(|(k, v)| Some((normalise(k), v.as_str()?.to_string())))
+                    .collect()
+            })
+            .unwrap_or_default();
+        Registries {
+            auths,
+            helpers,
+            default_helper: config["credsStore"].as_str().map(str::to_string),
+            insecure,
+        }
+    }
+
+    fn credentials(&self, host: &str) -> Option<(String, String)> {
+        let key = normalise(host);
+        if let Some(c) = self.auths.get(&key) {
+            return Some(c.clone());
+        }
+        let helper = self.helpers.get(&key).or(self.default_helper.as_ref())?;
+        credential_helper(helper, host)
+    }
+
+    fn scheme(&self, host: &str) -> &'static str {
+        if is_loopback(host) || self.insecure.iter().any(|h| h == host) {
+            "http"
+        } else {
+            "https"
+        }
+    }
+}
+
+/// Config keys are written many ways: `https://index.docker.io/v1/`, `registry.example`,
+/// `https://registry.example:5000`.
+fn normalise(server: &str) -> String {
+    let s = server
+        .trim_start_matches("https://")
+        .trim_start_matches("http://");
+    let s = s.split('/').next().unwrap_or(s);
+    match s {
+        "index.docker.io" | "registry-1.docker.io" | "docker.io" => "docker.io".into(),
+        other => other.to_string(),
+    }
+}
+
+fn is_loopback(host: &str) -> bool {
+    let name = if let Some(rest) = host.strip_prefix('[') {
+        rest.split(']').next().unwrap_or("")
+    } else {
+        host.rsplit_once(':').map_or(host, |(h, _)| h)
+    };
+    name == "localhost" || name == "::1" || name.starts_with("127.")
+}
+
+/// `docker-credential-HELPER get`, given the server on stdin.
+fn credential_helper(helper: &str, host: &str) -> Option<(String, String)> {
+    use std::io::Write;
+    use std::process::{Command, Stdio};
+    let server = if host == "docker.io" {
+        "https://index.docker.io/v1/"
+    } else {
+        host
+    };
+    let mut child = Command::new(format!("docker-credential-{helper}"))
+        .arg("get")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .ok()?;
+    child.stdin.take()?.write_all(server.as_bytes()).ok()?;
+    let out = child.wait_with_output().ok()?;
+    let v: Value = serde_json::from_slice(&out.stdout).ok()?;
+    let secret = v["Secret"].as_str()?.to_string();
+    pullfirst::redact::register(&secret);
+    Some((v["Username"].as_str()?.to_string(), secret))
+}
+
+/// One registry conversation, carrying the authorisation it has earned.
+struct Session<'a> {
+    http: &'a Http,
+    registries: &'a Registries,
+    image: &'a ImageRepo,
+    base: String,
+    authorization: Option<String>,
+}
+
+impl Session<'_> {
+    fn send(&mut self, head: bool, url: &str, accept: Option<&str>) -> Result<Response, Fail> {
+        let call = |auth: &Option<String>| {
+            let mut headers = Vec::new();
+            if let Some(a) = accept {
+                headers.push(("Accept", a.to_string()));
+            }
+            if let Some(a) = auth {
+                headers.push(("Authorization", a.clone()));
+            }
+            if head {
+                self.http.head(url, &headers)
+            } else {
+                self.http.get(url, &headers, None)
+            }
+        };
+        let resp = call(&self.authorization)?;
+        if resp.status != 401 || self.authorization.is_some() {
+            return check(&self.image.host, resp);
+        }
+        let challenge = resp.header("www-authenticate").unwrap_or("").to_string();
+        self.authorization = Some(self.authorize(&challenge)?);
+        let resp = call(&self.authorization)?;
+        if resp.status == 401 {
+            return Err(Fail::permanent(format!(
+                "{}: the registry refused the credentials (HTTP 401)",
+                self.image.host
+            )));
+        }
+        check(&self.image.host, resp)
+    }
+
+    /// Answer a `WWW-Authenticate` challenge with an `Authorization` value.
+    fn authorize(&self, challenge: &str) -> Result<String, Fail> {
+        let host = &self.image.host;
+        let creds = self.registries.credentials(host);
+        let (scheme, params) = challenge.split_once(' ').unwrap_or((challenge, ""));
+        let basic = |(u, p): &(String, String)| {
+            format!(
+                "Basic {}",
+                base64::engine::general_purpose::STANDARD.encode(format!("{u}:{p}"))
+            )
+        };
+        if scheme.eq_ignore_ascii_case("basic") {
+            return creds.as_ref().map(basic).ok_or_else(|| {
+                Fail::permanent(format!(
+                    "{host}: the registry wants credentials, and the Docker config has none for it"
+                ))
+            });
+        }
+        if !scheme.eq_ignore_ascii_case("bearer") {
+            return Err(Fail::permanent(format!(
+                "{host}: unknown authentication scheme {scheme:?}"
+            )));
+        }
+        let params = parse_challenge(params);
+        let realm = params.get("realm").ok_or_else(|| {
+            Fail::permanent(format!("{host}: a Bearer challenge without a realm"))
+        })?;
+        if realm.starts_with("http://") && self.base.starts_with("https://") {
+            return Err(Fail::permanent(format!(
+                "{host}: the token service is plain HTTP ({}); refusing to send credentials in clear text",
+                pullfirst::redact::host_of(realm)
+            )));
+        }
+        if !realm.starts_with("https://") && !realm.starts_with("http://") {
+            return Err(Fail::permanent(format!(
+                "{host}: the token realm is not an http(s) URL"
+            )));
+        }
+        let mut url = format!("{realm}?");
+        if let Some(service) = params.get("service") {
+            url.push_str(&format!("service={}&", encode(service)));
+        }
+        let scope = params
+            .get("scope")
+            .cloned()
+            .unwrap_or_else(|| format!("repository:{}:pull", self.image.repo));
+        url.push_str(&format!("scope={}", encode(&scope)));
+        let headers: Vec<(&str, String)> = creds
+            .as_ref()
+            .map(|c| vec![("Authorization", basic(c))])
+            .unwrap_or_default();
+        let resp = self.http.get(&url, &headers, None)?;
+        let token_host = pullfirst::redact::host_of(realm);
+        match resp.status {
+            200 => {}
+            401 | 403 => {
+                return Err(Fail::permanent(format!(
+                    "{host}: the token service ({token_host}) refused the credentials (HTTP {})",
+                    resp.status
+                )))
+            }
+            s if s >= 500 || s == 429 => {
+                return Err(Fail::transient(format!("{token_host}: HTTP {s}"), None))
+            }
+            s => return Err(Fail::permanent(format!("{token_host}: HTTP {s}"))),
+        }
+        let body = resp.json().unwrap_or(Value::Null);
+        let token = body["token"]
+            .as_str()
+            .or(body["access_token"].as_str())
+            .ok_or_else(|| Fail::permanent(format!("{token_host}: the answer holds no token")))?;
+        pullfirst::redact::register(token);
+        Ok(format!("Bearer {token}"))
+    }
+}
+
+fn check(host: &str, resp: Response) -> Result<Response, Fail> {
+    match resp.status {
+        200..=299 => Ok(resp),
+        404 => Err(Fail::permanent(format!(
+            "{host}: repository or tag not found (HTTP 404)"
+        ))),
+        403 => Err(Fail::permanent(format!("{host}: access denied (HTTP 403)"))),
+        429 => {
+            let after = resp
+                .header("retry-after")
+                .and_then(|v| v.trim().parse().ok());
+            Err(Fail::transient(
+                format!("{host}: rate limited (HTTP 429)"),
+                after.or(Some(60)),
+            ))
+        }
+        s if s >= 500 => Err(Fail::transient(format!("{host}: HTTP {s}"), None)),
+        s => Err(Fail::permanent(format!("{host}: HTTP {s}"))),
+    }
+}
+
+/// `realm="…",service="…",scope="…"`.
+fn parse_challenge(params: &str) -> HashMap<String, String> {
+    let mut out = HashMap::new();
+    let mut rest = params.trim();
+    while !rest.is_empty() {
+        let Some((key, after)) = rest.split_once('=') else {
+            break;
+        };
+        let key = key
+            .trim()
+            .trim_start_matches(',')
+            .trim()
+            .to_ascii_lowercase();
+        let (value, next) = if let Some(quoted) = after.strip_prefix('"') {
+            match quoted.find('"') {
+                Some(end) => (&quoted[..end], &quoted[end + 1..]),
+                None => (quoted, ""),
+            }
+        } else {
+            let end = after.find(',').unwrap_or(after.len());
+            (&after[..end], &after[end..])
+        };
+        out.insert(key, value.to_string());
+        rest = next.trim_start_matches([',', ' ']);
+    }
+    out
+}
+
+/// Percent-encode a query value.
+fn encode(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+/// The highest tag that passes `filters`, and its manifest digest.
+pub fn check_image(
+    http: &Http,
+    registries: &Registries,
+    image: &ImageRepo,
+    filters: &Filters,
+    class: &str,
+) -> Result<(String, Option<String>), Fail> {
+    let base = format!("{}://{}", registries.scheme(&image.host), image.api_host());
+    let mut s = Session {
+        http,
+        registries,
+        image,
+        base: base.clone(),
+        authorization: None,
+    };
+    let mut tags: Vec<String> = Vec::new();
+    let mut url = Some(format!("{base}/v2/{}/tags/list?n=1000", image.repo));
+    let mut pages = 0;
+    while let Some(page) = url.take() {
+        pages += 1;
+        let resp = s.send(false, &page, None)?;
+        let body = resp.json().unwrap_or(Value::Null);
+        if let Some(list) = body["tags"].as_array() {
+            tags.extend(list.iter().filter_map(|t| t.as_str().map(str::to_string)));
+        } else if !body["tags"].is_null() {
+            return Err(Fail::permanent(format!(
+                "{}: the tag list is not a list",
+                image.host
+            )));
+        }
+        if pages < 200 {
+            url = next_link(&resp).map(|next| {
+                if next.starts_with('/') {
+                    format!("{base}{next}")
+                } else {
+                    next
+                }
+            });
+        }
+    }
+    let latest = filters
+        .best(tags.iter().map(String::as_str), class)
+        .ok_or_else(|| {
+            Fail::permanent(format!(
+                "{}/{}: no tag is a version that passes the filters",
+                image.host, image.repo
+            ))
+        })?
+        .to_string();
+    let manifest = format!("{base}/v2/{}/manifests/{latest}", image.repo);
+    let resp = s.send(true, &manifest, Some(MANIFEST_ACCEPT))?;
+    let digest = resp
+        .header("docker-content-digest")
+        .filter(|d| pullfirst::grammar::is_valid_digest(d))
+        .map(str::to_string);
+    if digest.is_none() {
+        pullfirst::warn!(
+            "{}: no digest for {latest}; ipull will pull by tag",
+            image.host
+        );
+    }
+    Ok((latest, digest))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn image_repos() {
+        let r = ImageRepo::parse("redis").expect("valid");
+        assert_eq!(
+            (r.host.as_str(), r.repo.as_str()),
+            ("docker.io", "library/redis")
+        );
+        let r = ImageRepo::parse("docker.io/redis").expect("valid");
+        assert_eq!(r.repo, "library/redis");
+        let r = ImageRepo::parse("127.0.0.1:5000/team/app").expect("valid");
+        assert_eq!(
+            (r.host.as_str(), r.repo.as_str()),
+            ("127.0.0.1:5000", "team/app")
+        );
+        assert_eq!(r.api_host(), "127.0.0.1:5000");
+        assert!(ImageRepo::parse("Bad/Repo").is_none());
+        assert!(ImageRepo::parse("redis:7").is_none());
+    }
+
+    #[test]
+    fn challenges() {
+        let p = parse_challenge(
+            r#"realm="https://auth.docker.io/token",service="registry.docker.io",scope="repository:library/redis:pull""#,
+        );
+        assert_eq!(p["realm"], "https://auth.docker.io/token");
+        assert_eq!(p["service"], "registry.docker.io");
+        assert_eq!(p["scope"], "repository:library/redis:pull");
+        assert!(
+            is_loopback("127.0.0.1:5000") && is_loopback("localhost") && is_loopback("[::1]:5000")
+        );
+        assert!(!is_loopback("registry.example:5000"));
+        assert_eq!(normalise("https://index.docker.io/v1/"), "docker.io");
+        assert_eq!(encode("repository:a/b:pull"), "repository%3Aa%2Fb%3Apull");
+    }
+}
