@@ -14,5 +14,8 @@ mod notify;
 /// `retry`: replayed stdin, final stdout only, backoff, timeouts, signals, `--each`.
 mod retry;
 
+/// `vcheck`: the GitHub stand-in, the real registry with basic and token auth, the cache.
+mod vcheck;
+
 /// `vfile`: editing in place, atomic and durable writes, locking, `record`, bad input.
 mod vfile;

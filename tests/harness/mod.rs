@@ -9,6 +9,7 @@
 #![allow(dead_code)]
 
 pub mod docker;
+pub mod github;
 pub mod http;
 
 use std::io::Write;

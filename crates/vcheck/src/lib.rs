@@ -258,10 +258,14 @@ fn check(ctx: &Context, c: &Check) -> Record {
     };
     let result = found.and_then(|(latest, digest, default_image)| {
         if !is_valid_tag(&latest) {
-            return Err(Fail::permanent(format!(
-                "upstream version {} is not a valid tag; refused",
+            // Said on stderr, quoted; the record only says that it was refused.
+            pullfirst::warn!(
+                "{name}: upstream version {} is not a valid tag",
                 quote(&latest)
-            )));
+            );
+            return Err(Fail::permanent(
+                "upstream's version is not a valid image tag; refused",
+            ));
         }
         let template = ctx.image.clone().or(default_image);
         let image = match template {

@@ -1,0 +1,644 @@
+//! `vcheck` end to end: against a GitHub API stand-in on 127.0.0.1 (api.github.com cannot be
+//! reached from here) and against the real private registry, with basic and bearer auth.
+
+use std::collections::HashMap;
+use std::fs;
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+use crate::harness::docker::free_port;
+use crate::harness::github::{FakeGitHub, Release, Repo, State};
+use crate::harness::http::{Reply, Request, Server};
+use crate::harness::{sh, tempdir, Ran};
+
+fn repos(list: &[(&str, Repo)]) -> HashMap<String, Repo> {
+    list.iter()
+        .map(|(k, v)| (k.to_string(), v.clone()))
+        .collect()
+}
+
+fn tags(t: &[&str]) -> Vec<String> {
+    t.iter().map(|s| s.to_string()).collect()
+}
+
+/// Run vcheck against `gh`, with a cache of its own in `cache`.
+fn vcheck(gh: &FakeGitHub, cache: &std::path::Path, args: &str) -> crate::harness::Sh {
+    sh(&format!("vcheck {args}"))
+        .env("GITHUB_API_URL", &gh.url())
+        .env("XDG_CACHE_HOME", &cache.display().to_string())
+        .env("GITHUB_TOKEN", "")
+        .env("GH_TOKEN", "")
+}
+
+fn only(ran: &Ran) -> Value {
+    let recs = ran.records();
+    assert_eq!(recs.len(), 1, "{}", ran.stdout);
+    recs[0].clone()
+}
+
+#[test]
+fn latest_release_skips_drafts_and_prereleases() {
+    let gh = FakeGitHub::start(State {
+        repos: repos(&[(
+            "o/app",
+            Repo {
+                releases: vec![
+                    Release::new("v2.0.0-rc.1").prerelease(),
+                    Release::new("v1.9.0").draft(),
+                    Release::new("v1.8.1"),
+                    Release::new("v1.8.0"),
+                ],
+                tags: vec![],
+            },
+        )]),
+        ..State::default()
+    });
+    let cache = tempdir();
+    let r = only(
+        &vcheck(&gh, cache.path(), "--current v1.8.0 app=github:o/app")
+            .run()
+            .success(),
+    );
+    assert_eq!(r["name"], "app");
+    assert_eq!(r["source"], "github:o/app");
+    assert_eq!(r["current"], "v1.8.0");
+    assert_eq!(
+        r["latest"], "v1.8.1",
+        "upstream's spelling, drafts and prereleases skipped"
+    );
+    assert_eq!(r["update"], true);
+    assert_eq!(r["ok"], true);
+    assert_eq!(r["steps"][0]["step"], "vcheck");
+
+    let r = only(
+        &vcheck(&gh, cache.path(), "--current 1.8.1 app=github:o/app")
+            .run()
+            .success(),
+    );
+    assert_eq!(r["update"], false, "v1.8.1 is 1.8.1");
+
+    let r = only(
+        &vcheck(
+            &gh,
+            cache.path(),
+            "--prerelease --current v1.8.1 app=github:o/app",
+        )
+        .run()
+        .success(),
+    );
+    assert_eq!(r["latest"], "v2.0.0-rc.1");
+    assert_eq!(r["update"], true);
+
+    // No current version: an update.
+    let r = only(
+        &vcheck(&gh, cache.path(), "app=github:o/app")
+            .run()
+            .success(),
+    );
+    assert_eq!(r["current"], Value::Null);
+    assert_eq!(r["update"], true);
+}
+
+#[test]
+fn match_exclude_and_min_age() {
+    let gh = FakeGitHub::start(State {
+        repos: repos(&[(
+            "o/app",
+            Repo {
+                releases: vec![
+                    Release::new("v2.1.0").age(3600),
+                    Release::new("v2.0.0").age(2 * 86_400),
+                    Release::new("v1.9.3").age(9 * 86_400),
+                    Release::new("v1.9.2").age(10 * 86_400),
+                ],
+                tags: vec![],
+            },
+        )]),
+        ..State::default()
+    });
+    let cache = tempdir();
+    let latest = |args: &str| {
+        only(
+            &vcheck(&gh, cache.path(), &format!("{args} app=github:o/app"))
+                .run()
+                .success(),
+        )["latest"]
+            .clone()
+    };
+    assert_eq!(latest(""), "v2.1.0");
+    assert_eq!(
+        latest("--min-age 1d"),
+        "v2.0.0",
+        "a release an hour old waits"
+    );
+    assert_eq!(latest("--match '^v1\\.'"), "v1.9.3");
+    assert_eq!(latest("--exclude '^v2\\.1\\.0$'"), "v2.0.0");
+    assert_eq!(latest("--match '^v1' --exclude '1\\.9\\.3'"), "v1.9.2");
+    vcheck(&gh, cache.path(), "--match '(' app=github:o/app")
+        .run()
+        .code(2)
+        .stderr_has("invalid --match regex");
+}
+
+#[test]
+fn tags_are_ordered_leniently_over_several_pages() {
+    let mut many: Vec<String> = (0..230).map(|i| format!("v0.{i}.0")).collect();
+    many.extend(tags(&[
+        "v1.2",
+        "1.10.0",
+        "1.9.9",
+        "latest",
+        "stable",
+        "sha-abc1234",
+        "2024.8.6",
+        "v1.10.1-rc.1",
+    ]));
+    many.reverse();
+    let gh = FakeGitHub::start(State {
+        repos: repos(&[
+            (
+                "o/many",
+                Repo {
+                    releases: vec![],
+                    tags: many,
+                },
+            ),
+            (
+                "o/cal",
+                Repo {
+                    releases: vec![],
+                    tags: tags(&["2024.7.30", "2024.8.6", "2023.12.1", "nightly"]),
+                },
+            ),
+            (
+                "o/flavours",
+                Repo {
+                    releases: vec![],
+                    tags: tags(&[
+                        "7.2.3",
+                        "7.2.3-alpine",
+                        "7.4.1",
+                        "7.4.1-alpine",
+                        "7.4.1-alpine3.20",
+                        "8.0.0-rc1-alpine",
+                    ]),
+                },
+            ),
+        ]),
+        ..State::default()
+    });
+    let cache = tempdir();
+    let r = only(
+        &vcheck(&gh, cache.path(), "x=github-tags:o/many")
+            .run()
+            .success(),
+    );
+    assert_eq!(r["latest"], "2024.8.6", "calendar versions are numbers too");
+    let pages = gh.state().consumed;
+    assert_eq!(pages, 3, "238 tags at 100 a page");
+    let r = only(
+        &vcheck(&gh, cache.path(), "--exclude '^2024' x=github-tags:o/many")
+            .run()
+            .success(),
+    );
+    assert_eq!(r["latest"], "1.10.0");
+    let r = only(
+        &vcheck(
+            &gh,
+            cache.path(),
+            "--current 7.2.3-alpine x=github-tags:o/flavours",
+        )
+        .run()
+        .success(),
+    );
+    assert_eq!(
+        r["latest"], "7.4.1-alpine3.20",
+        "an -alpine version moves only to -alpine tags"
+    );
+    let r = only(
+        &vcheck(
+            &gh,
+            cache.path(),
+            "--current 7.2.3 x=github-tags:o/flavours",
+        )
+        .run()
+        .success(),
+    );
+    assert_eq!(r["latest"], "7.4.1");
+    let r = only(
+        &vcheck(&gh, cache.path(), "x=github-tags:o/cal")
+            .run()
+            .success(),
+    );
+    assert_eq!(r["latest"], "2024.8.6");
+}
+
+#[test]
+fn hostile_tags_never_reach_a_record() {
+    let hostile = [
+        "9.9.9;rm -rf /",
+        "9.9.9\nevil=1",
+        "9.9.9 x",
+        "../9.9.9",
+        "9.9.9/x",
+        "v9.9.9$(id)",
+    ];
+    let long = format!("9.{}", "9".repeat(200));
+    let mut all: Vec<String> = hostile.iter().map(|s| s.to_string()).collect();
+    all.push(long.clone());
+    all.push("1.2.3".into());
+    let gh = FakeGitHub::start(State {
+        repos: repos(&[
+            (
+                "o/tags",
+                Repo {
+                    releases: vec![],
+                    tags: all,
+                },
+            ),
+            (
+                "o/rel",
+                Repo {
+                    releases: vec![Release::new("1.0;rm -rf /")],
+                    tags: vec![],
+                },
+            ),
+        ]),
+        ..State::default()
+    });
+    let cache = tempdir();
+    let ran = vcheck(&gh, cache.path(), "x=github-tags:o/tags")
+        .run()
+        .success();
+    assert_eq!(only(&ran)["latest"], "1.2.3");
+    let ran = vcheck(&gh, cache.path(), "y=github:o/rel").run().code(1);
+    let r = only(&ran);
+    assert_eq!(r["ok"], false);
+    assert_eq!(r["error"]["kind"], "permanent");
+    assert!(r.get("latest").is_none());
+    for bad in hostile.iter().copied().chain([long.as_str(), "rm -rf"]) {
+        assert!(
+            !ran.stdout.contains(bad),
+            "{bad:?} reached a record: {}",
+            ran.stdout
+        );
+    }
+    // --image must make a valid reference too.
+    vcheck(
+        &gh,
+        cache.path(),
+        "--image 'Bad Image:{latest}' x=github-tags:o/tags",
+    )
+    .run()
+    .code(2);
+}
+
+#[test]
+fn unchanged_checks_cost_no_rate_limit() {
+    let gh = FakeGitHub::start(State {
+        repos: repos(&[
+            (
+                "o/a",
+                Repo {
+                    releases: vec![Release::new("v1.0.0")],
+                    tags: vec![],
+                },
+            ),
+            (
+                "o/b",
+                Repo {
+                    releases: vec![],
+                    tags: tags(&["1.0", "1.1"]),
+                },
+            ),
+        ]),
+        max_age: 0,
+        ..State::default()
+    });
+    let cache = tempdir();
+    let args = "a=github:o/a b=github-tags:o/b";
+    let first = vcheck(&gh, cache.path(), args).run().success();
+    let (consumed, conditional) = {
+        let st = gh.state();
+        (st.consumed, st.conditional)
+    };
+    assert_eq!((consumed, conditional), (2, 0));
+    let second = vcheck(&gh, cache.path(), args).run().success();
+    assert_eq!(first.stdout.lines().count(), second.stdout.lines().count());
+    let st = gh.state();
+    assert_eq!(st.total, 4);
+    assert_eq!(
+        st.conditional, 2,
+        "every request of the second run carried If-None-Match"
+    );
+    assert_eq!(st.consumed, 2, "and none of them cost rate limit");
+    drop(st);
+    assert_eq!(only_latest(&second, 0), "v1.0.0");
+    assert_eq!(only_latest(&second, 1), "1.1");
+
+    // --no-cache asks afresh, and pays.
+    vcheck(&gh, cache.path(), &format!("--no-cache {args}"))
+        .run()
+        .success();
+    assert_eq!(gh.state().consumed, 4);
+
+    // Within the answers' max-age, a re-run sends no request at all.
+    let fresh = FakeGitHub::start(State {
+        repos: repos(&[(
+            "o/a",
+            Repo {
+                releases: vec![Release::new("v1.0.0")],
+                tags: vec![],
+            },
+        )]),
+        max_age: 60,
+        ..State::default()
+    });
+    let cache = tempdir();
+    vcheck(&fresh, cache.path(), "a=github:o/a").run().success();
+    vcheck(&fresh, cache.path(), "a=github:o/a").run().success();
+    assert_eq!(fresh.state().total, 1);
+    // The cache holds no token.
+    let token_gh = FakeGitHub::start(State {
+        repos: repos(&[(
+            "o/a",
+            Repo {
+                releases: vec![Release::new("v1.0.0")],
+                tags: vec![],
+            },
+        )]),
+        token: Some("ghp_SeCrEtToKeN1234".into()),
+        ..State::default()
+    });
+    let cache = tempdir();
+    vcheck(&token_gh, cache.path(), "a=github:o/a")
+        .env("GITHUB_TOKEN", "ghp_SeCrEtToKeN1234")
+        .run()
+        .success();
+    for entry in fs::read_dir(cache.path().join("pullfirst/http"))
+        .expect("cache dir")
+        .flatten()
+    {
+        let text = fs::read_to_string(entry.path()).expect("entry");
+        assert!(!text.contains("SeCrEt"), "the token was cached");
+    }
+}
+
+fn only_latest(ran: &Ran, i: usize) -> String {
+    ran.records()[i]["latest"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string()
+}
+
+#[test]
+fn rate_limits_are_transient_with_retry_after() {
+    let gh = FakeGitHub::start(State {
+        repos: repos(&[(
+            "o/a",
+            Repo {
+                releases: vec![Release::new("v1.0.0")],
+                tags: vec![],
+            },
+        )]),
+        remaining: 0,
+        ..State::default()
+    });
+    let cache = tempdir();
+    let ran = vcheck(&gh, cache.path(), "a=github:o/a").run().code(75);
+    let r = only(&ran);
+    assert_eq!(r["ok"], false);
+    assert_eq!(r["error"]["kind"], "transient");
+    assert_eq!(r["error"]["step"], "vcheck");
+    let after = r["error"]["retry_after"].as_u64().expect("retry_after");
+    assert!(
+        (1790..=1800).contains(&after),
+        "from x-ratelimit-reset: {after}"
+    );
+
+    let gh = FakeGitHub::start(State {
+        repos: repos(&[(
+            "o/a",
+            Repo {
+                releases: vec![Release::new("v1.0.0")],
+                tags: vec![],
+            },
+        )]),
+        remaining: 0,
+        too_many: Some(30),
+        ..State::default()
+    });
+    let r = only(
+        &vcheck(&gh, cache.path(), "--no-cache a=github:o/a")
+            .run()
+            .code(75),
+    );
+    assert_eq!(r["error"]["retry_after"], 30);
+}
+
+#[test]
+fn failures_are_told_apart_and_tokens_never_shown() {
+    let cache = tempdir();
+    // A server that never answers: transient, after --timeout, not a hang.
+    let silent = Server::start(|_: &Request| Reply::status(200).delay(Duration::from_secs(30)));
+    let started = Instant::now();
+    let ran = sh("vcheck --timeout 500ms a=github:o/a")
+        .env("GITHUB_API_URL", &silent.url(""))
+        .env("XDG_CACHE_HOME", &cache.path().display().to_string())
+        .run()
+        .code(75);
+    assert!(started.elapsed() < Duration::from_secs(5));
+    assert_eq!(only(&ran)["error"]["kind"], "transient");
+    assert!(only(&ran)["error"]["message"]
+        .as_str()
+        .is_some_and(|m| m.contains("timed out")));
+
+    // Nobody listening: transient.
+    let ran = sh("vcheck a=github:o/a")
+        .env(
+            "GITHUB_API_URL",
+            &format!("http://127.0.0.1:{}", free_port()),
+        )
+        .env("XDG_CACHE_HOME", &cache.path().display().to_string())
+        .run()
+        .code(75);
+    assert_eq!(only(&ran)["error"]["kind"], "transient");
+
+    // 5xx: transient. 404: permanent.
+    let broken = FakeGitHub::start(State {
+        fail_with: Some(502),
+        ..State::default()
+    });
+    assert_eq!(
+        only(&vcheck(&broken, cache.path(), "a=github:o/a").run().code(75))["error"]["kind"],
+        "transient"
+    );
+    let gh = FakeGitHub::start(State {
+        repos: repos(&[(
+            "o/a",
+            Repo {
+                releases: vec![Release::new("v1.0.0")],
+                tags: vec![],
+            },
+        )]),
+        token: Some("ghp_RightToken".into()),
+        ..State::default()
+    });
+    let r = only(
+        &vcheck(&gh, cache.path(), "x=github:o/missing")
+            .run()
+            .code(1),
+    );
+    assert_eq!(r["error"]["kind"], "permanent");
+    assert!(r["error"]["message"]
+        .as_str()
+        .is_some_and(|m| m.contains("not found")));
+
+    // 401 with a bad token: permanent, and the token appears nowhere.
+    let ran = vcheck(&gh, cache.path(), "-v a=github:o/a")
+        .env("GITHUB_TOKEN", "ghp_WrongSecretToken")
+        .run()
+        .code(1);
+    let r = only(&ran);
+    assert_eq!(r["error"]["kind"], "permanent");
+    assert!(r["error"]["message"]
+        .as_str()
+        .is_some_and(|m| m.contains("token was refused")));
+    assert!(!ran.stdout.contains("WrongSecret") && !ran.stderr.contains("WrongSecret"));
+
+    // Mixed: one permanent and one transient failure is 1; an ok and a transient is 75.
+    let ran = vcheck(&gh, cache.path(), "a=github:o/a b=github:o/missing")
+        .env("GITHUB_TOKEN", "ghp_RightToken")
+        .run()
+        .code(1);
+    assert_eq!(ran.records()[0]["ok"], true);
+
+    // Bad arguments.
+    vcheck(&gh, cache.path(), "'bad name=github:o/a'")
+        .run()
+        .code(65)
+        .stderr_has("invalid name");
+    vcheck(&gh, cache.path(), "a=gitlab:o/a")
+        .run()
+        .code(65)
+        .stderr_has("invalid source");
+    vcheck(&gh, cache.path(), "a").run().code(2);
+    vcheck(&gh, cache.path(), "--current 1 a=github:o/a b=github:o/a")
+        .run()
+        .code(2);
+}
+
+#[test]
+fn output_follows_argument_order_while_checks_run_concurrently() {
+    let mut list = Vec::new();
+    for i in 0..40 {
+        list.push((
+            format!("o/r{i}"),
+            Repo {
+                releases: vec![Release::new(&format!("v{i}.0.0"))],
+                tags: vec![],
+            },
+        ));
+    }
+    let gh = FakeGitHub::start(State {
+        repos: list.into_iter().collect(),
+        latency: Duration::from_millis(100),
+        ..State::default()
+    });
+    let cache = tempdir();
+    let args: Vec<String> = (0..40).map(|i| format!("c{i}=github:o/r{i}")).collect();
+    let started = Instant::now();
+    let ran = vcheck(&gh, cache.path(), &format!("--jobs 40 {}", args.join(" ")))
+        .run()
+        .success();
+    let took = started.elapsed();
+    assert!(
+        took < Duration::from_secs(2),
+        "40 checks of 100 ms each, at once: {took:?}"
+    );
+    let names: Vec<String> = ran
+        .records()
+        .iter()
+        .map(|r| r["name"].as_str().unwrap_or("").to_string())
+        .collect();
+    let want: Vec<String> = (0..40).map(|i| format!("c{i}")).collect();
+    assert_eq!(names, want);
+    for (i, r) in ran.records().iter().enumerate() {
+        assert_eq!(r["latest"], format!("v{i}.0.0"));
+    }
+}
+
+#[test]
+fn versions_file_and_stdin_records() {
+    let gh = FakeGitHub::start(State {
+        repos: repos(&[
+            (
+                "o/a",
+                Repo {
+                    releases: vec![Release::new("v2.0.0")],
+                    tags: vec![],
+                },
+            ),
+            (
+                "o/b",
+                Repo {
+                    releases: vec![Release::new("v1.0.0")],
+                    tags: vec![],
+                },
+            ),
+        ]),
+        ..State::default()
+    });
+    let cache = tempdir();
+    let d = tempdir();
+    fs::write(
+        d.path().join("versions.txt"),
+        "# pinned\na=v1.0.0\nb=v1.0.0\n",
+    )
+    .expect("write");
+    let ran = vcheck(
+        &gh,
+        cache.path(),
+        "--versions versions.txt a=github:o/a b=github:o/b c=github:o/b",
+    )
+    .dir(d.path())
+    .run()
+    .success();
+    let recs = ran.records();
+    assert_eq!(
+        (recs[0]["current"].clone(), recs[0]["update"].clone()),
+        ("v1.0.0".into(), true.into())
+    );
+    assert_eq!(
+        (recs[1]["current"].clone(), recs[1]["update"].clone()),
+        ("v1.0.0".into(), false.into())
+    );
+    assert_eq!(
+        (recs[2]["current"].clone(), recs[2]["update"].clone()),
+        (Value::Null, true.into())
+    );
+
+    // Records on stdin: their own fields are kept, in order.
+    let input =
+        "{\"name\":\"a\",\"source\":\"github:o/a\",\"team\":\"core\",\"current\":\"v2.0.0\"}\n";
+    let ran = vcheck(&gh, cache.path(), "").stdin(input).run().success();
+    let r = only(&ran);
+    assert_eq!(r["team"], "core");
+    assert_eq!(r["update"], false);
+    assert!(ran
+        .stdout
+        .starts_with("{\"name\":\"a\",\"source\":\"github:o/a\",\"team\":\"core\""));
+    vcheck(&gh, cache.path(), "")
+        .stdin("{\"name\":\"a\"}\n")
+        .run()
+        .code(65)
+        .stderr_has("no `source`");
+
+    // A bad version file is bad input.
+    fs::write(d.path().join("bad.txt"), "a=v1 ; rm\n").expect("write");
+    vcheck(&gh, cache.path(), "--versions bad.txt a=github:o/a")
+        .dir(d.path())
+        .run()
+        .code(65);
+}
