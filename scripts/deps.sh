@@ -16,12 +16,15 @@ busybox busybox-static
 mandoc mandoc
 tar tar
 mount mount
-flock util-linux'
+flock util-linux
+htpasswd apache2-utils
+openssl openssl'
 if [ "$want" = bench ]; then
   need="$need
 hyperfine hyperfine
 python3 python3
-/usr/bin/retry retry"
+/usr/bin/retry retry
+socat socat"
 fi
 
 missing=$(printf '%s\n' "$need" | while read -r cmd pkg; do

@@ -642,3 +642,387 @@ fn versions_file_and_stdin_records() {
         .run()
         .code(65);
 }
+
+mod registry {
+    //! Against the real private registry: tags, digests by HEAD, pagination, and both kinds
+    //! of authentication a registry asks for.
+
+    use std::fs;
+    use std::path::Path;
+    use std::process::Command;
+    use std::time::{SystemTime, UNIX_EPOCH};
+
+    use base64::Engine as _;
+    use serde_json::{json, Value};
+
+    use crate::harness::docker::{Engine, Registry};
+    use crate::harness::http::{Reply, Request, Server};
+    use crate::harness::{sh, tempdir, Sh};
+
+    const B64: base64::engine::GeneralPurpose = base64::engine::general_purpose::STANDARD;
+    const B64URL: base64::engine::GeneralPurpose = base64::engine::general_purpose::URL_SAFE_NO_PAD;
+
+    /// An engine and a registry holding test/app in several tags.
+    fn published() -> (Engine, Registry) {
+        let engine = Engine::start();
+        let registry = Registry::start();
+        for tag in ["1.0.0", "1.2.0", "1.10.0"] {
+            registry.publish(&engine, "test/app", tag, 0);
+        }
+        let base = format!("{}/test/app", registry.addr());
+        for extra in ["latest", "2.0.0-rc1", "nightly", "1.11.0-alpine", "v1.9"] {
+            engine.docker_ok(&["tag", &format!("{base}:1.0.0"), &format!("{base}:{extra}")]);
+            engine.docker_ok(&["push", &format!("{base}:{extra}")]);
+        }
+        (engine, registry)
+    }
+
+    fn vcheck(args: &str, docker_config: &Path) -> Sh {
+        sh(&format!("vcheck {args}"))
+            .env("DOCKER_CONFIG", &docker_config.display().to_string())
+            .env(
+                "XDG_CACHE_HOME",
+                &docker_config.join("cache").display().to_string(),
+            )
+    }
+
+    fn config_with(dir: &Path, host: &str, user: &str, pass: &str) {
+        let auth = B64.encode(format!("{user}:{pass}"));
+        fs::write(
+            dir.join("config.json"),
+            json!({"auths": {host: {"auth": auth}}}).to_string(),
+        )
+        .expect("write config.json");
+    }
+
+    #[test]
+    fn tags_digest_by_head_and_pagination() {
+        let (_engine, registry) = published();
+        let cfg = tempdir();
+        let source = format!("app=registry:{}/test/app", registry.addr());
+        let ran = vcheck(&source, cfg.path()).run().success();
+        let r = &ran.records()[0];
+        assert_eq!(r["latest"], "1.10.0");
+        assert_eq!(r["image"], format!("{}/test/app:1.10.0", registry.addr()));
+        let want = registry.digest("test/app", "1.10.0").expect("served");
+        assert_eq!(r["digest"], want.as_str());
+        let log = registry.log();
+        assert!(
+            log.contains("\"HEAD /v2/test/app/manifests/1.10.0"),
+            "{log}"
+        );
+        assert!(
+            !log.contains("\"GET /v2/test/app/manifests/"),
+            "a manifest GET counts as a pull on Docker Hub"
+        );
+
+        // Classes and prereleases among image tags; --image.
+        let r = &vcheck(&format!("--current 1.0.0-alpine {source}"), cfg.path())
+            .run()
+            .success()
+            .records()[0];
+        assert_eq!(r["latest"], "1.11.0-alpine");
+        let r = &vcheck(
+            &format!("--prerelease --image 'mirror.example/app:{{latest}}' {source}"),
+            cfg.path(),
+        )
+        .run()
+        .success()
+        .records()[0];
+        assert_eq!(r["latest"], "2.0.0-rc1");
+        assert_eq!(r["image"], "mirror.example/app:2.0.0-rc1");
+
+        // A repository that does not exist: permanent.
+        let ran = vcheck(
+            &format!("x=registry:{}/test/nope", registry.addr()),
+            cfg.path(),
+        )
+        .run()
+        .code(1);
+        assert_eq!(ran.records()[0]["error"]["kind"], "permanent");
+        // A registry that is down: transient.
+        drop(registry);
+        let ran = vcheck(&source, cfg.path()).run().code(75);
+        assert_eq!(ran.records()[0]["error"]["kind"], "transient");
+    }
+
+    #[test]
+    fn basic_auth_from_the_docker_config() {
+        let (_engine, mut registry) = published();
+        let htpasswd = registry.dir().join("htpasswd");
+        let out = Command::new("htpasswd")
+            .args(["-Bbn", "puller", "s3cret-Pa55"])
+            .output()
+            .expect("htpasswd (apache2-utils) runs");
+        fs::write(&htpasswd, out.stdout).expect("write htpasswd");
+        registry.restart_with_auth(&format!(
+            "  htpasswd:\n    realm: pullfirst-test\n    path: {}\n",
+            htpasswd.display()
+        ));
+        let host = registry.addr();
+        let source = format!("app=registry:{host}/test/app");
+        let cfg = tempdir();
+
+        // No credentials at all: permanent, and it says so.
+        let ran = vcheck(&source, cfg.path()).run().code(1);
+        assert!(ran.records()[0]["error"]["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("credentials")));
+
+        config_with(cfg.path(), &host, "puller", "s3cret-Pa55");
+        let ran = vcheck(&source, cfg.path()).run().success();
+        assert_eq!(ran.records()[0]["latest"], "1.10.0");
+        assert!(ran.records()[0]["digest"]
+            .as_str()
+            .is_some_and(|d| d.starts_with("sha256:")));
+
+        config_with(cfg.path(), &host, "puller", "wrong-Pa55word");
+        let ran = vcheck(&format!("-v {source}"), cfg.path()).run().code(1);
+        let r = &ran.records()[0];
+        assert_eq!(r["error"]["kind"], "permanent");
+        let message = r["error"]["message"].as_str().unwrap_or_default();
+        assert!(message.contains(&host), "names the registry: {message}");
+        for secret in ["wrong-Pa55word", "s3cret"] {
+            assert!(!ran.stdout.contains(secret) && !ran.stderr.contains(secret));
+        }
+    }
+
+    /// Debian's registry (distribution 2.8) lists all tags at once; Docker Hub and
+    /// distribution 3 page them with `n`, `last` and a `Link` header. This stand-in does the
+    /// latter, as they do, so paging is exercised.
+    #[test]
+    fn tag_lists_over_several_pages() {
+        let all: Vec<String> = (0..25)
+            .map(|i| format!("1.{i}.0"))
+            .chain(["latest".to_string()])
+            .collect();
+        let digest = format!("sha256:{}", "ab".repeat(32));
+        let d = digest.clone();
+        let server = Server::start(move |req: &Request| {
+            let path = req.path();
+            if path == "/v2/" {
+                return Reply::json(200, json!({}));
+            }
+            if path == "/v2/team/paged/tags/list" {
+                let n: usize = req.query("n").and_then(|n| n.parse().ok()).unwrap_or(100);
+                let mut sorted = all.clone();
+                sorted.sort();
+                let start = match req.query("last") {
+                    Some(last) => sorted
+                        .iter()
+                        .position(|t| t.as_str() > last)
+                        .unwrap_or(sorted.len()),
+                    None => 0,
+                };
+                let page: Vec<&String> = sorted.iter().skip(start).take(n).collect();
+                let mut reply = Reply::json(200, json!({"name": "team/paged", "tags": page}));
+                if start + n < sorted.len() {
+                    let last = page.last().map(|s| s.as_str()).unwrap_or_default();
+                    reply = reply.header(
+                        "Link",
+                        &format!("</v2/team/paged/tags/list?last={last}&n={n}>; rel=\"next\""),
+                    );
+                }
+                return reply;
+            }
+            if req.method == "HEAD" && path == "/v2/team/paged/manifests/1.24.0" {
+                return Reply::status(200).header("Docker-Content-Digest", &d);
+            }
+            Reply::json(404, json!({"errors": [{"code": "NAME_UNKNOWN"}]}))
+        });
+        let cfg = tempdir();
+        let ran = vcheck(
+            &format!(
+                "--page-size 4 x=registry:127.0.0.1:{}/team/paged",
+                server.port
+            ),
+            cfg.path(),
+        )
+        .run()
+        .success();
+        assert_eq!(ran.records()[0]["latest"], "1.24.0");
+        assert_eq!(ran.records()[0]["digest"], digest.as_str());
+        let lists = server
+            .requests()
+            .iter()
+            .filter(|r| r.path().ends_with("/tags/list"))
+            .count();
+        assert_eq!(lists, 7, "26 tags at 4 a page");
+    }
+
+    /// A token service as Docker Hub's: Basic credentials in, a signed JWT out.
+    struct TokenService {
+        server: Server,
+        cert_pem: std::path::PathBuf,
+    }
+
+    fn openssl(dir: &Path, args: &[&str]) {
+        let ok = Command::new("openssl")
+            .args(args)
+            .current_dir(dir)
+            .output()
+            .expect("openssl runs")
+            .status
+            .success();
+        assert!(ok, "openssl {args:?}");
+    }
+
+    impl TokenService {
+        fn start(dir: &Path, user: &'static str, pass: &'static str) -> TokenService {
+            openssl(
+                dir,
+                &[
+                    "ecparam",
+                    "-name",
+                    "prime256v1",
+                    "-genkey",
+                    "-noout",
+                    "-out",
+                    "key.pem",
+                ],
+            );
+            openssl(
+                dir,
+                &[
+                    "req",
+                    "-new",
+                    "-x509",
+                    "-key",
+                    "key.pem",
+                    "-out",
+                    "cert.pem",
+                    "-days",
+                    "2",
+                    "-subj",
+                    "/CN=pullfirst-token",
+                ],
+            );
+            openssl(
+                dir,
+                &[
+                    "pkcs8", "-topk8", "-nocrypt", "-in", "key.pem", "-outform", "DER", "-out",
+                    "key.pk8",
+                ],
+            );
+            openssl(
+                dir,
+                &[
+                    "x509", "-in", "cert.pem", "-outform", "DER", "-out", "cert.der",
+                ],
+            );
+            let pk8 = fs::read(dir.join("key.pk8")).expect("key");
+            let cert = B64.encode(fs::read(dir.join("cert.der")).expect("cert"));
+            let rng = ring::rand::SystemRandom::new();
+            let key = ring::signature::EcdsaKeyPair::from_pkcs8(
+                &ring::signature::ECDSA_P256_SHA256_FIXED_SIGNING,
+                &pk8,
+                &rng,
+            )
+            .expect("an EC P-256 key");
+            let server = Server::start(move |req: &Request| {
+                let want = format!("Basic {}", B64.encode(format!("{user}:{pass}")));
+                if req.header("authorization") != Some(want.as_str()) {
+                    return Reply::json(401, json!({"details": "incorrect username or password"}));
+                }
+                let scope = req
+                    .query("scope")
+                    .unwrap_or_default()
+                    .replace("%3A", ":")
+                    .replace("%2F", "/");
+                let repo = scope.split(':').nth(1).unwrap_or_default().to_string();
+                let now = SystemTime::now()
+                    .duration_since(UNIX_EPOCH)
+                    .map_or(0, |d| d.as_secs());
+                let header = json!({"alg": "ES256", "typ": "JWT", "x5c": [cert]});
+                let claims = json!({
+                    "iss": "pullfirst-issuer", "sub": user, "aud": "pullfirst-registry",
+                    "exp": now + 300, "nbf": now - 10, "iat": now, "jti": format!("{now}-{repo}"),
+                    "access": [{"type": "repository", "name": repo, "actions": ["pull"]}],
+                });
+                let signing_input = format!(
+                    "{}.{}",
+                    B64URL.encode(header.to_string()),
+                    B64URL.encode(claims.to_string())
+                );
+                let sig = key
+                    .sign(&ring::rand::SystemRandom::new(), signing_input.as_bytes())
+                    .expect("signs");
+                let token = format!("{signing_input}.{}", B64URL.encode(sig.as_ref()));
+                Reply::json(
+                    200,
+                    json!({"token": token, "access_token": token, "expires_in": 300}),
+                )
+            });
+            TokenService {
+                server,
+                cert_pem: dir.join("cert.pem"),
+            }
+        }
+    }
+
+    #[test]
+    fn bearer_tokens_from_the_challenge() {
+        let (_engine, mut registry) = published();
+        let keys = tempdir();
+        let tokens = TokenService::start(keys.path(), "puller", "t0ken-Pa55");
+        registry.restart_with_auth(&format!(
+            "  token:\n    realm: {}\n    service: pullfirst-registry\n    issuer: pullfirst-issuer\n    rootcertbundle: {}\n",
+            tokens.server.url("/token"),
+            tokens.cert_pem.display()
+        ));
+        let host = registry.addr();
+        let source = format!("app=registry:{host}/test/app");
+        let cfg = tempdir();
+        config_with(cfg.path(), &host, "puller", "t0ken-Pa55");
+        let ran = vcheck(&format!("-v {source}"), cfg.path()).run().success();
+        let r: &Value = &ran.records()[0];
+        assert_eq!(r["latest"], "1.10.0");
+        assert_eq!(
+            r["digest"],
+            registry
+                .digest_with_token(&tokens_for(&tokens))
+                .unwrap_or_default()
+        );
+        let asked = tokens.server.requests();
+        assert!(!asked.is_empty());
+        assert!(asked
+            .iter()
+            .all(|q| q.query("service") == Some("pullfirst-registry")));
+        assert!(
+            asked[0]
+                .target
+                .contains("scope=repository%3Atest%2Fapp%3Apull"),
+            "{}",
+            asked[0].target
+        );
+        // The token itself is never shown.
+        assert!(!ran.stderr.contains("eyJ") && !ran.stdout.contains("eyJ"));
+
+        // A wrong password: the token service refuses; permanent, names the host, shows nothing.
+        config_with(cfg.path(), &host, "puller", "not-the-Pa55");
+        let ran = vcheck(&format!("-v {source}"), cfg.path()).run().code(1);
+        let message = ran.records()[0]["error"]["message"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string();
+        assert!(
+            message.contains(&host) && message.contains("refused"),
+            "{message}"
+        );
+        assert!(!ran.stdout.contains("not-the-Pa55") && !ran.stderr.contains("not-the-Pa55"));
+    }
+
+    /// The digest the registry serves, fetched with a token of our own (to compare).
+    fn tokens_for(t: &TokenService) -> String {
+        let basic = format!("Basic {}", B64.encode("puller:t0ken-Pa55"));
+        let resp = crate::harness::docker::http(
+            t.server.port,
+            "GET",
+            "/token?service=pullfirst-registry&scope=repository%3Atest%2Fapp%3Apull",
+            &[("Authorization", &basic)],
+        )
+        .expect("token service answers");
+        let v: Value = serde_json::from_slice(&resp.body).expect("json");
+        v["token"].as_str().unwrap_or_default().to_string()
+    }
+}

@@ -338,35 +338,37 @@ impl Registry {
         require(&["docker-registry"]);
         let dir = tempdir();
         let port = free_port();
-        let config = dir.path().join("config.yml");
-        std::fs::write(
-            &config,
-            format!(
-                "version: 0.1\nlog:\n  level: warn\n  accesslog:\n    disabled: false\n\
-                 storage:\n  filesystem:\n    rootdirectory: {}\n  delete:\n    enabled: true\n\
-                 http:\n  addr: 127.0.0.1:{port}\n",
-                dir.path().join("data").display()
-            ),
-        )
-        .expect("write registry config");
-        let log = dir.path().join("registry.log");
-        let child = Command::new("docker-registry")
-            .arg("serve")
-            .arg(&config)
-            .stdin(Stdio::null())
-            .stdout(std::fs::File::create(dir.path().join("registry.out")).expect("log"))
-            .stderr(std::fs::File::create(&log).expect("log file"))
-            .spawn()
-            .expect("docker-registry starts");
+        let child = spawn_registry(dir.path(), port, "");
         let mut registry = Registry { dir, child, port };
+        registry.wait_ready();
+        registry
+    }
+
+    /// Stop, and start again on the same port and storage with `auth` (the YAML of an
+    /// `auth:` section, indented by two spaces): images pushed before stay.
+    #[track_caller]
+    pub fn restart_with_auth(&mut self, auth: &str) {
+        stop(&mut self.child, Duration::from_secs(10));
+        self.child = spawn_registry(self.dir.path(), self.port, auth);
+        self.wait_ready();
+    }
+
+    #[track_caller]
+    fn wait_ready(&mut self) {
+        let port = self.port;
+        let log = self.dir.path().join("registry.log");
         wait_for(
             "docker-registry",
-            &mut registry.child,
+            &mut self.child,
             Duration::from_secs(30),
             &log,
-            || http(port, "GET", "/v2/", &[]).is_some_and(|r| r.status == 200),
+            || http(port, "GET", "/v2/", &[]).is_some_and(|r| r.status == 200 || r.status == 401),
         );
-        registry
+    }
+
+    /// The registry's data directory.
+    pub fn dir(&self) -> &Path {
+        self.dir.path()
     }
 
     /// `127.0.0.1:PORT`, the registry part of an image reference.
@@ -385,6 +387,18 @@ impl Registry {
         if resp.status != 200 {
             return None;
         }
+        resp.header("docker-content-digest").map(str::to_string)
+    }
+
+    /// Like [`Registry::digest`], with a bearer token.
+    pub fn digest_with_token(&self, token: &str) -> Option<String> {
+        let auth = format!("Bearer {token}");
+        let resp = http(
+            self.port,
+            "HEAD",
+            "/v2/test/app/manifests/1.10.0",
+            &[("Accept", MANIFEST_ACCEPT), ("Authorization", &auth)],
+        )?;
         resp.header("docker-content-digest").map(str::to_string)
     }
 
@@ -410,6 +424,40 @@ impl Drop for Registry {
     fn drop(&mut self) {
         stop(&mut self.child, Duration::from_secs(10));
     }
+}
+
+fn spawn_registry(dir: &Path, port: u16, auth: &str) -> Child {
+    let config = dir.join("config.yml");
+    std::fs::write(
+        &config,
+        format!(
+            "version: 0.1\nlog:\n  level: warn\n  accesslog:\n    disabled: false\n\
+             storage:\n  filesystem:\n    rootdirectory: {}\n  delete:\n    enabled: true\n\
+             http:\n  addr: 127.0.0.1:{port}\n{}",
+            dir.join("data").display(),
+            if auth.is_empty() {
+                String::new()
+            } else {
+                format!("auth:\n{auth}")
+            }
+        ),
+    )
+    .expect("write registry config");
+    let open_append = |name: &str| {
+        std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(dir.join(name))
+            .expect("log file")
+    };
+    Command::new("docker-registry")
+        .arg("serve")
+        .arg(&config)
+        .stdin(Stdio::null())
+        .stdout(open_append("registry.out"))
+        .stderr(open_append("registry.log"))
+        .spawn()
+        .expect("docker-registry starts")
 }
 
 /// A port nobody listens on right now.

@@ -86,6 +86,11 @@ pub struct Cli {
     #[arg(long)]
     pub no_cache: bool,
 
+    /// Tags asked for per page when listing a registry's tags
+    #[arg(long, default_value_t = 1000, value_name = "N",
+          value_parser = clap::value_parser!(u32).range(1..=10000))]
+    pub page_size: u32,
+
     /// Talk plain HTTP to this registry host (loopback hosts always are)
     #[arg(long, value_name = "HOST")]
     pub insecure_registry: Vec<String>,

@@ -80,6 +80,7 @@ struct Context {
     filters: Filters,
     image: Option<String>,
     cache: bool,
+    page_size: u32,
 }
 
 pub fn run(cli: Cli) -> Result<ExitCode, Error> {
@@ -109,6 +110,7 @@ pub fn run(cli: Cli) -> Result<ExitCode, Error> {
         filters,
         image: cli.image.clone(),
         cache: !cli.no_cache,
+        page_size: cli.page_size,
     };
 
     // Work through the checks on --jobs threads; results keep their places.
@@ -247,14 +249,18 @@ fn check(ctx: &Context, c: &Check) -> Record {
             .github
             .highest_tag(&ctx.http, repo, &ctx.filters, &class, ctx.cache)
             .map(|t| (t, None, None)),
-        Source::Registry(image) => {
-            registry::check_image(&ctx.http, &ctx.registries, image, &ctx.filters, &class).map(
-                |(t, d)| {
-                    let default = format!("{}/{}:{{latest}}", image.host, image.repo);
-                    (t, d, Some(default))
-                },
-            )
-        }
+        Source::Registry(image) => registry::check_image(
+            &ctx.http,
+            &ctx.registries,
+            image,
+            &ctx.filters,
+            &class,
+            ctx.page_size,
+        )
+        .map(|(t, d)| {
+            let default = format!("{}/{}:{{latest}}", image.host, image.repo);
+            (t, d, Some(default))
+        }),
     };
     let result = found.and_then(|(latest, digest, default_image)| {
         if !is_valid_tag(&latest) {

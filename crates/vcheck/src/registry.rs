@@ -256,7 +256,7 @@ impl Session<'_> {
         let realm = params.get("realm").ok_or_else(|| {
             Fail::permanent(format!("{host}: a Bearer challenge without a realm"))
         })?;
-        if realm.starts_with("http://") && self.base.starts_with("https://") {
+        if !realm_allowed(&self.base, realm) {
             return Err(Fail::permanent(format!(
                 "{host}: the token service is plain HTTP ({}); refusing to send credentials in clear text",
                 pullfirst::redact::host_of(realm)
@@ -326,6 +326,12 @@ fn check(host: &str, resp: Response) -> Result<Response, Fail> {
     }
 }
 
+/// Whether a token realm may be sent credentials: never a plain-HTTP realm for an HTTPS
+/// registry.
+fn realm_allowed(registry_base: &str, realm: &str) -> bool {
+    !(realm.starts_with("http://") && registry_base.starts_with("https://"))
+}
+
 /// `realm="…",service="…",scope="…"`.
 fn parse_challenge(params: &str) -> HashMap<String, String> {
     let mut out = HashMap::new();
@@ -373,6 +379,7 @@ pub fn check_image(
     image: &ImageRepo,
     filters: &Filters,
     class: &str,
+    page_size: u32,
 ) -> Result<(String, Option<String>), Fail> {
     let base = format!("{}://{}", registries.scheme(&image.host), image.api_host());
     let mut s = Session {
@@ -383,7 +390,7 @@ pub fn check_image(
         authorization: None,
     };
     let mut tags: Vec<String> = Vec::new();
-    let mut url = Some(format!("{base}/v2/{}/tags/list?n=1000", image.repo));
+    let mut url = Some(format!("{base}/v2/{}/tags/list?n={page_size}", image.repo));
     let mut pages = 0;
     while let Some(page) = url.take() {
         pages += 1;
@@ -468,5 +475,17 @@ mod tests {
         assert!(!is_loopback("registry.example:5000"));
         assert_eq!(normalise("https://index.docker.io/v1/"), "docker.io");
         assert_eq!(encode("repository:a/b:pull"), "repository%3Aa%2Fb%3Apull");
+        assert!(!realm_allowed(
+            "https://registry.example",
+            "http://auth.example/token"
+        ));
+        assert!(realm_allowed(
+            "https://registry.example",
+            "https://auth.example/token"
+        ));
+        assert!(realm_allowed(
+            "http://127.0.0.1:5000",
+            "http://127.0.0.1:5001/token"
+        ));
     }
 }
