@@ -1026,3 +1026,52 @@ mod registry {
         v["token"].as_str().unwrap_or_default().to_string()
     }
 }
+
+/// Not a test: `make bench` runs it (with `--ignored --exact`) to serve the GitHub stand-in
+/// for the vcheck/nvchecker comparison: `PULLFIRST_BENCH_REPOS` repositories `o/r0`… (default
+/// 300) with one release each, `PULLFIRST_BENCH_LATENCY_MS` per answer (default 50) and
+/// `PULLFIRST_BENCH_MAX_AGE` (default 60), until `$PULLFIRST_BENCH_DIR/stop` exists. The
+/// port is written to `$PULLFIRST_BENCH_DIR/port`; `GET /__stats` tells what reached it.
+#[test]
+#[ignore = "a server for `make bench`, not a test"]
+fn serve_github_for_benchmarks() {
+    let env = |k: &str, default: u64| {
+        std::env::var(k)
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(default)
+    };
+    let Ok(dir) = std::env::var("PULLFIRST_BENCH_DIR") else {
+        return;
+    };
+    let dir = std::path::PathBuf::from(dir);
+    let repos = (0..env("PULLFIRST_BENCH_REPOS", 300))
+        .map(|i| {
+            (
+                format!("o/r{i}"),
+                Repo {
+                    releases: vec![Release::new(&format!("v1.{i}.0"))],
+                    tags: vec![],
+                },
+            )
+        })
+        .collect();
+    let state = State {
+        repos,
+        latency: Duration::from_millis(env("PULLFIRST_BENCH_LATENCY_MS", 50)),
+        max_age: env("PULLFIRST_BENCH_MAX_AGE", 60),
+        limit: 1_000_000,
+        remaining: 1_000_000,
+        ..State::default()
+    };
+    // With PULLFIRST_BENCH_TLS=1, TLS with $PULLFIRST_BENCH_DIR/srv.pem and srv.key.
+    let gh = if std::env::var("PULLFIRST_BENCH_TLS").is_ok_and(|v| v == "1") {
+        FakeGitHub::start_tls(state, &dir.join("srv.pem"), &dir.join("srv.key"))
+    } else {
+        FakeGitHub::start(state)
+    };
+    fs::write(dir.join("port"), gh.server.port.to_string()).expect("write port");
+    while !dir.join("stop").exists() {
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}

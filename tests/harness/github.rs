@@ -80,6 +80,8 @@ pub struct State {
     /// Requests that carried If-None-Match.
     pub conditional: u64,
     pub total: u64,
+    /// Release dates are counted back from here, so answers (and ETags) stay the same.
+    pub epoch: SystemTime,
 }
 
 impl Default for State {
@@ -96,6 +98,7 @@ impl Default for State {
             consumed: 0,
             conditional: 0,
             total: 0,
+            epoch: SystemTime::now(),
         }
     }
 }
@@ -107,17 +110,33 @@ pub struct FakeGitHub {
 
 impl FakeGitHub {
     pub fn start(state: State) -> FakeGitHub {
+        FakeGitHub::start_with(state, None)
+    }
+
+    /// The same over TLS, with the certificate and key of the PEM files given.
+    pub fn start_tls(state: State, cert: &std::path::Path, key: &std::path::Path) -> FakeGitHub {
+        FakeGitHub::start_with(state, Some((cert, key)))
+    }
+
+    fn start_with(state: State, tls: Option<(&std::path::Path, &std::path::Path)>) -> FakeGitHub {
         let state = Arc::new(Mutex::new(state));
         let shared = state.clone();
         let base = Arc::new(Mutex::new(String::new()));
         let base_for_handler = base.clone();
-        let server = Server::start(move |req| {
+        let handler = move |req: &Request| {
             let base = lock(&base_for_handler).clone();
             let mut st = lock(&shared);
             let reply = answer(&mut st, &base, req);
             reply.delay(st.latency)
-        });
-        *lock(&base) = server.url("");
+        };
+        let server = match tls {
+            Some((cert, key)) => Server::start_tls(handler, cert, key),
+            None => Server::start(handler),
+        };
+        *lock(&base) = match tls {
+            Some(_) => format!("https://localhost:{}", server.port),
+            None => server.url(""),
+        };
         FakeGitHub { server, state }
     }
 
@@ -141,8 +160,8 @@ fn now() -> u64 {
         .map_or(0, |d| d.as_secs())
 }
 
-fn rfc3339(secs_ago: u64) -> String {
-    humantime_like(SystemTime::now() - Duration::from_secs(secs_ago))
+fn rfc3339(epoch: SystemTime, secs_ago: u64) -> String {
+    humantime_like(epoch - Duration::from_secs(secs_ago))
 }
 
 /// RFC 3339 in UTC, seconds precision, as GitHub writes it.
@@ -181,6 +200,13 @@ fn not_found(doc: &str) -> Reply {
 }
 
 fn answer(st: &mut State, base: &str, req: &Request) -> Reply {
+    if req.path() == "/__stats" {
+        // For benchmarks: what reached the fixture (not itself counted).
+        return Reply::json(
+            200,
+            json!({"total": st.total, "consumed": st.consumed, "conditional": st.conditional}),
+        );
+    }
     st.total += 1;
     if let Some(status) = st.fail_with {
         return Reply::json(status, json!({"message": "Server Error"}));
@@ -232,6 +258,7 @@ fn answer(st: &mut State, base: &str, req: &Request) -> Reply {
         .and_then(|p| p.parse::<usize>().ok())
         .unwrap_or(1)
         .max(1);
+    let epoch = st.epoch;
     let release_json = |r: &Release, i: usize| {
         json!({
             "url": format!("{base}/repos/{repo_name}/releases/{}", 1000 + i),
@@ -246,8 +273,8 @@ fn answer(st: &mut State, base: &str, req: &Request) -> Reply {
             "draft": r.draft,
             "immutable": false,
             "prerelease": r.prerelease,
-            "created_at": rfc3339(r.age + 60),
-            "published_at": if r.draft { Value::Null } else { Value::from(rfc3339(r.age)) },
+            "created_at": rfc3339(epoch, r.age + 60),
+            "published_at": if r.draft { Value::Null } else { Value::from(rfc3339(epoch, r.age)) },
             "assets": [],
             "tarball_url": format!("{base}/repos/{repo_name}/tarball/{}", r.tag),
             "zipball_url": format!("{base}/repos/{repo_name}/zipball/{}", r.tag),

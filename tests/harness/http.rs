@@ -2,8 +2,8 @@
 //! and keeps every request it received, so a test can assert on what reached the server.
 //!
 //! Receivers that speak a service's protocol (a Slack-shaped webhook that rejects what Slack
-//! rejects, GitHub's API, …) are handlers built on this. Each connection gets one request
-//! and `Connection: close`, which every client handles.
+//! rejects, GitHub's API, …) are handlers built on this. Connections are kept alive between
+//! requests, as real servers keep them.
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
@@ -109,6 +109,37 @@ pub struct Server {
 impl Server {
     /// Listen on a free 127.0.0.1 port and answer with `handler`.
     pub fn start(handler: impl Fn(&Request) -> Reply + Send + Sync + 'static) -> Server {
+        Server::start_with(handler, None)
+    }
+
+    /// The same, speaking TLS with the certificate chain and key of the PEM files given.
+    pub fn start_tls(
+        handler: impl Fn(&Request) -> Reply + Send + Sync + 'static,
+        cert_pem: &std::path::Path,
+        key_pem: &std::path::Path,
+    ) -> Server {
+        use rustls::pki_types::pem::PemObject;
+        use rustls::pki_types::{CertificateDer, PrivateKeyDer};
+        let certs: Vec<CertificateDer<'static>> = CertificateDer::pem_file_iter(cert_pem)
+            .expect("certificate file")
+            .collect::<Result<_, _>>()
+            .expect("certificates");
+        let key = PrivateKeyDer::from_pem_file(key_pem).expect("key file");
+        let config = rustls::ServerConfig::builder_with_provider(Arc::new(
+            rustls::crypto::ring::default_provider(),
+        ))
+        .with_safe_default_protocol_versions()
+        .expect("TLS versions")
+        .with_no_client_auth()
+        .with_single_cert(certs, key)
+        .expect("a certificate and its key");
+        Server::start_with(handler, Some(Arc::new(config)))
+    }
+
+    fn start_with(
+        handler: impl Fn(&Request) -> Reply + Send + Sync + 'static,
+        tls: Option<Arc<rustls::ServerConfig>>,
+    ) -> Server {
         let listener = TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1");
         let port = listener.local_addr().expect("local addr").port();
         let requests = Arc::new(Mutex::new(Vec::new()));
@@ -121,8 +152,8 @@ impl Server {
                     break;
                 }
                 let Ok(conn) = conn else { continue };
-                let (handler, reqs) = (handler.clone(), reqs.clone());
-                std::thread::spawn(move || serve(conn, &*handler, &reqs));
+                let (handler, reqs, tls) = (handler.clone(), reqs.clone(), tls.clone());
+                std::thread::spawn(move || serve(conn, &*handler, &reqs, tls.as_ref()));
             }
         });
         Server {
@@ -157,40 +188,59 @@ impl Drop for Server {
     }
 }
 
-fn serve(conn: TcpStream, handler: &Handler, requests: &Mutex<Vec<Request>>) {
+fn serve(
+    conn: TcpStream,
+    handler: &Handler,
+    requests: &Mutex<Vec<Request>>,
+    tls: Option<&Arc<rustls::ServerConfig>>,
+) {
     let _ = conn.set_read_timeout(Some(Duration::from_secs(10)));
-    let Ok(write_half) = conn.try_clone() else {
-        return;
-    };
-    let mut reader = BufReader::new(conn);
-    let Some(req) = read_request(&mut reader) else {
-        return;
-    };
-    requests
-        .lock()
-        .unwrap_or_else(std::sync::PoisonError::into_inner)
-        .push(req.clone());
-    let reply = handler(&req);
-    if !reply.delay.is_zero() {
-        std::thread::sleep(reply.delay);
+    match tls {
+        Some(config) => match rustls::ServerConnection::new(config.clone()) {
+            Ok(server) => serve_stream(rustls::StreamOwned::new(server, conn), handler, requests),
+            Err(_) => {}
+        },
+        None => serve_stream(conn, handler, requests),
     }
-    let mut out = write_half;
-    let mut head = format!("HTTP/1.1 {} {}\r\n", reply.status, reason(reply.status));
-    for (k, v) in &reply.headers {
-        head.push_str(&format!("{k}: {v}\r\n"));
-    }
-    head.push_str(&format!(
-        "Content-Length: {}\r\nConnection: close\r\n\r\n",
-        reply.body.len()
-    ));
-    let _ = out.write_all(head.as_bytes());
-    if req.method != "HEAD" {
-        let _ = out.write_all(&reply.body);
-    }
-    let _ = out.flush();
 }
 
-fn read_request(reader: &mut BufReader<TcpStream>) -> Option<Request> {
+fn serve_stream(conn: impl Read + Write, handler: &Handler, requests: &Mutex<Vec<Request>>) {
+    let mut reader = BufReader::new(conn);
+    // Keep the connection for further requests, as real servers do, until the client closes
+    // it or asks to.
+    while let Some(req) = read_request(&mut reader) {
+        requests
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .push(req.clone());
+        let reply = handler(&req);
+        if !reply.delay.is_zero() {
+            std::thread::sleep(reply.delay);
+        }
+        let close = req
+            .header("connection")
+            .is_some_and(|c| c.eq_ignore_ascii_case("close"));
+        let mut head = format!("HTTP/1.1 {} {}\r\n", reply.status, reason(reply.status));
+        for (k, v) in &reply.headers {
+            head.push_str(&format!("{k}: {v}\r\n"));
+        }
+        head.push_str(&format!("Content-Length: {}\r\n", reply.body.len()));
+        if close {
+            head.push_str("Connection: close\r\n");
+        }
+        head.push_str("\r\n");
+        let mut bytes = head.into_bytes();
+        if req.method != "HEAD" {
+            bytes.extend_from_slice(&reply.body);
+        }
+        let out = reader.get_mut();
+        if out.write_all(&bytes).and_then(|()| out.flush()).is_err() || close {
+            return;
+        }
+    }
+}
+
+fn read_request(reader: &mut impl BufRead) -> Option<Request> {
     let mut line = String::new();
     reader.read_line(&mut line).ok()?;
     let mut parts = line.split_whitespace();

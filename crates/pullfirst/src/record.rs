@@ -53,11 +53,11 @@ pub struct Record {
 }
 
 impl Record {
-    /// A new record for component `name` (checked by the caller), `ok: true`.
+    /// A new record for component `name` (checked by the caller); `ok` is for the step that
+    /// fills it in to set, where it belongs in the field order.
     pub fn new(name: &str) -> Record {
         let mut fields = Map::new();
         fields.insert("name".into(), Value::from(name));
-        fields.insert("ok".into(), Value::Bool(true));
         Record {
             fields,
             raw: None,
@@ -323,8 +323,8 @@ mod tests {
         assert_eq!(
             r.to_line(),
             concat!(
-                r#"{"name":"a","ok":false,"steps":[{"step":"vcheck","ok":true,"ms":12},"#,
-                r#"{"step":"ipull","ok":false,"ms":5}],"error":{"step":"ipull","#,
+                r#"{"name":"a","steps":[{"step":"vcheck","ok":true,"ms":12},"#,
+                r#"{"step":"ipull","ok":false,"ms":5}],"ok":false,"error":{"step":"ipull","#,
                 r#""kind":"transient","message":"registry unreachable","retry_after":30}}"#
             )
         );

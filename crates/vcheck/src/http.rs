@@ -82,6 +82,10 @@ impl Http {
             .tls_config(tls)
             .max_idle_connections(256)
             .max_idle_connections_per_host(128)
+            // Headers are small; bodies are streamed. Smaller buffers keep 100 concurrent
+            // checks within a few MiB.
+            .input_buffer_size(32 * 1024)
+            .output_buffer_size(16 * 1024)
             .build();
         Http {
             agent: ureq::Agent::new_with_config(config),

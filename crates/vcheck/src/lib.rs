@@ -307,7 +307,9 @@ fn check(ctx: &Context, c: &Check) -> Record {
             if let Some(d) = digest {
                 r.set("digest", d);
             }
-            r.set("ok", true);
+            if r.get("ok").is_none() {
+                r.set("ok", true);
+            }
             r.push_step(STEP, true, ms);
         }
         Err(f) => {

@@ -1,0 +1,107 @@
+#!/bin/sh
+# vcheck benchmark (issue 4): 300 GitHub repositories, the latest release of each, from the
+# GitHub stand-in (tests/harness/github.rs) with 50 ms latency per request, over TLS (rustls,
+# certificates from a throwaway CA), side by side with nvchecker (PyPI) on the same server.
+# Target: at least 4x faster than nvchecker; a re-run within max-age sends no request, one
+# after it spends no rate limit. Also: requests made, peak memory (target < 30 MB).
+set -eu
+out=bench/results
+dir=$(mktemp -d)
+venv=target/bench-venv
+[ -x "$venv/bin/nvchecker" ] || { python3 -m venv "$venv" 2>/dev/null || true; "$venv/bin/pip" install -q nvchecker pycurl; }
+ours=$(command -v vcheck)
+n=${PULLFIRST_BENCH_REPOS:-300}
+
+# Certificates from a throwaway CA (nvchecker insists on https://api.HOST/).
+cd "$dir"
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -keyout ca.key \
+  -out ca.pem -subj /CN=pullfirst-bench-ca -days 2 2>/dev/null
+openssl req -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -keyout srv.key \
+  -out srv.csr -subj /CN=localhost 2>/dev/null
+printf 'subjectAltName=DNS:localhost,DNS:api.localhost,IP:127.0.0.1\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n' > ext
+openssl x509 -req -in srv.csr -CA ca.pem -CAkey ca.key -CAcreateserial -out srv.pem -days 2 -extfile ext 2>/dev/null
+cd - >/dev/null
+
+# The fixture: the e2e test binary's server entry point.
+e2e=$(cargo test -q --release --test e2e --no-run --message-format=json 2>/dev/null \
+  | python3 -c 'import json,sys
+for l in sys.stdin:
+    m = json.loads(l)
+    if m.get("reason") == "compiler-artifact" and m["target"]["name"] == "e2e" and m.get("executable"):
+        print(m["executable"])')
+serve() { # $1: subdir, $2: max-age, $3: 1 for TLS
+  mkdir -p "$dir/$1"
+  cp "$dir/srv.pem" "$dir/srv.key" "$dir/$1/"
+  PULLFIRST_BENCH_DIR="$dir/$1" PULLFIRST_BENCH_REPOS=$n PULLFIRST_BENCH_MAX_AGE=$2 PULLFIRST_BENCH_TLS=$3 \
+    "$e2e" vcheck::serve_github_for_benchmarks --ignored --exact >/dev/null 2>&1 &
+  pid=$!
+  while [ ! -s "$dir/$1/port" ]; do
+    kill -0 $pid 2>/dev/null || { echo "the GitHub stand-in did not start" >&2; exit 1; }
+    sleep 0.05
+  done
+}
+serve tls 0 1
+serve plain 0 0
+serve fresh 3600 0
+cleanup() { touch "$dir/tls/stop" "$dir/plain/stop" "$dir/fresh/stop"; rm -rf "$dir"; }
+trap cleanup EXIT
+
+tls=$(cat "$dir/tls/port")
+export SSL_CERT_FILE="$dir/ca.pem"
+
+# nvchecker's configuration and vcheck's arguments for the same repositories.
+{
+  printf '[__config__]\noldver = "%s/old.json"\nnewver = "%s/new.json"\n\n' "$dir" "$dir"
+  i=0
+  while [ $i -lt "$n" ]; do
+    printf '[r%d]\nsource = "github"\ngithub = "o/r%d"\nuse_latest_release = true\nhost = "localhost:%s"\n\n' $i $i "$tls"
+    i=$((i + 1))
+  done
+} > "$dir/nvchecker.toml"
+i=0; args=""
+while [ $i -lt "$n" ]; do args="$args r$i=github:o/r$i"; i=$((i + 1)); done
+echo "$args" > "$dir/args"
+
+stats() {
+  if [ "$1" = tls ]; then curl -s --cacert "$dir/ca.pem" "https://localhost:$tls/__stats"
+  else curl -s "http://127.0.0.1:$(cat "$dir/$1/port")/__stats"; fi
+}
+requests() { python3 -c "import json,sys; a=json.loads(sys.argv[1]); b=json.loads(sys.argv[2]); print(b['total']-a['total'], b['consumed']-a['consumed'])" "$1" "$2"; }
+
+api="https://localhost:$tls"
+export GITHUB_TOKEN= GH_TOKEN= XDG_CACHE_HOME="$dir/cache"
+hyperfine --warmup 1 --runs 5 --style none \
+  -n "nvchecker (300 repos)" "$venv/bin/nvchecker --failures -c $dir/nvchecker.toml" \
+  -n "vcheck --jobs 32 (300 repos)" "GITHUB_API_URL=$api $ours --no-cache --jobs 32 $args > /dev/null" \
+  -n "vcheck --jobs 100 (300 repos)" "GITHUB_API_URL=$api $ours --no-cache --jobs 100 $args > /dev/null" \
+  --export-json "$dir/gh.json" >/dev/null
+python3 bench/summarise.py "nvchecker (300 repos)" "$dir/gh.json" > $out/vcheck-github.md
+
+# Requests and peak memory, one run each.
+mem() { /usr/bin/time -f %M "$@" 2>&1 >/dev/null | tail -1; }
+a=$(stats tls); m_nv=$(mem "$venv/bin/nvchecker" --failures -c "$dir/nvchecker.toml"); b=$(stats tls)
+r_nv=$(requests "$a" "$b")
+a=$(stats tls); m_vc=$(GITHUB_API_URL=$api mem "$ours" --no-cache --jobs 100 $args); b=$(stats tls)
+r_vc=$(requests "$a" "$b")
+
+# The cache: a run within max-age, then runs after it (max-age 0: revalidation).
+fresh_api="http://127.0.0.1:$(cat "$dir/fresh/port")"
+plain_api="http://127.0.0.1:$(cat "$dir/plain/port")"
+rm -rf "$dir/cache"
+GITHUB_API_URL=$fresh_api "$ours" --jobs 100 $args > /dev/null
+a=$(stats fresh); GITHUB_API_URL=$fresh_api "$ours" --jobs 100 $args > /dev/null; b=$(stats fresh)
+r_fresh=$(requests "$a" "$b")
+GITHUB_API_URL=$plain_api "$ours" --jobs 100 $args > /dev/null
+a=$(stats plain); GITHUB_API_URL=$plain_api "$ours" --jobs 100 $args > /dev/null; b=$(stats plain)
+r_reval=$(requests "$a" "$b")
+{
+  echo "| run | requests | rate limit spent | peak memory |"
+  echo "|---|---:|---:|---:|"
+  echo "| nvchecker, 300 repos | ${r_nv% *} | ${r_nv#* } | $((m_nv / 1024)) MiB |"
+  echo "| vcheck --no-cache, 300 repos | ${r_vc% *} | ${r_vc#* } | $((m_vc / 1024)) MiB |"
+  echo "| vcheck re-run within max-age | ${r_fresh% *} | ${r_fresh#* } | |"
+  echo "| vcheck re-run after max-age (If-None-Match) | ${r_reval% *} | ${r_reval#* } | |"
+} > $out/vcheck-requests.md
+
+echo; echo "## vcheck: 300 GitHub repositories, 50 ms latency, TLS"; cat $out/vcheck-github.md
+echo; cat $out/vcheck-requests.md
