@@ -196,10 +196,11 @@ fn serve(
 ) {
     let _ = conn.set_read_timeout(Some(Duration::from_secs(10)));
     match tls {
-        Some(config) => match rustls::ServerConnection::new(config.clone()) {
-            Ok(server) => serve_stream(rustls::StreamOwned::new(server, conn), handler, requests),
-            Err(_) => {}
-        },
+        Some(config) => {
+            if let Ok(server) = rustls::ServerConnection::new(config.clone()) {
+                serve_stream(rustls::StreamOwned::new(server, conn), handler, requests);
+            }
+        }
         None => serve_stream(conn, handler, requests),
     }
 }
@@ -247,6 +248,10 @@ fn read_request(reader: &mut impl BufRead) -> Option<Request> {
     let method = parts.next()?.to_string();
     let target = parts.next()?.to_string();
     let mut headers = Vec::new();
+    if parts.next() == Some("HTTP/1.0") {
+        // HTTP/1.0 closes after one answer unless it asks otherwise.
+        headers.push(("Connection".to_string(), "close".to_string()));
+    }
     loop {
         let mut h = String::new();
         reader.read_line(&mut h).ok()?;
