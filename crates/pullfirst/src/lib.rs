@@ -10,6 +10,7 @@
 
 pub mod atomic;
 pub mod cli;
+pub mod dockerconfig;
 pub mod error;
 pub mod exit;
 pub mod grammar;

@@ -10,9 +10,9 @@
 //! plain HTTP is refused for an HTTPS registry, so credentials never travel in clear text.
 
 use std::collections::HashMap;
-use std::path::PathBuf;
 
 use base64::Engine;
+use pullfirst::dockerconfig::{is_loopback, DockerConfig};
 use serde_json::Value;
 
 use crate::filters::Filters;
@@ -65,72 +65,22 @@ impl ImageRepo {
     }
 }
 
-/// Registry credentials: the Docker config file, and plain-HTTP permissions.
+/// Registry credentials (the Docker config file) and plain-HTTP permissions.
 pub struct Registries {
-    auths: HashMap<String, (String, String)>,
-    helpers: HashMap<String, String>,
-    default_helper: Option<String>,
+    credentials: DockerConfig,
     insecure: Vec<String>,
 }
 
 impl Registries {
-    /// Read `$DOCKER_CONFIG/config.json` (or `~/.docker/config.json`); a missing file means no
-    /// credentials, a broken one is a warning.
     pub fn load(insecure: Vec<String>) -> Registries {
-        let path = std::env::var_os("DOCKER_CONFIG")
-            .map(PathBuf::from)
-            .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".docker")))
-            .map(|d| d.join("config.json"));
-        let config: Value = match path.as_ref().map(std::fs::read) {
-            Some(Ok(bytes)) => serde_json::from_slice(&bytes).unwrap_or_else(|_| {
-                pullfirst::warn!("ignoring the Docker config file: it is not JSON");
-                Value::Null
-            }),
-            _ => Value::Null,
-        };
-        let mut auths = HashMap::new();
-        if let Some(map) = config["auths"].as_object() {
-            for (server, entry) in map {
-                let decoded = entry["auth"]
-                    .as_str()
-                    .and_then(|a| base64::engine::general_purpose::STANDARD.decode(a).ok())
-                    .and_then(|b| String::from_utf8(b).ok());
-                let pair = match decoded.as_deref().and_then(|d| d.split_once(':')) {
-                    Some((u, p)) => Some((u.to_string(), p.to_string())),
-                    None => match (entry["username"].as_str(), entry["password"].as_str()) {
-                        (Some(u), Some(p)) => Some((u.to_string(), p.to_string())),
-                        _ => None,
-                    },
-                };
-                if let Some((u, p)) = pair {
-                    pullfirst::redact::register(&p);
-                    auths.insert(normalise(server), (u, p));
-                }
-            }
-        }
-        let helpers = config["credHelpers"]
-            .as_object()
-            .map(|m| {
-                m.iter()
-                    .filter_map(|(k, v)| Some((normalise(k), v.as_str()?.to_string())))
-                    .collect()
-            })
-            .unwrap_or_default();
         Registries {
-            auths,
-            helpers,
-            default_helper: config["credsStore"].as_str().map(str::to_string),
+            credentials: DockerConfig::load(),
             insecure,
         }
     }
 
     fn credentials(&self, host: &str) -> Option<(String, String)> {
-        let key = normalise(host);
-        if let Some(c) = self.auths.get(&key) {
-            return Some(c.clone());
-        }
-        let helper = self.helpers.get(&key).or(self.default_helper.as_ref())?;
-        credential_helper(helper, host)
+        self.credentials.lookup(host)
     }
 
     fn scheme(&self, host: &str) -> &'static str {
@@ -140,52 +90,6 @@ impl Registries {
             "https"
         }
     }
-}
-
-/// Config keys are written many ways: `https://index.docker.io/v1/`, `registry.example`,
-/// `https://registry.example:5000`.
-fn normalise(server: &str) -> String {
-    let s = server
-        .trim_start_matches("https://")
-        .trim_start_matches("http://");
-    let s = s.split('/').next().unwrap_or(s);
-    match s {
-        "index.docker.io" | "registry-1.docker.io" | "docker.io" => "docker.io".into(),
-        other => other.to_string(),
-    }
-}
-
-fn is_loopback(host: &str) -> bool {
-    let name = if let Some(rest) = host.strip_prefix('[') {
-        rest.split(']').next().unwrap_or("")
-    } else {
-        host.rsplit_once(':').map_or(host, |(h, _)| h)
-    };
-    name == "localhost" || name == "::1" || name.starts_with("127.")
-}
-
-/// `docker-credential-HELPER get`, given the server on stdin.
-fn credential_helper(helper: &str, host: &str) -> Option<(String, String)> {
-    use std::io::Write;
-    use std::process::{Command, Stdio};
-    let server = if host == "docker.io" {
-        "https://index.docker.io/v1/"
-    } else {
-        host
-    };
-    let mut child = Command::new(format!("docker-credential-{helper}"))
-        .arg("get")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .ok()?;
-    child.stdin.take()?.write_all(server.as_bytes()).ok()?;
-    let out = child.wait_with_output().ok()?;
-    let v: Value = serde_json::from_slice(&out.stdout).ok()?;
-    let secret = v["Secret"].as_str()?.to_string();
-    pullfirst::redact::register(&secret);
-    Some((v["Username"].as_str()?.to_string(), secret))
 }
 
 /// One registry conversation, carrying the authorisation it has earned.
@@ -473,7 +377,6 @@ mod tests {
             is_loopback("127.0.0.1:5000") && is_loopback("localhost") && is_loopback("[::1]:5000")
         );
         assert!(!is_loopback("registry.example:5000"));
-        assert_eq!(normalise("https://index.docker.io/v1/"), "docker.io");
         assert_eq!(encode("repository:a/b:pull"), "repository%3Aa%2Fb%3Apull");
         assert!(!realm_allowed(
             "https://registry.example",
