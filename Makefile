@@ -16,7 +16,7 @@ CARGO   ?= cargo
 # since a static glibc cannot load the system's name-service modules safely. (STATIC= to link
 # everything dynamically.)
 STATIC_BINS := vfile retry
-NET_BINS    := notify vcheck
+NET_BINS    := notify vcheck ipull
 BINS        := $(STATIC_BINS) $(NET_BINS)
 HOST        := $(shell rustc -vV 2>/dev/null | sed -n 's/^host: //p')
 STATIC      ?= $(if $(findstring linux-gnu,$(HOST)),-C target-feature=+crt-static,)

@@ -8,6 +8,9 @@ mod harness;
 /// The harness itself: a private engine and registry, two versions published, one pulled.
 mod harness_smoke;
 
+/// `ipull`: pulls, digests, rollback, restore, failures, several engines, compose.
+mod ipull;
+
 /// `notify`: each service's payload, retries, `--state`, no leaked webhook URL.
 mod notify;
 

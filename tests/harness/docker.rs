@@ -511,3 +511,87 @@ pub fn http(port: u16, method: &str, path: &str, headers: &[(&str, &str)]) -> Op
         body: raw[split + 4..].to_vec(),
     })
 }
+
+/// A TCP proxy on 127.0.0.1 in front of `target`, which can be told to stop forwarding (a
+/// registry that stalls mid-transfer).
+pub struct Proxy {
+    pub port: u16,
+    forwarding: std::sync::Arc<std::sync::atomic::AtomicBool>,
+}
+
+impl Proxy {
+    pub fn start(target: u16) -> Proxy {
+        use std::sync::atomic::{AtomicBool, Ordering};
+        use std::sync::Arc;
+        let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+        let port = listener.local_addr().expect("addr").port();
+        let forwarding = Arc::new(AtomicBool::new(true));
+        let flag = forwarding.clone();
+        std::thread::spawn(move || {
+            for client in listener.incoming().flatten() {
+                let Ok(upstream) = TcpStream::connect(("127.0.0.1", target)) else {
+                    continue;
+                };
+                for (mut from, mut to) in [
+                    (client.try_clone(), upstream.try_clone()),
+                    (upstream.try_clone(), client.try_clone()),
+                ]
+                .into_iter()
+                .filter_map(|(a, b)| Some((a.ok()?, b.ok()?)))
+                {
+                    let flag = flag.clone();
+                    std::thread::spawn(move || {
+                        let mut buf = [0u8; 16 * 1024];
+                        loop {
+                            while !flag.load(Ordering::SeqCst) {
+                                std::thread::sleep(Duration::from_millis(20));
+                            }
+                            match from.read(&mut buf) {
+                                Ok(0) | Err(_) => break,
+                                Ok(n) => {
+                                    while !flag.load(Ordering::SeqCst) {
+                                        std::thread::sleep(Duration::from_millis(20));
+                                    }
+                                    if to.write_all(&buf[..n]).is_err() {
+                                        break;
+                                    }
+                                }
+                            }
+                        }
+                        let _ = to.shutdown(std::net::Shutdown::Write);
+                    });
+                }
+            }
+        });
+        Proxy { port, forwarding }
+    }
+
+    /// Stop (false) or resume (true) moving bytes.
+    pub fn forward(&self, on: bool) {
+        self.forwarding
+            .store(on, std::sync::atomic::Ordering::SeqCst);
+    }
+}
+
+impl Engine {
+    /// `REPOSITORY:TAG ID` of every image, sorted: the engine's image list, to compare.
+    pub fn image_list(&self) -> Vec<String> {
+        let out = self.docker_ok(&[
+            "images",
+            "--no-trunc",
+            "--format",
+            "{{.Repository}}:{{.Tag}} {{.ID}}",
+        ]);
+        let mut lines: Vec<String> = out.lines().map(str::to_string).collect();
+        lines.sort();
+        lines
+    }
+
+    /// The image ID a reference points to, if any.
+    pub fn image_id(&self, reference: &str) -> Option<String> {
+        let out = self.docker(&["image", "inspect", "--format", "{{.Id}}", reference]);
+        out.status
+            .success()
+            .then(|| String::from_utf8_lossy(&out.stdout).trim().to_string())
+    }
+}

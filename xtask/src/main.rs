@@ -18,6 +18,7 @@ fn commands() -> Vec<clap::Command> {
         retry::command(),
         notify::command(),
         vcheck::command(),
+        ipull::command(),
     ]
 }
 

@@ -131,8 +131,13 @@ mod tests {
     #[test]
     fn hosts() {
         assert_eq!(normalise("https://index.docker.io/v1/"), "docker.io");
-        assert_eq!(normalise("http://registry.example:5000/"), "registry.example:5000");
-        assert!(is_loopback("127.0.0.1:5000") && is_loopback("localhost") && is_loopback("[::1]:5000"));
+        assert_eq!(
+            normalise("http://registry.example:5000/"),
+            "registry.example:5000"
+        );
+        assert!(
+            is_loopback("127.0.0.1:5000") && is_loopback("localhost") && is_loopback("[::1]:5000")
+        );
         assert!(!is_loopback("registry.example:5000"));
     }
 }

@@ -86,6 +86,14 @@ fn scrub_urls(text: &str) -> String {
             .rfind(|c: char| !(c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.')))
             .map_or(0, |j| j + 1);
         let after = &rest[i + 3..];
+        // Only web URLs carry tokens; `unix:///run/docker.sock` is a path to show.
+        let scheme = rest[scheme_start..i].to_ascii_lowercase();
+        let base = scheme.rsplit('+').next().unwrap_or_default();
+        if !matches!(base, "http" | "https" | "ws" | "wss" | "ftp") {
+            out.push_str(&rest[..i + 3]);
+            rest = after;
+            continue;
+        }
         let end = after
             .find(|c: char| c.is_whitespace() || matches!(c, '"' | '\'' | '<' | '>' | '`'))
             .unwrap_or(after.len());
@@ -128,6 +136,11 @@ mod tests {
             "see https://example.org/"
         );
         assert_eq!(scrub("no url here"), "no url here");
+        assert_eq!(
+            scrub("engine unix:///run/docker.sock down"),
+            "engine unix:///run/docker.sock down"
+        );
+        assert_eq!(scrub("slack+https://h/x/y"), "slack+https://h/***");
         assert_eq!(host_of("https://u:p@h.example:443/a/b"), "h.example:443");
     }
 

@@ -1,0 +1,16 @@
+complete -c ipull -l image -d 'The image for records that have none: NAME=TEMPLATE with {name} and {latest}' -r
+complete -c ipull -l compose -d 'Pull every service image of a compose file (${VAR} and ${VAR:-default} from the environment), one record per service' -r -F
+complete -c ipull -l host -d 'A Docker engine to pull on (repeatable): unix:///path or tcp://host:port; default DOCKER_HOST, else the local socket' -r
+complete -c ipull -l jobs -d 'Pulls at once' -r
+complete -c ipull -l timeout -d 'Give up on one image after this long' -r
+complete -c ipull -l platform -d 'The platform to pull, e.g. linux/arm64' -r
+complete -c ipull -l min-free -d 'Refuse to pull anything when an engine\'s data root has less free space than SIZE' -r
+complete -c ipull -s q -l quiet -d 'Print only errors on stderr'
+complete -c ipull -s v -l verbose -d 'Say more on stderr about what is being done'
+complete -c ipull -l expect-version -d 'Fail a record whose image has an org.opencontainers.image.version label that differs from its latest'
+complete -c ipull -l atomic -d 'All or nothing: if any image fails, remove what this run pulled, restore tags, and fail every record'
+complete -c ipull -l check -d 'Only confirm each image exists in its registry (resolve its digest); pull nothing'
+complete -c ipull -l restore -d 'Point each record\'s image back at its previous_image_id; pull nothing'
+complete -c ipull -l all -d 'Act on every ok record, not only those with "update": true'
+complete -c ipull -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c ipull -s V -l version -d 'Print version'

@@ -1,0 +1,94 @@
+//! `ipull`'s command line. The doc comments are the help text; `xtask` renders the same
+//! definitions into the man page and the shell completions.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::Parser;
+use pullfirst::cli::CommonArgs;
+use pullfirst::units::{parse_duration, parse_size};
+
+const EXAMPLES: &str = "\
+Examples:
+  ipull registry.example/app:1.4.2 redis:7.4
+  vcheck --versions versions.txt app=registry:registry.example/app | ipull --atomic > pulled.jsonl
+  vcheck … | ipull --image 'server=openim/openim-server:{latest}'
+  ipull --compose docker-compose.yml --min-free 2G
+  ipull --host unix:///run/docker.sock --host tcp://10.0.0.2:2375 < checked.jsonl
+  ipull --restore < pulled.jsonl          # point every tag back at its previous image
+  ipull --check < checked.jsonl           # do the images exist? (no pull)
+
+Exit status: 0 every record ok; 1 a permanent failure (not found, unauthorized, no space,
+version label mismatch); 75 only transient ones (registry or engine unreachable, timed out);
+65 bad input (nothing pulled); 2 usage.";
+
+/// Pull images first, through the Docker Engine API, and leave nothing half-done
+///
+/// Pulls each image (arguments, records on stdin, or a compose file's services) on every
+/// engine, then inspects it and sets digest, image_id, previous_image_id and pulled on the
+/// record. Where a record carries a digest, exactly that digest is pulled and tagged. With
+/// --atomic, one failure removes every image this run pulled and points every tag back at its
+/// previous image.
+#[derive(Parser, Debug)]
+#[command(name = "ipull", version, after_help = EXAMPLES, max_term_width = 100)]
+pub struct Cli {
+    #[command(flatten)]
+    pub common: CommonArgs,
+
+    /// Images to pull (no stdin is read then)
+    #[arg(value_name = "IMAGE", conflicts_with = "compose")]
+    pub images: Vec<String>,
+
+    /// The image for records that have none: NAME=TEMPLATE with {name} and {latest}
+    #[arg(long = "image", value_name = "NAME=TEMPLATE")]
+    pub templates: Vec<String>,
+
+    /// Pull every service image of a compose file (${VAR} and ${VAR:-default} from the
+    /// environment), one record per service
+    #[arg(long, value_name = "FILE")]
+    pub compose: Option<PathBuf>,
+
+    /// A Docker engine to pull on (repeatable): unix:///path or tcp://host:port; default
+    /// DOCKER_HOST, else the local socket
+    #[arg(long = "host", value_name = "URL")]
+    pub hosts: Vec<String>,
+
+    /// Pulls at once
+    #[arg(long, default_value_t = 4, value_name = "N",
+          value_parser = clap::value_parser!(u32).range(1..=64))]
+    pub jobs: u32,
+
+    /// Give up on one image after this long
+    #[arg(long, default_value = "10m", value_parser = parse_duration, value_name = "DUR")]
+    pub timeout: Duration,
+
+    /// The platform to pull, e.g. linux/arm64
+    #[arg(long, value_name = "OS/ARCH")]
+    pub platform: Option<String>,
+
+    /// Refuse to pull anything when an engine's data root has less free space than SIZE
+    #[arg(long, value_parser = parse_size, value_name = "SIZE")]
+    pub min_free: Option<u64>,
+
+    /// Fail a record whose image has an org.opencontainers.image.version label that differs
+    /// from its latest
+    #[arg(long)]
+    pub expect_version: bool,
+
+    /// All or nothing: if any image fails, remove what this run pulled, restore tags, and
+    /// fail every record
+    #[arg(long)]
+    pub atomic: bool,
+
+    /// Only confirm each image exists in its registry (resolve its digest); pull nothing
+    #[arg(long, conflicts_with_all = ["atomic", "restore"])]
+    pub check: bool,
+
+    /// Point each record's image back at its previous_image_id; pull nothing
+    #[arg(long, conflicts_with = "atomic")]
+    pub restore: bool,
+
+    /// Act on every ok record, not only those with "update": true
+    #[arg(long)]
+    pub all: bool,
+}

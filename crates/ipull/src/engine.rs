@@ -1,0 +1,260 @@
+//! One Docker engine, through its API (bollard), with failures sorted the way SPEC §2 wants
+//! them: not found, unauthorized and no space are permanent; a registry or engine that cannot
+//! be reached, and a pull that runs out of time, are transient. An error frame inside a pull
+//! stream that answered 200 is a failure, never a success.
+
+use std::time::Duration;
+
+use bollard::auth::DockerCredentials;
+use bollard::query_parameters::{
+    CreateImageOptionsBuilder, RemoveImageOptionsBuilder, TagImageOptionsBuilder,
+};
+use bollard::Docker;
+use futures_util::StreamExt;
+use pullfirst::ErrorKind;
+
+/// Why something failed on an engine.
+#[derive(Clone, Debug)]
+pub struct Fail {
+    pub kind: ErrorKind,
+    pub message: String,
+}
+
+pub struct Engine {
+    pub docker: Docker,
+    /// How the engine is named in messages.
+    pub shown: String,
+    /// A local unix socket: the data root is on this machine's file systems.
+    pub local: bool,
+}
+
+/// What an image reference points to on an engine.
+pub struct Inspected {
+    pub id: String,
+    pub repo_digests: Vec<String>,
+    pub version_label: Option<String>,
+}
+
+impl Engine {
+    /// Connect to `host` (`unix://…`, `tcp://…`, `http://…`; None: DOCKER_HOST or the local
+    /// socket) and agree on the API version.
+    pub async fn connect(host: Option<&str>, timeout: Duration) -> Result<Engine, Fail> {
+        let host = host
+            .map(str::to_string)
+            .or_else(|| std::env::var("DOCKER_HOST").ok().filter(|h| !h.is_empty()))
+            .unwrap_or_else(|| "unix:///var/run/docker.sock".into());
+        // The client's own limit stays out of the way of --timeout, which names what timed out.
+        let secs = timeout.as_secs().saturating_add(60);
+        let unreachable = |e: &dyn std::fmt::Display| Fail {
+            kind: ErrorKind::Transient,
+            message: format!(
+                "engine {host} unreachable: {}",
+                pullfirst::redact::scrub(&e.to_string())
+            ),
+        };
+        let (docker, local) = if let Some(path) = host.strip_prefix("unix://") {
+            (
+                Docker::connect_with_unix(path, secs, bollard::API_DEFAULT_VERSION),
+                true,
+            )
+        } else if host.starts_with("tcp://") || host.starts_with("http://") {
+            (
+                Docker::connect_with_http(&host, secs, bollard::API_DEFAULT_VERSION),
+                false,
+            )
+        } else {
+            return Err(Fail {
+                kind: ErrorKind::Permanent,
+                message: format!("engine {host}: expected unix:// or tcp://"),
+            });
+        };
+        let docker = docker.map_err(|e| unreachable(&e))?;
+        let docker = docker
+            .negotiate_version()
+            .await
+            .map_err(|e| unreachable(&e))?;
+        Ok(Engine {
+            docker,
+            shown: host,
+            local,
+        })
+    }
+
+    pub async fn inspect(&self, reference: &str) -> Result<Option<Inspected>, Fail> {
+        match self.docker.inspect_image(reference).await {
+            Ok(i) => Ok(Some(Inspected {
+                id: i.id.unwrap_or_default(),
+                repo_digests: i.repo_digests.unwrap_or_default(),
+                version_label: i
+                    .config
+                    .and_then(|c| c.labels)
+                    .and_then(|l| l.get("org.opencontainers.image.version").cloned()),
+            })),
+            Err(bollard::errors::Error::DockerResponseServerError {
+                status_code: 404, ..
+            }) => Ok(None),
+            Err(e) => Err(self.classify(&e.to_string(), None)),
+        }
+    }
+
+    /// Pull `from` (`repo:tag` or `repo@digest`), within `timeout`.
+    pub async fn pull(
+        &self,
+        from: &str,
+        platform: Option<&str>,
+        credentials: Option<DockerCredentials>,
+        timeout: Duration,
+        mut progress: impl FnMut(&bollard::models::CreateImageInfo),
+    ) -> Result<(), Fail> {
+        let mut options = CreateImageOptionsBuilder::default().from_image(from);
+        if let Some(p) = platform {
+            options = options.platform(p);
+        }
+        let mut stream = self
+            .docker
+            .create_image(Some(options.build()), None, credentials);
+        let work = async {
+            while let Some(frame) = stream.next().await {
+                match frame {
+                    Ok(info) => progress(&info),
+                    Err(e) => return Err(self.classify(&e.to_string(), Some(from))),
+                }
+            }
+            Ok(())
+        };
+        match tokio::time::timeout(timeout, work).await {
+            Ok(result) => result,
+            Err(_) => Err(Fail {
+                kind: ErrorKind::Transient,
+                message: format!(
+                    "{from}: timed out after {} on {}",
+                    pullfirst::units::format_duration(timeout),
+                    self.shown
+                ),
+            }),
+        }
+    }
+
+    /// Point `reference` (`repo:tag`) at image `id`.
+    pub async fn tag(&self, id: &str, reference: &str) -> Result<(), Fail> {
+        let (repo, tag) = split_tag(reference);
+        let options = TagImageOptionsBuilder::default()
+            .repo(repo)
+            .tag(tag)
+            .build();
+        self.docker
+            .tag_image(id, Some(options))
+            .await
+            .map_err(|e| self.classify(&e.to_string(), Some(reference)))
+    }
+
+    /// Remove the reference (untag; the image goes too when nothing else refers to it).
+    pub async fn untag(&self, reference: &str, prune: bool) -> Result<(), Fail> {
+        let options = RemoveImageOptionsBuilder::default().noprune(!prune).build();
+        match self
+            .docker
+            .remove_image(reference, Some(options), None)
+            .await
+        {
+            Ok(_) => Ok(()),
+            Err(bollard::errors::Error::DockerResponseServerError {
+                status_code: 404, ..
+            }) => Ok(()),
+            Err(e) => Err(self.classify(&e.to_string(), Some(reference))),
+        }
+    }
+
+    /// Free bytes under the engine's data root, when it is on this machine.
+    pub async fn free_space(&self) -> Result<Option<(String, u64)>, Fail> {
+        let info = self
+            .docker
+            .info()
+            .await
+            .map_err(|e| self.classify(&e.to_string(), None))?;
+        let Some(root) = info.docker_root_dir else {
+            return Ok(None);
+        };
+        if !self.local {
+            return Ok(None);
+        }
+        match rustix::fs::statvfs(root.as_str()) {
+            Ok(st) => Ok(Some((root, st.f_bavail.saturating_mul(st.f_frsize)))),
+            Err(_) => Ok(None),
+        }
+    }
+
+    /// Sort an engine's error message into a kind, naming the image and engine.
+    pub fn classify(&self, raw: &str, image: Option<&str>) -> Fail {
+        let text = pullfirst::redact::scrub(raw);
+        let lower = text.to_ascii_lowercase();
+        let (kind, what) = if lower.contains("no space left") {
+            (ErrorKind::Permanent, "no space left on the engine")
+        } else if lower.contains("unauthorized")
+            || lower.contains("authentication required")
+            || lower.contains("denied")
+            || lower.contains("no basic auth credentials")
+        {
+            (ErrorKind::Permanent, "unauthorized")
+        } else if lower.contains("not found")
+            || lower.contains("manifest unknown")
+            || lower.contains("name unknown")
+            || lower.contains("404")
+        {
+            (ErrorKind::Permanent, "not found")
+        } else if lower.contains("timeout") || lower.contains("timed out") {
+            (ErrorKind::Transient, "timed out")
+        } else if lower.contains("connection refused")
+            || lower.contains("no such host")
+            || lower.contains("timeout")
+            || lower.contains("dial tcp")
+            || lower.contains("eof")
+            || lower.contains("connection reset")
+            || lower.contains("tls handshake")
+            || lower.contains("503")
+            || lower.contains("502")
+            || lower.contains("500")
+        {
+            (ErrorKind::Transient, "registry unreachable")
+        } else if lower.contains("socket")
+            || lower.contains("error trying to connect")
+            || lower.contains("hyper")
+        {
+            (ErrorKind::Transient, "engine unreachable")
+        } else {
+            (ErrorKind::Permanent, "failed")
+        };
+        let subject = image.map(|i| format!("{i}: ")).unwrap_or_default();
+        let detail: String = text.chars().take(300).collect();
+        Fail {
+            kind,
+            message: format!("{subject}{what} on {} ({detail})", self.shown),
+        }
+    }
+}
+
+/// `repo:tag` → (`repo`, `tag`); a reference without a tag is `latest`.
+pub fn split_tag(reference: &str) -> (&str, &str) {
+    let name_end = reference.rfind('/').map_or(0, |i| i + 1);
+    match reference[name_end..].rfind(':') {
+        Some(i) => (&reference[..name_end + i], &reference[name_end + i + 1..]),
+        None => (reference, "latest"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tags() {
+        assert_eq!(
+            split_tag("127.0.0.1:5000/a/b:1.0"),
+            ("127.0.0.1:5000/a/b", "1.0")
+        );
+        assert_eq!(split_tag("redis"), ("redis", "latest"));
+        assert_eq!(
+            split_tag("127.0.0.1:5000/a"),
+            ("127.0.0.1:5000/a", "latest")
+        );
+    }
+}

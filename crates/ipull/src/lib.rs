@@ -1,0 +1,571 @@
+//! `ipull`: pull first, touch nothing on failure (SPEC §5).
+//!
+//! The step the product is named after: every image a flow needs is on every engine before
+//! anything is stopped, or the flow fails and the engines are as they were. Each image is
+//! pulled on each engine ([`engine`]), inspected, and its record told what happened
+//! (`digest`, `image_id`, `previous_image_id`, `pulled`). `--atomic` undoes the whole run
+//! when one image fails; `--restore` undoes a run whose restart went wrong, from its records.
+
+pub mod cli;
+pub mod compose;
+pub mod engine;
+
+use std::collections::HashMap;
+use std::io::IsTerminal;
+use std::path::Path;
+use std::time::Instant;
+
+use bollard::auth::DockerCredentials;
+use clap::{CommandFactory, Parser};
+use futures_util::StreamExt;
+use pullfirst::dockerconfig::DockerConfig;
+use pullfirst::grammar::{is_valid_name, ImageRef};
+use pullfirst::jsonl::{read_all, RecordWriter};
+use pullfirst::record::quote;
+use pullfirst::{Error, ErrorKind, ExitCode, Record};
+use serde_json::{Map, Value};
+
+use cli::Cli;
+use engine::{Engine, Fail};
+
+const STEP: &str = "ipull";
+
+/// The clap definition, for the man page and completions.
+pub fn command() -> clap::Command {
+    Cli::command()
+}
+
+/// Parse the command line, run, and turn the result into the process exit status.
+pub fn main() -> std::process::ExitCode {
+    let cli = Cli::parse();
+    cli.common.init("ipull");
+    pullfirst::cli::finish(run(cli))
+}
+
+/// A record ipull acts on, and the image it concerns.
+struct Job {
+    index: usize,
+    image: ImageRef,
+    /// `repo:tag`, as the engine will know it.
+    reference: String,
+    /// Pull exactly this digest, then tag it.
+    digest: Option<String>,
+}
+
+/// What happened to one image on one engine.
+#[derive(Clone, Debug, Default)]
+struct Pulled {
+    previous: Option<String>,
+    id: String,
+    digest: Option<String>,
+    label: Option<String>,
+}
+
+pub fn run(cli: Cli) -> Result<ExitCode, Error> {
+    let mut records = gather(&cli)?;
+    let jobs = plan(&cli, &records)?;
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| Error::io(Path::new("tokio"), "cannot start", e))?;
+    runtime.block_on(act(&cli, &mut records, &jobs));
+    let mut out = RecordWriter::new(std::io::stdout().lock());
+    for r in &records {
+        out.write(r)
+            .map_err(|e| Error::io(Path::new("stdout"), "cannot write", e))?;
+    }
+    Ok(out.outcome().exit_code())
+}
+
+/// The records: from arguments, a compose file, or stdin.
+fn gather(cli: &Cli) -> Result<Vec<Record>, Error> {
+    let from_images = |list: Vec<(String, String)>| {
+        list.into_iter()
+            .map(|(name, image)| {
+                let mut r = Record::new(&name);
+                r.set("image", image);
+                r.set("update", true);
+                r
+            })
+            .collect::<Vec<_>>()
+    };
+    if let Some(path) = &cli.compose {
+        let services = compose::services(path)?;
+        for (name, _) in &services {
+            if !is_valid_name(name) {
+                return Err(Error::bad_file(
+                    path,
+                    None,
+                    format!("service name {} cannot be a record name", quote(name)),
+                ));
+            }
+        }
+        return Ok(from_images(services));
+    }
+    if !cli.images.is_empty() {
+        let mut named = Vec::new();
+        for image in &cli.images {
+            let parsed = ImageRef::parse(image).map_err(|e| {
+                Error::bad_file(
+                    Path::new("argument"),
+                    None,
+                    format!("invalid image {}: {e}", quote(image)),
+                )
+            })?;
+            let name = parsed
+                .path
+                .rsplit('/')
+                .next()
+                .unwrap_or("image")
+                .to_string();
+            named.push((name, image.clone()));
+        }
+        return Ok(from_images(named));
+    }
+    read_all(std::io::stdin().lock())
+}
+
+/// Which records to act on, with their images; bad images are bad input (exit 65).
+fn plan(cli: &Cli, records: &[Record]) -> Result<Vec<Job>, Error> {
+    let mut templates = HashMap::new();
+    for t in &cli.templates {
+        let (name, template) = t.split_once('=').ok_or_else(|| {
+            Error::Usage(format!("--image expects NAME=TEMPLATE, got {}", quote(t)))
+        })?;
+        templates.insert(name.to_string(), template.to_string());
+    }
+    let mut jobs = Vec::new();
+    for (index, r) in records.iter().enumerate() {
+        let acts = if cli.restore {
+            r.ok() && r.get("pulled") == Some(&Value::Bool(true))
+        } else {
+            r.actionable(cli.all || cli.compose.is_some() || !cli.images.is_empty())
+        };
+        if !acts {
+            continue;
+        }
+        let line = r.line();
+        let bad = |m: String| -> Error {
+            if line > 0 {
+                Error::Input { line, message: m }
+            } else {
+                Error::bad_file(Path::new("argument"), None, m)
+            }
+        };
+        let name = r.name().unwrap_or_default();
+        let text = match (r.image(), templates.get(name)) {
+            (Some(i), _) => i.to_string(),
+            (None, Some(t)) => t
+                .replace("{name}", name)
+                .replace("{latest}", r.latest().unwrap_or("latest")),
+            (None, None) => {
+                return Err(bad(format!(
+                    "record {} has no `image` (give --image {name}=TEMPLATE)",
+                    quote(name)
+                )))
+            }
+        };
+        let image = ImageRef::parse(&text)
+            .map_err(|e| bad(format!("invalid image {}: {e}", quote(&text))))?;
+        let reference = format!(
+            "{}:{}",
+            image.repository(),
+            image.tag.as_deref().unwrap_or("latest")
+        );
+        let digest = image
+            .digest
+            .clone()
+            .or_else(|| r.get("digest").and_then(Value::as_str).map(str::to_string));
+        jobs.push(Job {
+            index,
+            image,
+            reference,
+            digest,
+        });
+    }
+    Ok(jobs)
+}
+
+fn credentials(config: &DockerConfig, image: &ImageRef) -> Option<DockerCredentials> {
+    let host = image.domain.clone().unwrap_or_else(|| "docker.io".into());
+    let (username, password) = config.lookup(&host)?;
+    Some(DockerCredentials {
+        username: Some(username),
+        password: Some(password),
+        serveraddress: Some(host),
+        ..DockerCredentials::default()
+    })
+}
+
+fn ms(since: Instant) -> u64 {
+    u64::try_from(since.elapsed().as_millis()).unwrap_or(u64::MAX)
+}
+
+fn fail_all(records: &mut [Record], jobs: &[Job], f: &Fail, started: Instant) {
+    for job in jobs {
+        let r = &mut records[job.index];
+        r.fail(STEP, f.kind, &f.message, None);
+        r.push_step(STEP, false, ms(started));
+    }
+}
+
+async fn act(cli: &Cli, records: &mut [Record], jobs: &[Job]) {
+    let started = Instant::now();
+    if jobs.is_empty() {
+        return;
+    }
+    // Engines first: one that cannot be reached fails the run before anything is pulled.
+    let hosts: Vec<Option<&str>> = if cli.hosts.is_empty() {
+        vec![None]
+    } else {
+        cli.hosts.iter().map(|h| Some(h.as_str())).collect()
+    };
+    let mut engines = Vec::new();
+    for h in hosts {
+        match Engine::connect(h, cli.timeout).await {
+            Ok(e) => engines.push(e),
+            Err(f) => {
+                pullfirst::error!("{}", f.message);
+                fail_all(records, jobs, &f, started);
+                return;
+            }
+        }
+    }
+    let config = DockerConfig::load();
+
+    if cli.check {
+        return check(&engines[0], &config, records, jobs, started).await;
+    }
+    if cli.restore {
+        return restore(&engines, records, jobs, started).await;
+    }
+    if cli.atomic {
+        if let Some(failed) = records.iter().find(|r| !r.ok()) {
+            let f = Fail {
+                kind: failed.error_kind().unwrap_or(ErrorKind::Permanent),
+                message: format!(
+                    "--atomic: {} failed upstream, so nothing is pulled",
+                    failed.name().unwrap_or("a record")
+                ),
+            };
+            pullfirst::error!("{}", f.message);
+            return fail_all(records, jobs, &f, started);
+        }
+    }
+    if let Some(min) = cli.min_free {
+        for e in &engines {
+            match e.free_space().await {
+                Ok(Some((root, free))) if free < min => {
+                    let f = Fail {
+                        kind: ErrorKind::Permanent,
+                        message: format!(
+                            "no space: {} free under {root} on {}, --min-free is {}; nothing pulled",
+                            human(free),
+                            e.shown,
+                            human(min)
+                        ),
+                    };
+                    pullfirst::error!("{}", f.message);
+                    return fail_all(records, jobs, &f, started);
+                }
+                Ok(Some(_)) => {}
+                Ok(None) => pullfirst::warn!(
+                    "{}: free space unknown (not a local engine); --min-free not checked",
+                    e.shown
+                ),
+                Err(f) => {
+                    pullfirst::error!("{}", f.message);
+                    return fail_all(records, jobs, &f, started);
+                }
+            }
+        }
+    }
+
+    // Every image on every engine, --jobs at a time.
+    let tty =
+        std::io::stderr().is_terminal() && pullfirst::log::enabled(pullfirst::log::Level::Info);
+    let tasks = jobs.iter().enumerate().flat_map(|(j, job)| {
+        let config = &config;
+        engines.iter().enumerate().map(move |(e, engine)| {
+            let creds = credentials(config, &job.image);
+            async move { (j, e, pull_one(engine, job, cli, creds, tty).await) }
+        })
+    });
+    let results: Vec<(usize, usize, Result<Pulled, Fail>)> = futures_util::stream::iter(tasks)
+        .buffer_unordered(cli.jobs as usize)
+        .collect()
+        .await;
+    // What each engine pulled, and what failed (a pull, or the version label after it).
+    let mut pulls: HashMap<(usize, usize), Pulled> = HashMap::new();
+    let mut failures: HashMap<(usize, usize), Fail> = HashMap::new();
+    for (j, e, r) in results {
+        match r {
+            Ok(p) => {
+                pulls.insert((j, e), p);
+            }
+            Err(f) => {
+                failures.insert((j, e), f);
+            }
+        }
+    }
+    if cli.expect_version {
+        for (&(j, e), p) in &pulls {
+            let latest = records[jobs[j].index].latest();
+            if let (Some(label), Some(latest)) = (&p.label, latest) {
+                if label != latest {
+                    let message = format!(
+                        "{}: the image says version {} (org.opencontainers.image.version), the record {}",
+                        jobs[j].reference,
+                        quote(label),
+                        quote(latest)
+                    );
+                    failures.insert(
+                        (j, e),
+                        Fail {
+                            kind: ErrorKind::Permanent,
+                            message,
+                        },
+                    );
+                }
+            }
+        }
+    }
+    // A permanent cause names the run's failure before a transient one.
+    let first_failure = (0..jobs.len())
+        .flat_map(|j| (0..engines.len()).map(move |e| (j, e)))
+        .filter_map(|k| failures.get(&k).cloned())
+        .min_by_key(|f| f.kind == ErrorKind::Transient);
+    let roll_back_all = cli.atomic && first_failure.is_some();
+
+    // Undo: everything, with --atomic; otherwise what each failed record changed.
+    for (j, job) in jobs.iter().enumerate() {
+        let failed = (0..engines.len()).any(|e| failures.contains_key(&(j, e)));
+        if !(roll_back_all || failed) {
+            continue;
+        }
+        for (e, engine) in engines.iter().enumerate() {
+            if let Some(p) = pulls.get(&(j, e)) {
+                undo(engine, job, p).await;
+            }
+        }
+    }
+
+    // The records.
+    for (j, job) in jobs.iter().enumerate() {
+        let r = &mut records[job.index];
+        let failure = (0..engines.len()).find_map(|e| failures.get(&(j, e)).cloned());
+        if let Some(f) = failure {
+            pullfirst::error!("{}", f.message);
+            r.fail(STEP, f.kind, &f.message, None);
+            r.push_step(STEP, false, ms(started));
+            continue;
+        }
+        if roll_back_all {
+            let cause = first_failure.clone().unwrap_or(Fail {
+                kind: ErrorKind::Permanent,
+                message: String::new(),
+            });
+            let message = format!(
+                "--atomic: rolled back because another image failed ({})",
+                cause.message
+            );
+            r.fail(STEP, cause.kind, &message, None);
+            r.push_step(STEP, false, ms(started));
+            continue;
+        }
+        let pulled: Vec<&Pulled> = (0..engines.len())
+            .filter_map(|e| pulls.get(&(j, e)))
+            .collect();
+        let Some(first) = pulled.first() else {
+            continue;
+        };
+        if let Some(d) = &first.digest {
+            r.set("digest", d.clone());
+        }
+        r.set("image_id", first.id.clone());
+        r.set("previous_image_id", first.previous.clone());
+        r.set(
+            "pulled",
+            pulled
+                .iter()
+                .any(|p| p.previous.as_deref() != Some(p.id.as_str())),
+        );
+        if engines.len() > 1 {
+            let ids: Map<String, Value> = engines
+                .iter()
+                .zip(&pulled)
+                .map(|(e, p)| {
+                    (
+                        e.shown.clone(),
+                        p.previous.clone().map_or(Value::Null, Value::from),
+                    )
+                })
+                .collect();
+            r.set("previous_image_ids", Value::Object(ids));
+        }
+        if r.get("ok").is_none() {
+            r.set("ok", true);
+        }
+        r.push_step(STEP, true, ms(started));
+    }
+}
+
+/// Pull one image on one engine and see what the tag points to now.
+async fn pull_one(
+    engine: &Engine,
+    job: &Job,
+    cli: &Cli,
+    creds: Option<DockerCredentials>,
+    tty: bool,
+) -> Result<Pulled, Fail> {
+    let previous = engine.inspect(&job.reference).await?.map(|i| i.id);
+    let from = match &job.digest {
+        Some(d) => format!("{}@{d}", job.image.repository()),
+        None => job.reference.clone(),
+    };
+    pullfirst::debug!("pulling {from} on {}", engine.shown);
+    let mut layers_done = 0usize;
+    let shown = job.reference.clone();
+    engine
+        .pull(&from, cli.platform.as_deref(), creds, cli.timeout, |info| {
+            if tty && info.status.as_deref() == Some("Pull complete") {
+                layers_done += 1;
+                pullfirst::info!("{shown}: {layers_done} layer(s) pulled");
+            }
+        })
+        .await?;
+    if job.digest.is_some() {
+        let id = engine
+            .inspect(&from)
+            .await?
+            .map(|i| i.id)
+            .ok_or_else(|| Fail {
+                kind: ErrorKind::Permanent,
+                message: format!("{from}: pulled, then not found on {}", engine.shown),
+            })?;
+        engine.tag(&id, &job.reference).await?;
+    }
+    let after = engine.inspect(&job.reference).await?.ok_or_else(|| Fail {
+        kind: ErrorKind::Permanent,
+        message: format!(
+            "{}: pulled, then not found on {}",
+            job.reference, engine.shown
+        ),
+    })?;
+    let repo = job.image.repository();
+    let digest = job.digest.clone().or_else(|| {
+        after
+            .repo_digests
+            .iter()
+            .find_map(|d| d.strip_prefix(&format!("{repo}@")).map(str::to_string))
+    });
+    Ok(Pulled {
+        previous,
+        id: after.id,
+        digest,
+        label: after.version_label,
+    })
+}
+
+/// Put a tag back where it was before this run: on its previous image, or gone.
+async fn undo(engine: &Engine, job: &Job, p: &Pulled) {
+    let result = match &p.previous {
+        Some(prev) if prev != &p.id => engine.tag(prev, &job.reference).await,
+        Some(_) => Ok(()),
+        None => engine.untag(&job.reference, true).await,
+    };
+    if let (Some(d), true) = (&job.digest, p.previous.as_deref() != Some(p.id.as_str())) {
+        let _ = engine
+            .untag(&format!("{}@{d}", job.image.repository()), true)
+            .await;
+    }
+    match result {
+        Ok(()) => pullfirst::info!("{}: rolled back on {}", job.reference, engine.shown),
+        Err(f) => pullfirst::error!("rollback: {}", f.message),
+    }
+}
+
+/// `--check`: does each image exist in its registry? Its digest, and nothing pulled.
+async fn check(
+    engine: &Engine,
+    config: &DockerConfig,
+    records: &mut [Record],
+    jobs: &[Job],
+    started: Instant,
+) {
+    for job in jobs {
+        let creds = credentials(config, &job.image);
+        let name = match &job.digest {
+            Some(d) => format!("{}@{d}", job.image.repository()),
+            None => job.reference.clone(),
+        };
+        let r = &mut records[job.index];
+        match engine.docker.inspect_registry_image(&name, creds).await {
+            Ok(info) => {
+                if let Some(d) = info.descriptor.digest {
+                    r.set("digest", d);
+                }
+                if r.get("ok").is_none() {
+                    r.set("ok", true);
+                }
+                r.push_step(STEP, true, ms(started));
+            }
+            Err(e) => {
+                let f = engine.classify(&e.to_string(), Some(&name));
+                pullfirst::error!("{}", f.message);
+                r.fail(STEP, f.kind, &f.message, None);
+                r.push_step(STEP, false, ms(started));
+            }
+        }
+    }
+}
+
+/// `--restore`: each record's image back on its previous image, on every engine.
+async fn restore(engines: &[Engine], records: &mut [Record], jobs: &[Job], started: Instant) {
+    for job in jobs {
+        let r = &mut records[job.index];
+        let previous_of = |e: &Engine| -> Option<String> {
+            if let Some(Value::Object(ids)) = r.get("previous_image_ids") {
+                return ids
+                    .get(&e.shown)
+                    .and_then(Value::as_str)
+                    .map(str::to_string);
+            }
+            r.get("previous_image_id")
+                .and_then(Value::as_str)
+                .map(str::to_string)
+        };
+        let mut failure = None;
+        for e in engines {
+            let result = match previous_of(e) {
+                Some(prev) => e.tag(&prev, &job.reference).await,
+                None => e.untag(&job.reference, false).await,
+            };
+            if let Err(f) = result {
+                failure = Some(f);
+            }
+        }
+        match failure {
+            None => {
+                r.set("restored", true);
+                r.push_step(STEP, true, ms(started));
+            }
+            Some(f) => {
+                pullfirst::error!("{}", f.message);
+                r.fail(STEP, f.kind, &f.message, None);
+                r.push_step(STEP, false, ms(started));
+            }
+        }
+    }
+}
+
+fn human(bytes: u64) -> String {
+    const UNITS: [&str; 5] = ["B", "KiB", "MiB", "GiB", "TiB"];
+    let mut v = bytes as f64;
+    let mut u = 0;
+    while v >= 1024.0 && u < UNITS.len() - 1 {
+        v /= 1024.0;
+        u += 1;
+    }
+    format!("{v:.1} {}", UNITS[u])
+}

@@ -1,0 +1,342 @@
+//! `ipull` end to end: the private engine and registry, a second engine, a stalling proxy.
+
+use std::fs;
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+use crate::harness::docker::{Engine, Proxy, Registry};
+use crate::harness::{sh, tempdir, Ran, Sh};
+
+fn ipull(engine: &Engine, args: &str) -> Sh {
+    sh(&format!("ipull {args}"))
+        .env("DOCKER_HOST", &engine.host())
+        .env("DOCKER_CONFIG", &engine.config_dir().display().to_string())
+}
+
+fn one(ran: &Ran) -> Value {
+    let r = ran.records();
+    assert_eq!(r.len(), 1, "{}", ran.stdout);
+    r[0].clone()
+}
+
+/// Publish `repo:tag`, then forget it locally (the engine should not already have it).
+fn publish_remote(engine: &Engine, registry: &Registry, repo: &str, tag: &str) -> String {
+    let digest = registry.publish(engine, repo, tag, 0);
+    engine.docker_ok(&["rmi", &format!("{}/{repo}:{tag}", registry.addr())]);
+    digest
+}
+
+#[test]
+fn pull_records_what_changed_and_follows_a_moved_tag() {
+    let engine = Engine::start();
+    let registry = Registry::start();
+    let d1 = publish_remote(&engine, &registry, "test/app", "1.0");
+    let image = format!("{}/test/app:1.0", registry.addr());
+
+    let r = one(&ipull(&engine, &image).run().success());
+    assert_eq!(r["name"], "app");
+    assert_eq!(r["pulled"], true);
+    assert_eq!(r["previous_image_id"], Value::Null);
+    assert_eq!(r["digest"], d1.as_str());
+    let first_id = engine.image_id(&image).expect("pulled");
+    assert_eq!(r["image_id"], first_id.as_str());
+    assert_eq!(r["steps"][0]["step"], "ipull");
+
+    let r = one(&ipull(&engine, &image).run().success());
+    assert_eq!(r["pulled"], false, "nothing new");
+    assert_eq!(r["previous_image_id"], first_id.as_str());
+
+    // The registry's tag moves to another image; the local one still points to the first.
+    let d2 = registry.publish(&engine, "test/app", "1.0", 1024);
+    engine.docker_ok(&["tag", &first_id, &image]);
+    assert_ne!(d1, d2);
+    let r = one(&ipull(&engine, &image).run().success());
+    assert_eq!(r["pulled"], true);
+    assert_eq!(r["previous_image_id"], first_id.as_str());
+    assert_eq!(r["digest"], d2.as_str());
+
+    // A record that carries a digest gets exactly that image, whatever the tag says now.
+    let record = format!("{{\"name\":\"app\",\"image\":\"{image}\",\"digest\":\"{d1}\",\"latest\":\"1.0\",\"update\":true}}\n");
+    let r = one(&ipull(&engine, "").stdin(&record).run().success());
+    assert_eq!(r["digest"], d1.as_str());
+    assert_eq!(r["image_id"], first_id.as_str());
+    assert_eq!(
+        engine.image_id(&image).as_deref(),
+        Some(first_id.as_str()),
+        "the tag points at the pinned digest"
+    );
+
+    // Records not to act on pass through untouched.
+    let skip = "{\"name\":\"x\",\"image\":\"nowhere.invalid/x:1\",\"update\":false}\n";
+    ipull(&engine, "")
+        .stdin(skip)
+        .run()
+        .success()
+        .stdout_is(skip);
+}
+
+#[test]
+fn failures_are_told_apart() {
+    let engine = Engine::start();
+    let registry = Registry::start();
+    publish_remote(&engine, &registry, "test/app", "1.0");
+    let base = format!("{}/test/app", registry.addr());
+
+    // A missing tag: permanent, exit 1.
+    let r = one(&ipull(&engine, &format!("{base}:9.9")).run().code(1));
+    assert_eq!(r["error"]["kind"], "permanent");
+    assert!(
+        r["error"]["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("not found")),
+        "{r}"
+    );
+
+    // An error frame inside a stream that answered 200: a layer the registry lost.
+    let d = registry.publish(&engine, "test/broken", "1.0", 4096);
+    engine.docker_ok(&["rmi", &format!("{}/test/broken:1.0", registry.addr())]);
+    let blobs = registry.dir().join("data/docker/registry/v2/blobs/sha256");
+    let manifest_dir = blobs.join(&d[7..9]).join(&d[7..]);
+    let mut removed = 0;
+    for prefix in fs::read_dir(&blobs).expect("blobs").flatten() {
+        for blob in fs::read_dir(prefix.path()).expect("blob dirs").flatten() {
+            let size = fs::metadata(blob.path().join("data"))
+                .map(|m| m.len())
+                .unwrap_or(0);
+            if blob.path() != manifest_dir && size > 4000 {
+                fs::remove_file(blob.path().join("data")).expect("remove layer");
+                removed += 1;
+            }
+        }
+    }
+    assert!(removed > 0, "found the layers");
+    let ran = ipull(&engine, &format!("{}/test/broken:1.0", registry.addr())).run();
+    assert_ne!(ran.code, 0, "an error frame is a failure: {}", ran.stdout);
+    assert_eq!(one(&ran)["ok"], false);
+    assert!(engine
+        .image_id(&format!("{}/test/broken:1.0", registry.addr()))
+        .is_none());
+
+    // A stalled registry: timed out within --timeout, transient.
+    let slow = registry.publish(&engine, "test/big", "1.0", 8 << 20);
+    let _ = slow;
+    engine.docker_ok(&["rmi", &format!("{}/test/big:1.0", registry.addr())]);
+    let proxy = Proxy::start(registry.port);
+    proxy.forward(false);
+    let started = Instant::now();
+    let r = one(&ipull(
+        &engine,
+        &format!("--timeout 2s 127.0.0.1:{}/test/big:1.0", proxy.port),
+    )
+    .run()
+    .code(75));
+    assert!(
+        started.elapsed() < Duration::from_secs(20),
+        "{:?}",
+        started.elapsed()
+    );
+    assert_eq!(r["error"]["kind"], "transient");
+    assert!(
+        r["error"]["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("timed out")),
+        "{r}"
+    );
+    proxy.forward(true);
+
+    // The registry down: transient, exit 75.
+    let port = registry.port;
+    drop(registry);
+    let r = one(&ipull(&engine, &format!("127.0.0.1:{port}/test/app:1.0"))
+        .run()
+        .code(75));
+    assert_eq!(r["error"]["kind"], "transient");
+
+    // No engine at all: a clear error, exit 75.
+    let ran = sh("ipull 127.0.0.1:5000/test/app:1.0")
+        .env("DOCKER_HOST", "unix:///nonexistent/docker.sock")
+        .run()
+        .code(75)
+        .stderr_has("engine unix:///nonexistent/docker.sock unreachable");
+    assert_eq!(one(&ran)["error"]["kind"], "transient");
+}
+
+#[test]
+fn atomic_undoes_the_whole_run() {
+    let engine = Engine::start();
+    let registry = Registry::start();
+    let reg = registry.addr();
+    // b:1.0 exists locally (an older image), then the registry gets a newer b:1.0.
+    registry.publish(&engine, "test/b", "1.0", 0);
+    let old_b = engine.image_id(&format!("{reg}/test/b:1.0")).expect("b");
+    registry.publish(&engine, "test/b", "1.0", 2048);
+    engine.docker_ok(&["tag", &old_b, &format!("{reg}/test/b:1.0")]);
+    publish_remote(&engine, &registry, "test/a", "1.0");
+    let before = engine.image_list();
+
+    let input = format!(
+        "{{\"name\":\"a\",\"image\":\"{reg}/test/a:1.0\",\"update\":true}}\n\
+         {{\"name\":\"b\",\"image\":\"{reg}/test/b:1.0\",\"update\":true}}\n\
+         {{\"name\":\"c\",\"image\":\"{reg}/test/c:1.0\",\"update\":true}}\n"
+    );
+    let ran = ipull(&engine, "--atomic").stdin(&input).run().code(1);
+    let recs = ran.records();
+    assert!(
+        recs.iter().all(|r| r["ok"] == false),
+        "every record fails: {}",
+        ran.stdout
+    );
+    assert!(recs[0]["error"]["message"]
+        .as_str()
+        .is_some_and(|m| m.contains("rolled back")));
+    assert!(
+        engine.image_id(&format!("{reg}/test/a:1.0")).is_none(),
+        "a is gone again"
+    );
+    assert_eq!(
+        engine.image_id(&format!("{reg}/test/b:1.0")).as_deref(),
+        Some(old_b.as_str()),
+        "b points to its old image"
+    );
+    assert_eq!(engine.image_list(), before);
+
+    // Without --atomic the two that can be pulled are.
+    let ran = ipull(&engine, "").stdin(&input).run().code(1);
+    let recs = ran.records();
+    assert_eq!(
+        (
+            recs[0]["ok"].clone(),
+            recs[1]["ok"].clone(),
+            recs[2]["ok"].clone()
+        ),
+        (true.into(), true.into(), false.into())
+    );
+    assert_eq!(recs[1]["previous_image_id"], old_b.as_str());
+
+    // ... and those records, fed back with --restore, put every tag back.
+    let ok: String = ran
+        .stdout
+        .lines()
+        .take(2)
+        .map(|l| format!("{l}\n"))
+        .collect();
+    let back = ipull(&engine, "--restore").stdin(&ok).run().success();
+    assert!(back.records().iter().all(|r| r["restored"] == true));
+    assert_eq!(
+        engine.image_id(&format!("{reg}/test/b:1.0")).as_deref(),
+        Some(old_b.as_str())
+    );
+    assert!(engine.image_id(&format!("{reg}/test/a:1.0")).is_none());
+}
+
+#[test]
+fn min_free_expect_version_and_check() {
+    let engine = Engine::start();
+    let registry = Registry::start();
+    let reg = registry.addr();
+    publish_remote(&engine, &registry, "test/app", "2.0");
+    let before = engine.image_list();
+    let image = format!("{reg}/test/app:2.0");
+
+    let r = one(&ipull(&engine, &format!("--min-free 100000T {image}"))
+        .run()
+        .code(1)
+        .stderr_has("no space"));
+    assert_eq!(r["ok"], false);
+    assert_eq!(engine.image_list(), before, "refused before any pull");
+
+    let r = one(&ipull(&engine, "--check")
+        .stdin(format!(
+            "{{\"name\":\"app\",\"image\":\"{image}\",\"update\":true}}\n"
+        ))
+        .run()
+        .success());
+    assert_eq!(
+        r["digest"],
+        registry.digest("test/app", "2.0").expect("served").as_str()
+    );
+    assert_eq!(engine.image_list(), before, "--check pulls nothing");
+    let r = one(&ipull(&engine, "--check")
+        .stdin(format!(
+            "{{\"name\":\"app\",\"image\":\"{reg}/test/app:3.0\",\"update\":true}}\n"
+        ))
+        .run()
+        .code(1));
+    assert_eq!(r["error"]["kind"], "permanent");
+
+    // The image's label says 2.0; a record that says 2.1 fails, and leaves nothing behind.
+    let wrong =
+        format!("{{\"name\":\"app\",\"image\":\"{image}\",\"latest\":\"2.1\",\"update\":true}}\n");
+    let r = one(&ipull(&engine, "--expect-version")
+        .stdin(&wrong)
+        .run()
+        .code(1));
+    assert!(r["error"]["message"]
+        .as_str()
+        .is_some_and(|m| m.contains("org.opencontainers.image.version")));
+    assert_eq!(engine.image_list(), before);
+    let right = wrong.replace("2.1", "2.0");
+    assert_eq!(
+        one(&ipull(&engine, "--expect-version")
+            .stdin(&right)
+            .run()
+            .success())["pulled"],
+        true
+    );
+}
+
+#[test]
+fn compose_files_hosts_and_hostile_references() {
+    let engine = Engine::start();
+    let second = Engine::start();
+    let registry = Registry::start();
+    let reg = registry.addr();
+    publish_remote(&engine, &registry, "test/web", "1.4");
+    publish_remote(&engine, &registry, "test/db", "16");
+    let d = tempdir();
+    fs::write(
+        d.path().join("docker-compose.yml"),
+        format!(
+            "services:\n  web:\n    image: {reg}/test/web:${{WEB_TAG}}\n    network_mode: none\n  db:\n    image: \"{reg}/test/db:${{DB_TAG:-16}}\"\n  local:\n    build: .\n"
+        ),
+    )
+    .expect("compose file");
+    let ran = ipull(&engine, "--compose docker-compose.yml")
+        .dir(d.path())
+        .env("WEB_TAG", "1.4")
+        .run()
+        .success();
+    let recs = ran.records();
+    assert_eq!(recs.len(), 2);
+    assert_eq!(
+        (recs[0]["name"].clone(), recs[1]["name"].clone()),
+        ("web".into(), "db".into())
+    );
+    assert!(engine.image_id(&format!("{reg}/test/db:16")).is_some());
+
+    // Two engines: the record succeeds only if both did.
+    let image = format!("{reg}/test/web:1.4");
+    let hosts = format!("--host {} --host {}", engine.host(), second.host());
+    let r = one(&ipull(&engine, &format!("{hosts} {image}")).run().success());
+    assert_eq!(
+        r["previous_image_ids"].as_object().map(|m| m.len()),
+        Some(2)
+    );
+    assert!(second.image_id(&image).is_some());
+    let second_host = second.host();
+    drop(second);
+    let hosts = format!("--host {} --host {second_host}", engine.host());
+    let r = one(&ipull(&engine, &format!("{hosts} {image}")).run().code(75));
+    assert_eq!(r["ok"], false);
+
+    // Hostile references never reach the engine (none is listening here: 65, not 75).
+    for bad in ["Bad/Upper:1", "a b:1", "x/../y:1", "x:1\\nrm", "x:-1"] {
+        let input = format!("{{\"name\":\"x\",\"image\":\"{bad}\",\"update\":true}}\n");
+        sh("ipull")
+            .env("DOCKER_HOST", "unix:///nonexistent.sock")
+            .stdin(&input)
+            .run()
+            .code(65);
+    }
+}
