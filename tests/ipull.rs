@@ -340,3 +340,73 @@ fn compose_files_hosts_and_hostile_references() {
             .code(65);
     }
 }
+
+#[test]
+fn registry_credentials_from_the_docker_config_reach_the_engine() {
+    use base64::Engine as _;
+    let engine = Engine::start();
+    let mut registry = Registry::start();
+    publish_remote(&engine, &registry, "test/private", "1.0");
+    let htpasswd = registry.dir().join("htpasswd");
+    let out = std::process::Command::new("htpasswd")
+        .args(["-Bbn", "puller", "pr1vate-Pa55"])
+        .output()
+        .expect("htpasswd runs");
+    fs::write(&htpasswd, out.stdout).expect("htpasswd file");
+    registry.restart_with_auth(&format!(
+        "  htpasswd:\n    realm: pullfirst-test\n    path: {}\n",
+        htpasswd.display()
+    ));
+    let image = format!("{}/test/private:1.0", registry.addr());
+    let cfg = tempdir();
+    let write_config = |pass: &str| {
+        let auth = base64::engine::general_purpose::STANDARD.encode(format!("puller:{pass}"));
+        fs::write(
+            cfg.path().join("config.json"),
+            format!(
+                "{{\"auths\":{{\"{}\":{{\"auth\":\"{auth}\"}}}}}}",
+                registry.addr()
+            ),
+        )
+        .expect("config.json");
+    };
+    let run = |code: i32| {
+        sh(&format!("ipull -v {image}"))
+            .env("DOCKER_HOST", &engine.host())
+            .env("DOCKER_CONFIG", &cfg.path().display().to_string())
+            .run()
+            .code(code)
+    };
+    write_config("wr0ng-Pa55");
+    let ran = run(1);
+    let r = one(&ran);
+    assert!(
+        r["error"]["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("unauthorized")),
+        "{r}"
+    );
+    assert!(!ran.stderr.contains("wr0ng") && !ran.stdout.contains("wr0ng"));
+    write_config("pr1vate-Pa55");
+    let ran = run(0);
+    assert_eq!(one(&ran)["pulled"], true);
+    assert!(!ran.stderr.contains("pr1vate") && !ran.stdout.contains("pr1vate"));
+}
+
+#[test]
+fn progress_on_a_terminal_and_silence_elsewhere() {
+    let engine = Engine::start();
+    let registry = Registry::start();
+    publish_remote(&engine, &registry, "test/tty", "1.0");
+    let image = format!("{}/test/tty:1.0", registry.addr());
+    // Not a terminal: stderr says nothing about layers.
+    let ran = ipull(&engine, &image).run().success();
+    assert!(!ran.stderr.contains("layers"), "{}", ran.stderr);
+    engine.docker_ok(&["rmi", &image]);
+    // A terminal (script(1) gives the command a pty): progress per image.
+    let ran = ipull(&engine, "")
+        .env("IMAGE", &image)
+        .run_script("script -qec 'ipull \"$IMAGE\" >/dev/null' /dev/null");
+    assert!(ran.stdout.contains("layers"), "{}", ran.stdout);
+    assert!(ran.stdout.contains(&format!("{image} on unix://")));
+}

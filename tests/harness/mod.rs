@@ -70,6 +70,13 @@ impl Sh {
         self
     }
 
+    /// Run `script` instead of the command line given to [`sh`], keeping the environment.
+    #[track_caller]
+    pub fn run_script(mut self, script: &str) -> Ran {
+        self.script = script.to_string();
+        self.run()
+    }
+
     #[track_caller]
     pub fn run(self) -> Ran {
         let path = format!(

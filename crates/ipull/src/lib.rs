@@ -424,16 +424,13 @@ async fn pull_one(
         None => job.reference.clone(),
     };
     pullfirst::debug!("pulling {from} on {}", engine.shown);
-    let mut layers_done = 0usize;
-    let shown = job.reference.clone();
+    let mut progress = Progress::new(&job.reference, engine, tty);
     engine
         .pull(&from, cli.platform.as_deref(), creds, cli.timeout, |info| {
-            if tty && info.status.as_deref() == Some("Pull complete") {
-                layers_done += 1;
-                pullfirst::info!("{shown}: {layers_done} layer(s) pulled");
-            }
+            progress.frame(info)
         })
         .await?;
+    progress.done();
     if job.digest.is_some() {
         let id = engine
             .inspect(&from)
@@ -465,6 +462,71 @@ async fn pull_one(
         digest,
         label: after.version_label,
     })
+}
+
+/// Progress of one pull on stderr, when stderr is a terminal: layers and bytes, at most
+/// twice a second, one line each. Silent otherwise (CI logs stay clean).
+struct Progress {
+    shown: String,
+    on: bool,
+    layers: HashMap<String, (u64, u64, bool)>,
+    last: Instant,
+}
+
+impl Progress {
+    fn new(image: &str, engine: &Engine, on: bool) -> Progress {
+        Progress {
+            shown: format!("{image} on {}", engine.shown),
+            on,
+            layers: HashMap::new(),
+            last: Instant::now(),
+        }
+    }
+
+    fn frame(&mut self, info: &bollard::models::CreateImageInfo) {
+        if !self.on {
+            return;
+        }
+        let (Some(id), Some(status)) = (&info.id, &info.status) else {
+            return;
+        };
+        let entry = self.layers.entry(id.clone()).or_insert((0, 0, false));
+        if let Some(d) = &info.progress_detail {
+            if status == "Downloading" {
+                entry.0 = u64::try_from(d.current.unwrap_or(0)).unwrap_or(0);
+                entry.1 = u64::try_from(d.total.unwrap_or(0)).unwrap_or(0);
+            }
+        }
+        if status == "Pull complete" || status == "Already exists" {
+            entry.2 = true;
+            entry.0 = entry.1;
+        }
+        if self.last.elapsed().as_millis() >= 500 {
+            self.last = Instant::now();
+            self.print();
+        }
+    }
+
+    fn print(&self) {
+        let done = self.layers.values().filter(|l| l.2).count();
+        let (cur, total) = self
+            .layers
+            .values()
+            .fold((0, 0), |a, l| (a.0 + l.0, a.1 + l.1));
+        pullfirst::info!(
+            "{}: {done}/{} layers, {} of {}",
+            self.shown,
+            self.layers.len(),
+            human(cur),
+            human(total)
+        );
+    }
+
+    fn done(&self) {
+        if self.on {
+            self.print();
+        }
+    }
 }
 
 /// Put a tag back where it was before this run: on its previous image, or gone.
