@@ -5,7 +5,7 @@ set -eu
 cd "$(dirname "$0")/.."
 mkdir -p bench/results
 export PATH="${PULLFIRST_BIN:-$PWD/target/release}:$PATH"
-for b in bench/vfile.sh bench/retry.sh bench/notify.sh bench/vcheck.sh bench/vcheck-registry.sh; do
+for b in bench/vfile.sh bench/retry.sh bench/notify.sh bench/vcheck.sh bench/vcheck-registry.sh bench/ipull.sh; do
   sh "$b"
 done
 echo

@@ -24,7 +24,9 @@ if [ "$want" = bench ]; then
 hyperfine hyperfine
 python3 python3
 /usr/bin/retry retry
-socat socat"
+socat socat
+docker-compose docker-compose
+/usr/bin/time time"
 fi
 
 missing=$(printf '%s\n' "$need" | while read -r cmd pkg; do

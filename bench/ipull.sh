@@ -1,0 +1,54 @@
+#!/bin/sh
+# ipull benchmarks (issue 5), on a private engine and registry (root; the e2e harness starts
+# them): one 45 MiB image, ipull against `docker pull` (target: ratio at most 1.05); five
+# 32 MiB images, `ipull --jobs 4 --compose` against `docker-compose pull` and five parallel
+# `docker pull` (target: at most 0.75 of docker-compose), with ipull's peak memory (< 40 MB).
+set -eu
+out=bench/results
+dir=$(mktemp -d)
+e2e=$(cargo test -q --release --test e2e --no-run --message-format=json 2>/dev/null \
+  | python3 -c 'import json,sys
+for l in sys.stdin:
+    m = json.loads(l)
+    if m.get("reason") == "compiler-artifact" and m["target"]["name"] == "e2e" and m.get("executable"):
+        print(m["executable"])')
+PULLFIRST_BENCH_DIR="$dir" "$e2e" ipull::serve_engine_for_benchmarks --ignored --exact >/dev/null 2>&1 &
+server=$!
+trap 'touch "$dir/stop"; wait $server 2>/dev/null; rm -rf "$dir"' EXIT
+while [ ! -s "$dir/host" ]; do
+  kill -0 $server 2>/dev/null || { echo "the private engine did not start" >&2; exit 1; }
+  sleep 0.1
+done
+export DOCKER_HOST=$(cat "$dir/host") DOCKER_CONFIG="$dir/docker-config"
+reg=$(cat "$dir/registry")
+ours=$(command -v ipull)
+big="$reg/bench/big:1.0"
+small=""; for i in 1 2 3 4 5; do small="$small $reg/bench/s$i:1.0"; done
+{
+  echo "services:"
+  for i in 1 2 3 4 5; do printf '  s%d:\n    image: %s/bench/s%d:1.0\n    network_mode: none\n' $i "$reg" $i; done
+} > "$dir/docker-compose.yml"
+
+hyperfine --warmup 1 --runs 5 --style none \
+  --prepare "docker rmi -f $big >/dev/null 2>&1 || true" \
+  -n "docker pull (45 MiB)" "docker pull -q $big" \
+  -n "ipull (45 MiB)" "$ours -q $big" \
+  --export-json "$dir/one.json" >/dev/null
+python3 bench/summarise.py "docker pull (45 MiB)" "$dir/one.json" > $out/ipull-one.md
+
+hyperfine --warmup 1 --runs 5 --style none \
+  --prepare "docker rmi -f $small >/dev/null 2>&1 || true" \
+  -n "docker-compose pull (5 x 32 MiB)" "docker-compose -f $dir/docker-compose.yml pull -q" \
+  -n "5 parallel docker pull" "for i in $small; do docker pull -q \$i & done; wait" \
+  -n "ipull --jobs 4 --compose (5 x 32 MiB)" "$ours -q --jobs 4 --compose $dir/docker-compose.yml" \
+  -n "ipull --jobs 5 --compose (5 x 32 MiB)" "$ours -q --jobs 5 --compose $dir/docker-compose.yml" \
+  --export-json "$dir/five.json" >/dev/null
+python3 bench/summarise.py "docker-compose pull (5 x 32 MiB)" "$dir/five.json" > $out/ipull-five.md
+
+docker rmi -f $small >/dev/null 2>&1 || true
+mem=$(/usr/bin/time -f %M "$ours" -q --jobs 4 --compose "$dir/docker-compose.yml" 2>&1 >/dev/null | tail -1)
+echo "ipull --jobs 4, 5 x 32 MiB: peak memory $((mem / 1024)) MiB" > $out/ipull-memory.md
+
+echo; echo "## ipull: one 45 MiB image"; cat $out/ipull-one.md
+echo; echo "## ipull: five 32 MiB images"; cat $out/ipull-five.md
+cat $out/ipull-memory.md
