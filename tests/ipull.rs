@@ -437,3 +437,26 @@ fn serve_engine_for_benchmarks() {
         std::thread::sleep(Duration::from_millis(100));
     }
 }
+
+#[test]
+fn atomic_rolls_back_on_every_engine() {
+    let one_engine = Engine::start();
+    let other = Engine::start();
+    let registry = Registry::start();
+    let reg = registry.addr();
+    publish_remote(&one_engine, &registry, "test/x", "1.0");
+    let (before_one, before_other) = (one_engine.image_list(), other.image_list());
+    let input = format!(
+        "{{\"name\":\"x\",\"image\":\"{reg}/test/x:1.0\",\"update\":true}}\n\
+         {{\"name\":\"y\",\"image\":\"{reg}/test/missing:1.0\",\"update\":true}}\n"
+    );
+    let hosts = format!(
+        "--atomic --host {} --host {}",
+        one_engine.host(),
+        other.host()
+    );
+    let ran = ipull(&one_engine, &hosts).stdin(&input).run().code(1);
+    assert!(ran.records().iter().all(|r| r["ok"] == false));
+    assert_eq!(one_engine.image_list(), before_one);
+    assert_eq!(other.image_list(), before_other);
+}
