@@ -34,16 +34,7 @@ pub struct Failure {
 
 impl Delivery {
     pub fn new(timeout: Duration, retries: u32, retry_delay: Duration) -> Delivery {
-        let tls = ureq::tls::TlsConfig::builder()
-            .root_certs(ureq::tls::RootCerts::PlatformVerifier)
-            .build();
-        let config = ureq::Agent::config_builder()
-            .timeout_global(Some(timeout))
-            .http_status_as_error(false)
-            .max_redirects(0)
-            .user_agent(concat!("pullfirst-notify/", env!("CARGO_PKG_VERSION")))
-            .tls_config(tls)
-            .build();
+        let config = pullfirst::web::agent_config("notify", timeout).build();
         Delivery {
             agent: ureq::Agent::new_with_config(config),
             retries,
@@ -96,18 +87,11 @@ impl Delivery {
         let resp = match req.send(&payload.body[..]) {
             Ok(r) => r,
             Err(e) => {
-                let what = match e {
-                    ureq::Error::Timeout(_) => "timed out".to_string(),
-                    ureq::Error::Io(io) => io.kind().to_string(),
-                    ureq::Error::HostNotFound => "host not found".to_string(),
-                    ureq::Error::ConnectionFailed => "connection failed".to_string(),
-                    other => pullfirst::redact::scrub(&other.to_string()),
-                };
                 return Err(Attempt::Retry {
                     after: None,
                     failure: Failure {
                         kind: ErrorKind::Transient,
-                        message: format!("{host}: {what}"),
+                        message: pullfirst::web::transport_error(&target.url, &e),
                         retry_after: None,
                     },
                 });

@@ -20,6 +20,8 @@ pub mod record;
 pub mod redact;
 pub mod units;
 pub mod versionfile;
+#[cfg(feature = "web")]
+pub mod web;
 
 pub use error::{Error, Result};
 pub use exit::{ExitCode, Outcome};

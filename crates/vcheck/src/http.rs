@@ -71,15 +71,7 @@ pub struct Http {
 
 impl Http {
     pub fn new(timeout: Duration, cache: Option<PathBuf>) -> Http {
-        let tls = ureq::tls::TlsConfig::builder()
-            .root_certs(ureq::tls::RootCerts::PlatformVerifier)
-            .build();
-        let config = ureq::Agent::config_builder()
-            .timeout_global(Some(timeout))
-            .http_status_as_error(false)
-            .max_redirects(0)
-            .user_agent(concat!("pullfirst-vcheck/", env!("CARGO_PKG_VERSION")))
-            .tls_config(tls)
+        let config = pullfirst::web::agent_config("vcheck", timeout)
             .max_idle_connections(256)
             .max_idle_connections_per_host(128)
             // Headers are small; bodies are streamed. Smaller buffers keep 100 concurrent
@@ -167,16 +159,8 @@ fn finish(
     result: Result<ureq::http::Response<ureq::Body>, ureq::Error>,
 ) -> Result<Response, Fail> {
     let host = pullfirst::redact::host_of(url).to_string();
-    let mut resp = result.map_err(|e| {
-        let what = match e {
-            ureq::Error::Timeout(_) => "timed out".to_string(),
-            ureq::Error::Io(io) => io.kind().to_string(),
-            ureq::Error::HostNotFound => "host not found".to_string(),
-            ureq::Error::ConnectionFailed => "connection failed".to_string(),
-            other => pullfirst::redact::scrub(&other.to_string()),
-        };
-        Fail::transient(format!("{host}: {what}"), None)
-    })?;
+    let mut resp =
+        result.map_err(|e| Fail::transient(pullfirst::web::transport_error(url, &e), None))?;
     let status = resp.status().as_u16();
     let headers = resp
         .headers()
