@@ -165,14 +165,14 @@ fn read_lines(p: &Path) -> usize {
 fn backoff_follows_the_chosen_curve() {
     let d = tempdir();
     let cases = [
-        ("exponential", [100.0, 200.0, 400.0]),
-        ("linear", [100.0, 200.0, 300.0]),
-        ("constant", [100.0, 100.0, 100.0]),
+        ("exponential", [200.0, 400.0, 800.0]),
+        ("linear", [200.0, 400.0, 600.0]),
+        ("constant", [200.0, 200.0, 200.0]),
     ];
     for (curve, want) in cases {
         let log = d.path().join(format!("{curve}.log"));
         sh(&format!(
-            "retry -n 4 --no-jitter --delay 100ms --backoff {curve} -- \
+            "retry -n 4 --no-jitter --delay 200ms --backoff {curve} -- \
              sh -c 'date +%s.%N >> {}; exit 1'",
             log.display()
         ))
@@ -182,7 +182,9 @@ fn backoff_follows_the_chosen_curve() {
         assert_eq!(gaps.len(), 3, "{curve}: {gaps:?}");
         for (got, want) in gaps.iter().zip(want) {
             assert!(
-                *got >= want - 5.0 && *got < want + 150.0,
+                // Below the next curve's value: generous for a loaded machine, and still
+                // telling the curves apart.
+                *got >= want - 5.0 && *got < want + 180.0,
                 "{curve}: gaps {gaps:?}, wanted about {want}"
             );
         }

@@ -232,10 +232,11 @@ fn concurrent_writers_lose_no_update() {
     let d = tempdir();
     write(&d.path().join("v.txt"), "# shared\n");
     // 8 processes, each setting 200 keys of its own, one `vfile set` at a time.
-    sh("for p in 1 2 3 4 5 6 7 8; do \
+    sh("pids=; for p in 1 2 3 4 5 6 7 8; do \
           ( for i in $(seq 1 200); do vfile set v.txt \"p${p}_k${i}=${p}.${i}\" || exit 1; done ) & \
+          pids=\"$pids $!\"; \
         done; \
-        fail=0; for j in 1 2 3 4 5 6 7 8; do wait -n || fail=1; done; exit $fail")
+        fail=0; for pid in $pids; do wait $pid || fail=1; done; exit $fail")
     .dir(d.path())
     .run()
     .success();
