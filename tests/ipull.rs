@@ -460,3 +460,62 @@ fn atomic_rolls_back_on_every_engine() {
     assert_eq!(one_engine.image_list(), before_one);
     assert_eq!(other.image_list(), before_other);
 }
+
+#[test]
+fn credential_helpers_and_platforms() {
+    let engine = Engine::start();
+    let mut registry = Registry::start();
+    publish_remote(&engine, &registry, "test/helped", "1.0");
+    let htpasswd = registry.dir().join("htpasswd");
+    let out = std::process::Command::new("htpasswd")
+        .args(["-Bbn", "helper-user", "h3lper-Pa55"])
+        .output()
+        .expect("htpasswd runs");
+    fs::write(&htpasswd, out.stdout).expect("htpasswd file");
+    registry.restart_with_auth(&format!(
+        "  htpasswd:\n    realm: pullfirst-test\n    path: {}\n",
+        htpasswd.display()
+    ));
+    // A credential helper, as `docker login` with credsStore sets up: docker-credential-NAME.
+    let bin = tempdir();
+    let helper = bin.path().join("docker-credential-pftest");
+    fs::write(
+        &helper,
+        "#!/bin/sh\nread server\necho \"$server\" >> \"$(dirname \"$0\")/asked\"\n\
+         echo '{\"ServerURL\":\"'\"$server\"'\",\"Username\":\"helper-user\",\"Secret\":\"h3lper-Pa55\"}'\n",
+    )
+    .expect("helper");
+    std::process::Command::new("chmod")
+        .args(["755"])
+        .arg(&helper)
+        .status()
+        .expect("chmod");
+    let cfg = tempdir();
+    fs::write(
+        cfg.path().join("config.json"),
+        format!("{{\"credHelpers\":{{\"{}\":\"pftest\"}}}}", registry.addr()),
+    )
+    .expect("config.json");
+    let image = format!("{}/test/helped:1.0", registry.addr());
+    let path = format!(
+        "{}:{}:{}",
+        crate::harness::bin_dir().display(),
+        bin.path().display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    let run = |args: &str, code: i32| {
+        sh(&format!("ipull {args} {image}"))
+            .env("DOCKER_HOST", &engine.host())
+            .env("DOCKER_CONFIG", &cfg.path().display().to_string())
+            .env("PATH", &path)
+            .run()
+            .code(code)
+    };
+    // (Debian's engine 20.10 does not check the platform of a single-platform image, so only
+    // the accepted case is asserted.)
+    let ran = run("--platform linux/amd64", 0);
+    assert_eq!(one(&ran)["pulled"], true);
+    assert!(!ran.stderr.contains("h3lper"));
+    let asked = fs::read_to_string(bin.path().join("asked")).expect("the helper was asked");
+    assert!(asked.contains(&registry.addr()), "{asked}");
+}
