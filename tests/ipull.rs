@@ -519,3 +519,23 @@ fn credential_helpers_and_platforms() {
     let asked = fs::read_to_string(bin.path().join("asked")).expect("the helper was asked");
     assert!(asked.contains(&registry.addr()), "{asked}");
 }
+
+#[test]
+fn a_full_engine_disk_is_a_permanent_no_space() {
+    let builder = Engine::start();
+    let registry = Registry::start();
+    registry.publish(&builder, "test/fat", "1.0", 32 << 20);
+    let small = Engine::start_with_data_size(Some("24m"));
+    let before = small.image_list();
+    let r = one(&ipull(&small, &format!("{}/test/fat:1.0", registry.addr()))
+        .run()
+        .code(1));
+    assert_eq!(r["error"]["kind"], "permanent");
+    assert!(
+        r["error"]["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("no space")),
+        "{r}"
+    );
+    assert_eq!(small.image_list(), before);
+}

@@ -117,9 +117,24 @@ pub struct Engine {
 impl Engine {
     #[track_caller]
     pub fn start() -> Engine {
+        Engine::start_with_data_size(None)
+    }
+
+    /// An engine whose data root is a tmpfs of `size` (`"24m"`): a full disk on demand.
+    #[track_caller]
+    pub fn start_with_data_size(size: Option<&str>) -> Engine {
         require(&["dockerd", "containerd", "docker"]);
         let dir = tempdir();
         let d = dir.path();
+        if let Some(size) = size {
+            std::fs::create_dir(d.join("data")).expect("data root");
+            let ok = Command::new("mount")
+                .args(["-t", "tmpfs", "-o", &format!("size={size}"), "tmpfs"])
+                .arg(d.join("data"))
+                .status()
+                .is_ok_and(|s| s.success());
+            assert!(ok, "mount a tmpfs data root");
+        }
         let ctd_sock = d.join("ctd.sock");
         std::fs::write(
             d.join("containerd.toml"),
