@@ -77,52 +77,37 @@ impl GitHub {
                 });
         }
         let now = std::time::SystemTime::now();
-        let mut url = Some(format!("{}/repos/{repo}/releases?per_page=100", self.api));
-        let mut pages = 0;
-        while let Some(page_url) = url.take() {
-            pages += 1;
-            let resp = self.get(http, &page_url, cache)?;
-            let releases = resp.json().unwrap_or(Value::Null);
-            let Some(list) = releases.as_array() else {
-                return Err(Fail::permanent(format!(
-                    "{repo}: the release list is not a JSON array"
-                )));
-            };
-            for r in list {
-                let Some(tag) = r["tag_name"].as_str() else {
-                    continue;
-                };
-                if r["draft"] == true || (r["prerelease"] == true && !filters.prerelease) {
-                    continue;
-                }
-                if !filters.admits(tag) {
-                    continue;
-                }
-                if !class.is_empty()
-                    && !Version::parse(tag).is_some_and(|v| filters.admits_version(&v, class))
-                {
-                    continue;
-                }
-                if let Some(min) = filters.min_age {
-                    let published = r["published_at"]
-                        .as_str()
-                        .and_then(|p| humantime::parse_rfc3339(p).ok());
-                    let old_enough = published
-                        .and_then(|p| now.duration_since(p).ok())
-                        .is_some_and(|age| age.as_secs() >= min);
-                    if !old_enough {
-                        continue;
-                    }
-                }
-                return Ok(tag.to_string());
+        let first = format!("{}/repos/{repo}/releases?per_page=100", self.api);
+        let admitted = |r: &Value| -> Option<String> {
+            let tag = r["tag_name"].as_str()?;
+            if r["draft"] == true || (r["prerelease"] == true && !filters.prerelease) {
+                return None;
             }
-            if pages < MAX_PAGES {
-                url = next_link(&resp);
+            if !filters.admits(tag) {
+                return None;
             }
-        }
-        Err(Fail::permanent(format!(
-            "{repo}: no release passes the filters"
-        )))
+            if !class.is_empty()
+                && !Version::parse(tag).is_some_and(|v| filters.admits_version(&v, class))
+            {
+                return None;
+            }
+            if let Some(min) = filters.min_age {
+                let old_enough = r["published_at"]
+                    .as_str()
+                    .and_then(|p| humantime::parse_rfc3339(p).ok())
+                    .and_then(|p| now.duration_since(p).ok())
+                    .is_some_and(|age| age.as_secs() >= min);
+                if !old_enough {
+                    return None;
+                }
+            }
+            Some(tag.to_string())
+        };
+        // Newest first: the first release that passes is the one.
+        self.pages(http, &first, cache, "release", |list| {
+            list.iter().find_map(admitted)
+        })?
+        .ok_or_else(|| Fail::permanent(format!("{repo}: no release passes the filters")))
     }
 
     /// The highest version among the repository's tags.
@@ -135,25 +120,14 @@ impl GitHub {
         cache: bool,
     ) -> Result<String, Fail> {
         let mut names = Vec::new();
-        let mut url = Some(format!("{}/repos/{repo}/tags?per_page=100", self.api));
-        let mut pages = 0;
-        while let Some(page_url) = url.take() {
-            pages += 1;
-            let resp = self.get(http, &page_url, cache)?;
-            let tags = resp.json().unwrap_or(Value::Null);
-            let Some(list) = tags.as_array() else {
-                return Err(Fail::permanent(format!(
-                    "{repo}: the tag list is not a JSON array"
-                )));
-            };
+        let first = format!("{}/repos/{repo}/tags?per_page=100", self.api);
+        self.pages(http, &first, cache, "tag", |list| {
             names.extend(
                 list.iter()
                     .filter_map(|t| t["name"].as_str().map(str::to_string)),
             );
-            if pages < MAX_PAGES {
-                url = next_link(&resp);
-            }
-        }
+            None::<()>
+        })?;
         filters
             .best(names.iter().map(String::as_str), class)
             .map(str::to_string)
@@ -162,6 +136,40 @@ impl GitHub {
                     "{repo}: no tag is a version that passes the filters"
                 ))
             })
+    }
+}
+
+impl GitHub {
+    /// Walk a paginated list from `first` along its `Link: rel="next"` (at most
+    /// [`MAX_PAGES`]), giving each page's items to `page` until it returns something.
+    fn pages<T>(
+        &self,
+        http: &Http,
+        first: &str,
+        cache: bool,
+        what: &str,
+        mut page: impl FnMut(&[Value]) -> Option<T>,
+    ) -> Result<Option<T>, Fail> {
+        let mut url = Some(first.to_string());
+        let mut read = 0;
+        while let Some(page_url) = url.take() {
+            read += 1;
+            let resp = self.get(http, &page_url, cache)?;
+            let body = resp.json().unwrap_or(Value::Null);
+            let Some(list) = body.as_array() else {
+                return Err(Fail::permanent(format!(
+                    "{}: the {what} list is not a JSON array",
+                    pullfirst::redact::host_of(first)
+                )));
+            };
+            if let Some(found) = page(list) {
+                return Ok(Some(found));
+            }
+            if read < MAX_PAGES {
+                url = next_link(&resp);
+            }
+        }
+        Ok(None)
     }
 }
 
