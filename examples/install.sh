@@ -1,0 +1,97 @@
+#!/bin/sh
+# install.sh: update a compose deployment, pulling first and recording only on success.
+#
+#   install.sh [DIR]          (DIR: the deployment directory, default: the current one)
+#
+#   1. check upstream for newer versions            (vcheck)
+#   2. pull every new image first, all or nothing   (ipull --atomic); nothing is stopped yet,
+#      so a failed pull leaves the running service and the version file exactly as they were
+#   3. restart on images that are already here      (docker compose up -d)
+#   4. record only what is now running              (vfile record)
+#   5. tell people                                  (notify, when NOTIFY_URL is set)
+#
+# The version file is also the compose file's environment: `app=1.4.2` in versions.env and
+# `image: registry.example.com/app:${app}` in docker-compose.yml. The restart runs on a copy of
+# the file with the new versions in it; the file itself changes only after the restart worked.
+#
+# Configuration (environment):
+#   CHECKS    what to check, `NAME=SOURCE` words for vcheck, e.g.
+#             "app=registry:registry.example.com/app server=github:openimsdk/open-im-server"
+#   IMAGES    image templates for sources that have none (github:), `NAME=TEMPLATE` words for
+#             ipull --image, e.g. "server=openim/openim-server:{latest}"
+#   VERSIONS  the version file (default versions.env); HISTORY its change log (versions.log)
+#   COMPOSE   the compose command (default: `docker compose`, else `docker-compose`)
+#   NOTIFY_URL  webhook URL(s) for notify; without it, nobody is told
+#   VCHECK_OPTS, IPULL_OPTS  more options for those steps (e.g. IPULL_OPTS="--min-free 2G")
+#
+# Exit status: 0 when everything is up to date afterwards; otherwise the failing step's status
+# (1 permanent, 74 local I/O, 75 transient: try again later). POSIX sh, no pipefail needed: the
+# last command of each pipeline reports the whole flow (SPEC section 2).
+set -u
+
+cd "${1:-.}" || exit 2
+: "${CHECKS:?set CHECKS to the NAME=SOURCE words to check (see the top of $0)}"
+VERSIONS=${VERSIONS:-versions.env}
+HISTORY=${HISTORY:-versions.log}
+IMAGES=${IMAGES:-}
+if [ -z "${COMPOSE:-}" ]; then
+  if docker compose version >/dev/null 2>&1; then COMPOSE="docker compose"; else COMPOSE=docker-compose; fi
+fi
+
+say() { printf 'install.sh: %s\n' "$*" >&2; }
+# notify when there is somewhere to send to; otherwise pass the records through.
+tell() {
+  if [ -n "${NOTIFY_URL:-}" ]; then notify -q "$@"; else cat; fi
+}
+tell_text() {
+  if [ -n "${NOTIFY_URL:-}" ]; then notify -q --message "$1" || true; fi
+}
+
+work=$(mktemp -d "${TMPDIR:-/tmp}/install.XXXXXX") || exit 74
+trap 'rm -rf "$work"' EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+[ -e "$VERSIONS" ] || : > "$VERSIONS" || exit 74
+
+image_opts=
+for spec in $IMAGES; do image_opts="$image_opts --image $spec"; done
+
+# 1 and 2: check, then pull first. Nothing running is touched by either.
+# shellcheck disable=SC2086 # word splitting of the option lists is wanted
+vcheck ${VCHECK_OPTS:-} --versions "$VERSIONS" $CHECKS \
+  | ipull ${IPULL_OPTS:-} --atomic $image_opts > "$work/pulled.jsonl"
+status=$?
+if [ "$status" -ne 0 ]; then
+  say "check or pull failed (exit $status): nothing was stopped, nothing recorded"
+  tell --on failure < "$work/pulled.jsonl"
+  exit "$status"
+fi
+
+# The versions the restart will run: a copy of the version file with the new ones in it.
+cp -p "$VERSIONS" "$work/next.env" || exit 74
+vfile -q record "$work/next.env" < "$work/pulled.jsonl" > /dev/null || exit $?
+if cmp -s "$VERSIONS" "$work/next.env"; then
+  say "everything is up to date"
+  tell --on update < "$work/pulled.jsonl"
+  exit $?
+fi
+
+# 3: restart on images that are already here.
+if ! $COMPOSE --env-file "$work/next.env" up -d >&2; then
+  say "restart failed: putting the previous images back"
+  ipull -q --restore < "$work/pulled.jsonl" > /dev/null
+  $COMPOSE --env-file "$VERSIONS" up -d >&2
+  tell_text "update failed at restart; previous images restored"
+  cat "$work/pulled.jsonl"
+  exit 1
+fi
+
+# 4 and 5: record what is now running, then tell.
+vfile record "$VERSIONS" --history "$HISTORY" < "$work/pulled.jsonl" > "$work/recorded.jsonl"
+status=$?
+if [ "$status" -ne 0 ]; then
+  say "the update runs, but recording it failed (exit $status); the version file is as it was"
+  tell --on failure < "$work/recorded.jsonl"
+  exit "$status"
+fi
+tell < "$work/recorded.jsonl"
