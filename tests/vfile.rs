@@ -617,3 +617,57 @@ fn a_writer_waits_for_the_lock_instead_of_failing() {
     assert!(started.elapsed() >= Duration::from_millis(450));
     assert_eq!(read(&d.path().join("v.txt")), "a=2\n");
 }
+
+#[test]
+fn an_interrupted_record_completed_later_logs_each_change_once() {
+    let d = tempdir();
+    write(&d.path().join("v.txt"), "server=v1.0\n");
+    // A run killed after logging its change but before replacing the file leaves this.
+    let logged = "{\"time\":\"2026-11-21T03:00:00Z\",\"key\":\"server\",\"from\":\"v1.0\",\"to\":\"v1.1\"}\n";
+    write(&d.path().join("h.log"), logged);
+    let flow = "{\"name\":\"server\",\"current\":\"v1.0\",\"latest\":\"v1.1\",\"update\":true}\n";
+    sh("vfile record v.txt --history h.log")
+        .dir(d.path())
+        .stdin(flow)
+        .run()
+        .success();
+    assert_eq!(read(&d.path().join("v.txt")), "server=v1.1\n");
+    assert_eq!(read(&d.path().join("h.log")), logged, "not logged twice");
+
+    // A real change back and forth is logged every time.
+    let back = "{\"name\":\"server\",\"latest\":\"v1.0\",\"update\":true}\n";
+    for input in [back, flow] {
+        sh("vfile record v.txt --history h.log")
+            .dir(d.path())
+            .stdin(input)
+            .run()
+            .success();
+    }
+    assert_eq!(read(&d.path().join("h.log")).lines().count(), 3);
+}
+
+#[test]
+fn a_full_disk_leaves_neither_the_file_nor_the_history_changed() {
+    if !crate::harness::is_root() {
+        eprintln!("skipped: mounting a tmpfs needs root");
+        return;
+    }
+    let fs = crate::harness::Tmpfs::mount("64k");
+    let file = fs.path.join("v.txt");
+    let log = fs.path.join("h.log");
+    write(&file, "server=v1.0\n");
+    // The log has room left in its last page, so appending to it works and replacing the
+    // file is what fails: the log must be taken back.
+    let earlier = "{\"time\":\"2026-11-20T03:00:00Z\",\"key\":\"server\",\"from\":null,\"to\":\"v1.0\"}\n";
+    write(&log, earlier);
+    fs.fill();
+    let flow = "{\"name\":\"server\",\"current\":\"v1.0\",\"latest\":\"v1.1\",\"update\":true}\n";
+    let ran = sh("vfile record v.txt --history h.log")
+        .dir(&fs.path)
+        .stdin(flow)
+        .run()
+        .code(74);
+    assert_eq!(ran.records()[0]["ok"], false);
+    assert_eq!(read(&file), "server=v1.0\n");
+    assert_eq!(read(&log), earlier, "no history line for a change not made");
+}

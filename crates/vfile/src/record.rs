@@ -7,7 +7,7 @@
 //! downstream still hears about it.
 
 use std::fs::{File, OpenOptions};
-use std::io::Write;
+use std::io::{Read, Seek, SeekFrom, Write};
 use std::path::Path;
 use std::time::{Instant, SystemTime};
 
@@ -101,7 +101,13 @@ pub fn run(
     }
 }
 
-/// Write every change in one replacement of the file, then log the changes to `history`.
+/// Write every change in one replacement of the file, logging the changes to `history`.
+///
+/// The history is appended (and synced) before the file is replaced, so a crash between the
+/// two can only leave a logged change the file does not show yet; the run that completes it
+/// finds the same change as the last one logged for that key and does not log it twice. Either
+/// way an interrupted run followed by a clean one leaves the same file and the same log as one
+/// uninterrupted run. A failed replacement takes the log back to its previous length.
 fn write(path: &Path, changes: &[(String, String)], history: Option<&Path>) -> Result<(), Error> {
     let locked = LockedFile::lock(path)?;
     // Open the history first, so an unwritable log stops us before the file changes.
@@ -110,6 +116,10 @@ fn write(path: &Path, changes: &[(String, String)], history: Option<&Path>) -> R
         Some(bytes) => VersionFile::parse(path, bytes)?,
         None => VersionFile::empty(path),
     };
+    let logged = match &mut log {
+        Some((f, p)) => last_logged(f, p)?,
+        None => Vec::new(),
+    };
     let mut lines = String::new();
     let time = humantime::format_rfc3339_seconds(SystemTime::now()).to_string();
     let mut changed = false;
@@ -117,25 +127,77 @@ fn write(path: &Path, changes: &[(String, String)], history: Option<&Path>) -> R
         let from = file.get(key);
         if file.set(key, to) {
             changed = true;
-            let entry = json!({"time": time, "key": key, "from": from, "to": to});
-            lines.push_str(&entry.to_string());
-            lines.push('\n');
+            let again = logged
+                .iter()
+                .rev()
+                .find(|(k, _, _)| k == key)
+                .is_some_and(|(_, f, t)| *f == from && t == to);
+            if !again {
+                let entry = json!({"time": time, "key": key, "from": from, "to": to});
+                lines.push_str(&entry.to_string());
+                lines.push('\n');
+            }
         }
     }
     if !changed {
         return Ok(());
     }
-    locked.replace(&file.to_bytes())?;
+    let mut appended = None;
     if let (Some((log, log_path)), false) = (log.as_mut(), lines.is_empty()) {
-        log.write_all(lines.as_bytes())
-            .and_then(|()| log.sync_all())
-            .map_err(|e| Error::io(log_path, "cannot append to", e))?;
+        let before = log
+            .metadata()
+            .map_err(|e| Error::io(log_path, "cannot read", e))?
+            .len();
+        let result = log
+            .write_all(lines.as_bytes())
+            .and_then(|()| log.sync_all());
+        if let Err(e) = result {
+            let _ = log.set_len(before);
+            return Err(Error::io(log_path, "cannot append to", e));
+        }
+        appended = Some((log, before));
+    }
+    if let Err(e) = locked.replace(&file.to_bytes()) {
+        if let Some((log, before)) = appended {
+            let _ = log.set_len(before).and_then(|()| log.sync_all());
+        }
+        return Err(e);
     }
     Ok(())
 }
 
+/// The (key, from, to) of the history's last lines (its last 64 KiB), oldest first. Lines
+/// that are not history entries are skipped: the log is for people too.
+fn last_logged(log: &mut File, path: &Path) -> Result<Vec<(String, Option<String>, String)>, Error> {
+    const TAIL: u64 = 64 * 1024;
+    let len = log
+        .metadata()
+        .map_err(|e| Error::io(path, "cannot read", e))?
+        .len();
+    let start = len.saturating_sub(TAIL);
+    let mut tail = Vec::new();
+    log.seek(SeekFrom::Start(start))
+        .and_then(|_| log.take(TAIL).read_to_end(&mut tail))
+        .map_err(|e| Error::io(path, "cannot read", e))?;
+    let text = String::from_utf8_lossy(&tail);
+    let mut lines = text.lines();
+    if start > 0 {
+        lines.next(); // probably cut
+    }
+    Ok(lines
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .filter_map(|v| {
+            let key = v.get("key")?.as_str()?.to_string();
+            let from = v.get("from")?.as_str().map(str::to_string);
+            let to = v.get("to")?.as_str()?.to_string();
+            Some((key, from, to))
+        })
+        .collect())
+}
+
 fn open_history(path: &Path) -> Result<(File, &Path), Error> {
     OpenOptions::new()
+        .read(true)
         .append(true)
         .create(true)
         .open(path)
