@@ -9,7 +9,7 @@
 #      limit says when it lifts (retry_after), and retry waits that long
 #   2. build and push each new version (retry --each: a failed build fails only its record)
 #   3. record what was built and pushed (vfile record); a failed build is tried again tomorrow
-#   4. tell people when anything failed (notify --on failure, when NOTIFY_URL is set)
+#   4. tell people when anything failed, or what was built (notify, when NOTIFY_URL is set)
 #
 # Configuration (environment):
 #   CHECKS    `NAME=SOURCE` words for vcheck, e.g. "server=github:openimsdk/open-im-server"
@@ -47,7 +47,9 @@ retry -n "$ATTEMPTS" --on transient --max-delay "$MAX_WAIT" -- \
 status=$?
 
 if [ -n "${NOTIFY_URL:-}" ]; then
-  notify -q --on failure < "$work/built.jsonl"
+  # Failures always; otherwise only when something new was built (quiet nights stay quiet).
+  if [ "$status" -ne 0 ]; then on=failure; else on=update; fi
+  notify -q --on "$on" < "$work/built.jsonl"
 else
   cat "$work/built.jsonl"
 fi

@@ -18,14 +18,15 @@ tar tar
 mount mount
 flock util-linux
 htpasswd apache2-utils
-openssl openssl'
+openssl openssl
+docker-compose docker-compose
+make make'
 if [ "$want" = bench ]; then
   need="$need
 hyperfine hyperfine
 python3 python3
 /usr/bin/retry retry
 socat socat
-docker-compose docker-compose
 /usr/bin/time time"
 fi
 

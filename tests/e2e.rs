@@ -8,6 +8,9 @@ mod harness;
 /// The harness itself: a private engine and registry, two versions published, one pulled.
 mod harness_smoke;
 
+/// Whole flows: the examples (install.sh, nightly.sh, Makefile) and `make demo`, under failure.
+mod flows;
+
 /// `ipull`: pulls, digests, rollback, restore, failures, several engines, compose.
 mod ipull;
 

@@ -658,7 +658,8 @@ fn a_full_disk_leaves_neither_the_file_nor_the_history_changed() {
     write(&file, "server=v1.0\n");
     // The log has room left in its last page, so appending to it works and replacing the
     // file is what fails: the log must be taken back.
-    let earlier = "{\"time\":\"2026-11-20T03:00:00Z\",\"key\":\"server\",\"from\":null,\"to\":\"v1.0\"}\n";
+    let earlier =
+        "{\"time\":\"2026-11-20T03:00:00Z\",\"key\":\"server\",\"from\":null,\"to\":\"v1.0\"}\n";
     write(&log, earlier);
     fs.fill();
     let flow = "{\"name\":\"server\",\"current\":\"v1.0\",\"latest\":\"v1.1\",\"update\":true}\n";

@@ -532,6 +532,9 @@ pub fn http(port: u16, method: &str, path: &str, headers: &[(&str, &str)]) -> Op
 pub struct Proxy {
     pub port: u16,
     forwarding: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    /// Stop forwarding once this many bytes came back from the target (a registry that
+    /// hangs in the middle of a pull, after answering the small requests of a check).
+    budget: std::sync::Arc<std::sync::atomic::AtomicU64>,
 }
 
 impl Proxy {
@@ -542,19 +545,22 @@ impl Proxy {
         let port = listener.local_addr().expect("addr").port();
         let forwarding = Arc::new(AtomicBool::new(true));
         let flag = forwarding.clone();
+        let budget = Arc::new(std::sync::atomic::AtomicU64::new(u64::MAX));
+        let left = budget.clone();
         std::thread::spawn(move || {
             for client in listener.incoming().flatten() {
                 let Ok(upstream) = TcpStream::connect(("127.0.0.1", target)) else {
                     continue;
                 };
-                for (mut from, mut to) in [
-                    (client.try_clone(), upstream.try_clone()),
-                    (upstream.try_clone(), client.try_clone()),
+                for (mut from, mut to, metered) in [
+                    (client.try_clone(), upstream.try_clone(), false),
+                    (upstream.try_clone(), client.try_clone(), true),
                 ]
                 .into_iter()
-                .filter_map(|(a, b)| Some((a.ok()?, b.ok()?)))
+                .filter_map(|(a, b, m)| Some((a.ok()?, b.ok()?, m)))
                 {
                     let flag = flag.clone();
+                    let left = left.clone();
                     std::thread::spawn(move || {
                         let mut buf = [0u8; 16 * 1024];
                         loop {
@@ -564,6 +570,17 @@ impl Proxy {
                             match from.read(&mut buf) {
                                 Ok(0) | Err(_) => break,
                                 Ok(n) => {
+                                    if metered {
+                                        let n = n as u64;
+                                        let before = left
+                                            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |l| {
+                                                Some(l.saturating_sub(n))
+                                            })
+                                            .unwrap_or(0);
+                                        if before <= n {
+                                            flag.store(false, Ordering::SeqCst);
+                                        }
+                                    }
                                     while !flag.load(Ordering::SeqCst) {
                                         std::thread::sleep(Duration::from_millis(20));
                                     }
@@ -578,7 +595,17 @@ impl Proxy {
                 }
             }
         });
-        Proxy { port, forwarding }
+        Proxy {
+            port,
+            forwarding,
+            budget,
+        }
+    }
+
+    /// Forward `bytes` more from the target, then stall.
+    pub fn stall_after(&self, bytes: u64) {
+        self.budget
+            .store(bytes, std::sync::atomic::Ordering::SeqCst);
     }
 
     /// Stop (false) or resume (true) moving bytes.

@@ -168,7 +168,10 @@ fn write(path: &Path, changes: &[(String, String)], history: Option<&Path>) -> R
 
 /// The (key, from, to) of the history's last lines (its last 64 KiB), oldest first. Lines
 /// that are not history entries are skipped: the log is for people too.
-fn last_logged(log: &mut File, path: &Path) -> Result<Vec<(String, Option<String>, String)>, Error> {
+fn last_logged(
+    log: &mut File,
+    path: &Path,
+) -> Result<Vec<(String, Option<String>, String)>, Error> {
     const TAIL: u64 = 64 * 1024;
     let len = log
         .metadata()

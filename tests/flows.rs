@@ -1,0 +1,737 @@
+//! Whole flows: `examples/install.sh`, `examples/nightly.sh` and `examples/Makefile` run by
+//! `sh` (no pipefail) on the private engine and registry, with Debian's docker-compose, a
+//! webhook receiver and the GitHub stand-in; and `make demo`'s script.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+use crate::harness::docker::{Engine, Proxy, Registry};
+use crate::harness::github::{FakeGitHub, Release, Repo, State};
+use crate::harness::http::{Reply, Server};
+use crate::harness::{bin_dir, sh, tempdir, Ran, Sh, Tmpfs};
+
+fn examples() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("examples")
+}
+
+fn read(path: &Path) -> String {
+    std::fs::read_to_string(path).unwrap_or_else(|e| panic!("read {}: {e}", path.display()))
+}
+
+/// Build `REGISTRY/test/NAME:VERSION`, push it, and forget it locally: a release upstream.
+fn release(engine: &Engine, registry: &Registry, name: &str, version: &str) {
+    registry.publish(engine, &format!("test/{name}"), version, 0);
+    engine.docker_ok(&["rmi", &format!("{}/test/{name}:{version}", registry.addr())]);
+}
+
+/// One container of a compose service, as the engine sees it.
+#[derive(Debug, Clone, PartialEq)]
+struct Running {
+    service: String,
+    container: String,
+    image_id: String,
+    running: bool,
+}
+
+/// A compose deployment in a directory of its own: services `test/NAME:${NAME}` from
+/// `versions.env`, updated by `examples/install.sh`; a receiver for its notifications.
+struct Deployment {
+    dir: PathBuf,
+    _dir: Option<tempfile::TempDir>,
+    tmp: tempfile::TempDir,
+    cache: tempfile::TempDir,
+    project: String,
+    /// `NAME=SOURCE` words for vcheck.
+    checks: String,
+    env: Vec<(String, String)>,
+    receiver: Server,
+    host: String,
+    config: String,
+}
+
+impl Deployment {
+    /// `reg` is the registry address the deployment pulls from (a proxy, perhaps).
+    fn new(engine: &Engine, reg: &str, services: &[&str], dir: Option<PathBuf>) -> Deployment {
+        let (dir, owned) = match dir {
+            Some(d) => (d, None),
+            None => {
+                let t = tempdir();
+                (t.path().to_path_buf(), Some(t))
+            }
+        };
+        let mut compose = String::from("version: \"2.4\"\nservices:\n");
+        for s in services {
+            compose.push_str(&format!(
+                "  {s}:\n    image: {reg}/test/{s}:${{{s}:-0}}\n    \
+                 command: [\"/bin/busybox\", \"sleep\", \"86400\"]\n    \
+                 network_mode: none\n    stop_signal: SIGKILL\n"
+            ));
+        }
+        std::fs::write(dir.join("docker-compose.yml"), compose).expect("compose file");
+        let checks = services
+            .iter()
+            .map(|s| format!("{s}=registry:{reg}/test/{s}"))
+            .collect::<Vec<_>>()
+            .join(" ");
+        Deployment {
+            dir,
+            _dir: owned,
+            tmp: tempdir(),
+            cache: tempdir(),
+            project: format!("flow{}", fastrand::u32(..)),
+            checks,
+            env: Vec::new(),
+            receiver: Server::start(|_| Reply::text(200, "ok")),
+            host: engine.host(),
+            config: engine.config_dir().display().to_string(),
+        }
+    }
+
+    fn env(mut self, key: &str, value: &str) -> Deployment {
+        self.env.push((key.to_string(), value.to_string()));
+        self
+    }
+
+    fn compose(&self) -> String {
+        format!("docker-compose -p {}", self.project)
+    }
+
+    /// The environment every step of the flow runs in.
+    fn vars(&self) -> Vec<(String, String)> {
+        let mut v = vec![
+            ("DOCKER_HOST".into(), self.host.clone()),
+            ("DOCKER_CONFIG".into(), self.config.clone()),
+            (
+                "XDG_CACHE_HOME".into(),
+                self.cache.path().display().to_string(),
+            ),
+            ("TMPDIR".into(), self.tmp.path().display().to_string()),
+            ("CHECKS".into(), self.checks.clone()),
+            ("COMPOSE".into(), self.compose()),
+            ("NOTIFY_URL".into(), self.receiver.url("/hook")),
+        ];
+        v.extend(self.env.iter().cloned());
+        v
+    }
+
+    fn sh(&self, script: &str) -> Sh {
+        let mut s = sh(script).dir(&self.dir);
+        for (k, v) in self.vars() {
+            s = s.env(&k, &v);
+        }
+        s
+    }
+
+    /// `sh examples/install.sh`: POSIX sh (dash), no pipefail.
+    fn install(&self) -> Ran {
+        self.sh(&format!("sh {}/install.sh", examples().display()))
+            .run()
+    }
+
+    /// Every container of the project, sorted by service.
+    fn running(&self, engine: &Engine) -> Vec<Running> {
+        let ids = engine.docker_ok(&[
+            "ps",
+            "-aq",
+            "--filter",
+            &format!("label=com.docker.compose.project={}", self.project),
+        ]);
+        let mut out: Vec<Running> = ids
+            .lines()
+            .map(|id| {
+                let line = engine.docker_ok(&[
+                    "inspect",
+                    "-f",
+                    "{{index .Config.Labels \"com.docker.compose.service\"}} {{.Id}} {{.Image}} {{.State.Running}}",
+                    id,
+                ]);
+                let f: Vec<&str> = line.split(' ').collect();
+                Running {
+                    service: f[0].to_string(),
+                    container: f[1].to_string(),
+                    image_id: f[2].to_string(),
+                    running: f[3] == "true",
+                }
+            })
+            .collect();
+        out.sort_by(|a, b| a.service.cmp(&b.service));
+        out
+    }
+
+    fn versions(&self) -> String {
+        std::fs::read_to_string(self.dir.join("versions.env")).unwrap_or_default()
+    }
+
+    /// `(key, from, to)` of every history line.
+    fn history(&self) -> Vec<(String, Option<String>, String)> {
+        std::fs::read_to_string(self.dir.join("versions.log"))
+            .unwrap_or_default()
+            .lines()
+            .map(|l| {
+                let v: Value = serde_json::from_str(l).expect("history is JSON Lines");
+                (
+                    v["key"].as_str().expect("key").to_string(),
+                    v["from"].as_str().map(str::to_string),
+                    v["to"].as_str().expect("to").to_string(),
+                )
+            })
+            .collect()
+    }
+
+    /// The bodies the receiver got, taken (the next call sees only newer ones).
+    fn messages(&self, seen: &mut usize) -> Vec<Value> {
+        let all = self.receiver.requests();
+        let new = all[*seen..]
+            .iter()
+            .map(|r| r.json().expect("notify sends JSON"))
+            .collect();
+        *seen = all.len();
+        new
+    }
+}
+
+impl Drop for Deployment {
+    fn drop(&mut self) {
+        let _ = Command::new("docker-compose")
+            .args(["-p", &self.project, "down", "-t", "0"])
+            .current_dir(&self.dir)
+            .env("DOCKER_HOST", &self.host)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status();
+    }
+}
+
+fn service<'a>(running: &'a [Running], name: &str) -> &'a Running {
+    let found: Vec<&Running> = running.iter().filter(|r| r.service == name).collect();
+    assert_eq!(found.len(), 1, "one container for {name}: {running:?}");
+    found[0]
+}
+
+fn entry(key: &str, from: Option<&str>, to: &str) -> (String, Option<String>, String) {
+    (key.to_string(), from.map(str::to_string), to.to_string())
+}
+
+#[test]
+fn install_sh_pulls_first_restarts_records_and_tells() {
+    let engine = Engine::start();
+    let registry = Registry::start();
+    let reg = registry.addr();
+    release(&engine, &registry, "app", "1.0");
+    release(&engine, &registry, "db", "1.0");
+    let d = Deployment::new(&engine, &reg, &["app", "db"], None);
+    let mut seen = 0;
+
+    // The first install: nothing recorded yet, so everything is new.
+    let ran = d.install().success();
+    assert!(
+        ran.records().iter().all(|r| r["recorded"] == true),
+        "{}",
+        ran.stdout
+    );
+    assert_eq!(d.versions(), "app=1.0\ndb=1.0\n");
+    let first = d.running(&engine);
+    let app1 = engine
+        .image_id(&format!("{reg}/test/app:1.0"))
+        .expect("app 1.0 pulled");
+    assert_eq!(service(&first, "app").image_id, app1);
+    assert!(first.iter().all(|r| r.running), "{first:?}");
+    let m = d.messages(&mut seen);
+    assert_eq!(m.len(), 1);
+    assert_eq!(m[0]["status"], "success");
+
+    // app 2.0 is released: pulled first, the service restarted on it, recorded, told.
+    release(&engine, &registry, "app", "2.0");
+    let ran = d.install().success();
+    let app = ran
+        .records()
+        .into_iter()
+        .find(|r| r["name"] == "app")
+        .expect("app record");
+    assert_eq!(app["pulled"], true);
+    assert_eq!(app["recorded"], true);
+    let after = d.running(&engine);
+    let app2 = engine
+        .image_id(&format!("{reg}/test/app:2.0"))
+        .expect("app 2.0 pulled");
+    assert_eq!(
+        service(&after, "app").image_id,
+        app2,
+        "app runs the new image"
+    );
+    assert!(service(&after, "app").running);
+    assert_eq!(
+        service(&after, "db"),
+        service(&first, "db"),
+        "db was not touched"
+    );
+    assert_eq!(d.versions(), "app=2.0\ndb=1.0\n");
+    assert_eq!(
+        d.history(),
+        vec![
+            entry("app", None, "1.0"),
+            entry("db", None, "1.0"),
+            entry("app", Some("1.0"), "2.0")
+        ]
+    );
+    let m = d.messages(&mut seen);
+    assert_eq!(m.len(), 1);
+    assert!(
+        m[0]["text"]
+            .as_str()
+            .is_some_and(|t| t.contains("app") && t.contains("2.0")),
+        "{}",
+        m[0]
+    );
+
+    // Nothing new: no restart, no record, no message.
+    let ran = d.install().success();
+    assert!(ran.stderr.contains("up to date"), "{}", ran.stderr);
+    assert_eq!(d.running(&engine), after);
+    assert!(d.messages(&mut seen).is_empty());
+
+    // The example Makefile: check (changes nothing), pull, update.
+    release(&engine, &registry, "db", "1.1");
+    let make = |target: &str| {
+        d.sh(&format!(
+            "make -s -f {}/Makefile {target} CHECKS='{}'",
+            examples().display(),
+            d.checks
+        ))
+        .run()
+    };
+    let ran = make("check").success();
+    let db = ran
+        .records()
+        .into_iter()
+        .find(|r| r["name"] == "db")
+        .expect("db");
+    assert_eq!(db["update"], true);
+    assert_eq!(db["latest"], "1.1");
+    assert_eq!(d.running(&engine), after, "check touches nothing");
+    let ran = make("pull").success();
+    assert!(
+        engine.image_id(&format!("{reg}/test/db:1.1")).is_some(),
+        "{}",
+        ran.stdout
+    );
+    assert_eq!(d.versions(), "app=2.0\ndb=1.0\n", "pull records nothing");
+    make("update").success();
+    assert_eq!(d.versions(), "app=2.0\ndb=1.1\n");
+    let db11 = engine
+        .image_id(&format!("{reg}/test/db:1.1"))
+        .expect("db 1.1");
+    assert_eq!(service(&d.running(&engine), "db").image_id, db11);
+}
+
+#[test]
+fn a_registry_that_fails_during_the_pull_changes_nothing() {
+    let engine = Engine::start();
+    let registry = Registry::start();
+    // The deployment reaches the registry through a proxy that can hang mid-transfer.
+    let proxy = Proxy::start(registry.port);
+    let reg = format!("127.0.0.1:{}", proxy.port);
+    release(&engine, &registry, "app", "1.0");
+    let d = Deployment::new(&engine, &reg, &["app"], None).env("IPULL_OPTS", "--timeout 3s");
+    d.install().success();
+    let before = d.running(&engine);
+    let versions = std::fs::read(d.dir.join("versions.env")).expect("versions");
+    let images = engine.image_list();
+    let mut seen = d.receiver.requests().len();
+
+    // 2.0 is released; the check gets through, then the registry hangs during the pull.
+    release(&engine, &registry, "app", "2.0");
+    proxy.stall_after(64 * 1024);
+    let ran = d.install().code(75);
+    let r = &ran.records()[0];
+    assert_eq!(r["latest"], "2.0", "the check saw 2.0");
+    assert_eq!(r["error"]["step"], "ipull");
+    assert_eq!(r["error"]["kind"], "transient");
+    assert_eq!(d.running(&engine), before, "same containers, same images");
+    assert_eq!(
+        std::fs::read(d.dir.join("versions.env")).expect("versions"),
+        versions,
+        "the version file is byte-for-byte as it was"
+    );
+    assert_eq!(engine.image_list(), images, "nothing new on the engine");
+    let m = d.messages(&mut seen);
+    assert_eq!(m.len(), 1, "the failure was told");
+    assert_eq!(m[0]["status"], "failure");
+    assert!(m[0]["text"].as_str().is_some_and(|t| t.contains("app")));
+
+    // The registry down altogether: the same.
+    proxy.forward(true);
+    proxy.stall_after(u64::MAX);
+    drop(registry);
+    let ran = d.install().code(75);
+    assert_eq!(ran.records()[0]["error"]["kind"], "transient");
+    assert_eq!(d.running(&engine), before);
+    assert_eq!(
+        std::fs::read(d.dir.join("versions.env")).expect("versions"),
+        versions
+    );
+    assert_eq!(d.messages(&mut seen).len(), 1);
+}
+
+#[test]
+fn one_of_three_images_missing_leaves_nothing_new_and_records_nothing() {
+    let engine = Engine::start();
+    let registry = Registry::start();
+    let reg = registry.addr();
+    for s in ["app", "db", "web"] {
+        release(&engine, &registry, s, "1.0");
+    }
+    // web's version comes from its GitHub releases; its image is built elsewhere.
+    let gh = FakeGitHub::start(State {
+        repos: HashMap::from([(
+            "acme/web".to_string(),
+            Repo {
+                releases: vec![Release::new("1.0")],
+                tags: vec![],
+            },
+        )]),
+        max_age: 0,
+        ..State::default()
+    });
+    let mut d = Deployment::new(&engine, &reg, &["app", "db", "web"], None)
+        .env("GITHUB_API_URL", &gh.url())
+        .env("IMAGES", &format!("web={reg}/test/web:{{latest}}"));
+    d.checks = format!("app=registry:{reg}/test/app db=registry:{reg}/test/db web=github:acme/web");
+    d.install().success();
+    let before = d.running(&engine);
+    let images = engine.image_list();
+    let versions = std::fs::read(d.dir.join("versions.env")).expect("versions");
+    assert_eq!(d.versions(), "app=1.0\ndb=1.0\nweb=1.0\n");
+
+    // Upstream releases 2.0 of all three, but web's image was never built.
+    release(&engine, &registry, "app", "2.0");
+    release(&engine, &registry, "db", "2.0");
+    gh.state()
+        .repos
+        .get_mut("acme/web")
+        .expect("repo")
+        .releases
+        .insert(0, Release::new("2.0"));
+    let ran = d.install().code(1);
+    let recs = ran.records();
+    assert_eq!(recs.len(), 3);
+    assert!(recs.iter().all(|r| r["ok"] == false), "{}", ran.stdout);
+    assert!(recs.iter().all(|r| r["recorded"] != true));
+    assert_eq!(
+        engine.image_list(),
+        images,
+        "nothing new left on the engine"
+    );
+    assert!(engine.image_id(&format!("{reg}/test/app:2.0")).is_none());
+    assert_eq!(d.running(&engine), before);
+    assert_eq!(
+        std::fs::read(d.dir.join("versions.env")).expect("versions"),
+        versions,
+        "nothing recorded"
+    );
+    assert_eq!(d.history().len(), 3, "no history either");
+}
+
+#[test]
+fn disk_full_while_recording_exits_74_and_the_next_run_converges() {
+    let engine = Engine::start();
+    let registry = Registry::start();
+    let reg = registry.addr();
+    release(&engine, &registry, "app", "1.0");
+    let fs = Tmpfs::mount("256k");
+    let d = Deployment::new(&engine, &reg, &["app"], Some(fs.path.clone()));
+    d.install().success();
+
+    release(&engine, &registry, "app", "2.0");
+    let versions = std::fs::read(d.dir.join("versions.env")).expect("versions");
+    fs.fill();
+    let ran = d.install().code(74);
+    assert_eq!(ran.records()[0]["error"]["step"], "vfile");
+    assert_eq!(
+        std::fs::read(d.dir.join("versions.env")).expect("versions"),
+        versions,
+        "the version file is intact"
+    );
+    assert_eq!(d.history(), vec![entry("app", None, "1.0")]);
+    assert!(
+        d.receiver
+            .requests()
+            .last()
+            .and_then(|r| r.json())
+            .is_some_and(|m| m["status"] == "failure"),
+        "the failure was told"
+    );
+
+    // Space again: the next run ends where an uninterrupted one would have.
+    std::fs::remove_file(fs.path.join("filler")).expect("free the space");
+    d.install().success();
+    assert_eq!(d.versions(), "app=2.0\n");
+    assert_eq!(
+        d.history(),
+        vec![entry("app", None, "1.0"), entry("app", Some("1.0"), "2.0")]
+    );
+    let app2 = engine
+        .image_id(&format!("{reg}/test/app:2.0"))
+        .expect("pulled");
+    let running = d.running(&engine);
+    assert_eq!(service(&running, "app").image_id, app2);
+    assert!(service(&running, "app").running);
+}
+
+/// Start install.sh in a process group of its own, and kill -9 the whole group after `after`
+/// (true) unless it finished before (false).
+fn install_killed_after(d: &Deployment, after: Duration) -> bool {
+    use std::os::unix::process::CommandExt;
+    let path = format!(
+        "{}:{}",
+        bin_dir().display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    let mut cmd = Command::new("sh");
+    cmd.arg(examples().join("install.sh"))
+        .current_dir(&d.dir)
+        .env("PATH", path)
+        .env("NO_COLOR", "1")
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .process_group(0);
+    for (k, v) in d.vars() {
+        cmd.env(k, v);
+    }
+    let mut child = cmd.spawn().expect("sh starts");
+    let deadline = Instant::now() + after;
+    while Instant::now() < deadline {
+        if let Ok(Some(_)) = child.try_wait() {
+            return false;
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    let _ = Command::new("kill")
+        .args(["-KILL", "--", &format!("-{}", child.id())])
+        .status();
+    let _ = child.wait();
+    true
+}
+
+#[test]
+fn kill_9_at_random_points_then_a_clean_run_converges() {
+    let engine = Engine::start();
+    let registry = Registry::start();
+    let reg = registry.addr();
+    release(&engine, &registry, "app", "1.0");
+    let d = Deployment::new(&engine, &reg, &["app"], None).env("NOTIFY_URL", "");
+    // How long one uninterrupted update takes: the range to kill in.
+    release(&engine, &registry, "app", "1.1");
+    let started = Instant::now();
+    d.install().success();
+    let span = started.elapsed().max(Duration::from_millis(300));
+    d.install().success();
+
+    let seed = fastrand::u64(..);
+    let mut rng = fastrand::Rng::with_seed(seed);
+    let mut latest = String::from("1.1");
+    let mut killed = 0;
+    for i in 0..50 {
+        // Half the time there is something new to pull, restart and record.
+        if i % 2 == 0 {
+            latest = format!("1.{}", i + 2);
+            release(&engine, &registry, "app", &latest);
+        }
+        let at = span.mul_f64(rng.f64() * 1.2);
+        killed += usize::from(install_killed_after(&d, at));
+        // Whatever the moment: a version recorded is a version whose image is here.
+        let recorded = d.versions();
+        let v = recorded
+            .strip_prefix("app=")
+            .and_then(|v| v.strip_suffix('\n'))
+            .unwrap_or_else(|| {
+                panic!("seed {seed}, kill {i} at {at:?}: version file {recorded:?}")
+            });
+        assert!(
+            engine.image_id(&format!("{reg}/test/app:{v}")).is_some(),
+            "seed {seed}, kill {i} at {at:?}: app={v} recorded but its image is absent"
+        );
+    }
+
+    eprintln!("kill -9: {killed} of 50 runs killed (one update: {span:?}; seed {seed})");
+    assert!(killed >= 25, "seed {seed}: only {killed} runs were killed");
+
+    // A clean run: the end state of an uninterrupted one.
+    let ran = d.install();
+    assert_eq!(ran.code, 0, "seed {seed}: {}", ran.stderr);
+    assert_eq!(d.versions(), format!("app={latest}\n"), "seed {seed}");
+    let running = d.running(&engine);
+    let want = engine
+        .image_id(&format!("{reg}/test/app:{latest}"))
+        .expect("the latest image is here");
+    assert_eq!(service(&running, "app").image_id, want, "seed {seed}");
+    assert!(service(&running, "app").running, "seed {seed}");
+    // The history is one chain of changes, none logged twice, ending at the latest.
+    let history = d.history();
+    for pair in history.windows(2) {
+        assert_eq!(
+            pair[1].1.as_deref(),
+            Some(pair[0].2.as_str()),
+            "seed {seed}: {history:?}"
+        );
+        assert_ne!(pair[0], pair[1], "seed {seed}: logged twice: {history:?}");
+    }
+    assert_eq!(history.last().map(|h| h.2.as_str()), Some(latest.as_str()));
+    let leftovers: Vec<String> = std::fs::read_dir(&d.dir)
+        .expect("dir")
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| n.ends_with(".vfile-tmp"))
+        .collect();
+    assert!(leftovers.is_empty(), "seed {seed}: {leftovers:?}");
+}
+
+#[test]
+fn nightly_sh_builds_what_upstream_released_and_waits_out_a_rate_limit() {
+    let engine = Engine::start();
+    let registry = Registry::start();
+    let reg = registry.addr();
+    let gh = FakeGitHub::start(State {
+        repos: HashMap::from([
+            (
+                "acme/tool".to_string(),
+                Repo {
+                    releases: vec![Release::new("v1.0.0")],
+                    tags: vec![],
+                },
+            ),
+            (
+                "acme/broken".to_string(),
+                Repo {
+                    releases: vec![Release::new("v0.1.0")],
+                    tags: vec![],
+                },
+            ),
+        ]),
+        max_age: 0,
+        ..State::default()
+    });
+    let work = tempdir();
+    // The build context of `tool` (none for `broken`: its build fails).
+    let ctx = work.path().join("tool");
+    std::fs::create_dir(&ctx).expect("context");
+    std::fs::copy("/bin/busybox", ctx.join("busybox")).expect("busybox");
+    std::fs::write(
+        ctx.join("Dockerfile"),
+        "FROM scratch\nCOPY busybox /bin/busybox\nARG VERSION\n\
+         LABEL org.opencontainers.image.version=$VERSION\n",
+    )
+    .expect("Dockerfile");
+    let receiver = Server::start(|_| Reply::text(200, "ok"));
+    let cache = tempdir();
+    let nightly = |checks: &str| {
+        sh(&format!("sh {}/nightly.sh", examples().display()))
+            .dir(work.path())
+            .env("DOCKER_HOST", &engine.host())
+            .env("DOCKER_CONFIG", &engine.config_dir().display().to_string())
+            .env("DOCKER_BUILDKIT", "0")
+            .env("XDG_CACHE_HOME", &cache.path().display().to_string())
+            .env("GITHUB_API_URL", &gh.url())
+            .env("CHECKS", checks)
+            .env("IMAGE", &format!("{reg}/nightly/{{name}}:{{latest}}"))
+            .env("NOTIFY_URL", &receiver.url("/hook"))
+            .env("ATTEMPTS", "2")
+            .run()
+    };
+
+    // tool builds and is pushed and recorded; broken fails and is not recorded.
+    let ran = nightly("tool=github:acme/tool broken=github:acme/broken").code(1);
+    let recs = ran.records();
+    assert_eq!(recs[0]["recorded"], true, "{}", ran.stdout);
+    assert_eq!(recs[1]["ok"], false);
+    assert!(
+        registry.digest("nightly/tool", "v1.0.0").is_some(),
+        "tool v1.0.0 was pushed"
+    );
+    assert_eq!(read(&work.path().join("built.txt")), "tool=v1.0.0\n");
+    let log = read(&work.path().join("built.log"));
+    assert!(log.contains("\"to\":\"v1.0.0\""), "{log}");
+    assert!(!log.contains("broken"), "{log}");
+    let told = receiver.requests();
+    assert_eq!(told.len(), 1);
+    let m = told[0].json().expect("json");
+    assert_eq!(m["status"], "failure");
+    assert!(
+        m["text"].as_str().is_some_and(|t| t.contains("broken")),
+        "{m}"
+    );
+
+    // tool v1.1.0 is released while GitHub rate-limits us (429, retry-after 2): the flow waits
+    // what GitHub said, then completes.
+    gh.state()
+        .repos
+        .get_mut("acme/tool")
+        .expect("repo")
+        .releases
+        .insert(0, Release::new("v1.1.0"));
+    {
+        let mut st = gh.state();
+        st.remaining = 0;
+        st.too_many = Some(2);
+    }
+    let before = gh.state().total;
+    let (ran, took) = std::thread::scope(|scope| {
+        scope.spawn(|| {
+            std::thread::sleep(Duration::from_millis(1000));
+            gh.state().remaining = 5000;
+        });
+        let started = Instant::now();
+        let ran = nightly("tool=github:acme/tool");
+        (ran, started.elapsed())
+    });
+    assert_eq!(ran.code, 0, "{}", ran.stderr);
+    assert!(ran.stderr.contains("retry:"), "{}", ran.stderr);
+    assert!(
+        took >= Duration::from_secs(2),
+        "waited {took:?}, retry-after was 2 s"
+    );
+    assert!(gh.state().total - before >= 2, "asked again after the wait");
+    assert!(registry.digest("nightly/tool", "v1.1.0").is_some());
+    assert_eq!(read(&work.path().join("built.txt")), "tool=v1.1.0\n");
+    let told = receiver.requests();
+    assert_eq!(told.len(), 2, "the build was told");
+    let m = told[1].json().expect("json");
+    assert_eq!(m["status"], "success");
+    assert!(
+        m["text"].as_str().is_some_and(|t| t.contains("v1.1.0")),
+        "{m}"
+    );
+}
+
+#[test]
+fn make_demo_runs_a_whole_flow_and_cleans_up() {
+    let tmp = tempdir();
+    let ran = sh(&format!("sh {}/demo.sh", examples().display()))
+        .env("PULLFIRST_BIN", &bin_dir().display().to_string())
+        .env("PULLFIRST_DEMO_PRIVATE", "1")
+        .env("TMPDIR", &tmp.path().display().to_string())
+        .run();
+    assert_eq!(ran.code, 0, "{}\n{}", ran.stdout, ran.stderr);
+    let out = &ran.stdout;
+    assert!(
+        out.contains("running: ") && out.contains("(app 1.0)"),
+        "{out}"
+    );
+    assert!(out.contains("(app 2.0)"), "{out}");
+    assert_eq!(out.matches("byte-for-byte what it was").count(), 2, "{out}");
+    assert!(
+        out.contains("exit status 1") && out.contains("exit status 75"),
+        "{out}"
+    );
+    assert!(out.contains("\"status\":\"failure\""), "{out}");
+    let left: Vec<_> = std::fs::read_dir(tmp.path())
+        .expect("tmp")
+        .flatten()
+        .collect();
+    assert!(left.is_empty(), "the demo left {left:?}");
+}
