@@ -538,4 +538,26 @@ fn a_full_engine_disk_is_a_permanent_no_space() {
         "{r}"
     );
     assert_eq!(small.image_list(), before);
+
+    // --atomic across two engines where one runs out of space in the middle of the pull: the
+    // engine that succeeded is rolled back too, its tag pointing at its old image again.
+    let reg = registry.addr();
+    registry.publish(&builder, "test/fat2", "1.0", 30 << 20);
+    let fat2 = format!("{reg}/test/fat2:1.0");
+    builder.docker_ok(&["rmi", &fat2]);
+    builder.docker_ok(&["tag", &format!("{reg}/test/fat:1.0"), &fat2]);
+    let old = builder.image_id(&fat2).expect("old image");
+    let before_builder = builder.image_list();
+    let hosts = format!("--atomic --host {} --host {}", builder.host(), small.host());
+    let r = one(&ipull(&builder, &format!("{hosts} {fat2}")).run().code(1));
+    assert_eq!(r["ok"], false);
+    assert!(
+        r["error"]["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("no space")),
+        "{r}"
+    );
+    assert_eq!(builder.image_list(), before_builder, "rolled back");
+    assert_eq!(builder.image_id(&fat2), Some(old));
+    assert_eq!(small.image_list(), before);
 }

@@ -3,6 +3,7 @@
 //! be reached, and a pull that runs out of time, are transient. An error frame inside a pull
 //! stream that answered 200 is a failure, never a success.
 
+use std::collections::HashSet;
 use std::time::Duration;
 
 use bollard::auth::DockerCredentials;
@@ -162,6 +163,16 @@ impl Engine {
             }) => Ok(()),
             Err(e) => Err(self.classify(&e.to_string(), Some(reference))),
         }
+    }
+
+    /// Every `repo@digest` reference the engine holds now: what a rollback must leave alone.
+    pub async fn digest_references(&self) -> Result<HashSet<String>, Fail> {
+        let images = self
+            .docker
+            .list_images(None::<bollard::query_parameters::ListImagesOptions>)
+            .await
+            .map_err(|e| self.classify(&e.to_string(), None))?;
+        Ok(images.into_iter().flat_map(|i| i.repo_digests).collect())
     }
 
     /// Free bytes under the engine's data root, when it is on this machine.

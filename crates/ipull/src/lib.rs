@@ -10,7 +10,7 @@ pub mod cli;
 pub mod compose;
 pub mod engine;
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::io::IsTerminal;
 use std::path::Path;
 use std::time::Instant;
@@ -281,6 +281,20 @@ async fn act(cli: &Cli, records: &mut [Record], jobs: &[Job]) {
         }
     }
 
+    // What a rollback must leave alone: the digest references each engine holds before.
+    let mut before: Vec<HashSet<String>> = vec![HashSet::new(); engines.len()];
+    if cli.atomic || cli.expect_version || engines.len() > 1 {
+        for (e, engine) in engines.iter().enumerate() {
+            match engine.digest_references().await {
+                Ok(refs) => before[e] = refs,
+                Err(f) => {
+                    pullfirst::error!("{}", f.message);
+                    return fail_all(records, jobs, &f, started);
+                }
+            }
+        }
+    }
+
     // Every image on every engine, --jobs at a time.
     let tty =
         std::io::stderr().is_terminal() && pullfirst::log::enabled(pullfirst::log::Level::Info);
@@ -345,7 +359,7 @@ async fn act(cli: &Cli, records: &mut [Record], jobs: &[Job]) {
         }
         for (e, engine) in engines.iter().enumerate() {
             if let Some(p) = pulls.get(&(j, e)) {
-                undo(engine, job, p).await;
+                undo(engine, job, p, &before[e]).await;
             }
         }
     }
@@ -530,16 +544,20 @@ impl Progress {
 }
 
 /// Put a tag back where it was before this run: on its previous image, or gone.
-async fn undo(engine: &Engine, job: &Job, p: &Pulled) {
+async fn undo(engine: &Engine, job: &Job, p: &Pulled, before: &HashSet<String>) {
     let result = match &p.previous {
         Some(prev) if prev != &p.id => engine.tag(prev, &job.reference).await,
         Some(_) => Ok(()),
         None => engine.untag(&job.reference, true).await,
     };
-    if let (Some(d), true) = (&job.digest, p.previous.as_deref() != Some(p.id.as_str())) {
-        let _ = engine
-            .untag(&format!("{}@{d}", job.image.repository()), true)
-            .await;
+    // The pull also left the image reachable by digest (`repo@sha256:…`): unless that
+    // reference was there before the run, it goes too, and the new image with it.
+    let digest = job.digest.as_ref().or(p.digest.as_ref());
+    if let (Some(d), true) = (digest, p.previous.as_deref() != Some(p.id.as_str())) {
+        let by_digest = format!("{}@{d}", job.image.repository());
+        if !before.contains(&by_digest) {
+            let _ = engine.untag(&by_digest, true).await;
+        }
     }
     match result {
         Ok(()) => pullfirst::info!("{}: rolled back on {}", job.reference, engine.shown),
