@@ -5,6 +5,7 @@
 # `docker pull` (target: at most 0.75 of docker-compose), with ipull's peak memory (< 40 MB).
 set -eu
 out=bench/results
+. bench/lib.sh
 dir=$(mktemp -d)
 e2e=$(cargo test -q --release --test e2e --no-run --message-format=json 2>/dev/null \
   | python3 -c 'import json,sys
@@ -22,6 +23,7 @@ done
 export DOCKER_HOST=$(cat "$dir/host") DOCKER_CONFIG="$dir/docker-config"
 reg=$(cat "$dir/registry")
 ours=$(command -v ipull)
+MEM=$dir/mem.tsv
 big="$reg/bench/big:1.0"
 small=""; for i in 1 2 3 4 5; do small="$small $reg/bench/s$i:1.0"; done
 {
@@ -34,21 +36,27 @@ hyperfine --warmup 1 --runs 5 --style none \
   -n "docker pull (45 MiB)" "docker pull -q $big" \
   -n "ipull (45 MiB)" "$ours -q $big" \
   --export-json "$dir/one.json" >/dev/null
-python3 bench/summarise.py "docker pull (45 MiB)" "$dir/one.json" > $out/ipull-one.md
+rm_big="docker rmi -f $big >/dev/null 2>&1 || true"
+peak "docker pull (45 MiB)" "docker pull -q $big" "$rm_big"
+peak "ipull (45 MiB)" "$ours -q $big" "$rm_big"
+python3 bench/summarise.py "docker pull (45 MiB)" --mem "$MEM" "$dir/one.json" > $out/ipull-one.md
 
 hyperfine --warmup 1 --runs 5 --style none \
   --prepare "docker rmi -f $small >/dev/null 2>&1 || true" \
   -n "docker-compose pull (5 x 32 MiB)" "docker-compose -f $dir/docker-compose.yml pull -q" \
   -n "5 parallel docker pull" "for i in $small; do docker pull -q \$i & done; wait" \
+  -n "4 parallel docker pull (xargs -P 4)" "echo $small | xargs -n 1 -P 4 docker pull -q" \
   -n "ipull --jobs 4 --compose (5 x 32 MiB)" "$ours -q --jobs 4 --compose $dir/docker-compose.yml" \
   -n "ipull --jobs 5 --compose (5 x 32 MiB)" "$ours -q --jobs 5 --compose $dir/docker-compose.yml" \
   --export-json "$dir/five.json" >/dev/null
-python3 bench/summarise.py "docker-compose pull (5 x 32 MiB)" "$dir/five.json" > $out/ipull-five.md
+rm_small="docker rmi -f $small >/dev/null 2>&1 || true"
+peak "docker-compose pull (5 x 32 MiB)" "docker-compose -f $dir/docker-compose.yml pull -q" "$rm_small"
+peak "5 parallel docker pull" "for i in $small; do docker pull -q \$i & done; wait" "$rm_small"
+peak "4 parallel docker pull (xargs -P 4)" "echo $small | xargs -n 1 -P 4 docker pull -q" "$rm_small"
+peak "ipull --jobs 4 --compose (5 x 32 MiB)" "$ours -q --jobs 4 --compose $dir/docker-compose.yml" "$rm_small"
+peak "ipull --jobs 5 --compose (5 x 32 MiB)" "$ours -q --jobs 5 --compose $dir/docker-compose.yml" "$rm_small"
+python3 bench/summarise.py "docker-compose pull (5 x 32 MiB)" --mem "$MEM" "$dir/five.json" > $out/ipull-five.md
 
-docker rmi -f $small >/dev/null 2>&1 || true
-mem=$(/usr/bin/time -f %M "$ours" -q --jobs 4 --compose "$dir/docker-compose.yml" 2>&1 >/dev/null | tail -1)
-echo "ipull --jobs 4, 5 x 32 MiB: peak memory $((mem / 1024)) MiB" > $out/ipull-memory.md
 
 echo; echo "## ipull: one 45 MiB image"; cat $out/ipull-one.md
 echo; echo "## ipull: five 32 MiB images"; cat $out/ipull-five.md
-cat $out/ipull-memory.md

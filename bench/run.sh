@@ -4,9 +4,13 @@
 set -eu
 cd "$(dirname "$0")/.."
 mkdir -p bench/results
+# The peers from Debian (retry, docker pull, docker-compose, sed, hyperfine, GNU time); those
+# from PyPI (nvchecker, apprise) are installed into target/bench-venv by their scripts.
+sh scripts/deps.sh bench
 export PATH="${PULLFIRST_BIN:-$PWD/target/release}:$PATH"
 for b in bench/vfile.sh bench/retry.sh bench/notify.sh bench/vcheck.sh bench/vcheck-registry.sh bench/ipull.sh; do
   sh "$b"
 done
 echo
-echo "Tables written to bench/results/ ($(date -u +%Y-%m-%d), $(nproc) cores)."
+date -u +%Y-%m-%d > bench/results/date
+echo "Tables written to bench/results/ ($(cat bench/results/date), $(nproc) cores)."

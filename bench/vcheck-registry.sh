@@ -5,6 +5,7 @@
 # Docker engine is needed.
 set -eu
 out=bench/results
+. bench/lib.sh
 dir=$(mktemp -d)
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 cat > "$dir/config.yml" <<YML
@@ -53,5 +54,8 @@ hyperfine -N --warmup 5 --runs 50 --style none \
   -n "curl (tag list + HEAD manifest)" "curl -s -o /dev/null $base/v2/bench/app/tags/list --next -s -o /dev/null -I -H 'Accept: $accept' $base/v2/bench/app/manifests/1.30.0" \
   -n "vcheck registry source" "$ours --no-cache x=registry:127.0.0.1:$port/bench/app" \
   --export-json "$dir/reg.json" >/dev/null
-python3 bench/summarise.py "curl (tag list + HEAD manifest)" "$dir/reg.json" > $out/vcheck-registry.md
+MEM=$dir/mem.tsv
+peak "curl (tag list + HEAD manifest)" "curl -s -o /dev/null $base/v2/bench/app/tags/list --next -s -o /dev/null -I -H 'Accept: $accept' $base/v2/bench/app/manifests/1.30.0"
+peak "vcheck registry source" "$ours --no-cache x=registry:127.0.0.1:$port/bench/app"
+python3 bench/summarise.py "curl (tag list + HEAD manifest)" --mem "$MEM" "$dir/reg.json" > $out/vcheck-registry.md
 echo; echo "## vcheck: one registry source"; cat $out/vcheck-registry.md

@@ -6,6 +6,7 @@
 # after it spends no rate limit. Also: requests made, peak memory (target < 30 MB).
 set -eu
 out=bench/results
+. bench/lib.sh
 dir=$(mktemp -d)
 venv=target/bench-venv
 [ -x "$venv/bin/nvchecker" ] || { python3 -m venv "$venv" 2>/dev/null || true; "$venv/bin/pip" install -q nvchecker pycurl; }
@@ -75,7 +76,11 @@ hyperfine --warmup 1 --runs 5 --style none \
   -n "vcheck --jobs 32 (300 repos)" "GITHUB_API_URL=$api $ours --no-cache --jobs 32 $args > /dev/null" \
   -n "vcheck --jobs 100 (300 repos)" "GITHUB_API_URL=$api $ours --no-cache --jobs 100 $args > /dev/null" \
   --export-json "$dir/gh.json" >/dev/null
-python3 bench/summarise.py "nvchecker (300 repos)" "$dir/gh.json" > $out/vcheck-github.md
+MEM=$dir/mem.tsv
+peak "nvchecker (300 repos)" "$venv/bin/nvchecker --failures -c $dir/nvchecker.toml"
+peak "vcheck --jobs 32 (300 repos)" "GITHUB_API_URL=$api $ours --no-cache --jobs 32 $args"
+peak "vcheck --jobs 100 (300 repos)" "GITHUB_API_URL=$api $ours --no-cache --jobs 100 $args"
+python3 bench/summarise.py "nvchecker (300 repos)" --mem "$MEM" "$dir/gh.json" > $out/vcheck-github.md
 
 # Requests and peak memory, one run each.
 mem() { /usr/bin/time -f %M "$@" 2>&1 >/dev/null | tail -1; }

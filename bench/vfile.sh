@@ -8,6 +8,8 @@ set -eu
 dir=$(mktemp -d "$PWD/target/bench-vfile.XXXXXX")
 trap 'rm -rf "$dir"' EXIT
 out=bench/results
+. bench/lib.sh
+MEM=$dir/mem.tsv
 i=0
 while [ $i -lt 10000 ]; do
   echo "component$i=v1.$i.0"
@@ -21,13 +23,17 @@ hyperfine -N --warmup 10 --runs 100 --style none \
   -n "sed -i (one key, 10k lines)" "sed -i s/^component5000=.*/component5000=v9.9.9/ $dir/v.txt" \
   -n "vfile set (one key, 10k lines, durable)" "vfile set $dir/v.txt component5000=v9.9.9" \
   --export-json "$dir/set.json" >/dev/null
-python3 bench/summarise.py "sed -i (one key, 10k lines)" "$dir/set.json" > $out/vfile-set.md
+peak "sed -i (one key, 10k lines)" "sed -i s/^component5000=.*/component5000=v9.9.9/ $dir/v.txt" "cp $dir/base.txt $dir/v.txt"
+peak "vfile set (one key, 10k lines, durable)" "vfile set $dir/v.txt component5000=v9.9.9" "cp $dir/base.txt $dir/v.txt"
+python3 bench/summarise.py "sed -i (one key, 10k lines)" --mem "$MEM" "$dir/set.json" > $out/vfile-set.md
 
 hyperfine -N --warmup 20 --runs 300 --style none \
   -n "grep (one key, 10k lines)" "grep -m1 ^component5000= $dir/v.txt" \
   -n "vfile get (one key, 10k lines)" "vfile get $dir/v.txt component5000" \
   --export-json "$dir/get.json" >/dev/null
-python3 bench/summarise.py "grep (one key, 10k lines)" "$dir/get.json" > $out/vfile-get.md
+peak "grep (one key, 10k lines)" "grep -m1 ^component5000= $dir/v.txt"
+peak "vfile get (one key, 10k lines)" "vfile get $dir/v.txt component5000"
+python3 bench/summarise.py "grep (one key, 10k lines)" --mem "$MEM" "$dir/get.json" > $out/vfile-get.md
 
 echo "## vfile set vs sed -i"; cat $out/vfile-set.md
 echo; echo "## vfile get"; cat $out/vfile-get.md

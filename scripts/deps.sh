@@ -27,6 +27,7 @@ hyperfine hyperfine
 python3 python3
 /usr/bin/retry retry
 socat socat
+curl curl
 /usr/bin/time time"
 fi
 
@@ -38,6 +39,11 @@ case "$(ldd /bin/busybox 2>&1 || true)" in
   *"not a dynamic executable"*|*"statically linked"*) ;;
   *) missing="$missing busybox-static" ;;
 esac
+
+# The PyPI peers (nvchecker, apprise) go into a virtualenv.
+if [ "$want" = bench ] && ! python3 -c 'import ensurepip' >/dev/null 2>&1; then
+  missing="$missing python3-venv"
+fi
 
 missing=$(printf '%s' "$missing" | tr ' ' '\n' | sed '/^$/d' | sort -u | tr '\n' ' ')
 [ -z "$missing" ] && exit 0
