@@ -1,7 +1,8 @@
 # pullfirst: `make` is the front door.
 #   make build        release binaries (target/static/<host>/release, target/release)
 #   make test         install test dependencies if missing (as root on Debian), build, run all tests
-#   make lint         rustfmt, clippy (warnings denied), generated files fresh, man pages clean
+#   make lint         rustfmt, clippy (warnings denied), generated files fresh, man pages and
+#                     shell scripts clean (mandoc, shellcheck)
 #   make gen          regenerate man/ and completions/ from the clap definitions
 #   make install      binaries, man pages and completions under $(DESTDIR)$(PREFIX)
 #   make bench        benchmarks against the peer tools; tables in bench/results/
@@ -51,6 +52,7 @@ lint:
 	$(CARGO) clippy --workspace --all-targets -- -D warnings
 	$(CARGO) xtask gen --check
 	mandoc -T lint -W warning man/*.1
+	shellcheck -S warning -x examples/*.sh scripts/*.sh
 
 gen:
 	$(CARGO) xtask gen

@@ -48,6 +48,11 @@ else
   missing=$(need_pkgs dockerd docker.io containerd containerd docker docker.io \
     docker-registry docker-registry busybox busybox-static)
 fi
+# The image gets /bin/busybox, which must be the static one (Debian's busybox-static).
+case "$(ldd /bin/busybox 2>&1 || true)" in
+  *"not a dynamic executable"*|*"statically linked"*) ;;
+  *) case "$missing" in *busybox-static*) ;; *) missing="$missing busybox-static " ;; esac ;;
+esac
 compose=
 if command -v docker-compose >/dev/null 2>&1; then compose=docker-compose
 elif docker compose version >/dev/null 2>&1; then compose="docker compose"

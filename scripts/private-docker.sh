@@ -1,3 +1,4 @@
+# shellcheck shell=sh
 # Shell functions (sourced, POSIX sh): a private Docker engine and a private registry, as the
 # test harness starts them (tests/harness/docker.rs), for `make demo`.
 #
@@ -83,7 +84,7 @@ private_registry_start() {
     : > "$_pd_rdir/registry.log"
     docker-registry serve "$_pd_rdir/config.yml" </dev/null >>"$_pd_rdir/registry.log" 2>&1 &
     REGISTRY_PID=$!
-    REGISTRY=127.0.0.1:$REGISTRY_PORT
+    REGISTRY=127.0.0.1:$REGISTRY_PORT; export REGISTRY
     _pd_n=300
     while [ "$_pd_n" -gt 0 ]; do
       kill -0 "$REGISTRY_PID" 2>/dev/null || break
