@@ -511,8 +511,8 @@ fn credential_helpers_and_platforms() {
             .run()
             .code(code)
     };
-    // (Debian's engine 20.10 does not check the platform of a single-platform image, so only
-    // the accepted case is asserted.)
+    // (Debian's engine 20.10 does not check the platform of a single-platform image; the
+    // refusal is asserted on a manifest list in `a_platform_the_image_does_not_offer_is_refused`.)
     let ran = run("--platform linux/amd64", 0);
     assert_eq!(one(&ran)["pulled"], true);
     assert!(!ran.stderr.contains("h3lper"));
@@ -560,4 +560,45 @@ fn a_full_engine_disk_is_a_permanent_no_space() {
     assert_eq!(builder.image_list(), before_builder, "rolled back");
     assert_eq!(builder.image_id(&fat2), Some(old));
     assert_eq!(small.image_list(), before);
+}
+
+#[test]
+fn a_platform_the_image_does_not_offer_is_refused() {
+    let engine = Engine::start();
+    let registry = Registry::start();
+    let reg = registry.addr();
+    // A multi-platform image (a manifest list) that offers linux/amd64 only.
+    registry.publish(&engine, "test/one-arch", "1.0", 0);
+    let list = format!("{reg}/test/multi:1.0");
+    engine.docker_ok(&[
+        "manifest",
+        "create",
+        "--insecure",
+        &list,
+        &format!("{reg}/test/one-arch:1.0"),
+    ]);
+    engine.docker_ok(&["manifest", "push", "--insecure", &list]);
+    engine.docker_ok(&["rmi", &format!("{reg}/test/one-arch:1.0")]);
+    let before = engine.image_list();
+
+    let r = one(&ipull(&engine, &format!("--platform linux/arm64 {list}"))
+        .run()
+        .code(1));
+    assert_eq!(r["error"]["kind"], "permanent");
+    assert!(
+        r["error"]["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("no matching manifest for linux/arm64")),
+        "{r}"
+    );
+    assert_eq!(engine.image_list(), before, "nothing pulled");
+
+    let r = one(&ipull(&engine, &format!("--platform linux/amd64 {list}"))
+        .run()
+        .success());
+    assert_eq!(r["pulled"], true);
+    assert_eq!(
+        engine.docker_ok(&["inspect", "-f", "{{.Os}}/{{.Architecture}}", &list]),
+        "linux/amd64"
+    );
 }
