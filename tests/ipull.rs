@@ -407,8 +407,8 @@ fn progress_on_a_terminal_and_silence_elsewhere() {
     let ran = ipull(&engine, "")
         .env("IMAGE", &image)
         .run_script("script -qec 'ipull \"$IMAGE\" >/dev/null' /dev/null");
-    assert!(ran.stdout.contains("layers"), "{}", ran.stdout);
-    assert!(ran.stdout.contains(&format!("{image} on unix://")));
+    assert!(ran.stdout.contains("layers, done"), "{}", ran.stdout);
+    assert!(ran.stdout.contains(&format!("{image} [")), "{}", ran.stdout);
 }
 
 /// Not a test: `make bench` runs it (with `--ignored --exact`) for the ipull comparisons. It

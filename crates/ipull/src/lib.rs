@@ -18,6 +18,7 @@ use std::time::Instant;
 use bollard::auth::DockerCredentials;
 use clap::{CommandFactory, Parser};
 use futures_util::StreamExt;
+use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 use pullfirst::dockerconfig::DockerConfig;
 use pullfirst::grammar::{is_valid_name, ImageRef};
 use pullfirst::jsonl::{read_all, RecordWriter};
@@ -298,11 +299,14 @@ async fn act(cli: &Cli, records: &mut [Record], jobs: &[Job]) {
     // Every image on every engine, --jobs at a time.
     let tty =
         std::io::stderr().is_terminal() && pullfirst::log::enabled(pullfirst::log::Level::Info);
+    let bars = tty.then(|| MultiProgress::with_draw_target(ProgressDrawTarget::stderr()));
+    let bars = bars.as_ref();
+    let several = engines.len() > 1;
     let tasks = jobs.iter().enumerate().flat_map(|(j, job)| {
         let config = &config;
         engines.iter().enumerate().map(move |(e, engine)| {
             let creds = credentials(config, &job.image);
-            async move { (j, e, pull_one(engine, job, cli, creds, tty).await) }
+            async move { (j, e, pull_one(engine, job, cli, creds, bars, several).await) }
         })
     });
     let results: Vec<(usize, usize, Result<Pulled, Fail>)> = futures_util::stream::iter(tasks)
@@ -430,7 +434,8 @@ async fn pull_one(
     job: &Job,
     cli: &Cli,
     creds: Option<DockerCredentials>,
-    tty: bool,
+    bars: Option<&MultiProgress>,
+    several: bool,
 ) -> Result<Pulled, Fail> {
     let previous = engine.inspect(&job.reference).await?.map(|i| i.id);
     let from = match &job.digest {
@@ -438,7 +443,7 @@ async fn pull_one(
         None => job.reference.clone(),
     };
     pullfirst::debug!("pulling {from} on {}", engine.shown);
-    let mut progress = Progress::new(&job.reference, engine, tty);
+    let mut progress = Progress::new(&job.reference, several.then_some(engine), bars);
     engine
         .pull(&from, cli.platform.as_deref(), creds, cli.timeout, |info| {
             progress.frame(info)
@@ -478,29 +483,42 @@ async fn pull_one(
     })
 }
 
-/// Progress of one pull on stderr, when stderr is a terminal: layers and bytes, at most
-/// twice a second, one line each. Silent otherwise (CI logs stay clean).
+/// Progress of one pull on stderr, when stderr is a terminal: one bar per image and engine,
+/// redrawn in place (indicatif), with bytes and layers; left on screen when done, marked
+/// failed when the pull fails. Nothing at all when stderr is not a terminal (CI logs stay
+/// clean) or with `-q`.
 struct Progress {
-    shown: String,
-    on: bool,
+    bar: Option<ProgressBar>,
     layers: HashMap<String, (u64, u64, bool)>,
-    last: Instant,
 }
 
 impl Progress {
-    fn new(image: &str, engine: &Engine, on: bool) -> Progress {
+    /// `engine` is named only when there are several (`--host` more than once).
+    fn new(image: &str, engine: Option<&Engine>, bars: Option<&MultiProgress>) -> Progress {
+        let bar = bars.map(|m| {
+            let style =
+                ProgressStyle::with_template("{prefix} [{bar:20}] {bytes}/{total_bytes} {msg}")
+                    .unwrap_or_else(|_| ProgressStyle::default_bar())
+                    .progress_chars("=> ");
+            // No length until the engine says how big the layers are.
+            let bar = m.add(ProgressBar::no_length().with_style(style));
+            bar.set_prefix(match engine {
+                Some(e) => format!("{image} on {}", e.shown),
+                None => image.to_string(),
+            });
+            bar.set_message("resolving");
+            bar
+        });
         Progress {
-            shown: format!("{image} on {}", engine.shown),
-            on,
+            bar,
             layers: HashMap::new(),
-            last: Instant::now(),
         }
     }
 
     fn frame(&mut self, info: &bollard::models::CreateImageInfo) {
-        if !self.on {
+        let Some(bar) = &self.bar else {
             return;
-        }
+        };
         let (Some(id), Some(status)) = (&info.id, &info.status) else {
             return;
         };
@@ -515,30 +533,31 @@ impl Progress {
             entry.2 = true;
             entry.0 = entry.1;
         }
-        if self.last.elapsed().as_millis() >= 500 {
-            self.last = Instant::now();
-            self.print();
-        }
-    }
-
-    fn print(&self) {
         let done = self.layers.values().filter(|l| l.2).count();
         let (cur, total) = self
             .layers
             .values()
             .fold((0, 0), |a, l| (a.0 + l.0, a.1 + l.1));
-        pullfirst::info!(
-            "{}: {done}/{} layers, {} of {}",
-            self.shown,
-            self.layers.len(),
-            human(cur),
-            human(total)
-        );
+        if total > 0 {
+            bar.set_length(total);
+            bar.set_position(cur);
+        }
+        bar.set_message(format!("{done}/{} layers", self.layers.len()));
     }
 
-    fn done(&self) {
-        if self.on {
-            self.print();
+    fn done(&mut self) {
+        if let Some(bar) = self.bar.take() {
+            let n = self.layers.len();
+            bar.finish_with_message(format!("{n}/{n} layers, done"));
+        }
+    }
+}
+
+impl Drop for Progress {
+    fn drop(&mut self) {
+        // Still here: the pull failed or was cut short.
+        if let Some(bar) = self.bar.take() {
+            bar.abandon_with_message("failed");
         }
     }
 }
