@@ -20,6 +20,19 @@ fn one(ran: &Ran) -> Value {
     r[0].clone()
 }
 
+/// The record failed, of `kind`, with a message containing `needle`.
+#[track_caller]
+fn failed_with(r: &Value, kind: &str, needle: &str) {
+    assert_eq!(r["ok"], false, "{r}");
+    assert_eq!(r["error"]["kind"], kind, "{r}");
+    assert!(
+        r["error"]["message"]
+            .as_str()
+            .is_some_and(|m| m.contains(needle)),
+        "{r}"
+    );
+}
+
 /// Publish `repo:tag`, then forget it locally (the engine should not already have it).
 fn publish_remote(engine: &Engine, registry: &Registry, repo: &str, tag: &str) -> String {
     let digest = registry.publish(engine, repo, tag, 0);
@@ -85,13 +98,7 @@ fn failures_are_told_apart() {
 
     // A missing tag: permanent, exit 1.
     let r = one(&ipull(&engine, &format!("{base}:9.9")).run().code(1));
-    assert_eq!(r["error"]["kind"], "permanent");
-    assert!(
-        r["error"]["message"]
-            .as_str()
-            .is_some_and(|m| m.contains("not found")),
-        "{r}"
-    );
+    failed_with(&r, "permanent", "not found");
 
     // An error frame inside a stream that answered 200: a layer the registry lost.
     let d = registry.publish(&engine, "test/broken", "1.0", 4096);
@@ -136,13 +143,7 @@ fn failures_are_told_apart() {
         "{:?}",
         started.elapsed()
     );
-    assert_eq!(r["error"]["kind"], "transient");
-    assert!(
-        r["error"]["message"]
-            .as_str()
-            .is_some_and(|m| m.contains("timed out")),
-        "{r}"
-    );
+    failed_with(&r, "transient", "timed out");
     proxy.forward(true);
 
     // The registry down: transient, exit 75.
@@ -530,13 +531,7 @@ fn a_full_engine_disk_is_a_permanent_no_space() {
     let r = one(&ipull(&small, &format!("{}/test/fat:1.0", registry.addr()))
         .run()
         .code(1));
-    assert_eq!(r["error"]["kind"], "permanent");
-    assert!(
-        r["error"]["message"]
-            .as_str()
-            .is_some_and(|m| m.contains("no space")),
-        "{r}"
-    );
+    failed_with(&r, "permanent", "no space");
     assert_eq!(small.image_list(), before);
 
     // --atomic across two engines where one runs out of space in the middle of the pull: the
@@ -550,13 +545,7 @@ fn a_full_engine_disk_is_a_permanent_no_space() {
     let before_builder = builder.image_list();
     let hosts = format!("--atomic --host {} --host {}", builder.host(), small.host());
     let r = one(&ipull(&builder, &format!("{hosts} {fat2}")).run().code(1));
-    assert_eq!(r["ok"], false);
-    assert!(
-        r["error"]["message"]
-            .as_str()
-            .is_some_and(|m| m.contains("no space")),
-        "{r}"
-    );
+    failed_with(&r, "permanent", "no space");
     assert_eq!(builder.image_list(), before_builder, "rolled back");
     assert_eq!(builder.image_id(&fat2), Some(old));
     assert_eq!(small.image_list(), before);
@@ -584,13 +573,7 @@ fn a_platform_the_image_does_not_offer_is_refused() {
     let r = one(&ipull(&engine, &format!("--platform linux/arm64 {list}"))
         .run()
         .code(1));
-    assert_eq!(r["error"]["kind"], "permanent");
-    assert!(
-        r["error"]["message"]
-            .as_str()
-            .is_some_and(|m| m.contains("no matching manifest for linux/arm64")),
-        "{r}"
-    );
+    failed_with(&r, "permanent", "no matching manifest for linux/arm64");
     assert_eq!(engine.image_list(), before, "nothing pulled");
 
     let r = one(&ipull(&engine, &format!("--platform linux/amd64 {list}"))
