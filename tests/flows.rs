@@ -746,4 +746,31 @@ fn make_demo_runs_a_whole_flow_and_cleans_up() {
         .flatten()
         .collect();
     assert!(left.is_empty(), "the demo left {left:?}");
+
+    // With a Docker engine running (here a private one standing in for the user's), the demo
+    // uses it, and leaves it as it found it.
+    let engine = Engine::start();
+    engine.build_image("mine/keep:1", "1", "mine", 0);
+    let images = engine.image_list();
+    let containers = engine.docker_ok(&["ps", "-aq"]);
+    let ran = sh(&format!("sh {}/demo.sh", examples().display()))
+        .env("PULLFIRST_BIN", &bin_dir().display().to_string())
+        .env("DOCKER_HOST", &engine.host())
+        .env("DOCKER_CONFIG", &engine.config_dir().display().to_string())
+        .env("TMPDIR", &tmp.path().display().to_string())
+        .run();
+    assert_eq!(ran.code, 0, "{}\n{}", ran.stdout, ran.stderr);
+    assert!(
+        ran.stdout.contains("Using your Docker engine"),
+        "{}",
+        ran.stdout
+    );
+    assert!(ran.stdout.contains("(app 2.0)"), "{}", ran.stdout);
+    assert_eq!(engine.image_list(), images, "the demo's images are gone");
+    assert_eq!(engine.docker_ok(&["ps", "-aq"]), containers);
+    let left: Vec<_> = std::fs::read_dir(tmp.path())
+        .expect("tmp")
+        .flatten()
+        .collect();
+    assert!(left.is_empty(), "the demo left {left:?}");
 }
