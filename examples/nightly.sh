@@ -16,7 +16,8 @@
 #   IMAGE     the image to build for each, with {name} and {latest}
 #   BUILD     the command run once per new version, with FLOW_NAME, FLOW_LATEST, FLOW_IMAGE
 #             (default: build the directory named like the component, with VERSION as a build
-#             argument, then push)
+#             argument, then push; with a Docker CLI of 23 or later and no buildx plugin, set
+#             DOCKER_BUILDKIT=0 for the classic builder)
 #   BUILT     the version file of what was built (default built.txt); HISTORY (built.log)
 #   ATTEMPTS  tries per step (default 3); MAX_WAIT the longest wait between tries (default 15m)
 #   NOTIFY_URL  webhook URL(s); GITHUB_TOKEN raises GitHub's rate limit
