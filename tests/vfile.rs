@@ -672,3 +672,17 @@ fn a_full_disk_leaves_neither_the_file_nor_the_history_changed() {
     assert_eq!(read(&file), "server=v1.0\n");
     assert_eq!(read(&log), earlier, "no history line for a change not made");
 }
+
+#[test]
+fn the_history_can_go_to_stderr() {
+    let d = tempdir();
+    let flow = "{\"name\":\"server\",\"latest\":\"v1.1\",\"update\":true}\n";
+    let ran = sh("timeout 10 vfile record v.txt --history /dev/stderr")
+        .dir(d.path())
+        .stdin(flow)
+        .run()
+        .success()
+        .stderr_has("\"key\":\"server\",\"from\":null,\"to\":\"v1.1\"");
+    assert_eq!(ran.records()[0]["recorded"], true);
+    assert_eq!(read(&d.path().join("v.txt")), "server=v1.1\n");
+}

@@ -116,7 +116,7 @@ fn write(path: &Path, changes: &[(String, String)], history: Option<&Path>) -> R
         Some(bytes) => VersionFile::parse(path, bytes)?,
         None => VersionFile::empty(path),
     };
-    let logged = match &mut log {
+    let logged = match &log {
         Some((f, p)) => last_logged(f, p)?,
         None => Vec::new(),
     };
@@ -167,20 +167,23 @@ fn write(path: &Path, changes: &[(String, String)], history: Option<&Path>) -> R
 }
 
 /// The (key, from, to) of the history's last lines (its last 64 KiB), oldest first. Lines
-/// that are not history entries are skipped: the log is for people too.
-fn last_logged(
-    log: &mut File,
-    path: &Path,
-) -> Result<Vec<(String, Option<String>, String)>, Error> {
+/// that are not history entries are skipped: the log is for people too. A log that is not a
+/// regular file (`--history /dev/stderr`, a pipe) is not read back.
+fn last_logged(log: &File, path: &Path) -> Result<Vec<(String, Option<String>, String)>, Error> {
     const TAIL: u64 = 64 * 1024;
-    let len = log
+    let meta = log
         .metadata()
-        .map_err(|e| Error::io(path, "cannot read", e))?
-        .len();
-    let start = len.saturating_sub(TAIL);
+        .map_err(|e| Error::io(path, "cannot read", e))?;
+    if !meta.is_file() {
+        return Ok(Vec::new());
+    }
+    let start = meta.len().saturating_sub(TAIL);
     let mut tail = Vec::new();
-    log.seek(SeekFrom::Start(start))
-        .and_then(|_| log.take(TAIL).read_to_end(&mut tail))
+    File::open(path)
+        .and_then(|mut f| {
+            f.seek(SeekFrom::Start(start))?;
+            f.take(TAIL).read_to_end(&mut tail)
+        })
         .map_err(|e| Error::io(path, "cannot read", e))?;
     let text = String::from_utf8_lossy(&tail);
     let mut lines = text.lines();
@@ -200,7 +203,6 @@ fn last_logged(
 
 fn open_history(path: &Path) -> Result<(File, &Path), Error> {
     OpenOptions::new()
-        .read(true)
         .append(true)
         .create(true)
         .open(path)
