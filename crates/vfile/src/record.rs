@@ -144,18 +144,25 @@ fn write(path: &Path, changes: &[(String, String)], history: Option<&Path>) -> R
     }
     let mut appended = None;
     if let (Some((log, log_path)), false) = (log.as_mut(), lines.is_empty()) {
-        let before = log
+        let meta = log
             .metadata()
-            .map_err(|e| Error::io(log_path, "cannot read", e))?
-            .len();
-        let result = log
-            .write_all(lines.as_bytes())
-            .and_then(|()| log.sync_all());
+            .map_err(|e| Error::io(log_path, "cannot read", e))?;
+        // A regular file is synced, and cut back if anything fails; a terminal or a pipe
+        // (`--history /dev/stderr`) is just written to.
+        let regular = meta.is_file();
+        let before = meta.len();
+        let result =
+            log.write_all(lines.as_bytes())
+                .and_then(|()| if regular { log.sync_all() } else { Ok(()) });
         if let Err(e) = result {
-            let _ = log.set_len(before);
+            if regular {
+                let _ = log.set_len(before);
+            }
             return Err(Error::io(log_path, "cannot append to", e));
         }
-        appended = Some((log, before));
+        if regular {
+            appended = Some((log, before));
+        }
     }
     if let Err(e) = locked.replace(&file.to_bytes()) {
         if let Some((log, before)) = appended {
