@@ -121,11 +121,19 @@ printf 'Status: 200 OK\r\nContent-Type: text/plain\r\n\r\nok\n'
 EOF
 chmod +x "$work/hook/cgi-bin/hook"
 hook_port=$((REGISTRY_PORT + 1))
+tries=0
 while :; do
   busybox httpd -f -p "127.0.0.1:$hook_port" -h "$work/hook" 2>"$work/hook.log" &
   receiver_pid=$!
   sleep 0.2
   kill -0 "$receiver_pid" 2>/dev/null && break
+  receiver_pid=
+  tries=$((tries + 1))
+  if [ "$tries" -ge 20 ]; then
+    echo "demo: the webhook receiver (busybox httpd) does not start:" >&2
+    cat "$work/hook.log" >&2
+    exit 1
+  fi
   hook_port=$((hook_port + 1))
 done
 NOTIFY_URL="http://127.0.0.1:$hook_port/cgi-bin/hook"

@@ -24,9 +24,15 @@
 #   NOTIFY_URL  webhook URL(s) for notify; without it, nobody is told
 #   VCHECK_OPTS, IPULL_OPTS  more options for those steps (e.g. IPULL_OPTS="--min-free 2G")
 #
-# Exit status: 0 when everything is up to date afterwards; otherwise the failing step's status
-# (1 permanent, 74 local I/O, 75 transient: try again later). POSIX sh, no pipefail needed: the
-# last command of each pipeline reports the whole flow (SPEC section 2).
+# Exit status: 0 when everything is up to date afterwards (even if the notification could not
+# be delivered: that is said on stderr); otherwise the failing step's status (1 permanent, 65
+# bad input, 74 local I/O, 75 transient: try again later). POSIX sh, no pipefail needed: each
+# step's records go to a file and its status is checked, so a step that fails before writing
+# any record is not mistaken for "nothing to do".
+#
+# Compose: `--env-file` replaces the project's `.env`, so keep other compose settings in the
+# compose file or in the version file; and a variable exported in the environment wins over
+# the env file, so do not export variables named like your components.
 set -u
 
 cd "${1:-.}" || exit 2
@@ -56,11 +62,23 @@ trap 'exit 143' TERM
 image_opts=
 for spec in $IMAGES; do image_opts="$image_opts --image $spec"; done
 
+# A step that fails before it writes any record (a typo in CHECKS, a bad version file, no
+# engine at all) has only its exit status to tell: keep it, and say it.
+failed_early() { # STEP STATUS
+  say "$1 failed (exit $2) before producing any record: nothing was stopped, nothing recorded"
+  tell_text "update not started: $1 failed (exit $2) on $(hostname 2>/dev/null || echo this host)"
+  exit "$2"
+}
+
 # 1 and 2: check, then pull first. Nothing running is touched by either.
 # shellcheck disable=SC2086 # word splitting of the option lists is wanted
-vcheck ${VCHECK_OPTS:-} --versions "$VERSIONS" $CHECKS \
-  | ipull ${IPULL_OPTS:-} --atomic $image_opts > "$work/pulled.jsonl"
+vcheck ${VCHECK_OPTS:-} --versions "$VERSIONS" $CHECKS > "$work/checked.jsonl"
 status=$?
+[ "$status" -ne 0 ] && [ ! -s "$work/checked.jsonl" ] && failed_early vcheck "$status"
+# shellcheck disable=SC2086
+ipull ${IPULL_OPTS:-} --atomic $image_opts < "$work/checked.jsonl" > "$work/pulled.jsonl"
+status=$?
+[ "$status" -ne 0 ] && [ ! -s "$work/pulled.jsonl" ] && failed_early ipull "$status"
 if [ "$status" -ne 0 ]; then
   say "check or pull failed (exit $status): nothing was stopped, nothing recorded"
   tell --on failure < "$work/pulled.jsonl"
@@ -68,30 +86,39 @@ if [ "$status" -ne 0 ]; then
 fi
 
 # The versions the restart will run: a copy of the version file with the new ones in it.
-cp -p "$VERSIONS" "$work/next.env" || exit 74
-vfile -q record "$work/next.env" < "$work/pulled.jsonl" > /dev/null || exit $?
+cp -p "$VERSIONS" "$work/next.env" || failed_early "copying $VERSIONS" 74
+vfile -q record "$work/next.env" < "$work/pulled.jsonl" > /dev/null
+status=$?
+[ "$status" -eq 0 ] || failed_early "vfile (staging the new versions)" "$status"
 if cmp -s "$VERSIONS" "$work/next.env"; then
   say "everything is up to date"
-  tell --on update < "$work/pulled.jsonl"
-  exit $?
+  tell --on update < "$work/pulled.jsonl" || say "(the notification could not be sent)"
+  exit 0
 fi
 
 # 3: restart on images that are already here.
 if ! $COMPOSE --env-file "$work/next.env" up -d >&2; then
   say "restart failed: putting the previous images back"
-  ipull -q --restore < "$work/pulled.jsonl" > /dev/null
-  $COMPOSE --env-file "$VERSIONS" up -d >&2
-  tell_text "update failed at restart; previous images restored"
+  if ipull -q --restore < "$work/pulled.jsonl" > /dev/null \
+    && $COMPOSE --env-file "$VERSIONS" up -d >&2; then
+    tell_text "update failed at restart; the previous versions were restored and run again"
+  else
+    say "the previous versions could not be started again either: the service needs a person"
+    tell_text "update failed at restart, and restarting the previous versions failed too: the service may be down"
+  fi
   cat "$work/pulled.jsonl"
   exit 1
 fi
 
-# 4 and 5: record what is now running, then tell.
+# 4 and 5: record what is now running, then tell. The update worked: a notification that
+# cannot be delivered is said on stderr, not turned into a failed update.
 vfile record "$VERSIONS" --history "$HISTORY" < "$work/pulled.jsonl" > "$work/recorded.jsonl"
 status=$?
+[ "$status" -ne 0 ] && [ ! -s "$work/recorded.jsonl" ] && failed_early "vfile record" "$status"
 if [ "$status" -ne 0 ]; then
   say "the update runs, but recording it failed (exit $status); the version file is as it was"
   tell --on failure < "$work/recorded.jsonl"
   exit "$status"
 fi
-tell < "$work/recorded.jsonl"
+tell < "$work/recorded.jsonl" || say "updated and recorded, but the notification could not be sent"
+exit 0

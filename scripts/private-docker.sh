@@ -10,8 +10,8 @@
 #   private_registry_stop       stops it; the storage stays.
 #
 # Nothing here touches /var/lib/docker, /run/docker.sock or the system's containerd. Readiness
-# of the registry is asked of `vcheck` (this project's), which exits 75 only when it cannot
-# reach it: no curl needed.
+# of the registry is asked of `vcheck` (this project's): no curl needed. Ports are picked
+# below Linux's ephemeral range (10000-29999).
 
 _pd_wait() { # SECONDS COMMAND...: poll until COMMAND succeeds
   _pd_n=$(($1 * 10)); shift
@@ -22,9 +22,10 @@ _pd_wait() { # SECONDS COMMAND...: poll until COMMAND succeeds
   return 1
 }
 
-_pd_registry_up() {
+_pd_registry_up() { # a registry answers: "no such repository" (1), or tags (0)
   vcheck -q --timeout 2s probe=registry:127.0.0.1:"$1"/probe >/dev/null 2>&1
-  [ $? -ne 75 ]
+  _pd_s=$?
+  [ "$_pd_s" -eq 0 ] || [ "$_pd_s" -eq 1 ]
 }
 
 private_engine_start() {
@@ -76,7 +77,7 @@ private_engine_stop() {
 private_registry_start() {
   _pd_rdir=$1
   mkdir -p "$_pd_rdir"
-  REGISTRY_PORT=${REGISTRY_PORT:-$(( ($$ % 20000) + 30000 ))}
+  REGISTRY_PORT=${REGISTRY_PORT:-$(( ($$ % 20000) + 10000 ))}
   while :; do
     printf '%s\n' "version: 0.1" "log:" "  level: error" "  accesslog:" "    disabled: true" \
       "storage:" "  filesystem:" "    rootdirectory: $_pd_rdir/data" "  delete:" \
@@ -88,7 +89,12 @@ private_registry_start() {
     _pd_n=300
     while [ "$_pd_n" -gt 0 ]; do
       kill -0 "$REGISTRY_PID" 2>/dev/null || break
-      _pd_registry_up "$REGISTRY_PORT" && return 0
+      if _pd_registry_up "$REGISTRY_PORT"; then
+        # Ours, not another server on that port: still running a moment later.
+        sleep 0.2
+        kill -0 "$REGISTRY_PID" 2>/dev/null && return 0
+        break
+      fi
       sleep 0.1; _pd_n=$((_pd_n - 1))
     done
     if grep -q 'address already in use' "$_pd_rdir/registry.log"; then
@@ -101,7 +107,7 @@ private_registry_start() {
 
 private_registry_stop() {
   [ -n "${REGISTRY_PID:-}" ] || return 0
-  kill "$REGISTRY_PID" 2>/dev/null
-  _pd_wait 10 sh -c "! kill -0 $REGISTRY_PID"
+  kill "$REGISTRY_PID" 2>/dev/null || true
+  _pd_wait 10 sh -c "! kill -0 $REGISTRY_PID" || kill -9 "$REGISTRY_PID" 2>/dev/null || true
   REGISTRY_PID=
 }

@@ -375,6 +375,27 @@ fn a_registry_that_fails_during_the_pull_changes_nothing() {
         versions
     );
     assert_eq!(d.messages(&mut seen).len(), 1);
+
+    // A step that fails before writing any record (a typo in CHECKS): its status, and a
+    // message, not "everything is up to date".
+    let typo = d.sh(&format!(
+        "CHECKS='app=regsitry:{reg}/test/app' sh {}/install.sh",
+        examples().display()
+    ));
+    let ran = typo.run();
+    assert_eq!(ran.code, 65, "{}", ran.stderr);
+    assert!(!ran.stderr.contains("up to date"), "{}", ran.stderr);
+    assert_eq!(ran.stdout, "");
+    let m = d.messages(&mut seen);
+    assert_eq!(m.len(), 1);
+    assert!(
+        m[0]["text"]
+            .as_str()
+            .is_some_and(|t| t.contains("update not started: vcheck failed (exit 65)")),
+        "{}",
+        m[0]
+    );
+    assert_eq!(d.running(&engine), before);
 }
 
 #[test]
@@ -480,6 +501,20 @@ fn disk_full_while_recording_exits_74_and_the_next_run_converges() {
     let running = d.running(&engine);
     assert_eq!(service(&running, "app").image_id, app2);
     assert!(service(&running, "app").running);
+
+    // An update whose notification cannot be delivered is still a successful update.
+    release(&engine, &registry, "app", "3.0");
+    let ran = d
+        .sh(&format!("sh {}/install.sh", examples().display()))
+        .env("NOTIFY_URL", "http://127.0.0.1:9/hook")
+        .run()
+        .success();
+    assert!(
+        ran.stderr.contains("the notification could not be sent"),
+        "{}",
+        ran.stderr
+    );
+    assert_eq!(d.versions(), "app=3.0\n");
 }
 
 /// Start install.sh in a process group of its own, and kill -9 the whole group after `after`
@@ -629,8 +664,9 @@ fn nightly_sh_builds_what_upstream_released_and_waits_out_a_rate_limit() {
     .expect("Dockerfile");
     let receiver = Server::start(|_| Reply::text(200, "ok"));
     let cache = tempdir();
-    let nightly = |checks: &str| {
-        sh(&format!("sh {}/nightly.sh", examples().display()))
+    // `before` runs first in the same shell (to hold the lock, or to change PATH).
+    let nightly_after = |before: &str, checks: &str| {
+        sh(&format!("{before} sh {}/nightly.sh", examples().display()))
             .dir(work.path())
             .env("DOCKER_HOST", &engine.host())
             .env("DOCKER_CONFIG", &engine.config_dir().display().to_string())
@@ -643,6 +679,7 @@ fn nightly_sh_builds_what_upstream_released_and_waits_out_a_rate_limit() {
             .env("ATTEMPTS", "2")
             .run()
     };
+    let nightly = |checks: &str| nightly_after("", checks);
 
     // tool builds and is pushed and recorded; broken fails and is not recorded.
     let ran = nightly("tool=github:acme/tool broken=github:acme/broken").code(1);
@@ -718,6 +755,23 @@ fn nightly_sh_builds_what_upstream_released_and_waits_out_a_rate_limit() {
         m["text"].as_str().is_some_and(|t| t.contains("v1.1.0")),
         "{m}"
     );
+
+    // One run at a time: while another holds the lock, 75 (try again later), nothing built.
+    let ran = nightly_after(
+        "flock built.txt.lock sleep 3 & sleep 0.5;",
+        "tool=github:acme/tool",
+    )
+    .code(75);
+    assert!(ran.stderr.contains("still holds"), "{}", ran.stderr);
+
+    // Debian's unrelated `retry` first on PATH (cron's PATH): a clear error, not a wrong run.
+    let ran = nightly_after(
+        "d=$(mktemp -d); ln -s /usr/bin/retry $d/retry; PATH=$d:$PATH",
+        "tool=github:acme/tool",
+    )
+    .code(2);
+    assert!(ran.stderr.contains("is not pullfirst's"), "{}", ran.stderr);
+    assert_eq!(read(&work.path().join("built.txt")), "tool=v1.1.0\n");
 }
 
 #[test]
