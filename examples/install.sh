@@ -96,8 +96,20 @@ if cmp -s "$VERSIONS" "$work/next.env"; then
   exit 0
 fi
 
-# 3: restart on images that are already here.
+# 3: restart on images that are already here. Interrupted here (INT, TERM), the previous
+# versions are put back and run again: nothing is recorded, so the old must be what runs.
+interrupted() { # STATUS
+  trap '' INT TERM
+  say "interrupted during the restart: putting the previous versions back"
+  ipull -q --restore < "$work/pulled.jsonl" > /dev/null
+  $COMPOSE --env-file "$VERSIONS" up -d >&2
+  tell_text "update interrupted at restart; the previous versions were run again"
+  exit "$1"
+}
+trap 'interrupted 130' INT
+trap 'interrupted 143' TERM
 if ! $COMPOSE --env-file "$work/next.env" up -d >&2; then
+  trap '' INT TERM
   say "restart failed: putting the previous images back"
   if ipull -q --restore < "$work/pulled.jsonl" > /dev/null \
     && $COMPOSE --env-file "$VERSIONS" up -d >&2; then
@@ -109,6 +121,9 @@ if ! $COMPOSE --env-file "$work/next.env" up -d >&2; then
   cat "$work/pulled.jsonl"
   exit 1
 fi
+
+trap 'exit 130' INT
+trap 'exit 143' TERM
 
 # 4 and 5: record what is now running, then tell. The update worked: a notification that
 # cannot be delivered is said on stderr, not turned into a failed update.

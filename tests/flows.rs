@@ -517,9 +517,8 @@ fn disk_full_while_recording_exits_74_and_the_next_run_converges() {
     assert_eq!(d.versions(), "app=3.0\n");
 }
 
-/// Start install.sh in a process group of its own, and kill -9 the whole group after `after`
-/// (true) unless it finished before (false).
-fn install_killed_after(d: &Deployment, after: Duration) -> bool {
+/// install.sh, started in a process group of its own.
+fn spawn_install(d: &Deployment) -> std::process::Child {
     use std::os::unix::process::CommandExt;
     let path = format!(
         "{}:{}",
@@ -538,7 +537,13 @@ fn install_killed_after(d: &Deployment, after: Duration) -> bool {
     for (k, v) in d.vars() {
         cmd.env(k, v);
     }
-    let mut child = cmd.spawn().expect("sh starts");
+    cmd.spawn().expect("sh starts")
+}
+
+/// Start install.sh in a process group of its own, and kill -9 the whole group after `after`
+/// (true) unless it finished before (false).
+fn install_killed_after(d: &Deployment, after: Duration) -> bool {
+    let mut child = spawn_install(d);
     let deadline = Instant::now() + after;
     while Instant::now() < deadline {
         if let Ok(Some(_)) = child.try_wait() {
@@ -624,6 +629,60 @@ fn kill_9_at_random_points_then_a_clean_run_converges() {
         .filter(|n| n.ends_with(".vfile-tmp"))
         .collect();
     assert!(leftovers.is_empty(), "seed {seed}: {leftovers:?}");
+}
+
+/// A process whose command line contains every one of `needles`, if one runs.
+fn process_with(needles: &[&str]) -> Option<u32> {
+    std::fs::read_dir("/proc").ok()?.flatten().find_map(|e| {
+        let pid: u32 = e.file_name().to_str()?.parse().ok()?;
+        let cmdline = std::fs::read(e.path().join("cmdline")).ok()?;
+        let cmdline = String::from_utf8_lossy(&cmdline).replace('\0', " ");
+        needles.iter().all(|n| cmdline.contains(n)).then_some(pid)
+    })
+}
+
+#[test]
+fn term_during_the_restart_runs_the_previous_version_again() {
+    let engine = Engine::start();
+    let registry = Registry::start();
+    let reg = registry.addr();
+    release(&engine, &registry, "app", "1.0");
+    let d = Deployment::new(&engine, &reg, &["app"], None);
+    d.install().success();
+    let app1 = engine
+        .image_id(&format!("{reg}/test/app:1.0"))
+        .expect("1.0");
+    release(&engine, &registry, "app", "2.0");
+
+    // TERM to the script while docker-compose restarts on 2.0.
+    let mut child = spawn_install(&d);
+    let needle = format!("{}/install.", d.tmp.path().display());
+    let deadline = Instant::now() + Duration::from_secs(60);
+    // docker-compose, started on the staged copy of the version file.
+    while process_with(&["--env-file", &needle, "next.env"]).is_none() {
+        assert!(Instant::now() < deadline, "the restart never started");
+        assert!(
+            child.try_wait().ok().flatten().is_none(),
+            "install.sh ended before the restart"
+        );
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    let _ = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status();
+    let status = child.wait().expect("wait");
+    assert_eq!(status.code(), Some(143));
+    assert_eq!(d.versions(), "app=1.0\n", "nothing recorded");
+    let running = d.running(&engine);
+    assert_eq!(service(&running, "app").image_id, app1, "1.0 runs again");
+    assert!(service(&running, "app").running);
+    let m = d.receiver.requests();
+    assert!(
+        m.last().and_then(|r| r.json()).is_some_and(|m| m["text"]
+            .as_str()
+            .is_some_and(|t| t.contains("interrupted"))),
+        "told"
+    );
 }
 
 #[test]
