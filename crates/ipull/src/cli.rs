@@ -53,7 +53,8 @@ pub struct Cli {
     #[arg(long = "host", value_name = "URL")]
     pub hosts: Vec<String>,
 
-    /// Pulls at once
+    /// Pulls at once: at most N images downloading from registries at a time; an image whose
+    /// layers are all downloaded gives its place to the next while the engine unpacks it
     #[arg(long, default_value_t = 4, value_name = "N",
           value_parser = clap::value_parser!(u32).range(1..=64))]
     pub jobs: u32,

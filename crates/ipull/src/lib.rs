@@ -13,6 +13,7 @@ pub mod engine;
 use std::collections::{HashMap, HashSet};
 use std::io::IsTerminal;
 use std::path::Path;
+use std::sync::Arc;
 use std::time::Instant;
 
 use bollard::auth::DockerCredentials;
@@ -25,6 +26,7 @@ use pullfirst::jsonl::{read_all, RecordWriter};
 use pullfirst::record::quote;
 use pullfirst::{Error, ErrorKind, ExitCode, Record};
 use serde_json::{Map, Value};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 use cli::Cli;
 use engine::{Engine, Fail};
@@ -296,21 +298,30 @@ async fn act(cli: &Cli, records: &mut [Record], jobs: &[Job]) {
         }
     }
 
-    // Every image on every engine, --jobs at a time.
+    // Every image on every engine, --jobs downloading at a time: a pull holds its slot until
+    // the engine has downloaded all its layers, then gives it to the next while the engine
+    // unpacks (local work, no load on the registry), as docker's own download manager does.
     let tty =
         std::io::stderr().is_terminal() && pullfirst::log::enabled(pullfirst::log::Level::Info);
     let bars = tty.then(|| MultiProgress::with_draw_target(ProgressDrawTarget::stderr()));
     let bars = bars.as_ref();
     let several = engines.len() > 1;
+    let slots = Arc::new(Semaphore::new(cli.jobs as usize));
     let tasks = jobs.iter().enumerate().flat_map(|(j, job)| {
         let config = &config;
+        let slots = &slots;
         engines.iter().enumerate().map(move |(e, engine)| {
             let creds = credentials(config, &job.image);
-            async move { (j, e, pull_one(engine, job, cli, creds, bars, several).await) }
+            async move {
+                // A fair semaphore: pulls start in the order given.
+                let slot = slots.clone().acquire_owned().await.ok();
+                let pulled = pull_one(engine, job, cli, creds, bars, several, slot).await;
+                (j, e, pulled)
+            }
         })
     });
     let results: Vec<(usize, usize, Result<Pulled, Fail>)> = futures_util::stream::iter(tasks)
-        .buffer_unordered(cli.jobs as usize)
+        .buffer_unordered(usize::MAX)
         .collect()
         .await;
     // What each engine pulled, and what failed (a pull, or the version label after it).
@@ -436,6 +447,7 @@ async fn pull_one(
     creds: Option<DockerCredentials>,
     bars: Option<&MultiProgress>,
     several: bool,
+    mut slot: Option<OwnedSemaphorePermit>,
 ) -> Result<Pulled, Fail> {
     let previous = engine.inspect(&job.reference).await?.map(|i| i.id);
     let from = match &job.digest {
@@ -444,11 +456,16 @@ async fn pull_one(
     };
     pullfirst::debug!("pulling {from} on {}", engine.shown);
     let mut progress = Progress::new(&job.reference, several.then_some(engine), bars);
+    let mut downloads = Downloads::default();
     engine
         .pull(&from, cli.platform.as_deref(), creds, cli.timeout, |info| {
-            progress.frame(info)
+            progress.frame(info);
+            if slot.is_some() && downloads.frame(info) {
+                slot = None;
+            }
         })
         .await?;
+    drop(slot);
     progress.done();
     if job.digest.is_some() {
         let id = engine
@@ -481,6 +498,37 @@ async fn pull_one(
         digest,
         label: after.version_label,
     })
+}
+
+/// Which layers of one pull the engine has downloaded (the rest of a pull is local work).
+#[derive(Default)]
+struct Downloads {
+    layers: HashMap<String, bool>,
+}
+
+impl Downloads {
+    /// Take one frame of the pull stream; true once every layer announced is downloaded.
+    fn frame(&mut self, info: &bollard::models::CreateImageInfo) -> bool {
+        let (Some(id), Some(status)) = (&info.id, &info.status) else {
+            return false;
+        };
+        let downloaded = matches!(
+            status.as_str(),
+            "Download complete" | "Extracting" | "Pull complete" | "Already exists"
+        );
+        let known = matches!(
+            status.as_str(),
+            "Pulling fs layer" | "Waiting" | "Downloading" | "Verifying Checksum"
+        );
+        if downloaded {
+            self.layers.insert(id.clone(), true);
+        } else if known {
+            self.layers.entry(id.clone()).or_insert(false);
+        } else {
+            return false;
+        }
+        self.layers.values().all(|&d| d)
+    }
 }
 
 /// Progress of one pull on stderr, when stderr is a terminal: one bar per image and engine,
@@ -667,4 +715,38 @@ fn human(bytes: u64) -> String {
         u += 1;
     }
     format!("{v:.1} {}", UNITS[u])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Downloads;
+    use bollard::models::CreateImageInfo;
+
+    fn frame(id: &str, status: &str) -> CreateImageInfo {
+        CreateImageInfo {
+            id: Some(id.to_string()),
+            status: Some(status.to_string()),
+            ..CreateImageInfo::default()
+        }
+    }
+
+    #[test]
+    fn a_slot_is_free_once_every_layer_is_downloaded() {
+        let mut d = Downloads::default();
+        let status = CreateImageInfo {
+            status: Some("Pulling from test/app".into()),
+            ..CreateImageInfo::default()
+        };
+        assert!(!d.frame(&status));
+        assert!(!d.frame(&frame("a", "Pulling fs layer")));
+        assert!(!d.frame(&frame("b", "Pulling fs layer")));
+        assert!(!d.frame(&frame("a", "Downloading")));
+        assert!(!d.frame(&frame("a", "Download complete")));
+        assert!(!d.frame(&frame("a", "Extracting")));
+        assert!(!d.frame(&frame("b", "Verifying Checksum")));
+        assert!(d.frame(&frame("b", "Download complete")));
+
+        let mut cached = Downloads::default();
+        assert!(cached.frame(&frame("a", "Already exists")));
+    }
 }
