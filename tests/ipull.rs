@@ -585,3 +585,43 @@ fn a_platform_the_image_does_not_offer_is_refused() {
         "linux/amd64"
     );
 }
+
+#[test]
+fn jobs_bounds_the_images_downloading_at_once() {
+    let engine = Engine::start();
+    let registry = Registry::start();
+    let reg = registry.addr();
+    for repo in ["test/j1", "test/j2"] {
+        registry.publish(&engine, repo, "1.0", 4 << 20);
+        engine.docker_ok(&["rmi", &format!("{reg}/{repo}:1.0")]);
+    }
+    // The registry's access log (its stdout), in the order requests finished.
+    let access_log = || fs::read_to_string(registry.dir().join("registry.out")).unwrap_or_default();
+    let skip = access_log().lines().count();
+    ipull(
+        &engine,
+        &format!("--jobs 1 {reg}/test/j1:1.0 {reg}/test/j2:1.0"),
+    )
+    .run()
+    .success();
+    let log: Vec<String> = access_log()
+        .lines()
+        .skip(skip)
+        .map(str::to_string)
+        .collect();
+    let lines_with = |needle: &str| -> Vec<usize> {
+        log.iter()
+            .enumerate()
+            .filter(|(_, l)| l.contains(needle))
+            .map(|(i, _)| i)
+            .collect()
+    };
+    // With one slot, j2 is not asked for before j1's layers came down.
+    let j1_blobs = lines_with("\"GET /v2/test/j1/blobs/");
+    let j2_manifests = lines_with("/v2/test/j2/manifests/");
+    assert!(!j1_blobs.is_empty() && !j2_manifests.is_empty(), "{log:#?}");
+    assert!(
+        j1_blobs.iter().all(|&b| b < j2_manifests[0]),
+        "j2 was asked for while j1 was downloading: {log:#?}"
+    );
+}
