@@ -2,8 +2,9 @@
 //! definitions the binaries parse with, so help, man pages and completions cannot drift apart.
 //!
 //! Generated files are committed (users install them without building this), and
-//! `--check` fails when any is stale, naming the command that refreshes them. Pages carry no
-//! date, so the output depends only on the definitions and regenerating is reproducible.
+//! `--check` fails when any is stale, naming the command that refreshes them. Pages carry a
+//! fixed release date (`RELEASE_DATE`), not today's, so the output depends only on the
+//! definitions and regenerating is reproducible.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};

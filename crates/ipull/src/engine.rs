@@ -216,7 +216,6 @@ impl Engine {
             (ErrorKind::Transient, "timed out")
         } else if lower.contains("connection refused")
             || lower.contains("no such host")
-            || lower.contains("timeout")
             || lower.contains("dial tcp")
             || lower.contains("eof")
             || lower.contains("connection reset")

@@ -308,10 +308,10 @@ async fn act(cli: &Cli, records: &mut [Record], jobs: &[Job]) {
     let several = engines.len() > 1;
     let slots = Arc::new(Semaphore::new(cli.jobs as usize));
     let tasks = jobs.iter().enumerate().flat_map(|(j, job)| {
-        let config = &config;
         let slots = &slots;
+        let creds = credentials(&config, &job.image);
         engines.iter().enumerate().map(move |(e, engine)| {
-            let creds = credentials(config, &job.image);
+            let creds = creds.clone();
             async move {
                 // A fair semaphore: pulls start in the order given.
                 let slot = slots.clone().acquire_owned().await.ok();
@@ -456,35 +456,26 @@ async fn pull_one(
     };
     pullfirst::debug!("pulling {from} on {}", engine.shown);
     let mut progress = Progress::new(&job.reference, several.then_some(engine), bars);
-    let mut downloads = Downloads::default();
+    let mut layers = Layers::default();
     engine
         .pull(&from, cli.platform.as_deref(), creds, cli.timeout, |info| {
-            progress.frame(info);
-            if slot.is_some() && downloads.frame(info) {
+            layers.frame(info);
+            progress.show(&layers);
+            if layers.downloaded() {
                 slot = None;
             }
         })
         .await?;
     drop(slot);
-    progress.done();
-    if job.digest.is_some() {
-        let id = engine
-            .inspect(&from)
-            .await?
-            .map(|i| i.id)
-            .ok_or_else(|| Fail {
-                kind: ErrorKind::Permanent,
-                message: format!("{from}: pulled, then not found on {}", engine.shown),
-            })?;
-        engine.tag(&id, &job.reference).await?;
-    }
-    let after = engine.inspect(&job.reference).await?.ok_or_else(|| Fail {
+    progress.done(&layers);
+    // What was pulled; pulled by digest, the tag is pointed at it.
+    let after = engine.inspect(&from).await?.ok_or_else(|| Fail {
         kind: ErrorKind::Permanent,
-        message: format!(
-            "{}: pulled, then not found on {}",
-            job.reference, engine.shown
-        ),
+        message: format!("{from}: pulled, then not found on {}", engine.shown),
     })?;
+    if job.digest.is_some() {
+        engine.tag(&after.id, &job.reference).await?;
+    }
     let repo = job.image.repository();
     let digest = job.digest.clone().or_else(|| {
         after
@@ -500,34 +491,59 @@ async fn pull_one(
     })
 }
 
-/// Which layers of one pull the engine has downloaded (the rest of a pull is local work).
+/// The layers of one pull, as its stream tells them: bytes downloaded, and how far each got.
+/// Both the progress bar and the `--jobs` slot read it.
 #[derive(Default)]
-struct Downloads {
-    layers: HashMap<String, bool>,
+struct Layers {
+    map: HashMap<String, Layer>,
 }
 
-impl Downloads {
-    /// Take one frame of the pull stream; true once every layer announced is downloaded.
-    fn frame(&mut self, info: &bollard::models::CreateImageInfo) -> bool {
+#[derive(Default)]
+struct Layer {
+    current: u64,
+    total: u64,
+    /// Downloaded: what is left is the engine's local work.
+    downloaded: bool,
+    /// Unpacked too.
+    done: bool,
+}
+
+impl Layers {
+    /// Take one frame of the pull stream. Frames that are not about a layer are skipped (the
+    /// "Pulling from REPO" frame carries the tag as its id).
+    fn frame(&mut self, info: &bollard::models::CreateImageInfo) {
         let (Some(id), Some(status)) = (&info.id, &info.status) else {
-            return false;
+            return;
         };
+        let status = status.as_str();
         let downloaded = matches!(
-            status.as_str(),
+            status,
             "Download complete" | "Extracting" | "Pull complete" | "Already exists"
         );
         let known = matches!(
-            status.as_str(),
+            status,
             "Pulling fs layer" | "Waiting" | "Downloading" | "Verifying Checksum"
         );
-        if downloaded {
-            self.layers.insert(id.clone(), true);
-        } else if known {
-            self.layers.entry(id.clone()).or_insert(false);
-        } else {
-            return false;
+        if !(downloaded || known) {
+            return;
         }
-        self.layers.values().all(|&d| d)
+        let layer = self.map.entry(id.clone()).or_default();
+        if let (Some(d), "Downloading") = (&info.progress_detail, status) {
+            layer.current = u64::try_from(d.current.unwrap_or(0)).unwrap_or(0);
+            layer.total = u64::try_from(d.total.unwrap_or(0)).unwrap_or(0);
+        }
+        if downloaded {
+            layer.downloaded = true;
+            layer.current = layer.total;
+        }
+        if matches!(status, "Pull complete" | "Already exists") {
+            layer.done = true;
+        }
+    }
+
+    /// Every layer announced is downloaded.
+    fn downloaded(&self) -> bool {
+        !self.map.is_empty() && self.map.values().all(|l| l.downloaded)
     }
 }
 
@@ -537,7 +553,6 @@ impl Downloads {
 /// clean) or with `-q`.
 struct Progress {
     bar: Option<ProgressBar>,
-    layers: HashMap<String, (u64, u64, bool)>,
 }
 
 impl Progress {
@@ -557,45 +572,28 @@ impl Progress {
             bar.set_message("resolving");
             bar
         });
-        Progress {
-            bar,
-            layers: HashMap::new(),
-        }
+        Progress { bar }
     }
 
-    fn frame(&mut self, info: &bollard::models::CreateImageInfo) {
+    fn show(&self, layers: &Layers) {
         let Some(bar) = &self.bar else {
             return;
         };
-        let (Some(id), Some(status)) = (&info.id, &info.status) else {
-            return;
-        };
-        let entry = self.layers.entry(id.clone()).or_insert((0, 0, false));
-        if let Some(d) = &info.progress_detail {
-            if status == "Downloading" {
-                entry.0 = u64::try_from(d.current.unwrap_or(0)).unwrap_or(0);
-                entry.1 = u64::try_from(d.total.unwrap_or(0)).unwrap_or(0);
-            }
-        }
-        if status == "Pull complete" || status == "Already exists" {
-            entry.2 = true;
-            entry.0 = entry.1;
-        }
-        let done = self.layers.values().filter(|l| l.2).count();
-        let (cur, total) = self
-            .layers
+        let done = layers.map.values().filter(|l| l.done).count();
+        let (cur, total) = layers
+            .map
             .values()
-            .fold((0, 0), |a, l| (a.0 + l.0, a.1 + l.1));
+            .fold((0, 0), |a, l| (a.0 + l.current, a.1 + l.total));
         if total > 0 {
             bar.set_length(total);
             bar.set_position(cur);
         }
-        bar.set_message(format!("{done}/{} layers", self.layers.len()));
+        bar.set_message(format!("{done}/{} layers", layers.map.len()));
     }
 
-    fn done(&mut self) {
+    fn done(&mut self, layers: &Layers) {
         if let Some(bar) = self.bar.take() {
-            let n = self.layers.len();
+            let n = layers.map.len();
             bar.finish_with_message(format!("{n}/{n} layers, done"));
         }
     }
@@ -719,7 +717,7 @@ fn human(bytes: u64) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::Downloads;
+    use super::Layers;
     use bollard::models::CreateImageInfo;
 
     fn frame(id: &str, status: &str) -> CreateImageInfo {
@@ -732,21 +730,24 @@ mod tests {
 
     #[test]
     fn a_slot_is_free_once_every_layer_is_downloaded() {
-        let mut d = Downloads::default();
-        let status = CreateImageInfo {
-            status: Some("Pulling from test/app".into()),
-            ..CreateImageInfo::default()
+        let mut d = Layers::default();
+        let mut take = |info: CreateImageInfo| {
+            d.frame(&info);
+            d.downloaded()
         };
-        assert!(!d.frame(&status));
-        assert!(!d.frame(&frame("a", "Pulling fs layer")));
-        assert!(!d.frame(&frame("b", "Pulling fs layer")));
-        assert!(!d.frame(&frame("a", "Downloading")));
-        assert!(!d.frame(&frame("a", "Download complete")));
-        assert!(!d.frame(&frame("a", "Extracting")));
-        assert!(!d.frame(&frame("b", "Verifying Checksum")));
-        assert!(d.frame(&frame("b", "Download complete")));
+        // "Pulling from REPO" carries the tag as its id: not a layer.
+        assert!(!take(frame("1.0", "Pulling from test/app")));
+        assert!(!take(frame("a", "Pulling fs layer")));
+        assert!(!take(frame("b", "Pulling fs layer")));
+        assert!(!take(frame("a", "Downloading")));
+        assert!(!take(frame("a", "Download complete")));
+        assert!(!take(frame("a", "Extracting")));
+        assert!(!take(frame("b", "Verifying Checksum")));
+        assert!(take(frame("b", "Download complete")));
+        assert_eq!(d.map.len(), 2, "two layers");
 
-        let mut cached = Downloads::default();
-        assert!(cached.frame(&frame("a", "Already exists")));
+        let mut cached = Layers::default();
+        cached.frame(&frame("a", "Already exists"));
+        assert!(cached.downloaded());
     }
 }

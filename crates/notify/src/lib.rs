@@ -17,6 +17,7 @@ pub mod template;
 use std::path::Path;
 
 use clap::{CommandFactory, Parser};
+use pullfirst::exit::Outcome;
 use pullfirst::jsonl::{read_all, RecordWriter};
 use pullfirst::{Error, ErrorKind, ExitCode, Record};
 
@@ -46,7 +47,8 @@ fn targets(cli: &Cli) -> Result<Vec<Target>, Error> {
         .map(String::as_str)
         .chain(env.split_whitespace())
         .collect();
-    for url in &raw {
+    // NOTIFY_URL's were registered at start-up (CommonArgs::init).
+    for url in &cli.to {
         pullfirst::redact::register_url(url);
     }
     if raw.is_empty() {
@@ -99,7 +101,7 @@ pub fn run(cli: Cli) -> Result<ExitCode, Error> {
                 state::save(path, &outcome)?;
             }
         }
-        return Ok(combine(ExitCode::Ok, &failures));
+        return Ok(combine(Outcome::default(), &failures));
     }
 
     let records = read_all(std::io::stdin().lock())?;
@@ -108,14 +110,14 @@ pub fn run(cli: Cli) -> Result<ExitCode, Error> {
         out.write(r)
             .map_err(|e| Error::io(Path::new("stdout"), "cannot write", e))?;
     }
-    let flow = out.outcome().exit_code();
+    let flow = out.outcome();
     drop(out);
 
     let outcome = state::outcome(&records);
     if let Some(path) = &cli.state {
         if state::unchanged(path, &outcome)? {
             pullfirst::info!("the outcome is the same as last run's; nothing sent");
-            return Ok(flow);
+            return Ok(flow.exit_code());
         }
     }
     let messages: Vec<Message> = if cli.each {
@@ -197,13 +199,13 @@ fn send_all(delivery: &Delivery, targets: &[Target], messages: &[Message]) -> Ve
     })
 }
 
-/// The exit status from the flow's records and the deliveries: permanent beats transient.
-fn combine(flow: ExitCode, failures: &[ErrorKind]) -> ExitCode {
-    let permanent = failures.contains(&ErrorKind::Permanent);
-    match flow {
-        ExitCode::Failed => ExitCode::Failed,
-        _ if permanent => ExitCode::Failed,
-        _ if !failures.is_empty() => ExitCode::TempFail,
-        other => other,
+/// The exit status from the flow's records and the failed deliveries, counted alike.
+fn combine(mut flow: Outcome, failures: &[ErrorKind]) -> ExitCode {
+    for kind in failures {
+        match kind {
+            ErrorKind::Permanent => flow.permanent += 1,
+            ErrorKind::Transient => flow.transient += 1,
+        }
     }
+    flow.exit_code()
 }

@@ -1,6 +1,7 @@
 //! Replacing a file so that a crash, `kill -9` or a full disk leaves the old file or the new
-//! one, never a mix, and no concurrent writer's update is lost. Every file a pullfirst command
-//! writes (version files, notify's state, caches) goes through here.
+//! one, never a mix, and no concurrent writer's update is lost. The files a pullfirst command
+//! keeps (version files, notify's state) go through here; vcheck's HTTP cache does not (a lost
+//! cache entry only costs a request, so it skips the fsyncs).
 //!
 //! The recipe: resolve symlinks (the link stays a link; its target is replaced); take an
 //! exclusive `flock` on the target's directory, which serialises writers without leaving a lock

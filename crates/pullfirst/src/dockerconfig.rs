@@ -5,6 +5,7 @@
 
 use std::collections::HashMap;
 use std::path::PathBuf;
+use std::sync::Mutex;
 
 use base64::Engine;
 use serde_json::Value;
@@ -14,6 +15,8 @@ pub struct DockerConfig {
     auths: HashMap<String, (String, String)>,
     helpers: HashMap<String, String>,
     default_helper: Option<String>,
+    /// What each credential helper said, per host: a helper runs once per host and run.
+    asked: Mutex<HashMap<String, Option<(String, String)>>>,
 }
 
 impl DockerConfig {
@@ -63,6 +66,7 @@ impl DockerConfig {
             auths,
             helpers,
             default_helper: config["credsStore"].as_str().map(str::to_string),
+            asked: Mutex::new(HashMap::new()),
         }
     }
 
@@ -73,7 +77,14 @@ impl DockerConfig {
             return Some(c.clone());
         }
         let helper = self.helpers.get(&key).or(self.default_helper.as_ref())?;
-        credential_helper(helper, host)
+        let mut asked = self
+            .asked
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        asked
+            .entry(key)
+            .or_insert_with(|| credential_helper(helper, host))
+            .clone()
     }
 }
 

@@ -28,7 +28,7 @@ pub enum ExitCode {
 
 impl ExitCode {
     /// The number the process exits with.
-    pub fn code(self) -> u8 {
+    pub const fn code(self) -> u8 {
         match self {
             ExitCode::Ok => 0,
             ExitCode::Failed => 1,

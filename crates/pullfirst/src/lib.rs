@@ -3,8 +3,9 @@
 //! status rule of SPEC §2 ([`exit`]), typed errors that carry their exit code ([`error`]), the
 //! grammars untrusted values are checked against ([`grammar`]), durations and sizes ([`units`]),
 //! logging to stderr ([`log`]), the redaction of secrets in messages ([`redact`]), and atomic,
-//! durable, locked file replacement ([`atomic`]), and the version file's formats
-//! ([`versionfile`]).
+//! durable, locked file replacement ([`atomic`]), the version file's formats
+//! ([`versionfile`]), registry credentials from the Docker config ([`dockerconfig`]), and,
+//! behind the `web` feature, the HTTP client settings of the network commands (`web`).
 //!
 //! The rule for what lives here: anything a second command would otherwise write again.
 

@@ -129,6 +129,14 @@ impl VersionFile {
         }
     }
 
+    /// Read and parse `path` without locking it; a missing file is empty.
+    pub fn load(path: &Path) -> Result<VersionFile, Error> {
+        match crate::atomic::read_optional(path)? {
+            Some(bytes) => VersionFile::parse(path, bytes),
+            None => Ok(VersionFile::empty(path)),
+        }
+    }
+
     /// Parse `bytes`, read from `path` (named in errors).
     pub fn parse(path: &Path, bytes: Vec<u8>) -> Result<VersionFile, Error> {
         let text =

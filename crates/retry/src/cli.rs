@@ -21,7 +21,7 @@ Examples:
 stdin is read once (up to --max-input) and replayed to every attempt; only the final
 attempt's stdout is written, so a retried step never duplicates records downstream.
 
-Exit status: the last attempt's (124 if it ran past --timeout; 126/127 if the command
+Exit status: the last attempt's (124 if it ran past --timeout or the --deadline; 126/127 if the command
 cannot be run; 128+N if it was killed by signal N). With --each: as every pullfirst
 command, from the records written (0 ok, 1 a permanent failure, 75 only transient ones).";
 
@@ -87,7 +87,7 @@ pub struct Cli {
     pub max_input: u64,
 
     /// Run COMMAND once per record on stdin (the record on its stdin, its fields in
-    /// FLOW_NAME, FLOW_CURRENT, FLOW_LATEST, FLOW_IMAGE); mark the record failed if every
+    /// FLOW_NAME, FLOW_CURRENT, FLOW_LATEST, FLOW_IMAGE); mark the record failed if the last
     /// attempt fails. COMMAND's stdout goes to stderr: stdout carries the records
     #[arg(long)]
     pub each: bool,

@@ -14,7 +14,7 @@ use pullfirst::{Error, ErrorKind, ExitCode, Record};
 
 use crate::attempt::{Input, Output, Spec};
 use crate::cli::Cli;
-use crate::policy::{TEMPFAIL, TIMED_OUT};
+use crate::policy::is_transient;
 use crate::Retrier;
 
 pub fn run(cli: &Cli, retrier: &mut Retrier) -> Result<ExitCode, Error> {
@@ -76,7 +76,7 @@ fn act(cli: &Cli, retrier: &mut Retrier, step: &str, record: &mut Record) {
         record.push_step(step, true, ms);
         return;
     }
-    let kind = if status == TEMPFAIL || status == TIMED_OUT {
+    let kind = if is_transient(status) {
         ErrorKind::Transient
     } else {
         ErrorKind::Permanent

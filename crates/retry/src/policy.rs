@@ -1,12 +1,19 @@
 //! Which failures are worth another attempt (`--on`).
 
-use std::fmt;
 use std::str::FromStr;
 
-/// Exit status of an attempt that ran past `--timeout`, as `timeout(1)` has it.
-pub const TIMED_OUT: i32 = 124;
-/// The transient exit status of SPEC §2.
-pub const TEMPFAIL: i32 = 75;
+use pullfirst::ExitCode;
+
+/// Exit status of an attempt that ran past `--timeout`, as `timeout(1)` has it (SPEC §2).
+pub const TIMED_OUT: i32 = ExitCode::Timeout.code() as i32;
+
+/// Whether `status` says "try again": SPEC §2's transient 75, or an attempt that timed out.
+pub fn is_transient(status: i32) -> bool {
+    matches!(
+        ExitCode::from_code(status),
+        Some(ExitCode::TempFail | ExitCode::Timeout)
+    )
+}
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum RetryOn {
@@ -24,7 +31,7 @@ impl RetryOn {
         status != 0
             && match self {
                 RetryOn::Any => true,
-                RetryOn::Transient => status == TEMPFAIL || status == TIMED_OUT,
+                RetryOn::Transient => is_transient(status),
                 RetryOn::Codes(codes) => codes.contains(&status),
             }
     }
@@ -47,19 +54,6 @@ impl FromStr for RetryOn {
                 })
                 .collect::<Result<Vec<_>, _>>()
                 .map(RetryOn::Codes),
-        }
-    }
-}
-
-impl fmt::Display for RetryOn {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            RetryOn::Any => f.write_str("any"),
-            RetryOn::Transient => f.write_str("transient"),
-            RetryOn::Codes(c) => {
-                let list: Vec<String> = c.iter().map(i32::to_string).collect();
-                f.write_str(&list.join(","))
-            }
         }
     }
 }

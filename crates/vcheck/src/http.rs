@@ -18,8 +18,6 @@ pub struct Response {
     pub status: u16,
     pub headers: Vec<(String, String)>,
     pub body: Vec<u8>,
-    /// Served from the cache (fresh, or revalidated with a 304).
-    pub cached: bool,
 }
 
 impl Response {
@@ -180,7 +178,6 @@ fn finish(
         status,
         headers,
         body,
-        cached: false,
     })
 }
 
@@ -229,7 +226,6 @@ impl Entry {
             status: 200,
             headers: self.headers.clone(),
             body: self.body.clone().into_bytes(),
-            cached: true,
         }
     }
 }

@@ -144,10 +144,7 @@ pub fn run(cli: Cli) -> Result<ExitCode, Error> {
 /// The checks to make, from the arguments or from records on stdin, with current versions.
 fn gather(cli: &Cli) -> Result<Vec<Check>, Error> {
     let file = match &cli.versions {
-        Some(path) => Some(match pullfirst::atomic::read_optional(path)? {
-            Some(bytes) => VersionFile::parse(path, bytes)?,
-            None => VersionFile::empty(path),
-        }),
+        Some(path) => Some(VersionFile::load(path)?),
         None => None,
     };
     if cli.current.is_some() && cli.targets.len() != 1 {

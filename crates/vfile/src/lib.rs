@@ -46,14 +46,6 @@ pub fn run(cli: Cli) -> Result<ExitCode, Error> {
     }
 }
 
-/// Read and parse a file without locking it (a missing file is empty).
-fn load(path: &Path) -> Result<VersionFile, Error> {
-    match read_optional(path)? {
-        Some(bytes) => VersionFile::parse(path, bytes),
-        None => Ok(VersionFile::empty(path)),
-    }
-}
-
 /// Lock, read, edit, and write back if the edit changed anything.
 pub(crate) fn edit<T>(
     path: &Path,
@@ -98,7 +90,7 @@ fn get(path: &Path, key: &str) -> Result<ExitCode, Error> {
 }
 
 fn show(path: &Path) -> Result<ExitCode, Error> {
-    let object = serde_json::Value::Object(load(path)?.to_object());
+    let object = serde_json::Value::Object(VersionFile::load(path)?.to_object());
     stdout_line(&object.to_string())?;
     Ok(ExitCode::Ok)
 }

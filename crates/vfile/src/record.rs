@@ -116,52 +116,61 @@ fn write(path: &Path, changes: &[(String, String)], history: Option<&Path>) -> R
         Some(bytes) => VersionFile::parse(path, bytes)?,
         None => VersionFile::empty(path),
     };
-    let logged = match &log {
-        Some((f, p)) => last_logged(f, p)?,
-        None => Vec::new(),
-    };
-    let mut lines = String::new();
-    let time = humantime::format_rfc3339_seconds(SystemTime::now()).to_string();
-    let mut changed = false;
+    let mut made = Vec::new();
     for (key, to) in changes {
         let from = file.get(key);
         if file.set(key, to) {
-            changed = true;
+            made.push((key, from, to));
+        }
+    }
+    if made.is_empty() {
+        return Ok(());
+    }
+    let mut appended = None;
+    if let Some((log, log_path)) = log.as_mut() {
+        let meta = log
+            .metadata()
+            .map_err(|e| Error::io(log_path, "cannot read", e))?;
+        // A regular file is read back (no change logged twice), synced, and cut back if
+        // anything fails; a terminal or a pipe (`--history /dev/stderr`) is just written to.
+        let regular = meta.is_file();
+        let before = meta.len();
+        let logged = if regular {
+            last_logged(log_path, before)?
+        } else {
+            Vec::new()
+        };
+        let time = humantime::format_rfc3339_seconds(SystemTime::now()).to_string();
+        let mut lines = String::new();
+        for (key, from, to) in &made {
             let again = logged
                 .iter()
                 .rev()
-                .find(|(k, _, _)| k == key)
-                .is_some_and(|(_, f, t)| *f == from && t == to);
+                .find(|(k, _, _)| k == *key)
+                .is_some_and(|(_, f, t)| f == from && t == *to);
             if !again {
                 let entry = json!({"time": time, "key": key, "from": from, "to": to});
                 lines.push_str(&entry.to_string());
                 lines.push('\n');
             }
         }
-    }
-    if !changed {
-        return Ok(());
-    }
-    let mut appended = None;
-    if let (Some((log, log_path)), false) = (log.as_mut(), lines.is_empty()) {
-        let meta = log
-            .metadata()
-            .map_err(|e| Error::io(log_path, "cannot read", e))?;
-        // A regular file is synced, and cut back if anything fails; a terminal or a pipe
-        // (`--history /dev/stderr`) is just written to.
-        let regular = meta.is_file();
-        let before = meta.len();
-        let result =
-            log.write_all(lines.as_bytes())
-                .and_then(|()| if regular { log.sync_all() } else { Ok(()) });
-        if let Err(e) = result {
-            if regular {
-                let _ = log.set_len(before);
+        if !lines.is_empty() {
+            let result = log.write_all(lines.as_bytes()).and_then(|()| {
+                if regular {
+                    log.sync_all()
+                } else {
+                    Ok(())
+                }
+            });
+            if let Err(e) = result {
+                if regular {
+                    let _ = log.set_len(before);
+                }
+                return Err(Error::io(log_path, "cannot append to", e));
             }
-            return Err(Error::io(log_path, "cannot append to", e));
-        }
-        if regular {
-            appended = Some((log, before));
+            if regular {
+                appended = Some((log, before));
+            }
         }
     }
     if let Err(e) = locked.replace(&file.to_bytes()) {
@@ -173,18 +182,12 @@ fn write(path: &Path, changes: &[(String, String)], history: Option<&Path>) -> R
     Ok(())
 }
 
-/// The (key, from, to) of the history's last lines (its last 64 KiB), oldest first. Lines
-/// that are not history entries are skipped: the log is for people too. A log that is not a
-/// regular file (`--history /dev/stderr`, a pipe) is not read back.
-fn last_logged(log: &File, path: &Path) -> Result<Vec<(String, Option<String>, String)>, Error> {
+/// The (key, from, to) of the last lines of the history at `path`, `len` bytes long (its last
+/// 64 KiB), oldest first. Lines that are not history entries are skipped: the log is for
+/// people too.
+fn last_logged(path: &Path, len: u64) -> Result<Vec<(String, Option<String>, String)>, Error> {
     const TAIL: u64 = 64 * 1024;
-    let meta = log
-        .metadata()
-        .map_err(|e| Error::io(path, "cannot read", e))?;
-    if !meta.is_file() {
-        return Ok(Vec::new());
-    }
-    let start = meta.len().saturating_sub(TAIL);
+    let start = len.saturating_sub(TAIL);
     let mut tail = Vec::new();
     File::open(path)
         .and_then(|mut f| {
