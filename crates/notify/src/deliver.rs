@@ -6,7 +6,7 @@
 //! the message and will refuse it again. Redirects are not followed: a webhook that moved is
 //! an error to fix, not a reason to post a message (and its token) somewhere else.
 
-use std::time::{Duration, SystemTime};
+use std::time::Duration;
 
 use pullfirst::ErrorKind;
 
@@ -107,7 +107,7 @@ impl Delivery {
                 .headers()
                 .get("retry-after")
                 .and_then(|v| v.to_str().ok())
-                .and_then(parse_retry_after)
+                .and_then(pullfirst::web::parse_retry_after)
                 .unwrap_or(Duration::from_secs(1));
             let failure = Failure {
                 kind: ErrorKind::Transient,
@@ -146,39 +146,4 @@ enum Attempt {
         failure: Failure,
     },
     Final(Failure),
-}
-
-/// `Retry-After`: a number of seconds, or an HTTP date.
-pub fn parse_retry_after(v: &str) -> Option<Duration> {
-    let v = v.trim();
-    if let Ok(secs) = v.parse::<f64>() {
-        return Duration::try_from_secs_f64(secs.max(0.0)).ok();
-    }
-    let when = httpdate::parse_http_date(v).ok()?;
-    Some(
-        when.duration_since(SystemTime::now())
-            .unwrap_or(Duration::ZERO),
-    )
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn retry_after_forms() {
-        assert_eq!(parse_retry_after("1"), Some(Duration::from_secs(1)));
-        assert_eq!(
-            parse_retry_after(" 2.5 "),
-            Some(Duration::from_millis(2500))
-        );
-        assert_eq!(
-            parse_retry_after("Wed, 21 Oct 2015 07:28:00 GMT"),
-            Some(Duration::ZERO)
-        );
-        let later = httpdate::fmt_http_date(SystemTime::now() + Duration::from_secs(30));
-        let d = parse_retry_after(&later).expect("a date");
-        assert!(d > Duration::from_secs(25) && d <= Duration::from_secs(30));
-        assert_eq!(parse_retry_after("soon"), None);
-    }
 }

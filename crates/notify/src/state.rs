@@ -43,11 +43,7 @@ pub fn outcome(records: &[Record]) -> Vec<String> {
 
 /// The outcome of a `--message` run: the text, hashed (FNV-1a), so the file says nothing.
 pub fn message_outcome(text: &str) -> Vec<String> {
-    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    for b in text.bytes() {
-        h ^= u64::from(b);
-        h = h.wrapping_mul(0x0100_0000_01b3);
-    }
+    let h = pullfirst::redact::fingerprint(text);
     vec![format!("message {h:016x}")]
 }
 

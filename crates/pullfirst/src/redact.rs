@@ -25,6 +25,17 @@ pub fn register(secret: &str) {
     }
 }
 
+/// FNV-1a, 64 bits: a stable name for something that must not be stored itself (a token, a
+/// message), or for a cache entry. Not a cryptographic hash.
+pub fn fingerprint(s: &str) -> u64 {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in s.bytes() {
+        h ^= u64::from(b);
+        h = h.wrapping_mul(0x0100_0000_01b3);
+    }
+    h
+}
+
 /// Register the secrets pullfirst reads from the environment: GitHub tokens and the parts
 /// of every `NOTIFY_URL` target that carry credentials (user info, path, query).
 pub fn register_from_env() {

@@ -10,7 +10,7 @@
 use serde_json::Value;
 
 use crate::filters::Filters;
-use crate::http::{fnv, seconds_until, Fail, Http, Response};
+use crate::http::{retry_after_secs, seconds_until, Fail, Http, Response};
 use crate::version::Version;
 
 pub struct GitHub {
@@ -33,7 +33,7 @@ impl GitHub {
             .iter()
             .find_map(|v| std::env::var(v).ok().filter(|t| !t.is_empty()));
         let identity = match &token {
-            Some(t) => format!("token:{:016x}", fnv(t)),
+            Some(t) => format!("token:{:016x}", pullfirst::redact::fingerprint(t)),
             None => "anonymous".into(),
         };
         GitHub {
@@ -183,7 +183,7 @@ fn check(url: &str, resp: &Response) -> Result<(), Fail> {
         .unwrap_or_default();
     let retry_after = || {
         resp.header("retry-after")
-            .and_then(|v| v.trim().parse::<u64>().ok())
+            .and_then(retry_after_secs)
             .or_else(|| {
                 resp.header("x-ratelimit-reset")
                     .and_then(|v| v.trim().parse::<u64>().ok())

@@ -101,11 +101,10 @@ impl Http {
         identity: Option<&str>,
     ) -> Result<Response, Fail> {
         let slot = identity.and_then(|id| {
-            Some(
-                self.cache
-                    .as_ref()?
-                    .join(format!("{:016x}.json", fnv(&format!("{url}\0{id}")))),
-            )
+            Some(self.cache.as_ref()?.join(format!(
+                "{:016x}.json",
+                pullfirst::redact::fingerprint(&format!("{url}\0{id}"))
+            )))
         });
         let entry = slot.as_ref().and_then(|p| load(p, url));
         let now = now_secs();
@@ -275,14 +274,9 @@ fn now_secs() -> u64 {
         .map_or(0, |d| d.as_secs())
 }
 
-/// FNV-1a, 64 bits: cache file names, and telling tokens apart without storing them.
-pub fn fnv(s: &str) -> u64 {
-    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    for b in s.bytes() {
-        h ^= u64::from(b);
-        h = h.wrapping_mul(0x0100_0000_01b3);
-    }
-    h
+/// A `Retry-After` value (seconds or an HTTP date) in whole seconds, rounded up.
+pub fn retry_after_secs(v: &str) -> Option<u64> {
+    pullfirst::web::parse_retry_after(v).map(|d| d.as_secs() + u64::from(d.subsec_nanos() > 0))
 }
 
 /// Seconds from now until the Unix time `reset`.

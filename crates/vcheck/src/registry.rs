@@ -17,7 +17,7 @@ use serde_json::Value;
 
 use crate::filters::Filters;
 use crate::github::next_link;
-use crate::http::{Fail, Http, Response};
+use crate::http::{retry_after_secs, Fail, Http, Response};
 
 /// The media types to accept, so the digest is the one Docker records.
 pub const MANIFEST_ACCEPT: &str = "application/vnd.oci.image.index.v1+json, \
@@ -217,9 +217,7 @@ fn check(host: &str, resp: Response) -> Result<Response, Fail> {
         ))),
         403 => Err(Fail::permanent(format!("{host}: access denied (HTTP 403)"))),
         429 => {
-            let after = resp
-                .header("retry-after")
-                .and_then(|v| v.trim().parse().ok());
+            let after = resp.header("retry-after").and_then(retry_after_secs);
             Err(Fail::transient(
                 format!("{host}: rate limited (HTTP 429)"),
                 after.or(Some(60)),
