@@ -43,7 +43,7 @@ impl GitHub {
         }
     }
 
-    fn get(&self, http: &Http, url: &str, cache: bool) -> Result<Response, Fail> {
+    fn get(&self, http: &Http, url: &str) -> Result<Response, Fail> {
         let mut headers = vec![
             ("Accept", "application/vnd.github+json".to_string()),
             ("X-GitHub-Api-Version", "2022-11-28".to_string()),
@@ -51,7 +51,7 @@ impl GitHub {
         if let Some(t) = &self.token {
             headers.push(("Authorization", format!("Bearer {t}")));
         }
-        let resp = http.get(url, &headers, cache.then_some(self.identity.as_str()))?;
+        let resp = http.get(url, &headers, Some(self.identity.as_str()))?;
         check(url, &resp)?;
         Ok(resp)
     }
@@ -64,11 +64,10 @@ impl GitHub {
         repo: &str,
         filters: &Filters,
         class: &str,
-        cache: bool,
     ) -> Result<String, Fail> {
         if !filters.narrow() && class.is_empty() {
             let url = format!("{}/repos/{repo}/releases/latest", self.api);
-            let release = self.get(http, &url, cache)?.json().unwrap_or(Value::Null);
+            let release = self.get(http, &url)?.json().unwrap_or(Value::Null);
             return release["tag_name"]
                 .as_str()
                 .map(str::to_string)
@@ -104,7 +103,7 @@ impl GitHub {
             Some(tag.to_string())
         };
         // Newest first: the first release that passes is the one.
-        self.pages(http, &first, cache, "release", |list| {
+        self.pages(http, &first, "release", |list| {
             list.iter().find_map(admitted)
         })?
         .ok_or_else(|| Fail::permanent(format!("{repo}: no release passes the filters")))
@@ -117,11 +116,10 @@ impl GitHub {
         repo: &str,
         filters: &Filters,
         class: &str,
-        cache: bool,
     ) -> Result<String, Fail> {
         let mut names = Vec::new();
         let first = format!("{}/repos/{repo}/tags?per_page=100", self.api);
-        self.pages(http, &first, cache, "tag", |list| {
+        self.pages(http, &first, "tag", |list| {
             names.extend(
                 list.iter()
                     .filter_map(|t| t["name"].as_str().map(str::to_string)),
@@ -146,7 +144,6 @@ impl GitHub {
         &self,
         http: &Http,
         first: &str,
-        cache: bool,
         what: &str,
         mut page: impl FnMut(&[Value]) -> Option<T>,
     ) -> Result<Option<T>, Fail> {
@@ -154,7 +151,7 @@ impl GitHub {
         let mut read = 0;
         while let Some(page_url) = url.take() {
             read += 1;
-            let resp = self.get(http, &page_url, cache)?;
+            let resp = self.get(http, &page_url)?;
             let body = resp.json().unwrap_or(Value::Null);
             let Some(list) = body.as_array() else {
                 return Err(Fail::permanent(format!(

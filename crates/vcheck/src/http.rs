@@ -92,8 +92,9 @@ impl Http {
         Some(base.join("pullfirst").join("http"))
     }
 
-    /// `GET url`, through the cache when `identity` is given (a string that tells apart
-    /// callers who may see different answers, e.g. a hash of the token).
+    /// `GET url`, through the cache (when there is one: not with `--no-cache`) when
+    /// `identity` is given (a string that tells apart callers who may see different answers,
+    /// e.g. a hash of the token).
     pub fn get(
         &self,
         url: &str,

@@ -79,7 +79,6 @@ struct Context {
     registries: Registries,
     filters: Filters,
     image: Option<String>,
-    cache: bool,
     page_size: u32,
 }
 
@@ -109,7 +108,6 @@ pub fn run(cli: Cli) -> Result<ExitCode, Error> {
         registries: Registries::load(cli.insecure_registry.clone()),
         filters,
         image: cli.image.clone(),
-        cache: !cli.no_cache,
         page_size: cli.page_size,
     };
 
@@ -240,11 +238,11 @@ fn check(ctx: &Context, c: &Check) -> Record {
     let found = match &c.source {
         Source::Release(repo) => ctx
             .github
-            .latest_release(&ctx.http, repo, &ctx.filters, &class, ctx.cache)
+            .latest_release(&ctx.http, repo, &ctx.filters, &class)
             .map(|t| (t, None, None)),
         Source::Tags(repo) => ctx
             .github
-            .highest_tag(&ctx.http, repo, &ctx.filters, &class, ctx.cache)
+            .highest_tag(&ctx.http, repo, &ctx.filters, &class)
             .map(|t| (t, None, None)),
         Source::Registry(image) => registry::check_image(
             &ctx.http,
