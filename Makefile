@@ -76,7 +76,6 @@ uninstall:
 	done
 
 bench: build
-	@sh scripts/deps.sh bench
 	PULLFIRST_BIN=$(BIN_PATH) sh bench/run.sh
 
 demo: build

@@ -30,48 +30,15 @@ for tool in vfile vcheck ipull notify retry; do
 done
 
 # --- What it needs -------------------------------------------------------------------------
-need_pkgs() { # command package ...: print the packages whose command is missing
-  while [ $# -gt 1 ]; do
-    command -v "$1" >/dev/null 2>&1 || printf '%s ' "$2"
-    shift 2
-  done
-}
 own_engine=
 if [ -z "${PULLFIRST_DEMO_PRIVATE:-}" ] && command -v docker >/dev/null 2>&1; then
   case "${DOCKER_HOST:-unix://}" in
     unix://*) docker info >/dev/null 2>&1 && own_engine=yes ;;
   esac
 fi
-if [ -n "$own_engine" ]; then
-  missing=$(need_pkgs docker-registry docker-registry busybox busybox-static)
-else
-  missing=$(need_pkgs dockerd docker.io containerd containerd docker docker.io \
-    docker-registry docker-registry busybox busybox-static)
-fi
-# The image gets /bin/busybox, which must be the static one (Debian's busybox-static).
-case "$(ldd /bin/busybox 2>&1 || true)" in
-  *"not a dynamic executable"*|*"statically linked"*) ;;
-  *) case "$missing" in *busybox-static*) ;; *) missing="$missing busybox-static " ;; esac ;;
-esac
-compose=
-if command -v docker-compose >/dev/null 2>&1; then compose=docker-compose
-elif docker compose version >/dev/null 2>&1; then compose="docker compose"
-else missing="$missing docker-compose"
-fi
-if [ -n "$missing" ]; then
-  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
-    say "Installing the Debian packages the demo needs: $missing"
-    export DEBIAN_FRONTEND=noninteractive
-    apt-get update -qq
-    # shellcheck disable=SC2086
-    apt-get install -y -qq --no-install-recommends $missing >/dev/null
-    [ -n "$compose" ] || compose=docker-compose
-  else
-    echo "demo: missing: $missing(Debian packages)." >&2
-    echo "demo: install them (sudo apt-get install $missing) or run: sudo make demo" >&2
-    exit 1
-  fi
-fi
+# The Debian packages: installed as root on Debian, named otherwise (scripts/deps.sh).
+sh "$here/scripts/deps.sh" "demo${own_engine:+-own-engine}" || exit 1
+if command -v docker-compose >/dev/null 2>&1; then compose=docker-compose; else compose="docker compose"; fi
 if [ -z "$own_engine" ] && [ "$(id -u)" != 0 ]; then
   echo "demo: no Docker engine is running here, and starting a private one needs root:" >&2
   echo "demo: start Docker, or run: sudo make demo" >&2

@@ -3,14 +3,27 @@
 #
 # Checks first and changes nothing when all is there. Otherwise, as root on Debian, installs
 # the missing packages with apt-get; anywhere else, says which packages are needed and fails.
-# Usage: scripts/deps.sh [test|bench]   (default: test)
+# Usage: scripts/deps.sh [test|bench|demo|demo-own-engine]   (default: test)
+#   demo: what `make demo` needs with a private engine; demo-own-engine: with the user's.
 set -eu
 
 want=${1:-test}
 # command  package
-need='dockerd docker.io
+engine='dockerd docker.io
 containerd containerd
-docker docker.io
+docker docker.io'
+case "$want" in
+demo|demo-own-engine)
+  need='docker-registry docker-registry
+busybox busybox-static'
+  [ "$want" = demo ] && need="$need
+$engine"
+  # Either compose will do.
+  docker compose version >/dev/null 2>&1 || need="$need
+docker-compose docker-compose"
+  ;;
+*)
+need="$engine"'
 docker-registry docker-registry
 busybox busybox-static
 mandoc mandoc
@@ -21,6 +34,8 @@ htpasswd apache2-utils
 openssl openssl
 docker-compose docker-compose
 make make'
+  ;;
+esac
 if [ "$want" = bench ]; then
   need="$need
 hyperfine hyperfine
@@ -57,5 +72,6 @@ if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
   exit 0
 fi
 echo "deps: missing Debian packages: $missing" >&2
-echo "deps: install them (sudo apt-get install $missing) or run this as root: sudo make deps" >&2
+case "$want" in demo*) again=demo ;; bench) again=bench ;; *) again=deps ;; esac
+echo "deps: install them (sudo apt-get install $missing) or run this as root: sudo make $again" >&2
 exit 1
