@@ -2,7 +2,6 @@
 //! `sh` (no pipefail) on the private engine and registry, with Debian's docker-compose, a
 //! webhook receiver and the GitHub stand-in; and `make demo`'s script.
 
-use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
@@ -10,22 +9,17 @@ use std::time::{Duration, Instant};
 use serde_json::Value;
 
 use crate::harness::docker::{Engine, Proxy, Registry};
-use crate::harness::github::{FakeGitHub, Release, Repo, State};
+use crate::harness::github::{repos, FakeGitHub, Release, Repo, State};
 use crate::harness::http::{Reply, Server};
-use crate::harness::{bin_dir, sh, tempdir, Ran, Sh, Tmpfs};
+use crate::harness::{bin_dir, read, sh, tempdir, Ran, Sh, Tmpfs};
 
 fn examples() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("examples")
 }
 
-fn read(path: &Path) -> String {
-    std::fs::read_to_string(path).unwrap_or_else(|e| panic!("read {}: {e}", path.display()))
-}
-
 /// Build `REGISTRY/test/NAME:VERSION`, push it, and forget it locally: a release upstream.
 fn release(engine: &Engine, registry: &Registry, name: &str, version: &str) {
-    registry.publish(engine, &format!("test/{name}"), version, 0);
-    engine.docker_ok(&["rmi", &format!("{}/test/{name}:{version}", registry.addr())]);
+    registry.publish_remote(engine, &format!("test/{name}"), version);
 }
 
 /// One container of a compose service, as the engine sees it.
@@ -408,13 +402,7 @@ fn one_of_three_images_missing_leaves_nothing_new_and_records_nothing() {
     }
     // web's version comes from its GitHub releases; its image is built elsewhere.
     let gh = FakeGitHub::start(State {
-        repos: HashMap::from([(
-            "acme/web".to_string(),
-            Repo {
-                releases: vec![Release::new("1.0")],
-                tags: vec![],
-            },
-        )]),
+        repos: repos(&[("acme/web", Repo::of(vec![Release::new("1.0")]))]),
         max_age: 0,
         ..State::default()
     });
@@ -691,21 +679,9 @@ fn nightly_sh_builds_what_upstream_released_and_waits_out_a_rate_limit() {
     let registry = Registry::start();
     let reg = registry.addr();
     let gh = FakeGitHub::start(State {
-        repos: HashMap::from([
-            (
-                "acme/tool".to_string(),
-                Repo {
-                    releases: vec![Release::new("v1.0.0")],
-                    tags: vec![],
-                },
-            ),
-            (
-                "acme/broken".to_string(),
-                Repo {
-                    releases: vec![Release::new("v0.1.0")],
-                    tags: vec![],
-                },
-            ),
+        repos: repos(&[
+            ("acme/tool", Repo::of(vec![Release::new("v1.0.0")])),
+            ("acme/broken", Repo::of(vec![Release::new("v0.1.0")])),
         ]),
         max_age: 0,
         ..State::default()

@@ -6,18 +6,12 @@ use std::time::{Duration, Instant};
 use serde_json::Value;
 
 use crate::harness::docker::{Engine, Proxy, Registry};
-use crate::harness::{sh, tempdir, Ran, Sh};
+use crate::harness::{sh, tempdir, Sh};
 
 fn ipull(engine: &Engine, args: &str) -> Sh {
     sh(&format!("ipull {args}"))
         .env("DOCKER_HOST", &engine.host())
         .env("DOCKER_CONFIG", &engine.config_dir().display().to_string())
-}
-
-fn one(ran: &Ran) -> Value {
-    let r = ran.records();
-    assert_eq!(r.len(), 1, "{}", ran.stdout);
-    r[0].clone()
 }
 
 /// The record failed, of `kind`, with a message containing `needle`.
@@ -33,21 +27,14 @@ fn failed_with(r: &Value, kind: &str, needle: &str) {
     );
 }
 
-/// Publish `repo:tag`, then forget it locally (the engine should not already have it).
-fn publish_remote(engine: &Engine, registry: &Registry, repo: &str, tag: &str) -> String {
-    let digest = registry.publish(engine, repo, tag, 0);
-    engine.docker_ok(&["rmi", &format!("{}/{repo}:{tag}", registry.addr())]);
-    digest
-}
-
 #[test]
 fn pull_records_what_changed_and_follows_a_moved_tag() {
     let engine = Engine::start();
     let registry = Registry::start();
-    let d1 = publish_remote(&engine, &registry, "test/app", "1.0");
+    let d1 = registry.publish_remote(&engine, "test/app", "1.0");
     let image = format!("{}/test/app:1.0", registry.addr());
 
-    let r = one(&ipull(&engine, &image).run().success());
+    let r = ipull(&engine, &image).run().success().only();
     assert_eq!(r["name"], "app");
     assert_eq!(r["pulled"], true);
     assert_eq!(r["previous_image_id"], Value::Null);
@@ -56,7 +43,7 @@ fn pull_records_what_changed_and_follows_a_moved_tag() {
     assert_eq!(r["image_id"], first_id.as_str());
     assert_eq!(r["steps"][0]["step"], "ipull");
 
-    let r = one(&ipull(&engine, &image).run().success());
+    let r = ipull(&engine, &image).run().success().only();
     assert_eq!(r["pulled"], false, "nothing new");
     assert_eq!(r["previous_image_id"], first_id.as_str());
 
@@ -64,14 +51,14 @@ fn pull_records_what_changed_and_follows_a_moved_tag() {
     let d2 = registry.publish(&engine, "test/app", "1.0", 1024);
     engine.docker_ok(&["tag", &first_id, &image]);
     assert_ne!(d1, d2);
-    let r = one(&ipull(&engine, &image).run().success());
+    let r = ipull(&engine, &image).run().success().only();
     assert_eq!(r["pulled"], true);
     assert_eq!(r["previous_image_id"], first_id.as_str());
     assert_eq!(r["digest"], d2.as_str());
 
     // A record that carries a digest gets exactly that image, whatever the tag says now.
     let record = format!("{{\"name\":\"app\",\"image\":\"{image}\",\"digest\":\"{d1}\",\"latest\":\"1.0\",\"update\":true}}\n");
-    let r = one(&ipull(&engine, "").stdin(&record).run().success());
+    let r = ipull(&engine, "").stdin(&record).run().success().only();
     assert_eq!(r["digest"], d1.as_str());
     assert_eq!(r["image_id"], first_id.as_str());
     assert_eq!(
@@ -93,11 +80,11 @@ fn pull_records_what_changed_and_follows_a_moved_tag() {
 fn failures_are_told_apart() {
     let engine = Engine::start();
     let registry = Registry::start();
-    publish_remote(&engine, &registry, "test/app", "1.0");
+    registry.publish_remote(&engine, "test/app", "1.0");
     let base = format!("{}/test/app", registry.addr());
 
     // A missing tag: permanent, exit 1.
-    let r = one(&ipull(&engine, &format!("{base}:9.9")).run().code(1));
+    let r = ipull(&engine, &format!("{base}:9.9")).run().code(1).only();
     failed_with(&r, "permanent", "not found");
 
     // An error frame inside a stream that answered 200: a layer the registry lost.
@@ -120,7 +107,7 @@ fn failures_are_told_apart() {
     assert!(removed > 0, "found the layers");
     let ran = ipull(&engine, &format!("{}/test/broken:1.0", registry.addr())).run();
     assert_ne!(ran.code, 0, "an error frame is a failure: {}", ran.stdout);
-    assert_eq!(one(&ran)["ok"], false);
+    assert_eq!(ran.only()["ok"], false);
     assert!(engine
         .image_id(&format!("{}/test/broken:1.0", registry.addr()))
         .is_none());
@@ -132,12 +119,13 @@ fn failures_are_told_apart() {
     let proxy = Proxy::start(registry.port);
     proxy.forward(false);
     let started = Instant::now();
-    let r = one(&ipull(
+    let r = ipull(
         &engine,
         &format!("--timeout 2s 127.0.0.1:{}/test/big:1.0", proxy.port),
     )
     .run()
-    .code(75));
+    .code(75)
+    .only();
     assert!(
         started.elapsed() < Duration::from_secs(20),
         "{:?}",
@@ -149,9 +137,10 @@ fn failures_are_told_apart() {
     // The registry down: transient, exit 75.
     let port = registry.port;
     drop(registry);
-    let r = one(&ipull(&engine, &format!("127.0.0.1:{port}/test/app:1.0"))
+    let r = ipull(&engine, &format!("127.0.0.1:{port}/test/app:1.0"))
         .run()
-        .code(75));
+        .code(75)
+        .only();
     assert_eq!(r["error"]["kind"], "transient");
 
     // No engine at all: a clear error, exit 75.
@@ -160,7 +149,7 @@ fn failures_are_told_apart() {
         .run()
         .code(75)
         .stderr_has("engine unix:///nonexistent/docker.sock unreachable");
-    assert_eq!(one(&ran)["error"]["kind"], "transient");
+    assert_eq!(ran.only()["error"]["kind"], "transient");
 }
 
 #[test]
@@ -173,7 +162,7 @@ fn atomic_undoes_the_whole_run() {
     let old_b = engine.image_id(&format!("{reg}/test/b:1.0")).expect("b");
     registry.publish(&engine, "test/b", "1.0", 2048);
     engine.docker_ok(&["tag", &old_b, &format!("{reg}/test/b:1.0")]);
-    publish_remote(&engine, &registry, "test/a", "1.0");
+    registry.publish_remote(&engine, "test/a", "1.0");
     let before = engine.image_list();
 
     let input = format!(
@@ -236,53 +225,58 @@ fn min_free_expect_version_and_check() {
     let engine = Engine::start();
     let registry = Registry::start();
     let reg = registry.addr();
-    publish_remote(&engine, &registry, "test/app", "2.0");
+    registry.publish_remote(&engine, "test/app", "2.0");
     let before = engine.image_list();
     let image = format!("{reg}/test/app:2.0");
 
-    let r = one(&ipull(&engine, &format!("--min-free 100000T {image}"))
+    let r = ipull(&engine, &format!("--min-free 100000T {image}"))
         .run()
         .code(1)
-        .stderr_has("no space"));
+        .stderr_has("no space")
+        .only();
     assert_eq!(r["ok"], false);
     assert_eq!(engine.image_list(), before, "refused before any pull");
 
-    let r = one(&ipull(&engine, "--check")
+    let r = ipull(&engine, "--check")
         .stdin(format!(
             "{{\"name\":\"app\",\"image\":\"{image}\",\"update\":true}}\n"
         ))
         .run()
-        .success());
+        .success()
+        .only();
     assert_eq!(
         r["digest"],
         registry.digest("test/app", "2.0").expect("served").as_str()
     );
     assert_eq!(engine.image_list(), before, "--check pulls nothing");
-    let r = one(&ipull(&engine, "--check")
+    let r = ipull(&engine, "--check")
         .stdin(format!(
             "{{\"name\":\"app\",\"image\":\"{reg}/test/app:3.0\",\"update\":true}}\n"
         ))
         .run()
-        .code(1));
+        .code(1)
+        .only();
     assert_eq!(r["error"]["kind"], "permanent");
 
     // The image's label says 2.0; a record that says 2.1 fails, and leaves nothing behind.
     let wrong =
         format!("{{\"name\":\"app\",\"image\":\"{image}\",\"latest\":\"2.1\",\"update\":true}}\n");
-    let r = one(&ipull(&engine, "--expect-version")
+    let r = ipull(&engine, "--expect-version")
         .stdin(&wrong)
         .run()
-        .code(1));
+        .code(1)
+        .only();
     assert!(r["error"]["message"]
         .as_str()
         .is_some_and(|m| m.contains("org.opencontainers.image.version")));
     assert_eq!(engine.image_list(), before);
     let right = wrong.replace("2.1", "2.0");
     assert_eq!(
-        one(&ipull(&engine, "--expect-version")
+        ipull(&engine, "--expect-version")
             .stdin(&right)
             .run()
-            .success())["pulled"],
+            .success()
+            .only()["pulled"],
         true
     );
 }
@@ -293,8 +287,8 @@ fn compose_files_hosts_and_hostile_references() {
     let second = Engine::start();
     let registry = Registry::start();
     let reg = registry.addr();
-    publish_remote(&engine, &registry, "test/web", "1.4");
-    publish_remote(&engine, &registry, "test/db", "16");
+    registry.publish_remote(&engine, "test/web", "1.4");
+    registry.publish_remote(&engine, "test/db", "16");
     let d = tempdir();
     fs::write(
         d.path().join("docker-compose.yml"),
@@ -319,7 +313,10 @@ fn compose_files_hosts_and_hostile_references() {
     // Two engines: the record succeeds only if both did.
     let image = format!("{reg}/test/web:1.4");
     let hosts = format!("--host {} --host {}", engine.host(), second.host());
-    let r = one(&ipull(&engine, &format!("{hosts} {image}")).run().success());
+    let r = ipull(&engine, &format!("{hosts} {image}"))
+        .run()
+        .success()
+        .only();
     assert_eq!(
         r["previous_image_ids"].as_object().map(|m| m.len()),
         Some(2)
@@ -328,7 +325,10 @@ fn compose_files_hosts_and_hostile_references() {
     let second_host = second.host();
     drop(second);
     let hosts = format!("--host {} --host {second_host}", engine.host());
-    let r = one(&ipull(&engine, &format!("{hosts} {image}")).run().code(75));
+    let r = ipull(&engine, &format!("{hosts} {image}"))
+        .run()
+        .code(75)
+        .only();
     assert_eq!(r["ok"], false);
 
     // Hostile references never reach the engine (none is listening here: 65, not 75).
@@ -347,7 +347,7 @@ fn registry_credentials_from_the_docker_config_reach_the_engine() {
     use base64::Engine as _;
     let engine = Engine::start();
     let mut registry = Registry::start();
-    publish_remote(&engine, &registry, "test/private", "1.0");
+    registry.publish_remote(&engine, "test/private", "1.0");
     let htpasswd = registry.dir().join("htpasswd");
     let out = std::process::Command::new("htpasswd")
         .args(["-Bbn", "puller", "pr1vate-Pa55"])
@@ -380,7 +380,7 @@ fn registry_credentials_from_the_docker_config_reach_the_engine() {
     };
     write_config("wr0ng-Pa55");
     let ran = run(1);
-    let r = one(&ran);
+    let r = ran.only();
     assert!(
         r["error"]["message"]
             .as_str()
@@ -390,7 +390,7 @@ fn registry_credentials_from_the_docker_config_reach_the_engine() {
     assert!(!ran.stderr.contains("wr0ng") && !ran.stdout.contains("wr0ng"));
     write_config("pr1vate-Pa55");
     let ran = run(0);
-    assert_eq!(one(&ran)["pulled"], true);
+    assert_eq!(ran.only()["pulled"], true);
     assert!(!ran.stderr.contains("pr1vate") && !ran.stdout.contains("pr1vate"));
 }
 
@@ -398,7 +398,7 @@ fn registry_credentials_from_the_docker_config_reach_the_engine() {
 fn progress_on_a_terminal_and_silence_elsewhere() {
     let engine = Engine::start();
     let registry = Registry::start();
-    publish_remote(&engine, &registry, "test/tty", "1.0");
+    registry.publish_remote(&engine, "test/tty", "1.0");
     let image = format!("{}/test/tty:1.0", registry.addr());
     // Not a terminal: stderr says nothing about layers.
     let ran = ipull(&engine, &image).run().success();
@@ -445,7 +445,7 @@ fn atomic_rolls_back_on_every_engine() {
     let other = Engine::start();
     let registry = Registry::start();
     let reg = registry.addr();
-    publish_remote(&one_engine, &registry, "test/x", "1.0");
+    registry.publish_remote(&one_engine, "test/x", "1.0");
     let (before_one, before_other) = (one_engine.image_list(), other.image_list());
     let input = format!(
         "{{\"name\":\"x\",\"image\":\"{reg}/test/x:1.0\",\"update\":true}}\n\
@@ -466,7 +466,7 @@ fn atomic_rolls_back_on_every_engine() {
 fn credential_helpers_and_platforms() {
     let engine = Engine::start();
     let mut registry = Registry::start();
-    publish_remote(&engine, &registry, "test/helped", "1.0");
+    registry.publish_remote(&engine, "test/helped", "1.0");
     let htpasswd = registry.dir().join("htpasswd");
     let out = std::process::Command::new("htpasswd")
         .args(["-Bbn", "helper-user", "h3lper-Pa55"])
@@ -515,7 +515,7 @@ fn credential_helpers_and_platforms() {
     // (Debian's engine 20.10 does not check the platform of a single-platform image; the
     // refusal is asserted on a manifest list in `a_platform_the_image_does_not_offer_is_refused`.)
     let ran = run("--platform linux/amd64", 0);
-    assert_eq!(one(&ran)["pulled"], true);
+    assert_eq!(ran.only()["pulled"], true);
     assert!(!ran.stderr.contains("h3lper"));
     let asked = fs::read_to_string(bin.path().join("asked")).expect("the helper was asked");
     assert!(asked.contains(&registry.addr()), "{asked}");
@@ -528,9 +528,10 @@ fn a_full_engine_disk_is_a_permanent_no_space() {
     registry.publish(&builder, "test/fat", "1.0", 32 << 20);
     let small = Engine::start_with_data_size(Some("24m"));
     let before = small.image_list();
-    let r = one(&ipull(&small, &format!("{}/test/fat:1.0", registry.addr()))
+    let r = ipull(&small, &format!("{}/test/fat:1.0", registry.addr()))
         .run()
-        .code(1));
+        .code(1)
+        .only();
     failed_with(&r, "permanent", "no space");
     assert_eq!(small.image_list(), before);
 
@@ -544,7 +545,10 @@ fn a_full_engine_disk_is_a_permanent_no_space() {
     let old = builder.image_id(&fat2).expect("old image");
     let before_builder = builder.image_list();
     let hosts = format!("--atomic --host {} --host {}", builder.host(), small.host());
-    let r = one(&ipull(&builder, &format!("{hosts} {fat2}")).run().code(1));
+    let r = ipull(&builder, &format!("{hosts} {fat2}"))
+        .run()
+        .code(1)
+        .only();
     failed_with(&r, "permanent", "no space");
     assert_eq!(builder.image_list(), before_builder, "rolled back");
     assert_eq!(builder.image_id(&fat2), Some(old));
@@ -570,15 +574,17 @@ fn a_platform_the_image_does_not_offer_is_refused() {
     engine.docker_ok(&["rmi", &format!("{reg}/test/one-arch:1.0")]);
     let before = engine.image_list();
 
-    let r = one(&ipull(&engine, &format!("--platform linux/arm64 {list}"))
+    let r = ipull(&engine, &format!("--platform linux/arm64 {list}"))
         .run()
-        .code(1));
+        .code(1)
+        .only();
     failed_with(&r, "permanent", "no matching manifest for linux/arm64");
     assert_eq!(engine.image_list(), before, "nothing pulled");
 
-    let r = one(&ipull(&engine, &format!("--platform linux/amd64 {list}"))
+    let r = ipull(&engine, &format!("--platform linux/amd64 {list}"))
         .run()
-        .success());
+        .success()
+        .only();
     assert_eq!(r["pulled"], true);
     assert_eq!(
         engine.docker_ok(&["inspect", "-f", "{{.Os}}/{{.Architecture}}", &list]),

@@ -1,22 +1,15 @@
 //! `vcheck` end to end: against a GitHub API stand-in on 127.0.0.1 (api.github.com cannot be
 //! reached from here) and against the real private registry, with basic and bearer auth.
 
-use std::collections::HashMap;
 use std::fs;
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
 use crate::harness::docker::free_port;
-use crate::harness::github::{FakeGitHub, Release, Repo, State};
+use crate::harness::github::{repos, FakeGitHub, Release, Repo, State};
 use crate::harness::http::{Reply, Request, Server};
 use crate::harness::{sh, tempdir, Ran};
-
-fn repos(list: &[(&str, Repo)]) -> HashMap<String, Repo> {
-    list.iter()
-        .map(|(k, v)| (k.to_string(), v.clone()))
-        .collect()
-}
 
 fn tags(t: &[&str]) -> Vec<String> {
     t.iter().map(|s| s.to_string()).collect()
@@ -31,35 +24,25 @@ fn vcheck(gh: &FakeGitHub, cache: &std::path::Path, args: &str) -> crate::harnes
         .env("GH_TOKEN", "")
 }
 
-fn only(ran: &Ran) -> Value {
-    let recs = ran.records();
-    assert_eq!(recs.len(), 1, "{}", ran.stdout);
-    recs[0].clone()
-}
-
 #[test]
 fn latest_release_skips_drafts_and_prereleases() {
     let gh = FakeGitHub::start(State {
         repos: repos(&[(
             "o/app",
-            Repo {
-                releases: vec![
-                    Release::new("v2.0.0-rc.1").prerelease(),
-                    Release::new("v1.9.0").draft(),
-                    Release::new("v1.8.1"),
-                    Release::new("v1.8.0"),
-                ],
-                tags: vec![],
-            },
+            Repo::of(vec![
+                Release::new("v2.0.0-rc.1").prerelease(),
+                Release::new("v1.9.0").draft(),
+                Release::new("v1.8.1"),
+                Release::new("v1.8.0"),
+            ]),
         )]),
         ..State::default()
     });
     let cache = tempdir();
-    let r = only(
-        &vcheck(&gh, cache.path(), "--current v1.8.0 app=github:o/app")
-            .run()
-            .success(),
-    );
+    let r = vcheck(&gh, cache.path(), "--current v1.8.0 app=github:o/app")
+        .run()
+        .success()
+        .only();
     assert_eq!(r["name"], "app");
     assert_eq!(r["source"], "github:o/app");
     assert_eq!(r["current"], "v1.8.0");
@@ -71,31 +54,28 @@ fn latest_release_skips_drafts_and_prereleases() {
     assert_eq!(r["ok"], true);
     assert_eq!(r["steps"][0]["step"], "vcheck");
 
-    let r = only(
-        &vcheck(&gh, cache.path(), "--current 1.8.1 app=github:o/app")
-            .run()
-            .success(),
-    );
+    let r = vcheck(&gh, cache.path(), "--current 1.8.1 app=github:o/app")
+        .run()
+        .success()
+        .only();
     assert_eq!(r["update"], false, "v1.8.1 is 1.8.1");
 
-    let r = only(
-        &vcheck(
-            &gh,
-            cache.path(),
-            "--prerelease --current v1.8.1 app=github:o/app",
-        )
-        .run()
-        .success(),
-    );
+    let r = vcheck(
+        &gh,
+        cache.path(),
+        "--prerelease --current v1.8.1 app=github:o/app",
+    )
+    .run()
+    .success()
+    .only();
     assert_eq!(r["latest"], "v2.0.0-rc.1");
     assert_eq!(r["update"], true);
 
     // No current version: an update.
-    let r = only(
-        &vcheck(&gh, cache.path(), "app=github:o/app")
-            .run()
-            .success(),
-    );
+    let r = vcheck(&gh, cache.path(), "app=github:o/app")
+        .run()
+        .success()
+        .only();
     assert_eq!(r["current"], Value::Null);
     assert_eq!(r["update"], true);
 }
@@ -105,25 +85,21 @@ fn match_exclude_and_min_age() {
     let gh = FakeGitHub::start(State {
         repos: repos(&[(
             "o/app",
-            Repo {
-                releases: vec![
-                    Release::new("v2.1.0").age(3600),
-                    Release::new("v2.0.0").age(2 * 86_400),
-                    Release::new("v1.9.3").age(9 * 86_400),
-                    Release::new("v1.9.2").age(10 * 86_400),
-                ],
-                tags: vec![],
-            },
+            Repo::of(vec![
+                Release::new("v2.1.0").age(3600),
+                Release::new("v2.0.0").age(2 * 86_400),
+                Release::new("v1.9.3").age(9 * 86_400),
+                Release::new("v1.9.2").age(10 * 86_400),
+            ]),
         )]),
         ..State::default()
     });
     let cache = tempdir();
     let latest = |args: &str| {
-        only(
-            &vcheck(&gh, cache.path(), &format!("{args} app=github:o/app"))
-                .run()
-                .success(),
-        )["latest"]
+        vcheck(&gh, cache.path(), &format!("{args} app=github:o/app"))
+            .run()
+            .success()
+            .only()["latest"]
             .clone()
     };
     assert_eq!(latest(""), "v2.1.0");
@@ -166,71 +142,60 @@ fn tags_are_ordered_leniently_over_several_pages() {
             ),
             (
                 "o/cal",
-                Repo {
-                    releases: vec![],
-                    tags: tags(&["2024.7.30", "2024.8.6", "2023.12.1", "nightly"]),
-                },
+                Repo::tagged(&["2024.7.30", "2024.8.6", "2023.12.1", "nightly"]),
             ),
             (
                 "o/flavours",
-                Repo {
-                    releases: vec![],
-                    tags: tags(&[
-                        "7.2.3",
-                        "7.2.3-alpine",
-                        "7.4.1",
-                        "7.4.1-alpine",
-                        "7.4.1-alpine3.20",
-                        "8.0.0-rc1-alpine",
-                    ]),
-                },
+                Repo::tagged(&[
+                    "7.2.3",
+                    "7.2.3-alpine",
+                    "7.4.1",
+                    "7.4.1-alpine",
+                    "7.4.1-alpine3.20",
+                    "8.0.0-rc1-alpine",
+                ]),
             ),
         ]),
         ..State::default()
     });
     let cache = tempdir();
-    let r = only(
-        &vcheck(&gh, cache.path(), "x=github-tags:o/many")
-            .run()
-            .success(),
-    );
+    let r = vcheck(&gh, cache.path(), "x=github-tags:o/many")
+        .run()
+        .success()
+        .only();
     assert_eq!(r["latest"], "2024.8.6", "calendar versions are numbers too");
     let pages = gh.state().consumed;
     assert_eq!(pages, 3, "238 tags at 100 a page");
-    let r = only(
-        &vcheck(&gh, cache.path(), "--exclude '^2024' x=github-tags:o/many")
-            .run()
-            .success(),
-    );
-    assert_eq!(r["latest"], "1.10.0");
-    let r = only(
-        &vcheck(
-            &gh,
-            cache.path(),
-            "--current 7.2.3-alpine x=github-tags:o/flavours",
-        )
+    let r = vcheck(&gh, cache.path(), "--exclude '^2024' x=github-tags:o/many")
         .run()
-        .success(),
-    );
+        .success()
+        .only();
+    assert_eq!(r["latest"], "1.10.0");
+    let r = vcheck(
+        &gh,
+        cache.path(),
+        "--current 7.2.3-alpine x=github-tags:o/flavours",
+    )
+    .run()
+    .success()
+    .only();
     assert_eq!(
         r["latest"], "7.4.1-alpine3.20",
         "an -alpine version moves only to -alpine tags"
     );
-    let r = only(
-        &vcheck(
-            &gh,
-            cache.path(),
-            "--current 7.2.3 x=github-tags:o/flavours",
-        )
-        .run()
-        .success(),
-    );
+    let r = vcheck(
+        &gh,
+        cache.path(),
+        "--current 7.2.3 x=github-tags:o/flavours",
+    )
+    .run()
+    .success()
+    .only();
     assert_eq!(r["latest"], "7.4.1");
-    let r = only(
-        &vcheck(&gh, cache.path(), "x=github-tags:o/cal")
-            .run()
-            .success(),
-    );
+    let r = vcheck(&gh, cache.path(), "x=github-tags:o/cal")
+        .run()
+        .success()
+        .only();
     assert_eq!(r["latest"], "2024.8.6");
 }
 
@@ -257,13 +222,7 @@ fn hostile_tags_never_reach_a_record() {
                     tags: all,
                 },
             ),
-            (
-                "o/rel",
-                Repo {
-                    releases: vec![Release::new("1.0;rm -rf /")],
-                    tags: vec![],
-                },
-            ),
+            ("o/rel", Repo::of(vec![Release::new("1.0;rm -rf /")])),
         ]),
         ..State::default()
     });
@@ -271,9 +230,9 @@ fn hostile_tags_never_reach_a_record() {
     let ran = vcheck(&gh, cache.path(), "x=github-tags:o/tags")
         .run()
         .success();
-    assert_eq!(only(&ran)["latest"], "1.2.3");
+    assert_eq!(ran.only()["latest"], "1.2.3");
     let ran = vcheck(&gh, cache.path(), "y=github:o/rel").run().code(1);
-    let r = only(&ran);
+    let r = ran.only();
     assert_eq!(r["ok"], false);
     assert_eq!(r["error"]["kind"], "permanent");
     assert!(r.get("latest").is_none());
@@ -298,20 +257,8 @@ fn hostile_tags_never_reach_a_record() {
 fn unchanged_checks_cost_no_rate_limit() {
     let gh = FakeGitHub::start(State {
         repos: repos(&[
-            (
-                "o/a",
-                Repo {
-                    releases: vec![Release::new("v1.0.0")],
-                    tags: vec![],
-                },
-            ),
-            (
-                "o/b",
-                Repo {
-                    releases: vec![],
-                    tags: tags(&["1.0", "1.1"]),
-                },
-            ),
+            ("o/a", Repo::of(vec![Release::new("v1.0.0")])),
+            ("o/b", Repo::tagged(&["1.0", "1.1"])),
         ]),
         max_age: 0,
         ..State::default()
@@ -345,13 +292,7 @@ fn unchanged_checks_cost_no_rate_limit() {
 
     // Within the answers' max-age, a re-run sends no request at all.
     let fresh = FakeGitHub::start(State {
-        repos: repos(&[(
-            "o/a",
-            Repo {
-                releases: vec![Release::new("v1.0.0")],
-                tags: vec![],
-            },
-        )]),
+        repos: repos(&[("o/a", Repo::of(vec![Release::new("v1.0.0")]))]),
         max_age: 60,
         ..State::default()
     });
@@ -361,13 +302,7 @@ fn unchanged_checks_cost_no_rate_limit() {
     assert_eq!(fresh.state().total, 1);
     // The cache holds no token.
     let token_gh = FakeGitHub::start(State {
-        repos: repos(&[(
-            "o/a",
-            Repo {
-                releases: vec![Release::new("v1.0.0")],
-                tags: vec![],
-            },
-        )]),
+        repos: repos(&[("o/a", Repo::of(vec![Release::new("v1.0.0")]))]),
         token: Some("ghp_SeCrEtToKeN1234".into()),
         ..State::default()
     });
@@ -395,19 +330,13 @@ fn only_latest(ran: &Ran, i: usize) -> String {
 #[test]
 fn rate_limits_are_transient_with_retry_after() {
     let gh = FakeGitHub::start(State {
-        repos: repos(&[(
-            "o/a",
-            Repo {
-                releases: vec![Release::new("v1.0.0")],
-                tags: vec![],
-            },
-        )]),
+        repos: repos(&[("o/a", Repo::of(vec![Release::new("v1.0.0")]))]),
         remaining: 0,
         ..State::default()
     });
     let cache = tempdir();
     let ran = vcheck(&gh, cache.path(), "a=github:o/a").run().code(75);
-    let r = only(&ran);
+    let r = ran.only();
     assert_eq!(r["ok"], false);
     assert_eq!(r["error"]["kind"], "transient");
     assert_eq!(r["error"]["step"], "vcheck");
@@ -418,22 +347,15 @@ fn rate_limits_are_transient_with_retry_after() {
     );
 
     let gh = FakeGitHub::start(State {
-        repos: repos(&[(
-            "o/a",
-            Repo {
-                releases: vec![Release::new("v1.0.0")],
-                tags: vec![],
-            },
-        )]),
+        repos: repos(&[("o/a", Repo::of(vec![Release::new("v1.0.0")]))]),
         remaining: 0,
         too_many: Some(30),
         ..State::default()
     });
-    let r = only(
-        &vcheck(&gh, cache.path(), "--no-cache a=github:o/a")
-            .run()
-            .code(75),
-    );
+    let r = vcheck(&gh, cache.path(), "--no-cache a=github:o/a")
+        .run()
+        .code(75)
+        .only();
     assert_eq!(r["error"]["retry_after"], 30);
 }
 
@@ -449,8 +371,8 @@ fn failures_are_told_apart_and_tokens_never_shown() {
         .run()
         .code(75);
     assert!(started.elapsed() < Duration::from_secs(5));
-    assert_eq!(only(&ran)["error"]["kind"], "transient");
-    assert!(only(&ran)["error"]["message"]
+    assert_eq!(ran.only()["error"]["kind"], "transient");
+    assert!(ran.only()["error"]["message"]
         .as_str()
         .is_some_and(|m| m.contains("timed out")));
 
@@ -463,7 +385,7 @@ fn failures_are_told_apart_and_tokens_never_shown() {
         .env("XDG_CACHE_HOME", &cache.path().display().to_string())
         .run()
         .code(75);
-    assert_eq!(only(&ran)["error"]["kind"], "transient");
+    assert_eq!(ran.only()["error"]["kind"], "transient");
 
     // 5xx: transient. 404: permanent.
     let broken = FakeGitHub::start(State {
@@ -471,25 +393,21 @@ fn failures_are_told_apart_and_tokens_never_shown() {
         ..State::default()
     });
     assert_eq!(
-        only(&vcheck(&broken, cache.path(), "a=github:o/a").run().code(75))["error"]["kind"],
+        vcheck(&broken, cache.path(), "a=github:o/a")
+            .run()
+            .code(75)
+            .only()["error"]["kind"],
         "transient"
     );
     let gh = FakeGitHub::start(State {
-        repos: repos(&[(
-            "o/a",
-            Repo {
-                releases: vec![Release::new("v1.0.0")],
-                tags: vec![],
-            },
-        )]),
+        repos: repos(&[("o/a", Repo::of(vec![Release::new("v1.0.0")]))]),
         token: Some("ghp_RightToken".into()),
         ..State::default()
     });
-    let r = only(
-        &vcheck(&gh, cache.path(), "x=github:o/missing")
-            .run()
-            .code(1),
-    );
+    let r = vcheck(&gh, cache.path(), "x=github:o/missing")
+        .run()
+        .code(1)
+        .only();
     assert_eq!(r["error"]["kind"], "permanent");
     assert!(r["error"]["message"]
         .as_str()
@@ -500,7 +418,7 @@ fn failures_are_told_apart_and_tokens_never_shown() {
         .env("GITHUB_TOKEN", "ghp_WrongSecretToken")
         .run()
         .code(1);
-    let r = only(&ran);
+    let r = ran.only();
     assert_eq!(r["error"]["kind"], "permanent");
     assert!(r["error"]["message"]
         .as_str()
@@ -535,10 +453,7 @@ fn output_follows_argument_order_while_checks_run_concurrently() {
     for i in 0..40 {
         list.push((
             format!("o/r{i}"),
-            Repo {
-                releases: vec![Release::new(&format!("v{i}.0.0"))],
-                tags: vec![],
-            },
+            Repo::of(vec![Release::new(&format!("v{i}.0.0"))]),
         ));
     }
     let gh = FakeGitHub::start(State {
@@ -573,20 +488,8 @@ fn output_follows_argument_order_while_checks_run_concurrently() {
 fn versions_file_and_stdin_records() {
     let gh = FakeGitHub::start(State {
         repos: repos(&[
-            (
-                "o/a",
-                Repo {
-                    releases: vec![Release::new("v2.0.0")],
-                    tags: vec![],
-                },
-            ),
-            (
-                "o/b",
-                Repo {
-                    releases: vec![Release::new("v1.0.0")],
-                    tags: vec![],
-                },
-            ),
+            ("o/a", Repo::of(vec![Release::new("v2.0.0")])),
+            ("o/b", Repo::of(vec![Release::new("v1.0.0")])),
         ]),
         ..State::default()
     });
@@ -623,7 +526,7 @@ fn versions_file_and_stdin_records() {
     let input =
         "{\"name\":\"a\",\"source\":\"github:o/a\",\"team\":\"core\",\"current\":\"v2.0.0\"}\n";
     let ran = vcheck(&gh, cache.path(), "").stdin(input).run().success();
-    let r = only(&ran);
+    let r = ran.only();
     assert_eq!(r["team"], "core");
     assert_eq!(r["update"], false);
     assert!(ran
@@ -1049,10 +952,7 @@ fn serve_github_for_benchmarks() {
         .map(|i| {
             (
                 format!("o/r{i}"),
-                Repo {
-                    releases: vec![Release::new(&format!("v1.{i}.0"))],
-                    tags: vec![],
-                },
+                Repo::of(vec![Release::new(&format!("v1.{i}.0"))]),
             )
         })
         .collect();

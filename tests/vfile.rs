@@ -6,14 +6,10 @@ use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use crate::harness::{bin, sh, tempdir, Tmpfs};
+use crate::harness::{bin, read, sh, tempdir, Tmpfs};
 
 fn write(path: &Path, text: &str) {
     fs::write(path, text).expect("write fixture");
-}
-
-fn read(path: &Path) -> String {
-    fs::read_to_string(path).expect("read file")
 }
 
 /// Names in `dir` that look like a writer's temporary file.

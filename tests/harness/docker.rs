@@ -435,6 +435,16 @@ impl Registry {
     }
 }
 
+impl Registry {
+    /// [`Registry::publish`], then forget the image on `engine`: a release it has yet to pull.
+    #[track_caller]
+    pub fn publish_remote(&self, engine: &Engine, repo: &str, tag: &str) -> String {
+        let digest = self.publish(engine, repo, tag, 0);
+        engine.docker_ok(&["rmi", &format!("{}/{repo}:{tag}", self.addr())]);
+        digest
+    }
+}
+
 impl Drop for Registry {
     fn drop(&mut self) {
         stop(&mut self.child, Duration::from_secs(10));

@@ -63,6 +63,31 @@ pub struct Repo {
     pub tags: Vec<String>,
 }
 
+impl Repo {
+    /// A repository with these releases (newest first) and no tags.
+    pub fn of(releases: Vec<Release>) -> Repo {
+        Repo {
+            releases,
+            tags: Vec::new(),
+        }
+    }
+
+    /// A repository with these tags and no releases.
+    pub fn tagged(tags: &[&str]) -> Repo {
+        Repo {
+            releases: Vec::new(),
+            tags: tags.iter().map(|t| t.to_string()).collect(),
+        }
+    }
+}
+
+/// The repositories of a [`State`], by `owner/name`.
+pub fn repos(list: &[(&str, Repo)]) -> HashMap<String, Repo> {
+    list.iter()
+        .map(|(k, v)| (k.to_string(), v.clone()))
+        .collect()
+}
+
 #[derive(Debug)]
 pub struct State {
     pub repos: HashMap<String, Repo>,

@@ -166,6 +166,20 @@ impl Ran {
             .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not JSON: {l:?}: {e}")))
             .collect()
     }
+
+    /// The one record on stdout.
+    #[track_caller]
+    pub fn only(&self) -> serde_json::Value {
+        let mut records = self.records();
+        assert_eq!(records.len(), 1, "{}", self.stdout);
+        records.remove(0)
+    }
+}
+
+/// A file's contents, or a panic naming it.
+#[track_caller]
+pub fn read(path: &Path) -> String {
+    std::fs::read_to_string(path).unwrap_or_else(|e| panic!("read {}: {e}", path.display()))
 }
 
 /// A fresh temporary directory.
