@@ -5,6 +5,8 @@
 //! (without `--all`), pass through untouched. For the others, COMMAND gets the record on its
 //! stdin and its fields in `FLOW_*` variables, with retries; success keeps the record ok and
 //! adds a step, failure marks it failed with an `error` saying whether retrying may help.
+//! After INT or TERM, the records still to run fail (transient) rather than pass on as if
+//! they had run.
 
 use std::ffi::OsStr;
 use std::path::Path;
@@ -27,8 +29,18 @@ pub fn run(cli: &Cli, retrier: &mut Retrier) -> Result<ExitCode, Error> {
     });
     let mut out = RecordWriter::new(std::io::stdout().lock());
     for mut record in records {
-        if retrier.signals.received().is_none() && record.actionable(cli.all) {
-            act(cli, retrier, &step, &mut record);
+        if record.actionable(cli.all) {
+            match retrier.signals.received() {
+                None => act(cli, retrier, &step, &mut record),
+                // Never passed on as if it had run: `vfile record` downstream would record a
+                // version that was never built.
+                Some(sig) => record.fail(
+                    &step,
+                    ErrorKind::Transient,
+                    &format!("{step} not run: signal {sig} received"),
+                    None,
+                ),
+            }
         }
         out.write(&record)
             .map_err(|e| Error::io(Path::new("stdout"), "cannot write", e))?;
@@ -76,15 +88,17 @@ fn act(cli: &Cli, retrier: &mut Retrier, step: &str, record: &mut Record) {
         record.push_step(step, true, ms);
         return;
     }
-    let kind = if is_transient(status) {
+    let interrupted = retrier.signals.received();
+    // Cut short by INT or TERM, not failed by itself: running it again may well succeed.
+    let kind = if is_transient(status) || interrupted.is_some() {
         ErrorKind::Transient
     } else {
         ErrorKind::Permanent
     };
-    let how = if outcome.last.timed_out {
-        "timed out".to_string()
-    } else {
-        format!("exited {status}")
+    let how = match interrupted {
+        Some(sig) => format!("interrupted by signal {sig} (exit {status})"),
+        None if outcome.last.timed_out => "timed out".to_string(),
+        None => format!("exited {status}"),
     };
     let message = format!(
         "{step} {how} after {} attempt{}",

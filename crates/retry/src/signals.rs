@@ -43,8 +43,10 @@ impl Signals {
         })
     }
 
-    /// The last signal received so far, if any.
+    /// The last signal received so far, if any, counting those whose bytes are still waiting
+    /// (a signal that came while nothing was polling is not missed).
     pub fn received(&self) -> Option<i32> {
+        self.drain();
         self.received.get()
     }
 
@@ -73,7 +75,7 @@ impl Signals {
 
     /// Sleep for `d`, or less if a signal arrives. Returns false when interrupted.
     pub fn sleep(&self, d: Duration) -> bool {
-        if self.drain().is_some() || self.received().is_some() {
+        if self.received().is_some() {
             return false;
         }
         let [a, b] = self.fds();
