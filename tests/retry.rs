@@ -469,7 +469,7 @@ fn each_after_a_signal_fails_the_records_it_did_not_run() {
     let out = d.path().join("out.jsonl");
     fs::write(
         &out,
-        &records.iter().map(|r| format!("{r}\n")).collect::<String>(),
+        records.iter().map(|r| format!("{r}\n")).collect::<String>(),
     )
     .expect("write");
     sh("vfile record versions.env < out.jsonl")
