@@ -9,7 +9,7 @@ complete -c notify -l on -d 'When to send: always, or only when a record failed,
 failure\t''
 success\t''
 update\t''"
-complete -c notify -l title -d 'The title; placeholders {status} {count} {failed} {updated} {names} (with --each, those of --text)' -r
+complete -c notify -l title -d 'The title; placeholders {status} {count} {failed} {updated} {names} (with --each, those of --text; with --message, sent as given)' -r
 complete -c notify -l text -d 'The line for each component; placeholders {name} {current} {latest} {image} {error} {status} {source} {digest}' -r
 complete -c notify -l message -d 'Send TEXT alone, and read no stdin' -r
 complete -c notify -l state -d 'Send only when the outcome differs from the last run\'s, as kept in FILE' -r -F

@@ -291,6 +291,19 @@ fn message_mode_reads_no_stdin() {
         got[0].json().expect("json")["text"],
         "*pullfirst*\nupdate failed at restart; previous images restored"
     );
+
+    // Its title is sent as given, braces and all: there are no records to fill it from.
+    sh(&format!(
+        "notify --message 'restored' --title 'web {{status}} {{up}}' --to {}",
+        server.url("/services/T1/B1/x")
+    ))
+    .run()
+    .success();
+    let got = server.requests();
+    assert_eq!(
+        got[1].json().expect("json")["text"],
+        "*web {status} {up}*\nrestored"
+    );
 }
 
 #[test]

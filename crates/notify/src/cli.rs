@@ -59,7 +59,7 @@ pub struct Cli {
     pub each: bool,
 
     /// The title; placeholders {status} {count} {failed} {updated} {names}
-    /// (with --each, those of --text)
+    /// (with --each, those of --text; with --message, sent as given)
     #[arg(long, value_name = "TEMPLATE")]
     pub title: Option<String>,
 

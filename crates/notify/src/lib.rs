@@ -63,24 +63,9 @@ fn targets(cli: &Cli) -> Result<Vec<Target>, Error> {
 
 pub fn run(cli: Cli) -> Result<ExitCode, Error> {
     let targets = targets(&cli)?;
-    let record_template = |s: &Option<String>| {
-        s.as_deref()
-            .map(|t| Template::parse(t, RECORD_FIELDS))
-            .transpose()
-            .map_err(Error::Usage)
-    };
-    let text = record_template(&cli.text)?;
-    let title = if cli.each {
-        record_template(&cli.title)?
-    } else {
-        cli.title
-            .as_deref()
-            .map(|t| Template::parse(t, SUMMARY_FIELDS))
-            .transpose()
-            .map_err(Error::Usage)?
-    };
     let delivery = Delivery::new(cli.timeout, cli.retries, cli.retry_delay);
 
+    // TEXT and its title are sent as given: there are no records to fill placeholders from.
     if let Some(body) = &cli.message {
         let message = Message {
             title: cli.title.clone().unwrap_or_else(|| "pullfirst".into()),
@@ -104,6 +89,22 @@ pub fn run(cli: Cli) -> Result<ExitCode, Error> {
         return Ok(combine(Outcome::default(), &failures));
     }
 
+    let record_template = |s: &Option<String>| {
+        s.as_deref()
+            .map(|t| Template::parse(t, RECORD_FIELDS))
+            .transpose()
+            .map_err(Error::Usage)
+    };
+    let text = record_template(&cli.text)?;
+    let title = if cli.each {
+        record_template(&cli.title)?
+    } else {
+        cli.title
+            .as_deref()
+            .map(|t| Template::parse(t, SUMMARY_FIELDS))
+            .transpose()
+            .map_err(Error::Usage)?
+    };
     let records = read_all(std::io::stdin().lock())?;
     let mut out = RecordWriter::new(std::io::stdout().lock());
     for r in &records {
