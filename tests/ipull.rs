@@ -106,8 +106,8 @@ fn failures_are_told_apart() {
     }
     assert!(removed > 0, "found the layers");
     let ran = ipull(&engine, &format!("{}/test/broken:1.0", registry.addr())).run();
-    assert_ne!(ran.code, 0, "an error frame is a failure: {}", ran.stdout);
-    assert_eq!(ran.only()["ok"], false);
+    assert_eq!(ran.code, 1, "an error frame is a failure: {}", ran.stdout);
+    failed_with(&ran.only(), "permanent", "not found");
     assert!(engine
         .image_id(&format!("{}/test/broken:1.0", registry.addr()))
         .is_none());
@@ -141,7 +141,18 @@ fn failures_are_told_apart() {
         .run()
         .code(75)
         .only();
-    assert_eq!(r["error"]["kind"], "transient");
+    failed_with(&r, "transient", "registry unreachable");
+
+    // A port that reads like a status code decides nothing: still unreachable, transient.
+    let port = [40404, 14040, 24044, 45004, 40450]
+        .into_iter()
+        .find(|p| std::net::TcpListener::bind(("127.0.0.1", *p)).is_ok())
+        .expect("a free port holding 404");
+    let r = ipull(&engine, &format!("127.0.0.1:{port}/test/app:1.0"))
+        .run()
+        .code(75)
+        .only();
+    failed_with(&r, "transient", "registry unreachable");
 
     // No engine at all: a clear error, exit 75.
     let ran = sh("ipull 127.0.0.1:5000/test/app:1.0")

@@ -94,7 +94,7 @@ impl Engine {
             Err(bollard::errors::Error::DockerResponseServerError {
                 status_code: 404, ..
             }) => Ok(None),
-            Err(e) => Err(self.classify(&e.to_string(), None)),
+            Err(e) => Err(self.classify(&e, None)),
         }
     }
 
@@ -118,7 +118,7 @@ impl Engine {
             while let Some(frame) = stream.next().await {
                 match frame {
                     Ok(info) => progress(&info),
-                    Err(e) => return Err(self.classify(&e.to_string(), Some(from))),
+                    Err(e) => return Err(self.classify(&e, Some(from))),
                 }
             }
             Ok(())
@@ -146,7 +146,7 @@ impl Engine {
         self.docker
             .tag_image(id, Some(options))
             .await
-            .map_err(|e| self.classify(&e.to_string(), Some(reference)))
+            .map_err(|e| self.classify(&e, Some(reference)))
     }
 
     /// Remove the reference (untag; the image goes too when nothing else refers to it).
@@ -161,7 +161,7 @@ impl Engine {
             Err(bollard::errors::Error::DockerResponseServerError {
                 status_code: 404, ..
             }) => Ok(()),
-            Err(e) => Err(self.classify(&e.to_string(), Some(reference))),
+            Err(e) => Err(self.classify(&e, Some(reference))),
         }
     }
 
@@ -171,7 +171,7 @@ impl Engine {
             .docker
             .list_images(None::<bollard::query_parameters::ListImagesOptions>)
             .await
-            .map_err(|e| self.classify(&e.to_string(), None))?;
+            .map_err(|e| self.classify(&e, None))?;
         Ok(images.into_iter().flat_map(|i| i.repo_digests).collect())
     }
 
@@ -181,7 +181,7 @@ impl Engine {
             .docker
             .info()
             .await
-            .map_err(|e| self.classify(&e.to_string(), None))?;
+            .map_err(|e| self.classify(&e, None))?;
         let Some(root) = info.docker_root_dir else {
             return Ok(None);
         };
@@ -194,44 +194,34 @@ impl Engine {
         }
     }
 
-    /// Sort an engine's error message into a kind, naming the image and engine.
-    pub fn classify(&self, raw: &str, image: Option<&str>) -> Fail {
-        let text = pullfirst::redact::scrub(raw);
-        let lower = text.to_ascii_lowercase();
-        let (kind, what) = if lower.contains("no space left") {
-            (ErrorKind::Permanent, "no space left on the engine")
-        } else if lower.contains("unauthorized")
-            || lower.contains("authentication required")
-            || lower.contains("denied")
-            || lower.contains("no basic auth credentials")
-        {
-            (ErrorKind::Permanent, "unauthorized")
-        } else if lower.contains("not found")
-            || lower.contains("manifest unknown")
-            || lower.contains("name unknown")
-            || lower.contains("404")
-        {
-            (ErrorKind::Permanent, "not found")
-        } else if lower.contains("timeout") || lower.contains("timed out") {
-            (ErrorKind::Transient, "timed out")
-        } else if lower.contains("connection refused")
-            || lower.contains("no such host")
-            || lower.contains("dial tcp")
-            || lower.contains("eof")
-            || lower.contains("connection reset")
-            || lower.contains("tls handshake")
-            || lower.contains("503")
-            || lower.contains("502")
-            || lower.contains("500")
-        {
-            (ErrorKind::Transient, "registry unreachable")
-        } else if lower.contains("socket")
-            || lower.contains("error trying to connect")
-            || lower.contains("hyper")
-        {
-            (ErrorKind::Transient, "engine unreachable")
-        } else {
-            (ErrorKind::Permanent, "failed")
+    /// Sort an engine error into a kind, naming the image and engine. When the engine answered
+    /// (an HTTP error, or an error frame in a pull stream), by what its message says, else by
+    /// its status; when it did not answer, the engine is unreachable.
+    pub fn classify(&self, e: &bollard::errors::Error, image: Option<&str>) -> Fail {
+        use bollard::errors::Error as E;
+        let text = pullfirst::redact::scrub(&match e {
+            E::DockerResponseServerError { message, .. } => message.clone(),
+            E::DockerStreamError { error } => error.clone(),
+            other => other.to_string(),
+        });
+        let (kind, what) = match e {
+            E::DockerResponseServerError { status_code, .. } => {
+                said(&text).unwrap_or(match status_code {
+                    404 => (ErrorKind::Permanent, "not found"),
+                    401 | 403 => (ErrorKind::Permanent, "unauthorized"),
+                    429 => (ErrorKind::Transient, "rate limited"),
+                    500..=599 => (ErrorKind::Transient, "engine error"),
+                    _ => (ErrorKind::Permanent, "failed"),
+                })
+            }
+            E::DockerStreamError { .. } => said(&text).unwrap_or((ErrorKind::Permanent, "failed")),
+            E::RequestTimeoutError => (ErrorKind::Transient, "timed out"),
+            E::JsonDataError { .. } | E::JsonSerdeError { .. } => {
+                (ErrorKind::Permanent, "unreadable answer")
+            }
+            // No answer from the engine: its socket is absent ("Socket not found"), refused, or
+            // hung up. Whatever the words, the engine is what could not be reached.
+            _ => (ErrorKind::Transient, "engine unreachable"),
         };
         let subject = image.map(|i| format!("{i}: ")).unwrap_or_default();
         let detail: String = text.chars().take(300).collect();
@@ -240,6 +230,60 @@ impl Engine {
             message: format!("{subject}{what} on {} ({detail})", self.shown),
         }
     }
+}
+
+/// What an engine's message says happened, by the phrases the engine and registries use (never
+/// bare numbers: a port, a digest or an image name can hold "404" or "500").
+fn said(text: &str) -> Option<(ErrorKind, &'static str)> {
+    let lower = text.to_ascii_lowercase();
+    let has = |phrases: &[&str]| phrases.iter().any(|p| lower.contains(p));
+    Some(if has(&["no space left"]) {
+        (ErrorKind::Permanent, "no space left on the engine")
+    } else if has(&[
+        "unauthorized",
+        "authentication required",
+        "access denied",
+        "denied:",
+        "pull access denied",
+        "no basic auth credentials",
+        "403 forbidden",
+    ]) {
+        (ErrorKind::Permanent, "unauthorized")
+    } else if has(&["toomanyrequests", "too many requests"]) {
+        (ErrorKind::Transient, "rate limited")
+    } else if has(&[
+        "not found",
+        "manifest unknown",
+        "name unknown",
+        "blob unknown",
+        "unknown blob",
+        "does not exist",
+    ]) {
+        (ErrorKind::Permanent, "not found")
+    } else if has(&[
+        "timeout",
+        "timed out",
+        "deadline exceeded",
+        "connection refused",
+        "no such host",
+        "connection reset",
+        "network is unreachable",
+        "no route to host",
+        "server misbehaving",
+        "tls handshake",
+        "broken pipe",
+        "unexpected eof",
+        "internal server error",
+        "bad gateway",
+        "service unavailable",
+        "gateway timeout",
+    ]) || lower.ends_with(": eof")
+        || lower.contains(": eof ")
+    {
+        (ErrorKind::Transient, "registry unreachable")
+    } else {
+        return None;
+    })
 }
 
 /// `repo:tag` → (`repo`, `tag`); a reference without a tag is `latest`.
@@ -254,6 +298,47 @@ pub fn split_tag(reference: &str) -> (&str, &str) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn kind(text: &str) -> Option<(ErrorKind, &'static str)> {
+        said(text)
+    }
+
+    #[test]
+    fn phrases_not_numbers() {
+        // Ports and digests holding 404 or 500 do not decide anything.
+        assert_eq!(
+            kind("Get \"http://127.0.0.1:40404/v2/\": dial tcp 127.0.0.1:40404: connect: connection refused"),
+            Some((ErrorKind::Transient, "registry unreachable"))
+        );
+        assert_eq!(
+            kind("invalid reference format: 127.0.0.1:5000/Upper:1"),
+            None
+        );
+        assert_eq!(
+            kind("manifest for 127.0.0.1:5000/a:9 not found: manifest unknown: manifest unknown"),
+            Some((ErrorKind::Permanent, "not found"))
+        );
+        assert_eq!(
+            kind("received unexpected HTTP status: 503 Service Unavailable"),
+            Some((ErrorKind::Transient, "registry unreachable"))
+        );
+        assert_eq!(
+            kind("toomanyrequests: You have reached your pull rate limit."),
+            Some((ErrorKind::Transient, "rate limited"))
+        );
+        assert_eq!(
+            kind("Head \"https://r/v2/a/manifests/1\": no basic auth credentials"),
+            Some((ErrorKind::Permanent, "unauthorized"))
+        );
+        assert_eq!(
+            kind("write /var/lib/docker/tmp/GetImageBlob1: no space left on device"),
+            Some((ErrorKind::Permanent, "no space left on the engine"))
+        );
+        assert_eq!(
+            kind("Get \"http://127.0.0.1:5000/v2/a/blobs/sha256:ab\": EOF"),
+            Some((ErrorKind::Transient, "registry unreachable"))
+        );
+    }
 
     #[test]
     fn tags() {

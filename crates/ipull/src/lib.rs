@@ -656,7 +656,7 @@ async fn check(
                 r.push_step(STEP, true, ms(started));
             }
             Err(e) => {
-                let f = engine.classify(&e.to_string(), Some(&name));
+                let f = engine.classify(&e, Some(&name));
                 pullfirst::error!("{}", f.message);
                 r.fail(STEP, f.kind, &f.message, None);
                 r.push_step(STEP, false, ms(started));
