@@ -318,6 +318,30 @@ fn unchanged_checks_cost_no_rate_limit() {
         let text = fs::read_to_string(entry.path()).expect("entry");
         assert!(!text.contains("SeCrEt"), "the token was cached");
     }
+
+    // What a writer killed before its rename left behind is swept by the next run; a fresh
+    // temporary file (a live writer's) and anything else in the directory are not.
+    let http = cache.path().join("pullfirst/http");
+    sh(
+        "printf 'half' > .vcheck-dead01.tmp && touch -d '2 hours ago' .vcheck-dead01.tmp \
+        && printf 'live' > .vcheck-live01.tmp && touch -d '2 hours ago' notes.txt",
+    )
+    .dir(&http)
+    .run()
+    .success();
+    vcheck(&token_gh, cache.path(), "a=github:o/a")
+        .env("GITHUB_TOKEN", "ghp_SeCrEtToKeN1234")
+        .run()
+        .success();
+    assert!(
+        !http.join(".vcheck-dead01.tmp").exists(),
+        "stale temp swept"
+    );
+    assert!(
+        http.join(".vcheck-live01.tmp").exists(),
+        "a live writer's temp kept"
+    );
+    assert!(http.join("notes.txt").exists(), "other files kept");
 }
 
 fn only_latest(ran: &Ran, i: usize) -> String {

@@ -6,6 +6,8 @@
 //! `If-None-Match`, and GitHub's `304 Not Modified` does not count against the rate limit.
 //! Entries live in `$XDG_CACHE_HOME/pullfirst/http/` (else `~/.cache/…`), one small JSON
 //! file per URL, replaced by rename; they hold the URL, validators and body, never a token.
+//! A writer killed between creating its temporary file and the rename leaves the file behind;
+//! each run removes those more than a minute old (a live writer renames within moments).
 
 use std::path::PathBuf;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -77,6 +79,9 @@ impl Http {
             .input_buffer_size(32 * 1024)
             .output_buffer_size(16 * 1024)
             .build();
+        if let Some(dir) = &cache {
+            sweep(dir);
+        }
         Http {
             agent: ureq::Agent::new_with_config(config),
             cache,
@@ -249,6 +254,33 @@ fn load(path: &std::path::Path, url: &str) -> Option<Entry> {
     })
 }
 
+/// A cache entry being written is named `.vcheck-XXXXXX.tmp` until it is renamed into place.
+const TEMP_PREFIX: &str = ".vcheck-";
+const TEMP_SUFFIX: &str = ".tmp";
+
+/// Remove what writers killed before their rename left behind: temporary files more than a
+/// minute old. Nothing else in the directory is touched.
+fn sweep(dir: &std::path::Path) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    let stale = SystemTime::now() - Duration::from_secs(60);
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let name = name.to_string_lossy();
+        if !(name.starts_with(TEMP_PREFIX) && name.ends_with(TEMP_SUFFIX)) {
+            continue;
+        }
+        let old = entry
+            .metadata()
+            .and_then(|m| m.modified())
+            .is_ok_and(|t| t < stale);
+        if old && entry.file_type().is_ok_and(|t| t.is_file()) {
+            let _ = std::fs::remove_file(entry.path());
+        }
+    }
+}
+
 /// Replace a cache entry by rename. No fsync: a torn entry fails to parse and is a miss.
 fn save(path: &std::path::Path, e: &Entry) {
     let Some(dir) = path.parent() else { return };
@@ -259,7 +291,10 @@ fn save(path: &std::path::Path, e: &Entry) {
     });
     let write = || -> std::io::Result<()> {
         std::fs::create_dir_all(dir)?;
-        let mut tmp = tempfile::NamedTempFile::new_in(dir)?;
+        let mut tmp = tempfile::Builder::new()
+            .prefix(TEMP_PREFIX)
+            .suffix(TEMP_SUFFIX)
+            .tempfile_in(dir)?;
         std::io::Write::write_all(&mut tmp, v.to_string().as_bytes())?;
         tmp.persist(path).map_err(|e| e.error)?;
         Ok(())
