@@ -777,6 +777,82 @@ mod registry {
         assert_eq!(lists, 7, "26 tags at 4 a page");
     }
 
+    /// Credential helpers for two registries run at the same time (each helper here waits for
+    /// the other to start, so one at a time would fail both), and once per host.
+    #[test]
+    fn credential_helpers_for_different_hosts_run_at_once() {
+        let registry = || {
+            Server::start(|req: &Request| {
+                if req.header("authorization") != Some("Basic aGVscGVkOnBhc3M=") {
+                    return Reply::json(401, json!({"errors": [{"code": "UNAUTHORIZED"}]}))
+                        .header("WWW-Authenticate", "Basic realm=\"test\"");
+                }
+                match (req.method.as_str(), req.path()) {
+                    (_, "/v2/") => Reply::json(200, json!({})),
+                    ("GET", p) if p.ends_with("/tags/list") => {
+                        Reply::json(200, json!({"name": "x", "tags": ["1.0", "1.1"]}))
+                    }
+                    ("HEAD", p) if p.ends_with("/manifests/1.1") => Reply::status(200).header(
+                        "Docker-Content-Digest",
+                        &format!("sha256:{}", "cd".repeat(32)),
+                    ),
+                    _ => Reply::json(404, json!({"errors": [{"code": "NAME_UNKNOWN"}]})),
+                }
+            })
+        };
+        let (one, other) = (registry(), registry());
+        let cfg = tempdir();
+        let bin = cfg.path().join("bin");
+        fs::create_dir_all(&bin).expect("bin");
+        let helper = bin.join("docker-credential-pfboth");
+        fs::write(
+            &helper,
+            format!(
+                "#!/bin/sh\n[ \"$1\" = get ] || exit 1\nhost=$(cat)\n\
+                 d={}\necho \"$host\" >> \"$d/asked\"\ntouch \"$d/started-$host\"\n\
+                 for i in $(seq 50); do\n  [ $(ls \"$d\" | grep -c '^started-') -ge 2 ] && break\n  sleep 0.1\ndone\n\
+                 [ $(ls \"$d\" | grep -c '^started-') -ge 2 ] || exit 1\n\
+                 printf '{{\"ServerURL\":\"%s\",\"Username\":\"helped\",\"Secret\":\"pass\"}}' \"$host\"\n",
+                cfg.path().display()
+            ),
+        )
+        .expect("helper");
+        Command::new("chmod")
+            .args(["+x", &helper.display().to_string()])
+            .status()
+            .expect("chmod");
+        fs::write(cfg.path().join("config.json"), r#"{"credsStore":"pfboth"}"#).expect("config");
+        let path = format!(
+            "{}:{}:{}",
+            crate::harness::bin_dir().display(),
+            bin.display(),
+            std::env::var("PATH").unwrap_or_default()
+        );
+        let ran = vcheck(
+            &format!(
+                "a=registry:127.0.0.1:{p}/x b=registry:127.0.0.1:{q}/x \
+                 c=registry:127.0.0.1:{p}/y",
+                p = one.port,
+                q = other.port
+            ),
+            cfg.path(),
+        )
+        .env("PATH", &path)
+        .run()
+        .success();
+        assert!(ran.records().iter().all(|r| r["latest"] == "1.1"));
+        let asked = fs::read_to_string(cfg.path().join("asked")).expect("helper ran");
+        let mut asked: Vec<&str> = asked.lines().collect();
+        asked.sort_unstable();
+        let mut want = vec![
+            format!("127.0.0.1:{}", one.port),
+            format!("127.0.0.1:{}", other.port),
+        ];
+        want.sort();
+        assert_eq!(asked, want, "once per host");
+        assert!(!ran.stderr.contains("pass\""), "{}", ran.stderr);
+    }
+
     /// A token service as Docker Hub's: Basic credentials in, a signed JWT out.
     struct TokenService {
         server: Server,

@@ -5,18 +5,22 @@
 
 use std::collections::HashMap;
 use std::path::PathBuf;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex, OnceLock};
 
 use base64::Engine;
 use serde_json::Value;
+
+/// A credential helper's answer for one host, once it has run.
+type Helped = OnceLock<Option<(String, String)>>;
 
 /// The credentials of the Docker config file.
 pub struct DockerConfig {
     auths: HashMap<String, (String, String)>,
     helpers: HashMap<String, String>,
     default_helper: Option<String>,
-    /// What each credential helper said, per host: a helper runs once per host and run.
-    asked: Mutex<HashMap<String, Option<(String, String)>>>,
+    /// What each credential helper said, per host: a helper runs once per host and run. The
+    /// map is locked only to find a host's cell, so helpers for different hosts run at once.
+    asked: Mutex<HashMap<String, Arc<Helped>>>,
 }
 
 impl DockerConfig {
@@ -77,14 +81,14 @@ impl DockerConfig {
             return Some(c.clone());
         }
         let helper = self.helpers.get(&key).or(self.default_helper.as_ref())?;
-        let mut asked = self
-            .asked
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        asked
-            .entry(key)
-            .or_insert_with(|| credential_helper(helper, host))
-            .clone()
+        let cell = Arc::clone(
+            self.asked
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .entry(key)
+                .or_default(),
+        );
+        cell.get_or_init(|| credential_helper(helper, host)).clone()
     }
 }
 
