@@ -118,7 +118,10 @@ if ! $COMPOSE --env-file "$work/next.env" up -d >&2; then
     say "the previous versions could not be started again either: the service needs a person"
     tell_text "update failed at restart, and restarting the previous versions failed too: the service may be down"
   fi
-  cat "$work/pulled.jsonl"
+  # The records say so too: each updated component fails at the restart step (retry --each
+  # with a step that fails marks them; the other records pass untouched).
+  retry -q --each -n 1 --step restart -- false < "$work/pulled.jsonl" > "$work/failed.jsonl" 2>/dev/null
+  if [ -s "$work/failed.jsonl" ]; then cat "$work/failed.jsonl"; else cat "$work/pulled.jsonl"; fi
   exit 1
 fi
 

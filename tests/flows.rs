@@ -671,6 +671,51 @@ fn term_during_the_restart_runs_the_previous_version_again() {
             .is_some_and(|t| t.contains("interrupted"))),
         "told"
     );
+
+    // The restart itself fails (its containers half started): the previous images are put back
+    // and run, nothing is recorded, and the records say the update failed at the restart.
+    release(&engine, &registry, "app", "3.0");
+    let wrapper = d.dir.join("failing-compose");
+    std::fs::write(
+        &wrapper,
+        format!(
+            "case \"$*\" in *next.env*) {c} \"$@\"; echo 'simulated: a container failed' >&2; exit 1;; esac\n\
+             exec {c} \"$@\"\n",
+            c = d.compose()
+        ),
+    )
+    .expect("wrapper");
+    let ran = d
+        .sh(&format!("sh {}/install.sh", examples().display()))
+        .env("COMPOSE", &format!("sh {}", wrapper.display()))
+        .run()
+        .code(1)
+        .stderr_has("simulated: a container failed")
+        .stderr_has("restart failed")
+        // 3.0 was new, and the failed restart's container uses it: restore leaves that tag
+        // (it used to refuse, and the previous version was never started again).
+        .stderr_has("a container still uses it");
+    let r = ran.only();
+    assert_eq!(r["ok"], false, "{r}");
+    assert_eq!(r["error"]["step"], "restart", "{r}");
+    assert_eq!(r["pulled"], true, "{r}");
+    assert_eq!(d.versions(), "app=1.0\n", "nothing recorded");
+    let running = d.running(&engine);
+    assert_eq!(
+        service(&running, "app").image_id,
+        app1,
+        "1.0 runs again: {}",
+        ran.stderr
+    );
+    assert!(service(&running, "app").running);
+    let told = d.receiver.requests();
+    let told = told.last().and_then(|r| r.json()).expect("told");
+    assert!(
+        told["text"]
+            .as_str()
+            .is_some_and(|t| t.contains("failed at restart") && t.contains("restored")),
+        "{told}"
+    );
 }
 
 #[test]

@@ -29,6 +29,14 @@ pub struct Engine {
     pub local: bool,
 }
 
+/// What became of a reference asked to go.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Untag {
+    Removed,
+    /// Left in place: a container uses the image and nothing else refers to it.
+    InUse,
+}
+
 /// What an image reference points to on an engine.
 pub struct Inspected {
     pub id: String,
@@ -150,17 +158,24 @@ impl Engine {
     }
 
     /// Remove the reference (untag; the image goes too when nothing else refers to it).
-    pub async fn untag(&self, reference: &str, prune: bool) -> Result<(), Fail> {
+    /// A reference that is the last one to an image a container uses stays, and says so
+    /// ([`Untag::InUse`]): removing it would need force, and force can delete an image from
+    /// under a stopped container.
+    pub async fn untag(&self, reference: &str, prune: bool) -> Result<Untag, Fail> {
         let options = RemoveImageOptionsBuilder::default().noprune(!prune).build();
         match self
             .docker
             .remove_image(reference, Some(options), None)
             .await
         {
-            Ok(_) => Ok(()),
-            Err(bollard::errors::Error::DockerResponseServerError {
+            Ok(_)
+            | Err(bollard::errors::Error::DockerResponseServerError {
                 status_code: 404, ..
-            }) => Ok(()),
+            }) => Ok(Untag::Removed),
+            Err(bollard::errors::Error::DockerResponseServerError {
+                status_code: 409,
+                message,
+            }) if message.contains("container") => Ok(Untag::InUse),
             Err(e) => Err(self.classify(&e, Some(reference))),
         }
     }

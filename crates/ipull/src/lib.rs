@@ -29,7 +29,7 @@ use serde_json::{Map, Value};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 use cli::Cli;
-use engine::{Engine, Fail};
+use engine::{Engine, Fail, Untag};
 
 const STEP: &str = "ipull";
 
@@ -608,12 +608,26 @@ impl Drop for Progress {
     }
 }
 
+/// A tag that did not exist before the run but that a container now uses (a restart that
+/// started and failed) is left: what runs from the previous versions does not refer to it.
+fn left_in_use(u: Untag, reference: &str, engine: &Engine) {
+    if u == Untag::InUse {
+        pullfirst::warn!(
+            "{reference}: left on {}: a container still uses it (it was not there before)",
+            engine.shown
+        );
+    }
+}
+
 /// Put a tag back where it was before this run: on its previous image, or gone.
 async fn undo(engine: &Engine, job: &Job, p: &Pulled, before: &HashSet<String>) {
     let result = match &p.previous {
         Some(prev) if prev != &p.id => engine.tag(prev, &job.reference).await,
         Some(_) => Ok(()),
-        None => engine.untag(&job.reference, true).await,
+        None => engine
+            .untag(&job.reference, true)
+            .await
+            .map(|u| left_in_use(u, &job.reference, engine)),
     };
     // The pull also left the image reachable by digest (`repo@sha256:…`): unless that
     // reference was there before the run, it goes too, and the new image with it.
@@ -684,7 +698,10 @@ async fn restore(engines: &[Engine], records: &mut [Record], jobs: &[Job], start
         for e in engines {
             let result = match previous_of(e) {
                 Some(prev) => e.tag(&prev, &job.reference).await,
-                None => e.untag(&job.reference, false).await,
+                None => e
+                    .untag(&job.reference, false)
+                    .await
+                    .map(|u| left_in_use(u, &job.reference, e)),
             };
             if let Err(f) = result {
                 failure = Some(f);
