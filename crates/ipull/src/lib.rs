@@ -204,20 +204,36 @@ fn ms(since: Instant) -> u64 {
     u64::try_from(since.elapsed().as_millis()).unwrap_or(u64::MAX)
 }
 
+/// Mark a record failed at this step, and say why on stderr.
+fn failed(r: &mut Record, f: &Fail, started: Instant) {
+    pullfirst::error!("{}", f.message);
+    fail_quietly(r, f, started);
+}
+
+fn fail_quietly(r: &mut Record, f: &Fail, started: Instant) {
+    r.fail(STEP, f.kind, &f.message, None);
+    r.push_step(STEP, false, ms(started));
+}
+
+/// Mark a record done at this step (ok, unless a user field said otherwise before).
+fn succeeded(r: &mut Record, started: Instant) {
+    if r.get("ok").is_none() {
+        r.set("ok", true);
+    }
+    r.push_step(STEP, true, ms(started));
+}
+
+/// The run is refused before anything is pulled: every record fails for the same reason.
 fn fail_all(records: &mut [Record], jobs: &[Job], f: &Fail, started: Instant) {
+    pullfirst::error!("{}", f.message);
     for job in jobs {
-        let r = &mut records[job.index];
-        r.fail(STEP, f.kind, &f.message, None);
-        r.push_step(STEP, false, ms(started));
+        fail_quietly(&mut records[job.index], f, started);
     }
 }
 
-async fn act(cli: &Cli, records: &mut [Record], jobs: &[Job]) {
-    let started = Instant::now();
-    if jobs.is_empty() {
-        return;
-    }
-    // Engines first: one that cannot be reached fails the run before anything is pulled.
+/// Every engine asked for, connected: one that cannot be reached fails the run before
+/// anything is pulled.
+async fn connect_all(cli: &Cli) -> Result<Vec<Engine>, Fail> {
     let hosts: Vec<Option<&str>> = if cli.hosts.is_empty() {
         vec![None]
     } else {
@@ -225,15 +241,70 @@ async fn act(cli: &Cli, records: &mut [Record], jobs: &[Job]) {
     };
     let mut engines = Vec::new();
     for h in hosts {
-        match Engine::connect(h, cli.timeout).await {
-            Ok(e) => engines.push(e),
-            Err(f) => {
-                pullfirst::error!("{}", f.message);
-                fail_all(records, jobs, &f, started);
-                return;
+        engines.push(Engine::connect(h, cli.timeout).await?);
+    }
+    Ok(engines)
+}
+
+/// What must hold before pulling anything: with --atomic, no record failed upstream; enough
+/// free space on every engine (--min-free). Returns the digest references each engine holds
+/// now, which a rollback must leave alone (empty when nothing can be rolled back).
+async fn preflight(
+    cli: &Cli,
+    records: &[Record],
+    engines: &[Engine],
+) -> Result<Vec<HashSet<String>>, Fail> {
+    if cli.atomic {
+        if let Some(upstream) = records.iter().find(|r| !r.ok()) {
+            return Err(Fail {
+                kind: upstream.error_kind().unwrap_or(ErrorKind::Permanent),
+                message: format!(
+                    "--atomic: {} failed upstream, so nothing is pulled",
+                    upstream.name().unwrap_or("a record")
+                ),
+            });
+        }
+    }
+    if let Some(min) = cli.min_free {
+        for e in engines {
+            match e.free_space().await? {
+                Some((root, free)) if free < min => {
+                    return Err(Fail {
+                        kind: ErrorKind::Permanent,
+                        message: format!(
+                            "no space: {} free under {root} on {}, --min-free is {}; nothing pulled",
+                            human(free),
+                            e.shown,
+                            human(min)
+                        ),
+                    });
+                }
+                Some(_) => {}
+                None => pullfirst::warn!(
+                    "{}: free space unknown (not a local engine); --min-free not checked",
+                    e.shown
+                ),
             }
         }
     }
+    let mut before = vec![HashSet::new(); engines.len()];
+    if cli.atomic || cli.expect_version || engines.len() > 1 {
+        for (e, engine) in engines.iter().enumerate() {
+            before[e] = engine.digest_references().await?;
+        }
+    }
+    Ok(before)
+}
+
+async fn act(cli: &Cli, records: &mut [Record], jobs: &[Job]) {
+    let started = Instant::now();
+    if jobs.is_empty() {
+        return;
+    }
+    let engines = match connect_all(cli).await {
+        Ok(engines) => engines,
+        Err(f) => return fail_all(records, jobs, &f, started),
+    };
     let config = DockerConfig::load();
 
     if cli.check {
@@ -242,61 +313,10 @@ async fn act(cli: &Cli, records: &mut [Record], jobs: &[Job]) {
     if cli.restore {
         return restore(&engines, records, jobs, started).await;
     }
-    if cli.atomic {
-        if let Some(failed) = records.iter().find(|r| !r.ok()) {
-            let f = Fail {
-                kind: failed.error_kind().unwrap_or(ErrorKind::Permanent),
-                message: format!(
-                    "--atomic: {} failed upstream, so nothing is pulled",
-                    failed.name().unwrap_or("a record")
-                ),
-            };
-            pullfirst::error!("{}", f.message);
-            return fail_all(records, jobs, &f, started);
-        }
-    }
-    if let Some(min) = cli.min_free {
-        for e in &engines {
-            match e.free_space().await {
-                Ok(Some((root, free))) if free < min => {
-                    let f = Fail {
-                        kind: ErrorKind::Permanent,
-                        message: format!(
-                            "no space: {} free under {root} on {}, --min-free is {}; nothing pulled",
-                            human(free),
-                            e.shown,
-                            human(min)
-                        ),
-                    };
-                    pullfirst::error!("{}", f.message);
-                    return fail_all(records, jobs, &f, started);
-                }
-                Ok(Some(_)) => {}
-                Ok(None) => pullfirst::warn!(
-                    "{}: free space unknown (not a local engine); --min-free not checked",
-                    e.shown
-                ),
-                Err(f) => {
-                    pullfirst::error!("{}", f.message);
-                    return fail_all(records, jobs, &f, started);
-                }
-            }
-        }
-    }
-
-    // What a rollback must leave alone: the digest references each engine holds before.
-    let mut before: Vec<HashSet<String>> = vec![HashSet::new(); engines.len()];
-    if cli.atomic || cli.expect_version || engines.len() > 1 {
-        for (e, engine) in engines.iter().enumerate() {
-            match engine.digest_references().await {
-                Ok(refs) => before[e] = refs,
-                Err(f) => {
-                    pullfirst::error!("{}", f.message);
-                    return fail_all(records, jobs, &f, started);
-                }
-            }
-        }
-    }
+    let before = match preflight(cli, records, &engines).await {
+        Ok(before) => before,
+        Err(f) => return fail_all(records, jobs, &f, started),
+    };
 
     // Every image on every engine, --jobs downloading at a time: a pull holds its slot until
     // the engine has downloaded all its layers, then gives it to the next while the engine
@@ -384,9 +404,7 @@ async fn act(cli: &Cli, records: &mut [Record], jobs: &[Job]) {
         let r = &mut records[job.index];
         let failure = (0..engines.len()).find_map(|e| failures.get(&(j, e)).cloned());
         if let Some(f) = failure {
-            pullfirst::error!("{}", f.message);
-            r.fail(STEP, f.kind, &f.message, None);
-            r.push_step(STEP, false, ms(started));
+            failed(r, &f, started);
             continue;
         }
         if roll_back_all {
@@ -398,8 +416,14 @@ async fn act(cli: &Cli, records: &mut [Record], jobs: &[Job]) {
                 "--atomic: rolled back because another image failed ({})",
                 cause.message
             );
-            r.fail(STEP, cause.kind, &message, None);
-            r.push_step(STEP, false, ms(started));
+            fail_quietly(
+                r,
+                &Fail {
+                    kind: cause.kind,
+                    message,
+                },
+                started,
+            );
             continue;
         }
         let pulled: Vec<&Pulled> = (0..engines.len())
@@ -432,10 +456,7 @@ async fn act(cli: &Cli, records: &mut [Record], jobs: &[Job]) {
                 .collect();
             r.set("previous_image_ids", Value::Object(ids));
         }
-        if r.get("ok").is_none() {
-            r.set("ok", true);
-        }
-        r.push_step(STEP, true, ms(started));
+        succeeded(r, started);
     }
 }
 
@@ -664,17 +685,9 @@ async fn check(
                 if let Some(d) = info.descriptor.digest {
                     r.set("digest", d);
                 }
-                if r.get("ok").is_none() {
-                    r.set("ok", true);
-                }
-                r.push_step(STEP, true, ms(started));
+                succeeded(r, started);
             }
-            Err(e) => {
-                let f = engine.classify(&e, Some(&name));
-                pullfirst::error!("{}", f.message);
-                r.fail(STEP, f.kind, &f.message, None);
-                r.push_step(STEP, false, ms(started));
-            }
+            Err(e) => failed(r, &engine.classify(&e, Some(&name)), started),
         }
     }
 }
@@ -710,13 +723,9 @@ async fn restore(engines: &[Engine], records: &mut [Record], jobs: &[Job], start
         match failure {
             None => {
                 r.set("restored", true);
-                r.push_step(STEP, true, ms(started));
+                succeeded(r, started);
             }
-            Some(f) => {
-                pullfirst::error!("{}", f.message);
-                r.fail(STEP, f.kind, &f.message, None);
-                r.push_step(STEP, false, ms(started));
-            }
+            Some(f) => failed(r, &f, started),
         }
     }
 }
