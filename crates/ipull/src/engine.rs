@@ -12,6 +12,7 @@ use bollard::query_parameters::{
 };
 use bollard::Docker;
 use futures_util::StreamExt;
+use pullfirst::grammar::ImageRef;
 use pullfirst::ErrorKind;
 
 /// Why something failed on an engine.
@@ -144,17 +145,18 @@ impl Engine {
         }
     }
 
-    /// Point `reference` (`repo:tag`) at image `id`.
-    pub async fn tag(&self, id: &str, reference: &str) -> Result<(), Fail> {
-        let (repo, tag) = split_tag(reference);
+    /// Point `image`'s tag (`latest` when it has none) at image `id`.
+    pub async fn tag(&self, id: &str, image: &ImageRef) -> Result<(), Fail> {
+        let repo = image.repository();
+        let tag = image.tag.as_deref().unwrap_or("latest");
         let options = TagImageOptionsBuilder::default()
-            .repo(repo)
+            .repo(&repo)
             .tag(tag)
             .build();
         self.docker
             .tag_image(id, Some(options))
             .await
-            .map_err(|e| self.classify(&e, Some(reference)))
+            .map_err(|e| self.classify(&e, Some(&format!("{repo}:{tag}"))))
     }
 
     /// Remove the reference (untag; the image goes too when nothing else refers to it).
@@ -301,70 +303,44 @@ fn said(text: &str) -> Option<(ErrorKind, &'static str)> {
     })
 }
 
-/// `repo:tag` → (`repo`, `tag`); a reference without a tag is `latest`.
-pub fn split_tag(reference: &str) -> (&str, &str) {
-    let name_end = reference.rfind('/').map_or(0, |i| i + 1);
-    match reference[name_end..].rfind(':') {
-        Some(i) => (&reference[..name_end + i], &reference[name_end + i + 1..]),
-        None => (reference, "latest"),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn kind(text: &str) -> Option<(ErrorKind, &'static str)> {
-        said(text)
-    }
 
     #[test]
     fn phrases_not_numbers() {
         // Ports and digests holding 404 or 500 do not decide anything.
         assert_eq!(
-            kind("Get \"http://127.0.0.1:40404/v2/\": dial tcp 127.0.0.1:40404: connect: connection refused"),
+            said("Get \"http://127.0.0.1:40404/v2/\": dial tcp 127.0.0.1:40404: connect: connection refused"),
             Some((ErrorKind::Transient, "registry unreachable"))
         );
         assert_eq!(
-            kind("invalid reference format: 127.0.0.1:5000/Upper:1"),
+            said("invalid reference format: 127.0.0.1:5000/Upper:1"),
             None
         );
         assert_eq!(
-            kind("manifest for 127.0.0.1:5000/a:9 not found: manifest unknown: manifest unknown"),
+            said("manifest for 127.0.0.1:5000/a:9 not found: manifest unknown: manifest unknown"),
             Some((ErrorKind::Permanent, "not found"))
         );
         assert_eq!(
-            kind("received unexpected HTTP status: 503 Service Unavailable"),
+            said("received unexpected HTTP status: 503 Service Unavailable"),
             Some((ErrorKind::Transient, "registry unreachable"))
         );
         assert_eq!(
-            kind("toomanyrequests: You have reached your pull rate limit."),
+            said("toomanyrequests: You have reached your pull rate limit."),
             Some((ErrorKind::Transient, "rate limited"))
         );
         assert_eq!(
-            kind("Head \"https://r/v2/a/manifests/1\": no basic auth credentials"),
+            said("Head \"https://r/v2/a/manifests/1\": no basic auth credentials"),
             Some((ErrorKind::Permanent, "unauthorized"))
         );
         assert_eq!(
-            kind("write /var/lib/docker/tmp/GetImageBlob1: no space left on device"),
+            said("write /var/lib/docker/tmp/GetImageBlob1: no space left on device"),
             Some((ErrorKind::Permanent, "no space left on the engine"))
         );
         assert_eq!(
-            kind("Get \"http://127.0.0.1:5000/v2/a/blobs/sha256:ab\": EOF"),
+            said("Get \"http://127.0.0.1:5000/v2/a/blobs/sha256:ab\": EOF"),
             Some((ErrorKind::Transient, "registry unreachable"))
-        );
-    }
-
-    #[test]
-    fn tags() {
-        assert_eq!(
-            split_tag("127.0.0.1:5000/a/b:1.0"),
-            ("127.0.0.1:5000/a/b", "1.0")
-        );
-        assert_eq!(split_tag("redis"), ("redis", "latest"));
-        assert_eq!(
-            split_tag("127.0.0.1:5000/a"),
-            ("127.0.0.1:5000/a", "latest")
         );
     }
 }

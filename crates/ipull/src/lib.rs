@@ -495,7 +495,7 @@ async fn pull_one(
         message: format!("{from}: pulled, then not found on {}", engine.shown),
     })?;
     if job.digest.is_some() {
-        engine.tag(&after.id, &job.reference).await?;
+        engine.tag(&after.id, &job.image).await?;
     }
     let repo = job.image.repository();
     let digest = job.digest.clone().or_else(|| {
@@ -643,7 +643,7 @@ fn left_in_use(u: Untag, reference: &str, engine: &Engine) {
 /// Put a tag back where it was before this run: on its previous image, or gone.
 async fn undo(engine: &Engine, job: &Job, p: &Pulled, before: &HashSet<String>) {
     let result = match &p.previous {
-        Some(prev) if prev != &p.id => engine.tag(prev, &job.reference).await,
+        Some(prev) if prev != &p.id => engine.tag(prev, &job.image).await,
         Some(_) => Ok(()),
         None => engine
             .untag(&job.reference, true)
@@ -710,7 +710,7 @@ async fn restore(engines: &[Engine], records: &mut [Record], jobs: &[Job], start
         let mut failure = None;
         for e in engines {
             let result = match previous_of(e) {
-                Some(prev) => e.tag(&prev, &job.reference).await,
+                Some(prev) => e.tag(&prev, &job.image).await,
                 None => e
                     .untag(&job.reference, false)
                     .await
