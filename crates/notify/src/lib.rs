@@ -64,6 +64,11 @@ fn targets(cli: &Cli) -> Result<Vec<Target>, Error> {
 pub fn run(cli: Cli) -> Result<ExitCode, Error> {
     let targets = targets(&cli)?;
     let delivery = Delivery::new(cli.timeout, cli.retries, cli.retry_delay);
+    let send = Sending {
+        state: cli.state.as_deref(),
+        delivery: &delivery,
+        targets: &targets,
+    };
 
     // TEXT and its title are sent as given: there are no records to fill placeholders from.
     if let Some(body) = &cli.message {
@@ -74,19 +79,12 @@ pub fn run(cli: Cli) -> Result<ExitCode, Error> {
             records: Vec::new(),
         };
         let outcome = state::message_outcome(body);
-        if let Some(path) = &cli.state {
-            if state::unchanged(path, &outcome)? {
-                pullfirst::info!("same message as last time; nothing sent");
-                return Ok(ExitCode::Ok);
-            }
-        }
-        let failures = send_all(&delivery, &targets, &[message]);
-        if failures.is_empty() {
-            if let Some(path) = &cli.state {
-                state::save(path, &outcome)?;
-            }
-        }
-        return Ok(combine(Outcome::default(), &failures));
+        return send.unless_unchanged(
+            &outcome,
+            Outcome::default(),
+            "same message as last time",
+            || vec![message],
+        );
     }
 
     let record_template = |s: &Option<String>| {
@@ -115,21 +113,31 @@ pub fn run(cli: Cli) -> Result<ExitCode, Error> {
     drop(out);
 
     let outcome = state::outcome(&records);
-    if let Some(path) = &cli.state {
-        if state::unchanged(path, &outcome)? {
-            pullfirst::info!("the outcome is the same as last run's; nothing sent");
-            return Ok(flow.exit_code());
-        }
-    }
+    send.unless_unchanged(
+        &outcome,
+        flow,
+        "the outcome is the same as last run's",
+        || messages(&cli, &records, title.as_ref(), text.as_ref()),
+    )
+}
+
+/// The messages records make: one summary, or one per record with --each; none when --on
+/// does not want them.
+fn messages(
+    cli: &Cli,
+    records: &[Record],
+    title: Option<&Template>,
+    text: Option<&Template>,
+) -> Vec<Message> {
     let messages: Vec<Message> = if cli.each {
         records
             .iter()
             .filter(|r| wanted(cli.on, std::slice::from_ref(r)))
-            .map(|r| message::single(r, title.as_ref(), text.as_ref()))
+            .map(|r| message::single(r, title, text))
             .collect()
-    } else if !records.is_empty() && wanted(cli.on, &records) {
+    } else if !records.is_empty() && wanted(cli.on, records) {
         let refs: Vec<&Record> = records.iter().collect();
-        vec![message::summary(&refs, title.as_ref(), text.as_ref())]
+        vec![message::summary(&refs, title, text)]
     } else {
         Vec::new()
     };
@@ -140,13 +148,41 @@ pub fn run(cli: Cli) -> Result<ExitCode, Error> {
             records.len()
         );
     }
-    let failures = send_all(&delivery, &targets, &messages);
-    if failures.is_empty() {
-        if let Some(path) = &cli.state {
-            state::save(path, &outcome)?;
+    messages
+}
+
+/// Where one run's messages go, and the `--state` file it compares outcomes with.
+struct Sending<'a> {
+    state: Option<&'a Path>,
+    delivery: &'a Delivery,
+    targets: &'a [Target],
+}
+
+impl Sending<'_> {
+    /// Send what `messages` makes, unless `--state` holds this very outcome; keep the outcome
+    /// only once every message went out (or there was none), so a failed delivery is tried
+    /// again next run. The exit status is the flow's, worsened by any failed delivery.
+    fn unless_unchanged(
+        &self,
+        outcome: &[String],
+        flow: Outcome,
+        same: &str,
+        messages: impl FnOnce() -> Vec<Message>,
+    ) -> Result<ExitCode, Error> {
+        if let Some(path) = self.state {
+            if state::unchanged(path, outcome)? {
+                pullfirst::info!("{same}; nothing sent");
+                return Ok(flow.exit_code());
+            }
         }
+        let failures = send_all(self.delivery, self.targets, &messages());
+        if failures.is_empty() {
+            if let Some(path) = self.state {
+                state::save(path, outcome)?;
+            }
+        }
+        Ok(combine(flow, &failures))
     }
-    Ok(combine(flow, &failures))
 }
 
 /// Whether `--on` wants a message about `records`.
