@@ -52,7 +52,7 @@ lint:
 	$(CARGO) clippy --workspace --all-targets -- -D warnings
 	$(CARGO) xtask gen --check
 	mandoc -T lint -W warning man/*.1
-	shellcheck -S warning -x examples/*.sh scripts/*.sh
+	shellcheck -S warning -x examples/*.sh scripts/*.sh bench/*.sh
 
 gen:
 	$(CARGO) xtask gen

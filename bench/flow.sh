@@ -65,22 +65,14 @@ for flow in "$hand" "$ours"; do
   [ "$running" = 3 ] || { echo "bench/flow.sh: not running 2.0: $flow" >&2; exit 1; }
 done
 
-hyperfine --runs 5 --style none --prepare "$reset" \
-  -n "by hand: sed -i, docker-compose pull, up -d" "$hand" \
-  -n "examples/install.sh: check, pull first, up -d, record" "$ours" \
-  --export-json "$dir/flow.json" >/dev/null
-peak "by hand: sed -i, docker-compose pull, up -d" "$hand" "$reset"
-peak "examples/install.sh: check, pull first, up -d, record" "$ours" "$reset"
-python3 bench/summarise.py "by hand: sed -i, docker-compose pull, up -d" --mem "$MEM" "$dir/flow.json" > $out/flow.md
+compare $out/flow.md "--runs 5" --prepare "$reset" \
+  "by hand: sed -i, docker-compose pull, up -d" "$hand" \
+  "examples/install.sh: check, pull first, up -d, record" "$ours"
 
 # And the flow's own steps, without the restart: what pullfirst adds to the restart's time.
-hyperfine --runs 5 --style none --prepare "$reset" \
-  -n "docker-compose pull (3 x 8 MiB)" "cd $dir/deploy && sed -i 's/=1.0/=2.0/' versions.env && docker-compose -p pfbench --env-file versions.env pull -q" \
-  -n "vcheck, ipull --atomic (3 x 8 MiB)" "cd $dir/deploy && vcheck --versions versions.env $CHECKS | ipull -q --atomic > /dev/null" \
-  --export-json "$dir/steps.json" >/dev/null
-peak "docker-compose pull (3 x 8 MiB)" "cd $dir/deploy && sed -i 's/=1.0/=2.0/' versions.env && docker-compose -p pfbench --env-file versions.env pull -q" "$reset"
-peak "vcheck, ipull --atomic (3 x 8 MiB)" "cd $dir/deploy && vcheck --versions versions.env $CHECKS | ipull -q --atomic" "$reset"
-python3 bench/summarise.py "docker-compose pull (3 x 8 MiB)" --mem "$MEM" "$dir/steps.json" > $out/flow-pull.md
+compare $out/flow-pull.md "--runs 5" --prepare "$reset" \
+  "docker-compose pull (3 x 8 MiB)" "cd $dir/deploy && sed -i 's/=1.0/=2.0/' versions.env && docker-compose -p pfbench --env-file versions.env pull -q" \
+  "vcheck, ipull --atomic (3 x 8 MiB)" "cd $dir/deploy && vcheck --versions versions.env $CHECKS | ipull -q --atomic > /dev/null"
 
 echo; echo "## One update, three services"; cat $out/flow.md
 echo; echo "## Check and pull, three services"; cat $out/flow-pull.md

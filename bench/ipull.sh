@@ -20,7 +20,8 @@ while [ ! -s "$dir/host" ]; do
   kill -0 $server 2>/dev/null || { echo "the private engine did not start" >&2; exit 1; }
   sleep 0.1
 done
-export DOCKER_HOST=$(cat "$dir/host") DOCKER_CONFIG="$dir/docker-config"
+DOCKER_HOST=$(cat "$dir/host")
+export DOCKER_HOST DOCKER_CONFIG="$dir/docker-config"
 reg=$(cat "$dir/registry")
 ours=$(command -v ipull)
 MEM=$dir/mem.tsv
@@ -31,31 +32,16 @@ small=""; for i in 1 2 3 4 5; do small="$small $reg/bench/s$i:1.0"; done
   for i in 1 2 3 4 5; do printf '  s%d:\n    image: %s/bench/s%d:1.0\n    network_mode: none\n' $i "$reg" $i; done
 } > "$dir/docker-compose.yml"
 
-hyperfine --warmup 1 --runs 5 --style none \
-  --prepare "docker rmi -f $big >/dev/null 2>&1 || true" \
-  -n "docker pull (45 MiB)" "docker pull -q $big" \
-  -n "ipull (45 MiB)" "$ours -q $big" \
-  --export-json "$dir/one.json" >/dev/null
-rm_big="docker rmi -f $big >/dev/null 2>&1 || true"
-peak "docker pull (45 MiB)" "docker pull -q $big" "$rm_big"
-peak "ipull (45 MiB)" "$ours -q $big" "$rm_big"
-python3 bench/summarise.py "docker pull (45 MiB)" --mem "$MEM" "$dir/one.json" > $out/ipull-one.md
+compare $out/ipull-one.md "--warmup 1 --runs 5" --prepare "docker rmi -f $big >/dev/null 2>&1 || true" \
+  "docker pull (45 MiB)" "docker pull -q $big" \
+  "ipull (45 MiB)" "$ours -q $big"
 
-hyperfine --warmup 1 --runs 5 --style none \
-  --prepare "docker rmi -f $small >/dev/null 2>&1 || true" \
-  -n "docker-compose pull (5 x 32 MiB)" "docker-compose -f $dir/docker-compose.yml pull -q" \
-  -n "5 parallel docker pull" "for i in $small; do docker pull -q \$i & done; wait" \
-  -n "4 parallel docker pull (xargs -P 4)" "echo $small | xargs -n 1 -P 4 docker pull -q" \
-  -n "ipull --jobs 4 --compose (5 x 32 MiB)" "$ours -q --jobs 4 --compose $dir/docker-compose.yml" \
-  -n "ipull --jobs 5 --compose (5 x 32 MiB)" "$ours -q --jobs 5 --compose $dir/docker-compose.yml" \
-  --export-json "$dir/five.json" >/dev/null
-rm_small="docker rmi -f $small >/dev/null 2>&1 || true"
-peak "docker-compose pull (5 x 32 MiB)" "docker-compose -f $dir/docker-compose.yml pull -q" "$rm_small"
-peak "5 parallel docker pull" "for i in $small; do docker pull -q \$i & done; wait" "$rm_small"
-peak "4 parallel docker pull (xargs -P 4)" "echo $small | xargs -n 1 -P 4 docker pull -q" "$rm_small"
-peak "ipull --jobs 4 --compose (5 x 32 MiB)" "$ours -q --jobs 4 --compose $dir/docker-compose.yml" "$rm_small"
-peak "ipull --jobs 5 --compose (5 x 32 MiB)" "$ours -q --jobs 5 --compose $dir/docker-compose.yml" "$rm_small"
-python3 bench/summarise.py "docker-compose pull (5 x 32 MiB)" --mem "$MEM" "$dir/five.json" > $out/ipull-five.md
+compare $out/ipull-five.md "--warmup 1 --runs 5" --prepare "docker rmi -f $small >/dev/null 2>&1 || true" \
+  "docker-compose pull (5 x 32 MiB)" "docker-compose -f $dir/docker-compose.yml pull -q" \
+  "5 parallel docker pull" "for i in $small; do docker pull -q \$i & done; wait" \
+  "4 parallel docker pull (xargs -P 4)" "echo $small | xargs -n 1 -P 4 docker pull -q" \
+  "ipull --jobs 4 --compose (5 x 32 MiB)" "$ours -q --jobs 4 --compose $dir/docker-compose.yml" \
+  "ipull --jobs 5 --compose (5 x 32 MiB)" "$ours -q --jobs 5 --compose $dir/docker-compose.yml"
 
 
 echo; echo "## ipull: one 45 MiB image"; cat $out/ipull-one.md

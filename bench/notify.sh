@@ -22,15 +22,10 @@ url="http://127.0.0.1:$port/hook"
 ours=$(command -v notify)
 MEM=$dir/mem.tsv
 
-hyperfine -N --warmup 3 --runs 20 --style none \
-  -n "apprise (one message)" "$venv/bin/apprise -b deployed json://127.0.0.1:$port/hook" \
-  -n "curl (one POST)" "curl -sS -o /dev/null -H content-type:application/json -d {\"text\":\"deployed\"} $url" \
-  -n "notify --message (one message)" "$ours --to $url --message deployed" \
-  --export-json "$dir/one.json" >/dev/null
-peak "apprise (one message)" "$venv/bin/apprise -b deployed json://127.0.0.1:$port/hook"
-peak "curl (one POST)" "curl -sS -o /dev/null -H content-type:application/json -d '{\"text\":\"deployed\"}' $url"
-peak "notify --message (one message)" "$ours --to $url --message deployed"
-python3 bench/summarise.py "apprise (one message)" --mem "$MEM" "$dir/one.json" > $out/notify-one.md
+compare $out/notify-one.md "-N --warmup 3 --runs 20" \
+  "apprise (one message)" "$venv/bin/apprise -b deployed json://127.0.0.1:$port/hook" \
+  "curl (one POST)" "curl -sS -o /dev/null -H content-type:application/json -d '{\"text\":\"deployed\"}' $url" \
+  "notify --message (one message)" "$ours --to $url --message deployed"
 
 i=0; targets=""; ours_targets=""
 while [ $i -lt 20 ]; do
@@ -39,15 +34,10 @@ while [ $i -lt 20 ]; do
   ours_targets="$ours_targets --to $url$i"
   i=$((i + 1))
 done > "$dir/records.jsonl"
-hyperfine --warmup 2 --runs 10 --style none \
-  -n "apprise (20 messages, 20 targets)" "$venv/bin/apprise -b deployed $targets" \
-  -n "notify --message (20 messages, 20 targets)" "$ours --message deployed $ours_targets" \
-  -n "notify --each (20 records, 1 target, in order)" "$ours --each --to $url < $dir/records.jsonl > /dev/null" \
-  --export-json "$dir/twenty.json" >/dev/null
-peak "apprise (20 messages, 20 targets)" "$venv/bin/apprise -b deployed $targets"
-peak "notify --message (20 messages, 20 targets)" "$ours --message deployed $ours_targets"
-peak "notify --each (20 records, 1 target, in order)" "$ours --each --to $url < $dir/records.jsonl"
-python3 bench/summarise.py "apprise (20 messages, 20 targets)" --mem "$MEM" "$dir/twenty.json" > $out/notify-twenty.md
+compare $out/notify-twenty.md "--warmup 2 --runs 10" \
+  "apprise (20 messages, 20 targets)" "$venv/bin/apprise -b deployed $targets" \
+  "notify --message (20 messages, 20 targets)" "$ours --message deployed $ours_targets" \
+  "notify --each (20 records, 1 target, in order)" "$ours --each --to $url < $dir/records.jsonl > /dev/null"
 
 echo; echo "## notify: one message"; cat $out/notify-one.md
 echo; echo "## notify: 20 messages in one run"; cat $out/notify-twenty.md

@@ -9,13 +9,8 @@ dir=$(mktemp -d)
 trap 'rm -rf "$dir"' EXIT
 MEM=$dir/mem.tsv
 ours=$(command -v retry)
-hyperfine -N --warmup 30 --runs 500 --style none \
-  -n "true" "true" \
-  -n "pullfirst retry -- true" "$ours -- true" \
-  -n "Debian retry -- true" "$debian_retry --times=5 --delay=0 -- true" \
-  --export-json "$dir/retry.json" >/dev/null
-peak "true" "true"
-peak "pullfirst retry -- true" "$ours -- true"
-peak "Debian retry -- true" "$debian_retry --times=5 --delay=0 -- true"
-python3 bench/summarise.py "true" --mem "$MEM" "$dir/retry.json" > $out/retry.md
+compare $out/retry.md "-N --warmup 30 --runs 500" \
+  "true" "true" \
+  "pullfirst retry -- true" "$ours -- true" \
+  "Debian retry -- true" "$debian_retry --times=5 --delay=0 -- true"
 echo; echo "## retry -- true"; cat $out/retry.md

@@ -7,24 +7,11 @@ set -eu
 out=bench/results
 . bench/lib.sh
 dir=$(mktemp -d)
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-cat > "$dir/config.yml" <<YML
-version: 0.1
-log:
-  level: error
-  accesslog:
-    disabled: true
-storage:
-  filesystem:
-    rootdirectory: $dir/data
-http:
-  addr: 127.0.0.1:$port
-YML
-docker-registry serve "$dir/config.yml" >/dev/null 2>&1 &
-registry=$!
-trap 'kill $registry 2>/dev/null; rm -rf "$dir"' EXIT
-base="http://127.0.0.1:$port"
-until curl -sf "$base/v2/" >/dev/null; do sleep 0.05; done
+. scripts/private-docker.sh
+trap 'private_registry_stop; rm -rf "$dir"' EXIT
+private_registry_start "$dir/registry"
+port=$REGISTRY_PORT
+base="http://$REGISTRY"
 
 # One small image, tagged 1.0.0 … 1.30.0 and a few non-versions.
 mkdir -p "$dir/root" && echo bench > "$dir/root/VERSION"
@@ -50,12 +37,8 @@ done
 
 ours=$(command -v vcheck)
 accept='application/vnd.oci.image.index.v1+json, application/vnd.oci.image.manifest.v1+json, application/vnd.docker.distribution.manifest.list.v2+json, application/vnd.docker.distribution.manifest.v2+json'
-hyperfine -N --warmup 5 --runs 50 --style none \
-  -n "curl (tag list + HEAD manifest)" "curl -s -o /dev/null $base/v2/bench/app/tags/list --next -s -o /dev/null -I -H 'Accept: $accept' $base/v2/bench/app/manifests/1.30.0" \
-  -n "vcheck registry source" "$ours --no-cache x=registry:127.0.0.1:$port/bench/app" \
-  --export-json "$dir/reg.json" >/dev/null
 MEM=$dir/mem.tsv
-peak "curl (tag list + HEAD manifest)" "curl -s -o /dev/null $base/v2/bench/app/tags/list --next -s -o /dev/null -I -H 'Accept: $accept' $base/v2/bench/app/manifests/1.30.0"
-peak "vcheck registry source" "$ours --no-cache x=registry:127.0.0.1:$port/bench/app"
-python3 bench/summarise.py "curl (tag list + HEAD manifest)" --mem "$MEM" "$dir/reg.json" > $out/vcheck-registry.md
+compare $out/vcheck-registry.md "-N --warmup 5 --runs 50" \
+  "curl (tag list + HEAD manifest)" "curl -s -o /dev/null $base/v2/bench/app/tags/list --next -s -o /dev/null -I -H 'Accept: $accept' $base/v2/bench/app/manifests/1.30.0" \
+  "vcheck registry source" "$ours --no-cache x=registry:127.0.0.1:$port/bench/app"
 echo; echo "## vcheck: one registry source"; cat $out/vcheck-registry.md

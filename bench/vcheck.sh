@@ -70,17 +70,12 @@ stats() {
 requests() { python3 -c "import json,sys; a=json.loads(sys.argv[1]); b=json.loads(sys.argv[2]); print(b['total']-a['total'], b['consumed']-a['consumed'])" "$1" "$2"; }
 
 api="https://localhost:$tls"
-export GITHUB_TOKEN= GH_TOKEN= XDG_CACHE_HOME="$dir/cache"
-hyperfine --warmup 1 --runs 5 --style none \
-  -n "nvchecker (300 repos)" "$venv/bin/nvchecker --failures -c $dir/nvchecker.toml" \
-  -n "vcheck --jobs 32 (300 repos)" "GITHUB_API_URL=$api $ours --no-cache --jobs 32 $args > /dev/null" \
-  -n "vcheck --jobs 100 (300 repos)" "GITHUB_API_URL=$api $ours --no-cache --jobs 100 $args > /dev/null" \
-  --export-json "$dir/gh.json" >/dev/null
+export GITHUB_TOKEN='' GH_TOKEN='' XDG_CACHE_HOME="$dir/cache"
 MEM=$dir/mem.tsv
-peak "nvchecker (300 repos)" "$venv/bin/nvchecker --failures -c $dir/nvchecker.toml"
-peak "vcheck --jobs 32 (300 repos)" "GITHUB_API_URL=$api $ours --no-cache --jobs 32 $args"
-peak "vcheck --jobs 100 (300 repos)" "GITHUB_API_URL=$api $ours --no-cache --jobs 100 $args"
-python3 bench/summarise.py "nvchecker (300 repos)" --mem "$MEM" "$dir/gh.json" > $out/vcheck-github.md
+compare $out/vcheck-github.md "--warmup 1 --runs 5" \
+  "nvchecker (300 repos)" "$venv/bin/nvchecker --failures -c $dir/nvchecker.toml" \
+  "vcheck --jobs 32 (300 repos)" "GITHUB_API_URL=$api $ours --no-cache --jobs 32 $args > /dev/null" \
+  "vcheck --jobs 100 (300 repos)" "GITHUB_API_URL=$api $ours --no-cache --jobs 100 $args > /dev/null"
 
 # Requests and peak memory, one run each.
 mem() { /usr/bin/time -f %M "$@" 2>&1 >/dev/null | tail -1; }

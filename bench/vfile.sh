@@ -18,22 +18,13 @@ done > "$dir/base.txt"
 # The key sits in the middle of the file.
 cp "$dir/base.txt" "$dir/v.txt"
 
-hyperfine -N --warmup 10 --runs 100 --style none \
-  --prepare "cp $dir/base.txt $dir/v.txt" \
-  -n "sed -i (one key, 10k lines)" "sed -i s/^component5000=.*/component5000=v9.9.9/ $dir/v.txt" \
-  -n "vfile set (one key, 10k lines, durable)" "vfile set $dir/v.txt component5000=v9.9.9" \
-  --export-json "$dir/set.json" >/dev/null
-peak "sed -i (one key, 10k lines)" "sed -i s/^component5000=.*/component5000=v9.9.9/ $dir/v.txt" "cp $dir/base.txt $dir/v.txt"
-peak "vfile set (one key, 10k lines, durable)" "vfile set $dir/v.txt component5000=v9.9.9" "cp $dir/base.txt $dir/v.txt"
-python3 bench/summarise.py "sed -i (one key, 10k lines)" --mem "$MEM" "$dir/set.json" > $out/vfile-set.md
+compare $out/vfile-set.md "-N --warmup 10 --runs 100" --prepare "cp $dir/base.txt $dir/v.txt" \
+  "sed -i (one key, 10k lines)" "sed -i s/^component5000=.*/component5000=v9.9.9/ $dir/v.txt" \
+  "vfile set (one key, 10k lines, durable)" "vfile set $dir/v.txt component5000=v9.9.9"
 
-hyperfine -N --warmup 20 --runs 300 --style none \
-  -n "grep (one key, 10k lines)" "grep -m1 ^component5000= $dir/v.txt" \
-  -n "vfile get (one key, 10k lines)" "vfile get $dir/v.txt component5000" \
-  --export-json "$dir/get.json" >/dev/null
-peak "grep (one key, 10k lines)" "grep -m1 ^component5000= $dir/v.txt"
-peak "vfile get (one key, 10k lines)" "vfile get $dir/v.txt component5000"
-python3 bench/summarise.py "grep (one key, 10k lines)" --mem "$MEM" "$dir/get.json" > $out/vfile-get.md
+compare $out/vfile-get.md "-N --warmup 20 --runs 300" \
+  "grep (one key, 10k lines)" "grep -m1 ^component5000= $dir/v.txt" \
+  "vfile get (one key, 10k lines)" "vfile get $dir/v.txt component5000"
 
 echo "## vfile set vs sed -i"; cat $out/vfile-set.md
 echo; echo "## vfile get"; cat $out/vfile-get.md
