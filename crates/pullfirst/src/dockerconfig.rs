@@ -6,6 +6,7 @@
 use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex, OnceLock};
+use std::time::Duration;
 
 use base64::Engine;
 use serde_json::Value;
@@ -115,25 +116,60 @@ pub fn is_loopback(host: &str) -> bool {
     name == "localhost" || name == "::1" || name.starts_with("127.")
 }
 
-/// `docker-credential-HELPER get`, given the server on stdin.
+/// How long a credential helper may take. Docker's CLI waits forever; a helper that asks for a
+/// passphrase nobody can type (`pass` under cron) would hang the flow with it.
+const HELPER_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// `docker-credential-HELPER get`, given the server on stdin. A helper that fails, says
+/// nothing usable, or takes longer than [`HELPER_TIMEOUT`] gives no credentials (and a helper
+/// that hangs is killed, and said so).
 fn credential_helper(helper: &str, host: &str) -> Option<(String, String)> {
-    use std::io::Write;
+    run_helper(&format!("docker-credential-{helper}"), host, HELPER_TIMEOUT)
+}
+
+fn run_helper(program: &str, host: &str, limit: Duration) -> Option<(String, String)> {
+    use std::io::{Read, Write};
     use std::process::{Command, Stdio};
+    use wait_timeout::ChildExt;
     let server = if host == "docker.io" {
         "https://index.docker.io/v1/"
     } else {
         host
     };
-    let mut child = Command::new(format!("docker-credential-{helper}"))
+    let mut child = match Command::new(program)
         .arg("get")
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()
-        .ok()?;
-    child.stdin.take()?.write_all(server.as_bytes()).ok()?;
-    let out = child.wait_with_output().ok()?;
-    let v: Value = serde_json::from_slice(&out.stdout).ok()?;
+    {
+        Ok(c) => c,
+        Err(e) => {
+            crate::warn!("credential helper {program} cannot run: {e}");
+            return None;
+        }
+    };
+    // The answer is a few hundred bytes: it fits in the pipe while the helper runs.
+    let _ = child.stdin.take()?.write_all(server.as_bytes());
+    let status = match child.wait_timeout(limit) {
+        Ok(Some(status)) => status,
+        Ok(None) | Err(_) => {
+            let _ = child.kill();
+            let _ = child.wait();
+            crate::warn!(
+                "credential helper {program} gave no answer for {host} within {}; going on without credentials",
+                crate::units::format_duration(limit)
+            );
+            return None;
+        }
+    };
+    if !status.success() {
+        crate::debug!("credential helper {program} has nothing for {host} ({status})");
+        return None;
+    }
+    let mut out = Vec::new();
+    child.stdout.take()?.read_to_end(&mut out).ok()?;
+    let v: Value = serde_json::from_slice(&out).ok()?;
     let secret = v["Secret"].as_str()?.to_string();
     crate::redact::register(&secret);
     Some((v["Username"].as_str()?.to_string(), secret))
@@ -154,5 +190,35 @@ mod tests {
             is_loopback("127.0.0.1:5000") && is_loopback("localhost") && is_loopback("[::1]:5000")
         );
         assert!(!is_loopback("registry.example:5000"));
+    }
+
+    /// A helper that hangs (one waiting for a passphrase under cron) is killed in time, and
+    /// gives no credentials.
+    #[test]
+    fn a_hanging_helper_is_killed() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let helper = dir.path().join("docker-credential-pfhang");
+        let pidfile = dir.path().join("pid");
+        std::fs::write(
+            &helper,
+            format!(
+                "#!/bin/sh\necho $$ > {}\nexec sleep 30\n",
+                pidfile.display()
+            ),
+        )
+        .expect("helper");
+        std::fs::set_permissions(&helper, std::os::unix::fs::PermissionsExt::from_mode(0o755))
+            .expect("chmod");
+        let started = std::time::Instant::now();
+        let got = run_helper(
+            &helper.display().to_string(),
+            "registry.example",
+            Duration::from_millis(300),
+        );
+        assert!(got.is_none());
+        assert!(started.elapsed() < Duration::from_secs(10));
+        let pid = std::fs::read_to_string(&pidfile).expect("it ran");
+        let alive = std::path::Path::new(&format!("/proc/{}", pid.trim())).exists();
+        assert!(!alive, "the helper was killed");
     }
 }
