@@ -449,6 +449,46 @@ fn failures_are_told_apart_and_tokens_never_shown() {
         .is_some_and(|m| m.contains("token was refused")));
     assert!(!ran.stdout.contains("WrongSecret") && !ran.stderr.contains("WrongSecret"));
 
+    // An API root with a user and password in it: the password shows nowhere, not even when a
+    // '#' in it (which a careful URL would percent-encode) would make the client read part of
+    // it as the host: refused before any request; a good one leaves no password in the cache.
+    let port = gh.url().rsplit(':').next().unwrap_or_default().to_string();
+    let ran = sh("vcheck -v a=github:o/a")
+        .env(
+            "GITHUB_API_URL",
+            &format!("http://apiuser:Pa55#w0rd@127.0.0.1:{port}"),
+        )
+        .env("XDG_CACHE_HOME", &cache.path().display().to_string())
+        .run()
+        .code(2)
+        .stderr_has("percent-encode");
+    for secret in ["Pa55", "w0rd", "apiuser"] {
+        assert!(
+            !ran.stdout.contains(secret) && !ran.stderr.contains(secret),
+            "{secret}: {}",
+            ran.stderr
+        );
+    }
+    let userinfo_cache = tempdir();
+    sh("vcheck a=github:o/a")
+        .env(
+            "GITHUB_API_URL",
+            &format!("http://apiuser:apipassw0rd@127.0.0.1:{port}"),
+        )
+        .env(
+            "XDG_CACHE_HOME",
+            &userinfo_cache.path().display().to_string(),
+        )
+        .env("GITHUB_TOKEN", "ghp_RightToken")
+        .run()
+        .success();
+    let cached = sh("cat pullfirst/http/*.json")
+        .dir(userinfo_cache.path())
+        .run()
+        .success();
+    assert!(cached.stdout.contains("127.0.0.1"), "{}", cached.stdout);
+    assert!(!cached.stdout.contains("apipassw0rd"), "{}", cached.stdout);
+
     // Mixed: one permanent and one transient failure is 1; an ok and a transient is 75.
     let ran = vcheck(&gh, cache.path(), "a=github:o/a b=github:o/missing")
         .env("GITHUB_TOKEN", "ghp_RightToken")

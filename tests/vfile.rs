@@ -170,6 +170,14 @@ fn a_malformed_version_file_is_refused_untouched() {
         .code(65)
         .stderr_has("v.txt:2: not a key=value line");
     sh("vfile get v.txt a").dir(d.path()).run().code(65);
+    // Nor does record start a history for a file it refuses.
+    sh("vfile record v.txt --history h.log")
+        .dir(d.path())
+        .stdin("{\"name\":\"a\",\"latest\":\"2\",\"update\":true}\n")
+        .run()
+        .code(65)
+        .stderr_has("v.txt:2");
+    assert!(!d.path().join("h.log").exists(), "no history started");
     assert_eq!(
         read(&d.path().join("v.txt")),
         "a=1\nthis is no assignment\n"
@@ -568,6 +576,11 @@ fn bad_input_exits_65_with_the_line_number_and_changes_nothing() {
         (
             r#"{"name":"a","update":true}"#,
             "stdin:2: a record to be recorded has no `latest`",
+        ),
+        // Non-ASCII before "://" once made the message scrubber panic (exit 134).
+        (
+            r#"{"name":"é://x","latest":"1","update":true}"#,
+            "stdin:2: invalid name",
         ),
     ];
     for (bad, message) in cases {

@@ -86,6 +86,13 @@ impl Delivery {
         let host = &target.host;
         let resp = match req.send(&payload.body[..]) {
             Ok(r) => r,
+            Err(e) if pullfirst::web::is_permanent(&e) => {
+                return Err(Attempt::Final(Failure {
+                    kind: ErrorKind::Permanent,
+                    message: pullfirst::web::transport_error(&target.url, &e),
+                    retry_after: None,
+                }));
+            }
             Err(e) => {
                 return Err(Attempt::Retry {
                     after: None,

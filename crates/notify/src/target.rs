@@ -82,6 +82,7 @@ impl Target {
         if host.is_empty() {
             return Err("a target URL has no host".into());
         }
+        pullfirst::web::check_url(&url)?;
         let path = &rest[rest.find('/').unwrap_or(rest.len())..];
         let format = forced.or(prefix).unwrap_or_else(|| detect(&host, path));
         Ok(Target { url, format, host })

@@ -126,9 +126,15 @@ impl LockedFile {
             .map_err(|e| err("cannot sync", e))?;
         temp.persist(&self.target)
             .map_err(|e| err("cannot rename into place", e.error))?;
-        self.dir
-            .sync_all()
-            .map_err(|e| err("cannot sync the directory of", e))?;
+        // The new file is in place: from here on the change has happened, and saying
+        // "nothing was changed" would be false. A directory that cannot be synced only means
+        // a power cut could still bring the old file back; say so, and count it done.
+        if let Err(e) = self.dir.sync_all() {
+            crate::warn!(
+                "{}: written, but its directory could not be synced ({e}); a power cut now could bring back the old file",
+                self.shown.display()
+            );
+        }
         Ok(())
     }
 

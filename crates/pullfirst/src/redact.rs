@@ -55,8 +55,8 @@ pub fn register_from_env() {
 pub fn register_url(url: &str) {
     register(url);
     if let Some((_, rest)) = url.split_once("://") {
-        let (authority, tail) = rest.split_at(rest.find(['/', '?', '#']).unwrap_or(rest.len()));
-        if let Some((userinfo, _)) = authority.rsplit_once('@') {
+        let (userinfo, _, tail) = split_authority(rest);
+        if let Some(userinfo) = userinfo {
             register(userinfo);
             if let Some((_, password)) = userinfo.split_once(':') {
                 register(password);
@@ -66,12 +66,41 @@ pub fn register_url(url: &str) {
     }
 }
 
+/// What follows `scheme://`, as (userinfo, host and port, the rest). The userinfo runs to the
+/// last `@`, wherever it is: a password holding `/`, `?` or `#` (which a careful URL would
+/// percent-encode) must not be taken for the host, or shown. A path holding `@` is hidden a
+/// little too much, never too little.
+fn split_authority(rest: &str) -> (Option<&str>, &str, &str) {
+    let (userinfo, after) = match rest.rsplit_once('@') {
+        Some((u, a)) => (Some(u), a),
+        None => (None, rest),
+    };
+    let end = after.find(['/', '?', '#']).unwrap_or(after.len());
+    (userinfo, &after[..end], &after[end..])
+}
+
+/// Whether a URL carries a user (and perhaps a password) before its host.
+pub fn has_userinfo(url: &str) -> bool {
+    url.split_once("://")
+        .is_some_and(|(_, rest)| split_authority(rest).0.is_some())
+}
+
+/// The URL without its userinfo: what may be kept in a file (a cache key, say).
+pub fn without_userinfo(url: &str) -> String {
+    match url.split_once("://") {
+        Some((scheme, rest)) => {
+            let (_, host, tail) = split_authority(rest);
+            format!("{scheme}://{host}{tail}")
+        }
+        None => url.to_string(),
+    }
+}
+
 /// The host (and port) of a URL, for error messages: `https://hooks.slack.com/services/T/B/x`
 /// gives `hooks.slack.com`.
 pub fn host_of(url: &str) -> &str {
     let rest = url.split_once("://").map_or(url, |(_, r)| r);
-    let authority = &rest[..rest.find(['/', '?', '#']).unwrap_or(rest.len())];
-    authority.rsplit_once('@').map_or(authority, |(_, h)| h)
+    split_authority(rest).1
 }
 
 /// Mask known secrets and cut every URL down to `scheme://host`.
@@ -94,8 +123,10 @@ fn scrub_urls(text: &str) -> String {
     while let Some(i) = rest.find("://") {
         // The scheme: letters, digits, '+', '-', '.' just before "://".
         let scheme_start = rest[..i]
-            .rfind(|c: char| !(c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.')))
-            .map_or(0, |j| j + 1);
+            .char_indices()
+            .rev()
+            .find(|(_, c)| !(c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.')))
+            .map_or(0, |(j, c)| j + c.len_utf8());
         let after = &rest[i + 3..];
         // Only web URLs carry tokens; `unix:///run/docker.sock` is a path to show.
         let scheme = rest[scheme_start..i].to_ascii_lowercase();
@@ -109,18 +140,15 @@ fn scrub_urls(text: &str) -> String {
             .find(|c: char| c.is_whitespace() || matches!(c, '"' | '\'' | '<' | '>' | '`'))
             .unwrap_or(after.len());
         let url_rest = &after[..end];
-        let authority_end = url_rest.find(['/', '?', '#']).unwrap_or(url_rest.len());
-        let authority = &url_rest[..authority_end];
-        let host = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
+        let (userinfo, host, tail) = split_authority(url_rest);
         out.push_str(&rest[..scheme_start]);
         out.push_str(&rest[scheme_start..i]);
         out.push_str("://");
         out.push_str(host);
-        let hidden = authority.len() != host.len() || url_rest.len() > authority_end + 1;
-        if hidden {
+        if userinfo.is_some() || tail.len() > 1 {
             out.push_str("/***");
         } else {
-            out.push_str(&url_rest[authority_end..]);
+            out.push_str(tail);
         }
         rest = &after[end..];
     }
@@ -153,6 +181,32 @@ mod tests {
         );
         assert_eq!(scrub("slack+https://h/x/y"), "slack+https://h/***");
         assert_eq!(host_of("https://u:p@h.example:443/a/b"), "h.example:443");
+    }
+
+    #[test]
+    fn odd_urls_neither_leak_nor_panic() {
+        // A password with '#', '?' or '/' in it is not the host.
+        for url in [
+            "http://apiuser:Pa55#word@127.0.0.1:18080/x",
+            "http://hookuser:Pa55?word@127.0.0.1:18085/hook/T",
+            "http://u:pa/ss@127.0.0.1:1",
+        ] {
+            let s = scrub(&format!("failed: {url}"));
+            assert!(
+                !s.contains("Pa55") && !s.contains("pa/ss") && !s.contains("user"),
+                "{s}"
+            );
+            assert!(host_of(url).starts_with("127.0.0.1:"), "{}", host_of(url));
+        }
+        // Non-ASCII just before "://" (a record's name, an upstream tag) is text, not a panic.
+        assert_eq!(scrub("é://x"), "é://x");
+        assert_eq!(scrub("név=é://x ü"), "név=é://x ü");
+        assert_eq!(scrub("αhttps://h/p"), "αhttps://h/***");
+        assert_eq!(
+            without_userinfo("http://u:p#w@127.0.0.1:1/repos/o/r?x=1"),
+            "http://127.0.0.1:1/repos/o/r?x=1"
+        );
+        assert!(has_userinfo("https://u:p@h") && !has_userinfo("https://h/a"));
     }
 
     #[test]

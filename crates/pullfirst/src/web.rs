@@ -37,6 +37,41 @@ pub fn transport_error(url: &str, e: &ureq::Error) -> String {
     format!("{}: {what}", crate::redact::host_of(url))
 }
 
+/// Refuse a URL the HTTP client would read differently from the way pullfirst hides its
+/// secrets: a user or password holding `/`, `?` or `#` (not percent-encoded) makes the client
+/// take part of the password for the host (and look it up in DNS). The message names the host
+/// only.
+pub fn check_url(url: &str) -> Result<(), String> {
+    let ours = crate::redact::host_of(url);
+    let ours = ours.rsplit_once(':').map_or(ours, |(h, _)| h);
+    let theirs = ureq::http::Uri::try_from(url)
+        .ok()
+        .and_then(|u| u.host().map(str::to_string));
+    match theirs {
+        Some(h) if h.trim_matches(['[', ']']).eq_ignore_ascii_case(ours.trim_matches(['[', ']'])) => {
+            Ok(())
+        }
+        Some(_) => Err(format!(
+            "the URL for {ours} has a user or password holding '/', '?' or '#': percent-encode them (%2F, %3F, %23)"
+        )),
+        None => Err(format!("the URL for {ours} is not a valid URL")),
+    }
+}
+
+/// A transport error that trying again cannot mend: the URL itself is malformed, or asks for
+/// something the client refuses. Everything else (no route, refused, reset, timed out, TLS
+/// trouble on the way) may pass.
+pub fn is_permanent(e: &ureq::Error) -> bool {
+    matches!(
+        e,
+        ureq::Error::Http(_)
+            | ureq::Error::BadUri(_)
+            | ureq::Error::InvalidProxyUrl
+            | ureq::Error::RequireHttpsOnly(_)
+            | ureq::Error::TlsRequired
+    )
+}
+
 /// `Retry-After`: a number of seconds, or an HTTP date.
 pub fn parse_retry_after(v: &str) -> Option<Duration> {
     let v = v.trim();
@@ -53,6 +88,23 @@ pub fn parse_retry_after(v: &str) -> Option<Duration> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn urls_read_one_way() {
+        assert!(check_url("https://api.github.com").is_ok());
+        assert!(check_url("http://u:p%23w@127.0.0.1:8080/x?y=1").is_ok());
+        assert!(check_url("http://[::1]:8080/hook").is_ok());
+        for bad in [
+            "http://u:Pa55#w0rd@127.0.0.1:1",
+            "http://u:p/w@127.0.0.1:1/x",
+        ] {
+            let e = check_url(bad).expect_err(bad);
+            assert!(
+                e.contains("127.0.0.1") && !e.contains("Pa55") && !e.contains("p/w"),
+                "{e}"
+            );
+        }
+    }
 
     #[test]
     fn retry_after_forms() {

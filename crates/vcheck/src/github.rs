@@ -29,6 +29,10 @@ impl GitHub {
             .ok()
             .filter(|v| !v.is_empty())
             .unwrap_or_else(|| "https://api.github.com".into());
+        // An API root with a user and password in it carries a secret too.
+        if pullfirst::redact::has_userinfo(&api) {
+            pullfirst::redact::register_url(&api);
+        }
         let token = ["GITHUB_TOKEN", "GH_TOKEN"]
             .iter()
             .find_map(|v| std::env::var(v).ok().filter(|t| !t.is_empty()));

@@ -5,7 +5,8 @@
 //! `Cache-Control: max-age` is used without asking at all; an older one is revalidated with
 //! `If-None-Match`, and GitHub's `304 Not Modified` does not count against the rate limit.
 //! Entries live in `$XDG_CACHE_HOME/pullfirst/http/` (else `~/.cache/…`), one small JSON
-//! file per URL, replaced by rename; they hold the URL, validators and body, never a token.
+//! file per URL, replaced by rename; they hold the URL (without any user or password in it),
+//! validators and body, never a token.
 //! A writer killed between creating its temporary file and the rename leaves the file behind;
 //! each run removes those more than a minute old (a live writer renames within moments).
 
@@ -162,8 +163,14 @@ fn finish(
     result: Result<ureq::http::Response<ureq::Body>, ureq::Error>,
 ) -> Result<Response, Fail> {
     let host = pullfirst::redact::host_of(url).to_string();
-    let mut resp =
-        result.map_err(|e| Fail::transient(pullfirst::web::transport_error(url, &e), None))?;
+    let mut resp = result.map_err(|e| {
+        let message = pullfirst::web::transport_error(url, &e);
+        if pullfirst::web::is_permanent(&e) {
+            Fail::permanent(message)
+        } else {
+            Fail::transient(message, None)
+        }
+    })?;
     let status = resp.status().as_u16();
     let headers = resp
         .headers()
@@ -237,7 +244,7 @@ impl Entry {
 
 fn load(path: &std::path::Path, url: &str) -> Option<Entry> {
     let v: Value = serde_json::from_slice(&std::fs::read(path).ok()?).ok()?;
-    if v["url"] != url {
+    if v["url"] != pullfirst::redact::without_userinfo(url).as_str() {
         return None;
     }
     Some(Entry {
@@ -285,7 +292,7 @@ fn sweep(dir: &std::path::Path) {
 fn save(path: &std::path::Path, e: &Entry) {
     let Some(dir) = path.parent() else { return };
     let v = json!({
-        "url": e.url, "etag": e.etag, "stored": e.stored, "max_age": e.max_age,
+        "url": pullfirst::redact::without_userinfo(&e.url), "etag": e.etag, "stored": e.stored, "max_age": e.max_age,
         "headers": e.headers.iter().map(|(k, v)| json!([k, v])).collect::<Vec<_>>(),
         "body": e.body,
     });

@@ -110,12 +110,13 @@ pub fn run(
 /// uninterrupted run. A failed replacement takes the log back to its previous length.
 fn write(path: &Path, changes: &[(String, String)], history: Option<&Path>) -> Result<(), Error> {
     let locked = LockedFile::lock(path)?;
-    // Open the history first, so an unwritable log stops us before the file changes.
-    let mut log = history.map(open_history).transpose()?;
     let mut file = match locked.read()? {
         Some(bytes) => VersionFile::parse(path, bytes)?,
         None => VersionFile::empty(path),
     };
+    // The history is opened once the version file is known good (a refused run creates no
+    // log), and before anything changes (an unwritable log stops the run).
+    let mut log = history.map(open_history).transpose()?;
     let mut made = Vec::new();
     for (key, to) in changes {
         let from = file.get(key);
