@@ -66,17 +66,28 @@ pub fn register_url(url: &str) {
     }
 }
 
-/// What follows `scheme://`, as (userinfo, host and port, the rest). The userinfo runs to the
-/// last `@`, wherever it is: a password holding `/`, `?` or `#` (which a careful URL would
-/// percent-encode) must not be taken for the host, or shown. A path holding `@` is hidden a
-/// little too much, never too little.
+/// What follows `scheme://`, as (userinfo, host and port, the rest). The authority ends at
+/// the first `/`, and the userinfo runs to the last `@` before it: a password holding `?` or
+/// `#` (which a careful URL would percent-encode) is not taken for the host, while an `@` in
+/// the path (Teams webhooks have one) stays in the path. A host whose "port" is not a number
+/// is a password cut at a `/`: it is shown as `***` (see [`host_of`]).
 fn split_authority(rest: &str) -> (Option<&str>, &str, &str) {
-    let (userinfo, after) = match rest.rsplit_once('@') {
-        Some((u, a)) => (Some(u), a),
+    let slash = rest.find('/').unwrap_or(rest.len());
+    let (userinfo, after) = match rest[..slash].rsplit_once('@') {
+        Some((u, _)) => (Some(u), &rest[u.len() + 1..]),
         None => (None, rest),
     };
     let end = after.find(['/', '?', '#']).unwrap_or(after.len());
     (userinfo, &after[..end], &after[end..])
+}
+
+/// `host[:port]` with a numeric port, or a bracketed IPv6 address.
+fn plausible_host(host: &str) -> bool {
+    let port = match host.rsplit_once(']') {
+        Some((_, p)) => p.strip_prefix(':'),
+        None => host.rsplit_once(':').map(|(_, p)| p),
+    };
+    !host.is_empty() && port.is_none_or(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()))
 }
 
 /// Whether a URL carries a user (and perhaps a password) before its host.
@@ -100,7 +111,12 @@ pub fn without_userinfo(url: &str) -> String {
 /// gives `hooks.slack.com`.
 pub fn host_of(url: &str) -> &str {
     let rest = url.split_once("://").map_or(url, |(_, r)| r);
-    split_authority(rest).1
+    let host = split_authority(rest).1;
+    if plausible_host(host) {
+        host
+    } else {
+        "***"
+    }
 }
 
 /// Mask known secrets and cut every URL down to `scheme://host`.
@@ -144,7 +160,7 @@ fn scrub_urls(text: &str) -> String {
         out.push_str(&rest[..scheme_start]);
         out.push_str(&rest[scheme_start..i]);
         out.push_str("://");
-        out.push_str(host);
+        out.push_str(if plausible_host(host) { host } else { "***" });
         if userinfo.is_some() || tail.len() > 1 {
             out.push_str("/***");
         } else {
@@ -193,11 +209,21 @@ mod tests {
         ] {
             let s = scrub(&format!("failed: {url}"));
             assert!(
-                !s.contains("Pa55") && !s.contains("pa/ss") && !s.contains("user"),
+                !s.contains("Pa55") && !s.contains("pa") && !s.contains("user"),
                 "{s}"
             );
-            assert!(host_of(url).starts_with("127.0.0.1:"), "{}", host_of(url));
         }
+        assert_eq!(
+            host_of("http://apiuser:Pa55#w0rd@127.0.0.1:18080/x"),
+            "127.0.0.1:18080"
+        );
+        assert_eq!(host_of("http://u:pa/ss@127.0.0.1:1"), "***");
+        // An '@' in the path is the path's.
+        assert_eq!(
+            host_of("https://x.webhook.office.com/webhookb2/a@b/IncomingWebhook/c"),
+            "x.webhook.office.com"
+        );
+        assert_eq!(host_of("http://[::1]:8080/hook"), "[::1]:8080");
         // Non-ASCII just before "://" (a record's name, an upstream tag) is text, not a panic.
         assert_eq!(scrub("é://x"), "é://x");
         assert_eq!(scrub("név=é://x ü"), "név=é://x ü");
