@@ -602,6 +602,24 @@ fn versions_file_and_stdin_records() {
         .code(65)
         .stderr_has("no `source`");
 
+    // A record that failed upstream is passed on byte for byte, never checked (even without a
+    // source), and its permanent failure decides the status.
+    let failed = "{\"name\":\"b\",\"source\":\"github:o/a\",\"ok\":false,\
+                  \"error\":{\"step\":\"prep\",\"kind\":\"permanent\",\"message\":\"m\"}}\n\
+                  {\"name\":\"c\",\"ok\":false}\n";
+    let before = gh.state().total;
+    let ran = vcheck(&gh, cache.path(), "--no-cache")
+        .stdin(failed)
+        .run()
+        .code(1)
+        .stdout_is(failed);
+    assert_eq!(
+        gh.state().total,
+        before,
+        "no request for failed records: {}",
+        ran.stderr
+    );
+
     // A bad version file is bad input.
     fs::write(d.path().join("bad.txt"), "a=v1 ; rm\n").expect("write");
     vcheck(&gh, cache.path(), "--versions bad.txt a=github:o/a")

@@ -69,7 +69,8 @@ impl Source {
 /// One check to make.
 struct Check {
     record: Record,
-    source: Source,
+    /// None: a record that failed upstream, passed on untouched.
+    source: Option<Source>,
     current: Option<String>,
 }
 
@@ -175,6 +176,15 @@ fn gather(cli: &Cli) -> Result<Vec<Check>, Error> {
     let mut checks = Vec::new();
     if cli.targets.is_empty() {
         for r in read_all(std::io::stdin().lock())? {
+            // Failed upstream: nothing acts on it, and nothing in it is checked (SPEC §1).
+            if !r.ok() {
+                checks.push(Check {
+                    record: r,
+                    source: None,
+                    current: None,
+                });
+                continue;
+            }
             let line = r.line();
             let bad = |m: String| Error::Input { line, message: m };
             let name = r
@@ -189,7 +199,7 @@ fn gather(cli: &Cli) -> Result<Vec<Check>, Error> {
             let current = current_of(name, r.current())?;
             checks.push(Check {
                 record: r.clone(),
-                source: parsed,
+                source: Some(parsed),
                 current,
             });
         }
@@ -217,7 +227,7 @@ fn gather(cli: &Cli) -> Result<Vec<Check>, Error> {
         checks.push(Check {
             current: current_of(name, None)?,
             record,
-            source: parsed,
+            source: Some(parsed),
         });
     }
     Ok(checks)
@@ -240,9 +250,12 @@ fn check_image_template(t: &str) -> Result<(), Error> {
 fn check(ctx: &Context, c: &Check) -> Record {
     let started = Instant::now();
     let mut r = c.record.clone();
+    let Some(source) = &c.source else {
+        return r;
+    };
     let name = r.name().unwrap_or("?").to_string();
     let class = class_of(c.current.as_deref());
-    let found = match &c.source {
+    let found = match source {
         Source::Release(repo) => ctx
             .github
             .latest_release(&ctx.http, repo, &ctx.filters, &class)
