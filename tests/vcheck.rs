@@ -835,6 +835,41 @@ mod registry {
         assert_eq!(lists, 7, "26 tags at 4 a page");
     }
 
+    /// A next page on another server is not followed: the registry's credentials would go
+    /// with the request.
+    #[test]
+    fn a_next_page_elsewhere_is_refused() {
+        let elsewhere =
+            Server::start(|_: &Request| Reply::json(200, json!({"name": "x", "tags": ["9.9"]})));
+        let other = format!(
+            "http://127.0.0.1:{}/v2/x/tags/list?last=1.0",
+            elsewhere.port
+        );
+        let registry = Server::start(move |req: &Request| {
+            if req.header("authorization").is_none() {
+                return Reply::json(401, json!({"errors": [{"code": "UNAUTHORIZED"}]}))
+                    .header("WWW-Authenticate", "Basic realm=\"test\"");
+            }
+            match req.path() {
+                "/v2/x/tags/list" => Reply::json(200, json!({"name": "x", "tags": ["1.0"]}))
+                    .header("Link", &format!("<{other}>; rel=\"next\"")),
+                _ => Reply::json(404, json!({"errors": [{"code": "NAME_UNKNOWN"}]})),
+            }
+        });
+        let cfg = tempdir();
+        let host = format!("127.0.0.1:{}", registry.port);
+        config_with(cfg.path(), &host, "reguser", "regPassw0rd");
+        let ran = vcheck(&format!("x=registry:{host}/x"), cfg.path())
+            .run()
+            .code(1)
+            .stderr_has("another server");
+        assert!(!ran.stdout.contains("9.9"));
+        assert!(
+            elsewhere.requests().is_empty(),
+            "nothing was sent elsewhere"
+        );
+    }
+
     /// Credential helpers for two registries run at the same time (each helper here waits for
     /// the other to start, so one at a time would fail both), and once per host.
     #[test]

@@ -167,7 +167,7 @@ impl GitHub {
                 return Ok(Some(found));
             }
             if read < MAX_PAGES {
-                url = next_link(&resp);
+                url = next_link(&resp, &page_url)?;
             }
         }
         Ok(None)
@@ -218,21 +218,45 @@ fn check(url: &str, resp: &Response) -> Result<(), Fail> {
     }
 }
 
-/// The `rel="next"` URL of a `Link` header.
-pub fn next_link(resp: &Response) -> Option<String> {
-    let link = resp.header("link")?;
-    link.split(',').find_map(|part| {
+/// The `rel="next"` page of a paged answer (`Link` header), resolved against `current`, the
+/// page that named it. A next page on another server (scheme, host or port) is refused: the
+/// request would carry this server's token or password there, in clear text perhaps.
+pub fn next_link(resp: &Response, current: &str) -> Result<Option<String>, Fail> {
+    let Some(link) = resp.header("link") else {
+        return Ok(None);
+    };
+    let next = link.split(',').find_map(|part| {
         let (url, params) = part.split_once(';')?;
         params
             .split(';')
             .any(|p| p.trim() == "rel=\"next\"")
-            .then(|| {
-                url.trim()
-                    .trim_start_matches('<')
-                    .trim_end_matches('>')
-                    .to_string()
-            })
-    })
+            .then(|| url.trim().trim_start_matches('<').trim_end_matches('>'))
+    });
+    let Some(next) = next else {
+        return Ok(None);
+    };
+    let here = origin(current);
+    if next.starts_with('/') && !next.starts_with("//") {
+        return Ok(Some(format!("{here}{next}")));
+    }
+    if origin(next).eq_ignore_ascii_case(&here) {
+        return Ok(Some(next.to_string()));
+    }
+    Err(Fail::permanent(format!(
+        "{}: the next page is on another server ({}); not followed, so no credentials go there",
+        pullfirst::redact::host_of(current),
+        pullfirst::redact::host_of(next)
+    )))
+}
+
+/// `scheme://host[:port]` of a URL, without any user or password.
+fn origin(url: &str) -> String {
+    let clean = pullfirst::redact::without_userinfo(url);
+    let Some((scheme, rest)) = clean.split_once("://") else {
+        return String::new();
+    };
+    let end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    format!("{scheme}://{}", &rest[..end])
 }
 
 /// `OWNER/REPO`, checked.

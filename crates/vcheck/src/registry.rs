@@ -307,13 +307,7 @@ pub fn check_image(
             )));
         }
         if pages < 200 {
-            url = next_link(&resp).map(|next| {
-                if next.starts_with('/') {
-                    format!("{base}{next}")
-                } else {
-                    next
-                }
-            });
+            url = next_link(&resp, &page)?;
         }
     }
     let latest = filters
