@@ -132,6 +132,11 @@ fn get_show_unset_and_exit_statuses() {
         .run()
         .code(65)
         .stderr_has("newline");
+    sh("vfile get v.txt 'bad key'")
+        .dir(d.path())
+        .run()
+        .code(65)
+        .stderr_has("invalid key");
     assert_eq!(read(&d.path().join("v.txt")), "note='two words'\n");
 }
 

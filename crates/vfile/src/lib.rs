@@ -72,7 +72,7 @@ fn stdout_line(text: &str) -> Result<(), Error> {
 }
 
 fn get(path: &Path, key: &str) -> Result<ExitCode, Error> {
-    check_key(key).map_err(Error::Usage)?;
+    check_key(key).map_err(|m| Error::bad_file(Path::new("argument"), None, m))?;
     let value = match read_optional(path)? {
         Some(bytes) => VersionFile::lookup(path, &bytes, key)?,
         None => None,
