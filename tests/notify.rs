@@ -8,7 +8,7 @@ use serde_json::{json, Value};
 
 use crate::harness::docker::free_port;
 use crate::harness::http::{flaky, Reply, Request, Server};
-use crate::harness::{sh, tempdir};
+use crate::harness::{sh, tempdir, Tmpfs};
 
 /// Slack incoming webhook: a JSON object with a non-empty `text` (or `blocks`); "ok".
 fn slack(req: &Request) -> Reply {
@@ -466,6 +466,23 @@ fn state_sends_only_when_the_outcome_changes() {
     .code(75);
     run(ALL_OK, 0);
     assert_eq!(server.requests().len(), 4);
+
+    // Sent, but the state cannot be kept (a full disk): a flow that failed keeps its own status
+    // (75 here, not 74); a flow that went well is a local I/O error, 74. Either way it is said.
+    let fs_ = Tmpfs::mount("16k");
+    fs_.fill();
+    for (input, code) in [(FLOW, 75), (ALL_OK, 74)] {
+        sh(&format!(
+            "notify --state state.json --to {}",
+            server.url("/hook")
+        ))
+        .dir(&fs_.path)
+        .stdin(input)
+        .run()
+        .code(code)
+        .stderr_has("No space left on device");
+    }
+    assert_eq!(server.requests().len(), 6, "both were sent");
 }
 
 #[test]

@@ -176,12 +176,20 @@ impl Sending<'_> {
             }
         }
         let failures = send_all(self.delivery, self.targets, &messages());
+        let status = combine(flow, &failures);
         if failures.is_empty() {
             if let Some(path) = self.state {
-                state::save(path, outcome)?;
+                if let Err(e) = state::save(path, outcome) {
+                    // Sent, but not remembered: the next run sends it again. That alone is a
+                    // local I/O error (74); a flow that failed keeps its own status.
+                    if status == ExitCode::Ok {
+                        return Err(e);
+                    }
+                    pullfirst::warn!("{e}; the next run will send this again");
+                }
             }
         }
-        Ok(combine(flow, &failures))
+        Ok(status)
     }
 }
 
