@@ -56,13 +56,33 @@ fn set_keeps_every_untouched_byte() {
         "# sourced by install.sh\nexport REDIS='7.2'\ndb=\"15\"\n",
     );
     sh(
-        "vfile set env.sh REDIS=\"7.4 beta\" db='it'\\''s \"$x\"' server=v1 && . ./env.sh \
+        "vfile set env.sh REDIS=\"7.4 beta\" db='it'\\''s \"x\"' server=v1 && . ./env.sh \
         && printf '%s|%s|%s\\n' \"$REDIS\" \"$db\" \"$server\"",
     )
     .dir(d.path())
     .run()
     .success()
-    .stdout_is("7.4 beta|it's \"$x\"|v1\n");
+    .stdout_is("7.4 beta|it's \"x\"|v1\n");
+
+    // What sh and docker-compose's --env-file would read differently is refused on the way in,
+    // and a file with something sh would run or expand is refused on the way out.
+    sh("vfile set env.sh 'k=${HOME}'")
+        .dir(d.path())
+        .run()
+        .code(65)
+        .stderr_has("'$'");
+    write(
+        &d.path().join("run.sh"),
+        "a=1
+b=$(touch pwned)
+",
+    );
+    sh("vfile show run.sh")
+        .dir(d.path())
+        .run()
+        .code(65)
+        .stderr_has("run.sh:2");
+    assert!(!d.path().join("pwned").exists());
 }
 
 #[test]

@@ -321,8 +321,20 @@ fn json_string(v: Option<&Value>) -> Option<String> {
     })
 }
 
-/// Check a value for writing: one line of text.
+/// Characters sh does not take literally in a bare (unquoted) assignment value: expansions,
+/// command separators, redirections, subshells, quotes, and `~` (tilde expansion).
+const NOT_LITERAL_BARE: &[u8] = b"$`\\;&|<>()'\"~";
+
+/// Check a value for writing: one line of text, without `$`, `` ` `` or `\`. No quoting makes
+/// those read the same by `sh` and by docker-compose's `--env-file` (which expands `${X}` even
+/// in single quotes), and a version never needs them.
 pub fn check_value(value: &str) -> Result<(), String> {
+    if let Some(c) = value.chars().find(|c| matches!(c, '$' | '`' | '\\')) {
+        return Err(format!(
+            "invalid value {}: contains {c:?}, which sh and docker-compose would read differently",
+            quote(value)
+        ));
+    }
     if let Some(c) = value.chars().find(|c| c.is_control() && *c != '\t') {
         return Err(format!(
             "invalid value {}: contains {}",
@@ -376,11 +388,18 @@ fn parse_line(text: &str) -> Result<Option<Entry>, String> {
             v[1..].find('\'').ok_or("unterminated ' quote")? + 2,
             Some(q),
         ),
-        Some(q @ '"') => (
-            parse_double_quoted(v).ok_or("unterminated \" quote")?.1,
-            Some(q),
-        ),
-        _ => (v[..comment_start(v)].trim_end().len(), None),
+        Some(q @ '"') => (parse_double_quoted(v)?.1, Some(q)),
+        _ => {
+            let bare = v[..comment_start(v)].trim_end();
+            if let Some(c) = bare.chars().find(|c| {
+                c.is_whitespace() || (c.is_ascii() && NOT_LITERAL_BARE.contains(&(*c as u8)))
+            }) {
+                return Err(format!(
+                    "{c:?} in an unquoted value: sh would not read it as written (quote the value)"
+                ));
+            }
+            (bare.len(), None)
+        }
     };
     let rest = v[len..].trim_start();
     if quote_char.is_some() && !(rest.is_empty() || rest.starts_with('#')) {
@@ -405,7 +424,7 @@ fn parse_plain_line(text: &str) -> Option<Entry> {
     }
     let plain = b[eq + 1..]
         .iter()
-        .all(|&c| c > b' ' && c != 0x7f && !matches!(c, b'\'' | b'"' | b'#'));
+        .all(|&c| c > b' ' && c != 0x7f && c != b'#' && !NOT_LITERAL_BARE.contains(&c));
     plain.then(|| Entry {
         key: 0..eq,
         span: eq + 1..b.len(),
@@ -428,24 +447,27 @@ fn comment_start(v: &str) -> usize {
     b.len()
 }
 
-/// `"…"` at the start of `v`: the unescaped value and the length taken, quotes included.
-fn parse_double_quoted(v: &str) -> Option<(String, usize)> {
+/// `"…"` at the start of `v`: the unescaped value and the length taken, quotes included. An
+/// unescaped `$` or `` ` `` would be expanded by sh: refused.
+fn parse_double_quoted(v: &str) -> Result<(String, usize), &'static str> {
+    const UNTERMINATED: &str = "unterminated \" quote";
     let mut out = String::new();
     let mut chars = v.char_indices().skip(1);
     while let Some((i, c)) = chars.next() {
         match c {
-            '"' => return Some((out, i + 1)),
-            '\\' => match chars.next()? {
+            '"' => return Ok((out, i + 1)),
+            '\\' => match chars.next().ok_or(UNTERMINATED)? {
                 (_, e @ ('"' | '\\' | '$' | '`')) => out.push(e),
                 (_, other) => {
                     out.push('\\');
                     out.push(other);
                 }
             },
+            '$' | '`' => return Err("an unescaped $ or ` in double quotes: sh would expand it"),
             c => out.push(c),
         }
     }
-    None
+    Err(UNTERMINATED)
 }
 
 /// Write `value` so that [`parse_line`] (and `sh`) read it back unchanged: in the line's own
@@ -539,6 +561,13 @@ mod tests {
             ("a b=1\n", ":1: invalid key"),
             ("a='x\n", ":1: unterminated"),
             ("a=\"x\" y\n", ":1: text after"),
+            // What sh would not read as written: it would run commands or expand.
+            ("b=$(id)\n", ":1: '$' in an unquoted value"),
+            ("c=1;touch pwned\n", ":1: ';' in an unquoted value"),
+            ("a=x y\n", ":1: ' ' in an unquoted value"),
+            ("a=`id`\n", ":1: '`' in an unquoted value"),
+            ("a=~/x\n", ":1: '~' in an unquoted value"),
+            ("a=\"$HOME\"\n", ":1: an unescaped $"),
         ] {
             let e =
                 VersionFile::parse(Path::new("v.txt"), text.as_bytes().to_vec()).expect_err(text);
@@ -565,6 +594,9 @@ mod tests {
     #[test]
     fn checks() {
         assert!(check_value("v1.2 beta").is_ok());
+        for v in ["${HOME}", "`id`", "a\\b"] {
+            assert!(check_value(v).is_err(), "{v}");
+        }
         assert!(check_value("a\nb").is_err());
         assert!(check_value("a\rb").is_err());
         assert!(check_key("a=b").is_err());
