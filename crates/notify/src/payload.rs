@@ -4,7 +4,7 @@
 //! |---|---|---|
 //! | slack | `{"text"}` (mrkdwn, `&<>` escaped) | 40,000 characters of text |
 //! | discord | `{"content","allowed_mentions":{"parse":[]}}` | 2,000 characters of content |
-//! | teams | a MessageCard `{"@type","@context","themeColor","summary","title","text"}` | 28 KB of payload (24,000 characters of text) |
+//! | teams | a MessageCard `{"@type","@context","themeColor","summary","title","text"}` | 28 KB of payload (24,000 bytes of text, 1,000 of title) |
 //! | ntfy | the text itself, title and tags in headers | 4,096 bytes of body |
 //! | gotify | `{"title","message","priority"}` | 65,535 characters |
 //! | json | `{"title","text","status","records"}` | none |
@@ -25,7 +25,7 @@ pub struct Payload {
     pub body: Vec<u8>,
 }
 
-/// How many characters (or bytes, for ntfy) of text a format takes.
+/// How many characters (or bytes, for ntfy and teams) of text a format takes.
 fn limit(format: Format) -> Option<usize> {
     match format {
         Format::Slack => Some(40_000),
@@ -40,47 +40,87 @@ fn limit(format: Format) -> Option<usize> {
 /// The size of `s` as `format` counts it.
 fn size(format: Format, s: &str) -> usize {
     match format {
-        Format::Ntfy => s.len(),
+        // Teams limits the whole payload in bytes: its title and summary, at most
+        // TEAMS_TITLE bytes each, and the envelope leave 24,000 of the 28 KB for the text.
+        Format::Ntfy | Format::Teams => s.len(),
         _ => s.chars().count(),
     }
 }
 
 /// Join `head` and `lines` with `sep`, dropping trailing lines (with a note saying how many)
-/// until the result fits the format's limit.
+/// until the result fits the format's limit. Sizes are added up once, so a summary of a
+/// hundred thousand components is cut as fast as one of ten.
 fn fit(format: Format, head: &str, lines: &[String], sep: &str) -> String {
+    let note = |left: usize| {
+        format!(
+            "… and {left} more component{} not shown",
+            if left == 1 { "" } else { "s" }
+        )
+    };
     let join = |n: usize| {
-        let mut parts: Vec<String> = Vec::with_capacity(n + 2);
+        let mut parts: Vec<&str> = Vec::with_capacity(n + 2);
         if !head.is_empty() {
-            parts.push(head.to_string());
+            parts.push(head);
         }
-        parts.extend(lines[..n].iter().cloned());
-        if n < lines.len() {
-            let left = lines.len() - n;
-            parts.push(format!(
-                "… and {left} more component{} not shown",
-                if left == 1 { "" } else { "s" }
-            ));
+        parts.extend(lines[..n].iter().map(String::as_str));
+        let more = (n < lines.len()).then(|| note(lines.len() - n));
+        if let Some(m) = &more {
+            parts.push(m);
         }
         parts.join(sep)
     };
     let Some(max) = limit(format) else {
         return join(lines.len());
     };
-    // Most lines fit: try the whole text first, then cut from the end.
-    for n in (0..=lines.len()).rev() {
-        let text = join(n);
-        if size(format, &text) <= max {
-            return text;
-        }
+    // The size of join(n): head, the first n lines and (when some are left out) the note,
+    // with a separator between each two.
+    let sep_size = size(format, sep);
+    let head_parts = usize::from(!head.is_empty());
+    let mut prefix = Vec::with_capacity(lines.len() + 1);
+    prefix.push(if head.is_empty() {
+        0
+    } else {
+        size(format, head)
+    });
+    for line in lines {
+        let last = prefix.last().copied().unwrap_or(0);
+        prefix.push(last + size(format, line));
+    }
+    let joined_size = |n: usize| {
+        let note_size = if n < lines.len() {
+            size(format, &note(lines.len() - n))
+        } else {
+            0
+        };
+        let parts = head_parts + n + usize::from(n < lines.len());
+        prefix[n] + note_size + sep_size * parts.saturating_sub(1)
+    };
+    if let Some(n) = (0..=lines.len()).rev().find(|&n| joined_size(n) <= max) {
+        return join(n);
     }
     // Not even the head fits: cut it by characters.
-    let note = "…";
+    let ellipsis = "…";
     let mut text: String = join(0);
-    while size(format, &text) + size(format, note) > max {
+    while !text.is_empty() && size(format, &text) + size(format, ellipsis) > max {
         text.pop();
     }
-    text + note
+    text + ellipsis
 }
+
+/// At most `max` bytes of `s`, cut at a character boundary (with `…` when cut).
+fn cut_bytes(s: &str, max: usize) -> String {
+    if s.len() <= max {
+        return s.to_string();
+    }
+    let mut end = max.saturating_sub('…'.len_utf8());
+    while !s.is_char_boundary(end) {
+        end -= 1;
+    }
+    format!("{}…", &s[..end])
+}
+
+/// The longest title a Teams card gets (it is sent twice, as title and summary).
+const TEAMS_TITLE: usize = 1_000;
 
 fn slack_escape(s: &str) -> String {
     s.replace('&', "&amp;")
@@ -111,8 +151,8 @@ pub fn build(format: Format, m: &Message) -> Payload {
             "@type": "MessageCard",
             "@context": "https://schema.org/extensions",
             "themeColor": if m.failed { "D70000" } else { "2EB886" },
-            "summary": m.title,
-            "title": m.title,
+            "summary": cut_bytes(&m.title, TEAMS_TITLE),
+            "title": cut_bytes(&m.title, TEAMS_TITLE),
             // Teams markdown needs a blank line to break a line.
             "text": fit(format, "", &m.lines, "\n\n"),
         })),
@@ -207,6 +247,48 @@ mod tests {
             .headers
             .iter()
             .any(|(k, v)| *k == "X-Title" && v == "pullfirst: <b> & co"));
+    }
+
+    #[test]
+    fn teams_payloads_stay_under_28_kb_in_bytes() {
+        // Three-byte characters (the ✓ and → of every line, Cyrillic messages) and a huge
+        // title: the payload, in bytes, stays within Teams' 28 KB.
+        let mut m = message(3000, 20);
+        for l in &mut m.lines {
+            *l = format!("✓ {l} → ошибка");
+        }
+        m.title = "т".repeat(5000);
+        let p = build(Format::Teams, &m);
+        assert!(p.body.len() <= 28 * 1024, "{}", p.body.len());
+        let text = body(&p)["text"].as_str().expect("text").to_string();
+        assert!(text.ends_with("more components not shown"));
+    }
+
+    #[test]
+    fn fit_matches_the_joined_size_exactly() {
+        // The computed size is the real one: every cut is the longest that fits.
+        for (n, width) in [(10, 5), (100, 60), (37, 200)] {
+            let m = message(n, width);
+            let text = fit(Format::Discord, "**t**", &m.lines, "\n");
+            assert!(text.chars().count() <= 2000);
+            let shown = text.lines().filter(|l| l.ends_with('x')).count();
+            if shown < n {
+                let more = fit_size_with(shown + 1, &m.lines);
+                assert!(more > 2000, "{n} {width}: one more line would have fit");
+            }
+        }
+    }
+
+    fn fit_size_with(n: usize, lines: &[String]) -> usize {
+        let mut parts = vec!["**t**".to_string()];
+        parts.extend(lines[..n].iter().cloned());
+        if n < lines.len() {
+            parts.push(format!(
+                "… and {} more components not shown",
+                lines.len() - n
+            ));
+        }
+        parts.join("\n").chars().count()
     }
 
     #[test]
