@@ -641,4 +641,116 @@ fn jobs_bounds_the_images_downloading_at_once() {
         j1_blobs.iter().all(|&b| b < j2_manifests[0]),
         "j2 was asked for while j1 was downloading: {log:#?}"
     );
+
+    // Images on a base layer the engine already has: the engine says "Already exists" for
+    // the base before it announces the layer to download, and that is not "downloaded".
+    engine.build_image("pftest/base:1", "1", "base", 0);
+    for repo in ["test/j3", "test/j4"] {
+        let ctx = tempdir();
+        fs::write(
+            ctx.path().join("Dockerfile"),
+            "FROM pftest/base:1\nCOPY pad /pad\n",
+        )
+        .expect("Dockerfile");
+        // Big enough that its download outlasts a manifest request by far.
+        let mut pad = vec![0u8; 24 << 20];
+        fastrand::Rng::with_seed(repo.len() as u64 + 7).fill(&mut pad);
+        fs::write(ctx.path().join("pad"), pad).expect("pad");
+        let reference = format!("{reg}/{repo}:1.0");
+        engine.docker_ok(&[
+            "build",
+            "-q",
+            "-t",
+            &reference,
+            &ctx.path().display().to_string(),
+        ]);
+        engine.docker_ok(&["push", &reference]);
+        engine.docker_ok(&["rmi", &reference]);
+    }
+    let skip = access_log().lines().count();
+    ipull(
+        &engine,
+        &format!("--jobs 1 {reg}/test/j3:1.0 {reg}/test/j4:1.0"),
+    )
+    .run()
+    .success();
+    let log: Vec<String> = access_log()
+        .lines()
+        .skip(skip)
+        .map(str::to_string)
+        .collect();
+    let at = |needle: &str| -> Vec<usize> {
+        log.iter()
+            .enumerate()
+            .filter(|(_, l)| l.contains(needle))
+            .map(|(i, _)| i)
+            .collect()
+    };
+    let j3_blobs = at("\"GET /v2/test/j3/blobs/");
+    let j4_manifests = at("/v2/test/j4/manifests/");
+    assert!(!j3_blobs.is_empty() && !j4_manifests.is_empty(), "{log:#?}");
+    assert!(
+        j3_blobs.iter().all(|&b| b < j4_manifests[0]),
+        "j4 was asked for while j3 was downloading: {log:#?}"
+    );
+}
+
+#[test]
+fn templates_digests_and_restores_follow_the_record() {
+    let engine = Engine::start();
+    let registry = Registry::start();
+    let reg = registry.addr();
+    registry.publish_remote(&engine, "test/t", "1.0");
+
+    // An image from --image NAME=TEMPLATE is written into the record, so the records alone
+    // are enough to restore (the tag was new: it goes).
+    let ran = ipull(&engine, &format!("--image 'app={reg}/test/t:{{latest}}'"))
+        .stdin("{\"name\":\"app\",\"latest\":\"1.0\",\"update\":true}\n")
+        .run()
+        .success();
+    let r = ran.only();
+    assert_eq!(r["image"], format!("{reg}/test/t:1.0"));
+    assert_eq!(r["pulled"], true);
+    let back = ipull(&engine, "--restore")
+        .stdin(&ran.stdout)
+        .run()
+        .success();
+    assert_eq!(back.only()["restored"], true);
+    assert!(engine.image_id(&format!("{reg}/test/t:1.0")).is_none());
+
+    // An image named by digest alone is pulled and not tagged: `latest` stays where it was.
+    registry.publish(&engine, "test/d", "latest", 0);
+    let old_latest = engine
+        .image_id(&format!("{reg}/test/d:latest"))
+        .expect("latest");
+    let d2 = registry.publish(&engine, "test/d", "2.0", 2048);
+    engine.docker_ok(&["rmi", &format!("{reg}/test/d:2.0")]);
+    engine.docker_ok(&["tag", &old_latest, &format!("{reg}/test/d:latest")]);
+    let r = ipull(&engine, &format!("{reg}/test/d@{d2}"))
+        .run()
+        .success()
+        .only();
+    assert_eq!(r["digest"], d2.as_str());
+    assert_eq!(r["pulled"], true);
+    assert_eq!(
+        engine.image_id(&format!("{reg}/test/d:latest")).as_deref(),
+        Some(old_latest.as_str()),
+        "latest was not moved"
+    );
+    assert!(engine.image_id(&format!("{reg}/test/d@{d2}")).is_some());
+
+    // A restore that does not know an engine's previous image (another spelling of its
+    // socket) leaves that engine alone and fails the record, rather than removing the tag.
+    let tag = format!("{reg}/test/d:latest");
+    let record = format!(
+        "{{\"name\":\"d\",\"image\":\"{tag}\",\"ok\":true,\"pulled\":true,\
+         \"previous_image_id\":null,\"previous_image_ids\":{{\"unix:///elsewhere.sock\":null}}}}\n"
+    );
+    let r = ipull(&engine, "--restore")
+        .stdin(&record)
+        .run()
+        .code(1)
+        .only();
+    failed_with(&r, "permanent", "no previous image for engine");
+    assert_eq!(engine.image_id(&tag).as_deref(), Some(old_latest.as_str()));
 }

@@ -49,8 +49,11 @@ pub fn main() -> std::process::ExitCode {
 struct Job {
     index: usize,
     image: ImageRef,
-    /// `repo:tag`, as the engine will know it.
+    /// `repo:tag` as the engine will know it; for an image named by digest alone
+    /// (`repo@sha256:…`), that digest reference: no tag is set or moved.
     reference: String,
+    /// The image names a tag (given, or `latest` when it names neither tag nor digest).
+    tagged: bool,
     /// Pull exactly this digest, then tag it.
     digest: Option<String>,
 }
@@ -66,7 +69,7 @@ struct Pulled {
 
 pub fn run(cli: Cli) -> Result<ExitCode, Error> {
     let mut records = gather(&cli)?;
-    let jobs = plan(&cli, &records)?;
+    let jobs = plan(&cli, &mut records)?;
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -129,7 +132,7 @@ fn gather(cli: &Cli) -> Result<Vec<Record>, Error> {
 }
 
 /// Which records to act on, with their images; bad images are bad input (exit 65).
-fn plan(cli: &Cli, records: &[Record]) -> Result<Vec<Job>, Error> {
+fn plan(cli: &Cli, records: &mut [Record]) -> Result<Vec<Job>, Error> {
     let mut templates = HashMap::new();
     for t in &cli.templates {
         let (name, template) = t.split_once('=').ok_or_else(|| {
@@ -138,7 +141,7 @@ fn plan(cli: &Cli, records: &[Record]) -> Result<Vec<Job>, Error> {
         templates.insert(name.to_string(), template.to_string());
     }
     let mut jobs = Vec::new();
-    for (index, r) in records.iter().enumerate() {
+    for (index, r) in records.iter_mut().enumerate() {
         let acts = if cli.restore {
             r.ok() && r.get("pulled") == Some(&Value::Bool(true))
         } else {
@@ -155,34 +158,46 @@ fn plan(cli: &Cli, records: &[Record]) -> Result<Vec<Job>, Error> {
                 Error::bad_file(Path::new("argument"), None, m)
             }
         };
-        let name = r.name().unwrap_or_default();
-        let text = match (r.image(), templates.get(name)) {
-            (Some(i), _) => i.to_string(),
-            (None, Some(t)) => t
-                .replace("{name}", name)
-                .replace("{latest}", r.latest().unwrap_or("latest")),
+        let name = r.name().unwrap_or_default().to_string();
+        let (text, templated) = match (r.image(), templates.get(&name)) {
+            (Some(i), _) => (i.to_string(), false),
+            (None, Some(t)) => (
+                t.replace("{name}", &name)
+                    .replace("{latest}", r.latest().unwrap_or("latest")),
+                true,
+            ),
             (None, None) => {
                 return Err(bad(format!(
                     "record {} has no `image` (give --image {name}=TEMPLATE)",
-                    quote(name)
+                    quote(&name)
                 )))
             }
         };
         let image = ImageRef::parse(&text)
             .map_err(|e| bad(format!("invalid image {}: {e}", quote(&text))))?;
-        let reference = format!(
-            "{}:{}",
-            image.repository(),
-            image.tag.as_deref().unwrap_or("latest")
-        );
+        if templated {
+            // The record says which image it is about, so `--restore` (and whoever reads
+            // the record) needs no template.
+            r.set("image", text.clone());
+        }
         let digest = image
             .digest
             .clone()
             .or_else(|| r.get("digest").and_then(Value::as_str).map(str::to_string));
+        let tagged = image.tag.is_some() || image.digest.is_none();
+        let reference = match (&image.tag, &image.digest) {
+            (None, Some(d)) => format!("{}@{d}", image.repository()),
+            (tag, _) => format!(
+                "{}:{}",
+                image.repository(),
+                tag.as_deref().unwrap_or("latest")
+            ),
+        };
         jobs.push(Job {
             index,
             image,
             reference,
+            tagged,
             digest,
         });
     }
@@ -494,15 +509,17 @@ async fn pull_one(
         kind: ErrorKind::Permanent,
         message: format!("{from}: pulled, then not found on {}", engine.shown),
     })?;
-    if job.digest.is_some() {
+    if job.digest.is_some() && job.tagged {
         engine.tag(&after.id, &job.image).await?;
     }
-    let repo = job.image.repository();
+    // The engine names Docker Hub images the short way (`redis@…`, not
+    // `docker.io/library/redis@…`).
+    let repo = familiar(&job.image.repository());
     let digest = job.digest.clone().or_else(|| {
-        after
-            .repo_digests
-            .iter()
-            .find_map(|d| d.strip_prefix(&format!("{repo}@")).map(str::to_string))
+        after.repo_digests.iter().find_map(|d| {
+            let (r, digest) = d.split_once('@')?;
+            (familiar(r) == repo).then(|| digest.to_string())
+        })
     });
     Ok(Pulled {
         previous,
@@ -517,6 +534,9 @@ async fn pull_one(
 #[derive(Default)]
 struct Layers {
     map: HashMap<String, Layer>,
+    /// A layer that must come from the registry was announced: until then, the "Already
+    /// exists" frames that come first say nothing about what is left to download.
+    fetching: bool,
 }
 
 #[derive(Default)]
@@ -548,6 +568,9 @@ impl Layers {
         if !(downloaded || known) {
             return;
         }
+        if status != "Already exists" {
+            self.fetching = true;
+        }
         let layer = self.map.entry(id.clone()).or_default();
         if let (Some(d), "Downloading") = (&info.progress_detail, status) {
             layer.current = u64::try_from(d.current.unwrap_or(0)).unwrap_or(0);
@@ -562,9 +585,10 @@ impl Layers {
         }
     }
 
-    /// Every layer announced is downloaded.
+    /// Every layer announced is downloaded, and some had to be (an image whose layers are
+    /// all here already holds its slot to the end, which comes at once).
     fn downloaded(&self) -> bool {
-        !self.map.is_empty() && self.map.values().all(|l| l.downloaded)
+        self.fetching && self.map.values().all(|l| l.downloaded)
     }
 }
 
@@ -643,7 +667,7 @@ fn left_in_use(u: Untag, reference: &str, engine: &Engine) {
 /// Put a tag back where it was before this run: on its previous image, or gone.
 async fn undo(engine: &Engine, job: &Job, p: &Pulled, before: &HashSet<String>) {
     let result = match &p.previous {
-        Some(prev) if prev != &p.id => engine.tag(prev, &job.image).await,
+        Some(prev) if prev != &p.id && job.tagged => engine.tag(prev, &job.image).await,
         Some(_) => Ok(()),
         None => engine
             .untag(&job.reference, true)
@@ -654,7 +678,7 @@ async fn undo(engine: &Engine, job: &Job, p: &Pulled, before: &HashSet<String>) 
     // reference was there before the run, it goes too, and the new image with it.
     let digest = job.digest.as_ref().or(p.digest.as_ref());
     if let (Some(d), true) = (digest, p.previous.as_deref() != Some(p.id.as_str())) {
-        let by_digest = format!("{}@{d}", job.image.repository());
+        let by_digest = format!("{}@{d}", familiar(&job.image.repository()));
         if !before.contains(&by_digest) {
             let _ = engine.untag(&by_digest, true).await;
         }
@@ -696,22 +720,39 @@ async fn check(
 async fn restore(engines: &[Engine], records: &mut [Record], jobs: &[Job], started: Instant) {
     for job in jobs {
         let r = &mut records[job.index];
-        let previous_of = |e: &Engine| -> Option<String> {
-            if let Some(Value::Object(ids)) = r.get("previous_image_ids") {
-                return ids
-                    .get(&e.shown)
-                    .and_then(Value::as_str)
-                    .map(str::to_string);
+        // With several engines the record names each one's previous image; an engine it does
+        // not name (another spelling of the socket, say) is not guessed at.
+        let previous_of = |e: &Engine| -> Result<Option<String>, Fail> {
+            let map = match r.get("previous_image_ids") {
+                Some(Value::Object(ids)) => ids,
+                _ => {
+                    return Ok(r
+                        .get("previous_image_id")
+                        .and_then(Value::as_str)
+                        .map(str::to_string))
+                }
+            };
+            match map.get(&e.shown) {
+                Some(Value::String(id)) => Ok(Some(id.clone())),
+                Some(Value::Null) => Ok(None),
+                _ => Err(Fail {
+                    kind: ErrorKind::Permanent,
+                    message: format!(
+                        "{}: the record has no previous image for engine {} (previous_image_ids names {}); nothing restored there",
+                        job.reference,
+                        e.shown,
+                        map.keys().cloned().collect::<Vec<_>>().join(", ")
+                    ),
+                }),
             }
-            r.get("previous_image_id")
-                .and_then(Value::as_str)
-                .map(str::to_string)
         };
         let mut failure = None;
         for e in engines {
             let result = match previous_of(e) {
-                Some(prev) => e.tag(&prev, &job.image).await,
-                None => e
+                Err(f) => Err(f),
+                Ok(Some(_)) if !job.tagged => Ok(()),
+                Ok(Some(prev)) => e.tag(&prev, &job.image).await,
+                Ok(None) => e
                     .untag(&job.reference, false)
                     .await
                     .map(|u| left_in_use(u, &job.reference, e)),
@@ -730,6 +771,16 @@ async fn restore(engines: &[Engine], records: &mut [Record], jobs: &[Job], start
     }
 }
 
+/// A repository as the engine names it in `RepoDigests` and references: Docker Hub's
+/// `docker.io/library/redis` and `docker.io/team/app` are `redis` and `team/app`.
+fn familiar(repository: &str) -> String {
+    let short = repository
+        .strip_prefix("docker.io/")
+        .or_else(|| repository.strip_prefix("index.docker.io/"))
+        .unwrap_or(repository);
+    short.strip_prefix("library/").unwrap_or(short).to_string()
+}
+
 fn human(bytes: u64) -> String {
     const UNITS: [&str; 5] = ["B", "KiB", "MiB", "GiB", "TiB"];
     let mut v = bytes as f64;
@@ -743,7 +794,30 @@ fn human(bytes: u64) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::Layers;
+    use super::{familiar, Layers};
+
+    #[test]
+    fn docker_hub_names_the_short_way() {
+        assert_eq!(familiar("docker.io/library/redis"), "redis");
+        assert_eq!(familiar("docker.io/team/app"), "team/app");
+        assert_eq!(familiar("library/redis"), "redis");
+        assert_eq!(familiar("redis"), "redis");
+        assert_eq!(
+            familiar("127.0.0.1:5000/library/x"),
+            "127.0.0.1:5000/library/x"
+        );
+    }
+
+    #[test]
+    fn layers_already_here_are_not_a_download() {
+        let mut d = Layers::default();
+        d.frame(&frame("base", "Already exists"));
+        assert!(!d.downloaded(), "the layer to download is announced after");
+        d.frame(&frame("new", "Pulling fs layer"));
+        assert!(!d.downloaded());
+        d.frame(&frame("new", "Download complete"));
+        assert!(d.downloaded());
+    }
     use bollard::models::CreateImageInfo;
 
     fn frame(id: &str, status: &str) -> CreateImageInfo {
@@ -772,8 +846,10 @@ mod tests {
         assert!(take(frame("b", "Download complete")));
         assert_eq!(d.map.len(), 2, "two layers");
 
+        // Every layer here already: nothing to download, and the slot is held to the end of
+        // the pull (which comes at once) rather than freed on the first frame.
         let mut cached = Layers::default();
         cached.frame(&frame("a", "Already exists"));
-        assert!(cached.downloaded());
+        assert!(!cached.downloaded());
     }
 }
