@@ -76,10 +76,20 @@ if [ "$status" -ne 0 ] && [ ! -s "$work/checked.jsonl" ]; then
   exit "$status"
 fi
 
-# 2 and 3. Build and push each new version; record what was.
+# 2. Build and push each new version. Its records go to a file and its status is checked: a
+# retry that dies before writing any (a bad option, the OOM killer) must not look like a
+# night with nothing to build.
 retry --each -n "$ATTEMPTS" --max-delay "$MAX_WAIT" --timeout "$BUILD_TIMEOUT" -- sh -c "$BUILD" \
-    < "$work/checked.jsonl" \
-  | vfile record "$BUILT" --history "$HISTORY" > "$work/built.jsonl"
+    < "$work/checked.jsonl" > "$work/pushed.jsonl"
+status=$?
+if [ "$status" -ne 0 ] && [ ! -s "$work/pushed.jsonl" ]; then
+  say "the build step failed (exit $status) before producing any record: nothing recorded"
+  tell_text "nightly build: the build step failed (exit $status) before producing any record"
+  exit "$status"
+fi
+
+# 3. Record what was built.
+vfile record "$BUILT" --history "$HISTORY" < "$work/pushed.jsonl" > "$work/built.jsonl"
 status=$?
 if [ "$status" -ne 0 ] && [ ! -s "$work/built.jsonl" ]; then
   say "recording failed (exit $status) before producing any record"
