@@ -863,7 +863,11 @@ fn nightly_sh_builds_what_upstream_released_and_waits_out_a_rate_limit() {
         .insert(0, Release::new("v1.2.0"));
     let told_before = receiver.requests().len();
     let ran = nightly_after("export BUILD_TIMEOUT=soon;", "tool=github:acme/tool").code(2);
-    assert!(ran.stderr.contains("the build step failed"), "{}", ran.stderr);
+    assert!(
+        ran.stderr.contains("the build step failed"),
+        "{}",
+        ran.stderr
+    );
     assert_eq!(read(&work.path().join("built.txt")), "tool=v1.1.0\n");
     assert_eq!(receiver.requests().len(), told_before + 1, "told");
 }

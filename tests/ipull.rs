@@ -304,7 +304,9 @@ fn compose_files_hosts_and_hostile_references() {
     fs::write(
         d.path().join("docker-compose.yml"),
         format!(
-            "services:\n  web:\n    image: {reg}/test/web:${{WEB_TAG}}\n    network_mode: none\n  db:\n    image: \"{reg}/test/db:${{DB_TAG:-16}}\"\n  local:\n    build: .\n"
+            "x-common: &common\n  image: \"{reg}/test/db:1${{DB_SUFFIX:+-$DB_SUFFIX}}6\"\n\
+             services:\n  web:\n    image: {reg}/test/web:${{WEB_TAG:?set WEB_TAG}}\n    network_mode: none\n  \
+             db:\n    <<: *common\n  local:\n    build: .\n"
         ),
     )
     .expect("compose file");
@@ -314,12 +316,18 @@ fn compose_files_hosts_and_hostile_references() {
         .run()
         .success();
     let recs = ran.records();
-    assert_eq!(recs.len(), 2);
+    assert_eq!(recs.len(), 2, "db's image comes through its merge key");
     assert_eq!(
         (recs[0]["name"].clone(), recs[1]["name"].clone()),
         ("web".into(), "db".into())
     );
     assert!(engine.image_id(&format!("{reg}/test/db:16")).is_some());
+    // A required variable that is not set: refused, saying which, nothing pulled.
+    ipull(&engine, "--compose docker-compose.yml")
+        .dir(d.path())
+        .run()
+        .code(65)
+        .stderr_has("WEB_TAG: set WEB_TAG");
 
     // Two engines: the record succeeds only if both did.
     let image = format!("{reg}/test/web:1.4");

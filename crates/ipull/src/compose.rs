@@ -1,6 +1,7 @@
-//! `--compose FILE`: the service images of a compose file, interpolated as docker compose
-//! does: `${VAR}`, `${VAR:-default}` (default when unset or empty), `${VAR-default}` (when
-//! unset), `$VAR`, and `$$` for a dollar.
+//! `--compose FILE`: the service images of a compose file (merge keys applied), interpolated
+//! as docker compose does: `$VAR`, `${VAR}`, `${VAR:-default}` (default when unset or empty),
+//! `${VAR-default}` (when unset), `${VAR:?message}`/`${VAR?message}` (an error),
+//! `${VAR:+word}`/`${VAR+word}` (word when set), and `$$` for a dollar.
 
 use std::path::Path;
 
@@ -10,13 +11,16 @@ use serde_yaml_ng::Value;
 /// (service, image) for every service that names an image, in file order.
 pub fn services(path: &Path) -> Result<Vec<(String, String)>, Error> {
     let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, "cannot read", e))?;
-    let doc: Value = serde_yaml_ng::from_str(&text).map_err(|e| {
+    let mut doc: Value = serde_yaml_ng::from_str(&text).map_err(|e| {
         Error::bad_file(
             path,
             e.location().map(|l| l.line()),
             format!("not YAML: {e}"),
         )
     })?;
+    // `<<: *common` merge keys, as compose applies them.
+    doc.apply_merge()
+        .map_err(|e| Error::bad_file(path, None, format!("cannot merge: {e}")))?;
     let Some(services) = doc.get("services").and_then(Value::as_mapping) else {
         return Err(Error::bad_file(
             path,
@@ -29,7 +33,7 @@ pub fn services(path: &Path) -> Result<Vec<(String, String)>, Error> {
         let Some(name) = name.as_str() else { continue };
         match service.get("image").and_then(Value::as_str) {
             Some(image) => {
-                let image = interpolate(image, |k| std::env::var(k).ok())
+                let image = interpolate(image, &|k: &str| std::env::var(k).ok())
                     .map_err(|m| Error::bad_file(path, None, format!("service {name}: {m}")))?;
                 out.push((name.to_string(), image));
             }
@@ -39,8 +43,10 @@ pub fn services(path: &Path) -> Result<Vec<(String, String)>, Error> {
     Ok(out)
 }
 
-/// Replace variables in `s` with `lookup`.
-pub fn interpolate(s: &str, lookup: impl Fn(&str) -> Option<String>) -> Result<String, String> {
+/// Replace variables in `s` with `lookup`, as compose does: `$$`, `$VAR`, `${VAR}`, and in
+/// braces `:-`/`-` (a default), `:?`/`?` (an error), `:+`/`+` (a replacement); with `:` an
+/// empty value counts as unset. Words may hold further `${…}`.
+pub fn interpolate(s: &str, lookup: &impl Fn(&str) -> Option<String>) -> Result<String, String> {
     let mut out = String::new();
     let mut rest = s;
     while let Some(i) = rest.find('$') {
@@ -50,20 +56,8 @@ pub fn interpolate(s: &str, lookup: impl Fn(&str) -> Option<String>) -> Result<S
             out.push('$');
             rest = r;
         } else if let Some(r) = after.strip_prefix('{') {
-            let end = r
-                .find('}')
-                .ok_or_else(|| format!("unclosed ${{ in {s:?}"))?;
-            let expr = &r[..end];
-            let value = if let Some((var, default)) = expr.split_once(":-") {
-                lookup(var)
-                    .filter(|v| !v.is_empty())
-                    .unwrap_or_else(|| default.to_string())
-            } else if let Some((var, default)) = expr.split_once('-') {
-                lookup(var).unwrap_or_else(|| default.to_string())
-            } else {
-                lookup(expr).unwrap_or_default()
-            };
-            out.push_str(&value);
+            let end = closing_brace(r).ok_or_else(|| format!("unclosed ${{ in {s:?}"))?;
+            out.push_str(&braced(&r[..end], lookup)?);
             rest = &r[end + 1..];
         } else {
             let end = after
@@ -80,6 +74,66 @@ pub fn interpolate(s: &str, lookup: impl Fn(&str) -> Option<String>) -> Result<S
     Ok(out)
 }
 
+/// Where the `}` closing a `${` is in `r` (what follows the `{`), counting nested `${…}`.
+fn closing_brace(r: &str) -> Option<usize> {
+    let b = r.as_bytes();
+    let mut depth = 0usize;
+    let mut i = 0;
+    while i < b.len() {
+        match b[i] {
+            b'$' if b.get(i + 1) == Some(&b'$') => i += 1,
+            b'$' if b.get(i + 1) == Some(&b'{') => {
+                depth += 1;
+                i += 1;
+            }
+            b'}' if depth == 0 => return Some(i),
+            b'}' => depth -= 1,
+            _ => {}
+        }
+        i += 1;
+    }
+    None
+}
+
+/// The value of `NAME[OP WORD]` inside `${…}`.
+fn braced(expr: &str, lookup: &impl Fn(&str) -> Option<String>) -> Result<String, String> {
+    let name_end = expr
+        .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+        .unwrap_or(expr.len());
+    let name = &expr[..name_end];
+    if name.is_empty() || name.starts_with(|c: char| c.is_ascii_digit()) {
+        return Err(format!("invalid variable name in ${{{expr}}}"));
+    }
+    let op = &expr[name_end..];
+    let (colon, op) = match op.strip_prefix(':') {
+        Some(o) => (true, o),
+        None => (false, op),
+    };
+    let value = lookup(name);
+    let set = match &value {
+        Some(v) => !(colon && v.is_empty()),
+        None => false,
+    };
+    let word = |w: &str| interpolate(w, lookup);
+    match op.chars().next() {
+        None if !colon => Ok(value.unwrap_or_default()),
+        Some('-') if set => Ok(value.unwrap_or_default()),
+        Some('-') => word(&op[1..]),
+        Some('+') if set => word(&op[1..]),
+        Some('+') => Ok(String::new()),
+        Some('?') if set => Ok(value.unwrap_or_default()),
+        Some('?') => {
+            let message = word(&op[1..])?;
+            Err(if message.is_empty() {
+                format!("{name} is required (${{{expr}}}) and is not set")
+            } else {
+                format!("{name}: {message}")
+            })
+        }
+        _ => Err(format!("invalid interpolation ${{{expr}}}")),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -91,18 +145,30 @@ mod tests {
             "EMPTY" => Some(String::new()),
             _ => None,
         };
-        assert_eq!(interpolate("app:${TAG}", env).as_deref(), Ok("app:1.2"));
-        assert_eq!(interpolate("app:$TAG", env).as_deref(), Ok("app:1.2"));
+        let i = |s: &str| interpolate(s, &env);
+        assert_eq!(i("app:${TAG}").as_deref(), Ok("app:1.2"));
+        assert_eq!(i("app:$TAG").as_deref(), Ok("app:1.2"));
+        assert_eq!(i("app:${NOPE:-3.0}").as_deref(), Ok("app:3.0"));
+        assert_eq!(i("app:${EMPTY:-3.0}").as_deref(), Ok("app:3.0"));
+        assert_eq!(i("app:${EMPTY-3.0}").as_deref(), Ok("app:"));
+        assert_eq!(i("a$$b").as_deref(), Ok("a$b"));
+        assert!(i("app:${TAG").is_err());
+        // + and ?, with and without the colon; a '-' inside a message is the message's.
+        assert_eq!(i("app:1.0${NOPE:+-slim}").as_deref(), Ok("app:1.0"));
+        assert_eq!(i("app:1.0${TAG:+-slim}").as_deref(), Ok("app:1.0-slim"));
+        assert_eq!(i("app:1.0${EMPTY+-slim}").as_deref(), Ok("app:1.0-slim"));
+        assert_eq!(i("app:1.0${EMPTY:+-slim}").as_deref(), Ok("app:1.0"));
+        assert_eq!(i("app:${TAG:?}").as_deref(), Ok("app:1.2"));
         assert_eq!(
-            interpolate("app:${NOPE:-3.0}", env).as_deref(),
-            Ok("app:3.0")
+            i("app:${NOPE:?TAG-required}"),
+            Err("NOPE: TAG-required".to_string())
         );
-        assert_eq!(
-            interpolate("app:${EMPTY:-3.0}", env).as_deref(),
-            Ok("app:3.0")
-        );
-        assert_eq!(interpolate("app:${EMPTY-3.0}", env).as_deref(), Ok("app:"));
-        assert_eq!(interpolate("a$$b", env).as_deref(), Ok("a$b"));
-        assert!(interpolate("app:${TAG", env).is_err());
+        assert!(i("app:${EMPTY:?}").is_err());
+        assert_eq!(i("app:${EMPTY?}").as_deref(), Ok("app:"));
+        // Nested defaults; bad names and operators.
+        assert_eq!(i("app:${NOPE:-${TAG}}").as_deref(), Ok("app:1.2"));
+        assert_eq!(i("app:${NOPE:-${NADA:-9}}-x").as_deref(), Ok("app:9-x"));
+        assert!(i("app:${1X}").is_err());
+        assert!(i("app:${TAG/x/y}").is_err());
     }
 }

@@ -155,7 +155,8 @@ fn plan(cli: &Cli, records: &mut [Record]) -> Result<Vec<Job>, Error> {
             if line > 0 {
                 Error::Input { line, message: m }
             } else {
-                Error::bad_file(Path::new("argument"), None, m)
+                let from = cli.compose.as_deref().unwrap_or(Path::new("argument"));
+                Error::bad_file(from, None, m)
             }
         };
         let name = r.name().unwrap_or_default().to_string();
