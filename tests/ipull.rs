@@ -351,7 +351,15 @@ fn compose_files_hosts_and_hostile_references() {
     assert_eq!(r["ok"], false);
 
     // Hostile references never reach the engine (none is listening here: 65, not 75).
-    for bad in ["Bad/Upper:1", "a b:1", "x/../y:1", "x:1\\nrm", "x:-1"] {
+    let hex_name = "0123456789abcdef".repeat(4);
+    for bad in [
+        "Bad/Upper:1",
+        "a b:1",
+        "x/../y:1",
+        "x:1\\nrm",
+        "x:-1",
+        &hex_name,
+    ] {
         let input = format!("{{\"name\":\"x\",\"image\":\"{bad}\",\"update\":true}}\n");
         sh("ipull")
             .env("DOCKER_HOST", "unix:///nonexistent.sock")
@@ -359,6 +367,11 @@ fn compose_files_hosts_and_hostile_references() {
             .run()
             .code(65);
     }
+    // An engine URL ipull cannot speak to is a usage error, said before anything is read.
+    sh("ipull --host ssh://user@host x:1")
+        .run()
+        .code(2)
+        .stderr_has("expected unix:///PATH");
 }
 
 #[test]

@@ -50,7 +50,7 @@ pub struct Cli {
 
     /// A Docker engine to pull on (repeatable): unix:///path or tcp://host:port; default
     /// DOCKER_HOST, else the local socket
-    #[arg(long = "host", value_name = "URL")]
+    #[arg(long = "host", value_name = "URL", value_parser = engine_url)]
     pub hosts: Vec<String>,
 
     /// Pulls at once: at most N images downloading from registries at a time; an image whose
@@ -92,4 +92,16 @@ pub struct Cli {
     /// Act on every ok record, not only those with "update": true
     #[arg(long)]
     pub all: bool,
+}
+
+/// `--host`: the engine URLs ipull can talk to, checked when the command line is read.
+fn engine_url(s: &str) -> Result<String, String> {
+    if ["unix://", "tcp://", "http://"]
+        .iter()
+        .any(|p| s.starts_with(p) && s.len() > p.len())
+    {
+        Ok(s.to_string())
+    } else {
+        Err("expected unix:///PATH or tcp://HOST:PORT (TLS engines are not supported)".into())
+    }
 }
