@@ -774,4 +774,37 @@ fn templates_digests_and_restores_follow_the_record() {
         .only();
     failed_with(&r, "permanent", "no previous image for engine");
     assert_eq!(engine.image_id(&tag).as_deref(), Some(old_latest.as_str()));
+
+    // Two records naming one image (compose services sharing it) are pulled once and share
+    // its fate: when one fails (its version label is not its `latest`), the tag is rolled
+    // back and neither says ok.
+    let shared = format!("{reg}/test/t:1.0");
+    let input = format!(
+        "{{\"name\":\"web\",\"image\":\"{shared}\",\"latest\":\"1.0\",\"update\":true}}\n\
+         {{\"name\":\"worker\",\"image\":\"{shared}\",\"latest\":\"9.9\",\"update\":true}}\n"
+    );
+    let ran = ipull(&engine, "--expect-version")
+        .stdin(&input)
+        .run()
+        .code(1);
+    let recs = ran.records();
+    assert_eq!(recs.len(), 2);
+    for r in &recs {
+        failed_with(r, "permanent", "org.opencontainers.image.version");
+    }
+    assert!(
+        engine.image_id(&shared).is_none(),
+        "rolled back once, for both"
+    );
+    // ... and one tag cannot hold two digests.
+    let d1 = registry.digest("test/t", "1.0").expect("served");
+    let two = format!(
+        "{{\"name\":\"a\",\"image\":\"{shared}\",\"digest\":\"{d1}\",\"update\":true}}\n\
+         {{\"name\":\"b\",\"image\":\"{shared}\",\"digest\":\"{d2}\",\"update\":true}}\n"
+    );
+    ipull(&engine, "")
+        .stdin(&two)
+        .run()
+        .code(65)
+        .stderr_has("different digests");
 }

@@ -45,9 +45,11 @@ pub fn main() -> std::process::ExitCode {
     pullfirst::cli::finish(run(cli))
 }
 
-/// A record ipull acts on, and the image it concerns.
+/// An image ipull acts on, and the records that name it. Records naming the same image
+/// (compose services sharing one) are one job: pulled once, and failed or rolled back
+/// together, since they share one tag.
 struct Job {
-    index: usize,
+    indices: Vec<usize>,
     image: ImageRef,
     /// `repo:tag` as the engine will know it; for an image named by digest alone
     /// (`repo@sha256:…`), that digest reference: no tag is set or moved.
@@ -194,8 +196,21 @@ fn plan(cli: &Cli, records: &mut [Record]) -> Result<Vec<Job>, Error> {
                 tag.as_deref().unwrap_or("latest")
             ),
         };
+        if let Some(same) = jobs
+            .iter_mut()
+            .find(|j: &&mut Job| j.reference == reference)
+        {
+            if same.digest != digest {
+                return Err(bad(format!(
+                    "records name {} with different digests: one tag cannot hold both",
+                    quote(&reference)
+                )));
+            }
+            same.indices.push(index);
+            continue;
+        }
         jobs.push(Job {
-            index,
+            indices: vec![index],
             image,
             reference,
             tagged,
@@ -243,7 +258,9 @@ fn succeeded(r: &mut Record, started: Instant) {
 fn fail_all(records: &mut [Record], jobs: &[Job], f: &Fail, started: Instant) {
     pullfirst::error!("{}", f.message);
     for job in jobs {
-        fail_quietly(&mut records[job.index], f, started);
+        for &i in &job.indices {
+            fail_quietly(&mut records[i], f, started);
+        }
     }
 }
 
@@ -356,27 +373,45 @@ async fn act(cli: &Cli, records: &mut [Record], jobs: &[Job]) {
             }
         })
     });
-    let results: Vec<(usize, usize, Result<Pulled, Fail>)> = futures_util::stream::iter(tasks)
-        .buffer_unordered(usize::MAX)
-        .collect()
-        .await;
+    let results: Vec<(usize, usize, Result<Pulled, PullFailed>)> =
+        futures_util::stream::iter(tasks)
+            .buffer_unordered(usize::MAX)
+            .collect()
+            .await;
     // What each engine pulled, and what failed (a pull, or the version label after it).
     let mut pulls: HashMap<(usize, usize), Pulled> = HashMap::new();
     let mut failures: HashMap<(usize, usize), Fail> = HashMap::new();
+    // Failed pulls that moved the tag all the same (the engine finished as the time ran out,
+    // or tagging by digest failed after the pull): to be undone like any other.
+    let mut moved: HashMap<(usize, usize), Pulled> = HashMap::new();
     for (j, e, r) in results {
         match r {
             Ok(p) => {
                 pulls.insert((j, e), p);
             }
-            Err(f) => {
-                failures.insert((j, e), f);
+            Err(PullFailed { fail, previous }) => {
+                if let Some(previous) = previous {
+                    let now = engines[e].inspect(&jobs[j].reference).await;
+                    if let Ok(Some(now)) = now {
+                        if previous.as_deref() != Some(now.id.as_str()) {
+                            let p = Pulled {
+                                previous,
+                                id: now.id,
+                                ..Pulled::default()
+                            };
+                            moved.insert((j, e), p);
+                        }
+                    }
+                }
+                failures.insert((j, e), fail);
             }
         }
     }
     if cli.expect_version {
         for (&(j, e), p) in &pulls {
-            let latest = records[jobs[j].index].latest();
-            if let (Some(label), Some(latest)) = (&p.label, latest) {
+            let latests = jobs[j].indices.iter().filter_map(|&i| records[i].latest());
+            for latest in latests {
+                let Some(label) = &p.label else { break };
                 if label != latest {
                     let message = format!(
                         "{}: the image says version {} (org.opencontainers.image.version), the record {}",
@@ -391,6 +426,7 @@ async fn act(cli: &Cli, records: &mut [Record], jobs: &[Job]) {
                             message,
                         },
                     );
+                    break;
                 }
             }
         }
@@ -409,21 +445,50 @@ async fn act(cli: &Cli, records: &mut [Record], jobs: &[Job]) {
             continue;
         }
         for (e, engine) in engines.iter().enumerate() {
-            if let Some(p) = pulls.get(&(j, e)) {
+            if let Some(p) = pulls.get(&(j, e)).or(moved.get(&(j, e))) {
                 undo(engine, job, p, &before[e]).await;
             }
         }
     }
 
     // The records.
+    let outcomes = Outcomes {
+        pulls,
+        failures,
+        roll_back_all,
+        first_failure,
+    };
     for (j, job) in jobs.iter().enumerate() {
-        let r = &mut records[job.index];
+        for &i in &job.indices {
+            outcomes.record(&mut records[i], j, &engines, started);
+        }
+    }
+}
+
+/// What a run came to, per (job, engine).
+struct Outcomes {
+    pulls: HashMap<(usize, usize), Pulled>,
+    failures: HashMap<(usize, usize), Fail>,
+    roll_back_all: bool,
+    /// The failure that names the run's (a permanent one before a transient one).
+    first_failure: Option<Fail>,
+}
+
+impl Outcomes {
+    /// Write job `j`'s outcome into one of its records.
+    fn record(&self, r: &mut Record, j: usize, engines: &[Engine], started: Instant) {
+        let Outcomes {
+            pulls,
+            failures,
+            roll_back_all,
+            first_failure,
+        } = self;
         let failure = (0..engines.len()).find_map(|e| failures.get(&(j, e)).cloned());
         if let Some(f) = failure {
             failed(r, &f, started);
-            continue;
+            return;
         }
-        if roll_back_all {
+        if *roll_back_all {
             let cause = first_failure.clone().unwrap_or(Fail {
                 kind: ErrorKind::Permanent,
                 message: String::new(),
@@ -440,13 +505,13 @@ async fn act(cli: &Cli, records: &mut [Record], jobs: &[Job]) {
                 },
                 started,
             );
-            continue;
+            return;
         }
         let pulled: Vec<&Pulled> = (0..engines.len())
             .filter_map(|e| pulls.get(&(j, e)))
             .collect();
         let Some(first) = pulled.first() else {
-            continue;
+            return;
         };
         if let Some(d) = &first.digest {
             r.set("digest", d.clone());
@@ -476,6 +541,13 @@ async fn act(cli: &Cli, records: &mut [Record], jobs: &[Job]) {
     }
 }
 
+/// A pull that failed; `previous` is what the tag pointed to when the pull was started (None:
+/// it was not started), so that what the engine did anyway can be undone.
+struct PullFailed {
+    fail: Fail,
+    previous: Option<Option<String>>,
+}
+
 /// Pull one image on one engine and see what the tag points to now.
 async fn pull_one(
     engine: &Engine,
@@ -484,9 +556,45 @@ async fn pull_one(
     creds: Option<DockerCredentials>,
     bars: Option<&MultiProgress>,
     several: bool,
+    slot: Option<OwnedSemaphorePermit>,
+) -> Result<Pulled, PullFailed> {
+    let previous = match engine.inspect(&job.reference).await {
+        Ok(i) => i.map(|i| i.id),
+        Err(fail) => {
+            return Err(PullFailed {
+                fail,
+                previous: None,
+            })
+        }
+    };
+    pull_started(
+        engine,
+        job,
+        cli,
+        creds,
+        bars,
+        several,
+        slot,
+        previous.clone(),
+    )
+    .await
+    .map_err(|fail| PullFailed {
+        fail,
+        previous: Some(previous),
+    })
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn pull_started(
+    engine: &Engine,
+    job: &Job,
+    cli: &Cli,
+    creds: Option<DockerCredentials>,
+    bars: Option<&MultiProgress>,
+    several: bool,
     mut slot: Option<OwnedSemaphorePermit>,
+    previous: Option<String>,
 ) -> Result<Pulled, Fail> {
-    let previous = engine.inspect(&job.reference).await?.map(|i| i.id);
     let from = match &job.digest {
         Some(d) => format!("{}@{d}", job.image.repository()),
         None => job.reference.clone(),
@@ -704,15 +812,23 @@ async fn check(
             Some(d) => format!("{}@{d}", job.image.repository()),
             None => job.reference.clone(),
         };
-        let r = &mut records[job.index];
-        match engine.docker.inspect_registry_image(&name, creds).await {
-            Ok(info) => {
-                if let Some(d) = info.descriptor.digest {
-                    r.set("digest", d);
+        let found = engine
+            .docker
+            .inspect_registry_image(&name, creds)
+            .await
+            .map(|info| info.descriptor.digest)
+            .map_err(|e| engine.classify(&e, Some(&name)));
+        for &i in &job.indices {
+            let r = &mut records[i];
+            match &found {
+                Ok(digest) => {
+                    if let Some(d) = digest {
+                        r.set("digest", d.clone());
+                    }
+                    succeeded(r, started);
                 }
-                succeeded(r, started);
+                Err(f) => failed(r, f, started),
             }
-            Err(e) => failed(r, &engine.classify(&e, Some(&name)), started),
         }
     }
 }
@@ -720,7 +836,7 @@ async fn check(
 /// `--restore`: each record's image back on its previous image, on every engine.
 async fn restore(engines: &[Engine], records: &mut [Record], jobs: &[Job], started: Instant) {
     for job in jobs {
-        let r = &mut records[job.index];
+        let r = &records[job.indices[0]];
         // With several engines the record names each one's previous image; an engine it does
         // not name (another spelling of the socket, say) is not guessed at.
         let previous_of = |e: &Engine| -> Result<Option<String>, Fail> {
@@ -762,12 +878,15 @@ async fn restore(engines: &[Engine], records: &mut [Record], jobs: &[Job], start
                 failure = Some(f);
             }
         }
-        match failure {
-            None => {
-                r.set("restored", true);
-                succeeded(r, started);
+        for &i in &job.indices {
+            let r = &mut records[i];
+            match &failure {
+                None => {
+                    r.set("restored", true);
+                    succeeded(r, started);
+                }
+                Some(f) => failed(r, f, started),
             }
-            Some(f) => failed(r, &f, started),
         }
     }
 }
