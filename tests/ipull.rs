@@ -229,6 +229,22 @@ fn atomic_undoes_the_whole_run() {
         Some(old_b.as_str())
     );
     assert!(engine.image_id(&format!("{reg}/test/a:1.0")).is_none());
+
+    // The records cannot be written (stdout on a full disk): with --atomic the pulls are
+    // undone, so that 74 still means nothing changed.
+    let before = engine.image_list();
+    ipull(
+        &engine,
+        &format!("--atomic {reg}/test/a:1.0 {reg}/test/b:1.0 > /dev/full"),
+    )
+    .run()
+    .code(74)
+    .stderr_has("stdout");
+    assert_eq!(engine.image_list(), before, "undone");
+    assert_eq!(
+        engine.image_id(&format!("{reg}/test/b:1.0")).as_deref(),
+        Some(old_b.as_str())
+    );
 }
 
 #[test]

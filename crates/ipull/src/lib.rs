@@ -76,13 +76,34 @@ pub fn run(cli: Cli) -> Result<ExitCode, Error> {
         .enable_all()
         .build()
         .map_err(|e| Error::io(Path::new("tokio"), "cannot start", e))?;
-    runtime.block_on(act(&cli, &mut records, &jobs));
+    let applied = runtime.block_on(act(&cli, &mut records, &jobs));
     let mut out = RecordWriter::new(std::io::stdout().lock());
-    for r in &records {
-        out.write(r)
-            .map_err(|e| Error::io(Path::new("stdout"), "cannot write", e))?;
+    let written = records.iter().try_for_each(|r| out.write(r));
+    if let Err(e) = written {
+        // The records cannot be passed on (a full disk under `> pulled.jsonl`): with --atomic
+        // the pulls are undone, so that 74 still means nothing was changed.
+        if let (true, Some(applied)) = (cli.atomic, applied) {
+            runtime.block_on(applied.undo(&jobs));
+        }
+        return Err(Error::io(Path::new("stdout"), "cannot write", e));
     }
     Ok(out.outcome().exit_code())
+}
+
+/// What a run changed on its engines and kept: enough to undo it.
+struct Applied {
+    engines: Vec<Engine>,
+    /// What each (job, engine) pulled and kept.
+    pulls: Vec<((usize, usize), Pulled)>,
+    before: Vec<HashSet<String>>,
+}
+
+impl Applied {
+    async fn undo(self, jobs: &[Job]) {
+        for ((j, e), p) in &self.pulls {
+            undo(&self.engines[*e], &jobs[*j], p, &self.before[*e]).await;
+        }
+    }
 }
 
 /// The records: from arguments, a compose file, or stdin.
@@ -329,26 +350,36 @@ async fn preflight(
     Ok(before)
 }
 
-async fn act(cli: &Cli, records: &mut [Record], jobs: &[Job]) {
+/// Pull (or check, or restore) every job on every engine, and write the outcome into the
+/// records. Returns what was pulled and kept, should it have to be undone after all.
+async fn act(cli: &Cli, records: &mut [Record], jobs: &[Job]) -> Option<Applied> {
     let started = Instant::now();
     if jobs.is_empty() {
-        return;
+        return None;
     }
     let engines = match connect_all(cli).await {
         Ok(engines) => engines,
-        Err(f) => return fail_all(records, jobs, &f, started),
+        Err(f) => {
+            fail_all(records, jobs, &f, started);
+            return None;
+        }
     };
     let config = DockerConfig::load();
 
     if cli.check {
-        return check(&engines[0], &config, records, jobs, started).await;
+        check(&engines[0], &config, records, jobs, started).await;
+        return None;
     }
     if cli.restore {
-        return restore(&engines, records, jobs, started).await;
+        restore(&engines, records, jobs, started).await;
+        return None;
     }
     let before = match preflight(cli, records, &engines).await {
         Ok(before) => before,
-        Err(f) => return fail_all(records, jobs, &f, started),
+        Err(f) => {
+            fail_all(records, jobs, &f, started);
+            return None;
+        }
     };
 
     // Every image on every engine, --jobs downloading at a time: a pull holds its slot until
@@ -463,6 +494,22 @@ async fn act(cli: &Cli, records: &mut [Record], jobs: &[Job]) {
             outcomes.record(&mut records[i], j, &engines, started);
         }
     }
+    // What stays pulled: every pull of a job that did not fail, unless all was rolled back.
+    let kept = if outcomes.roll_back_all {
+        Vec::new()
+    } else {
+        let failed_jobs: HashSet<usize> = outcomes.failures.keys().map(|&(j, _)| j).collect();
+        outcomes
+            .pulls
+            .into_iter()
+            .filter(|((j, _), _)| !failed_jobs.contains(j))
+            .collect()
+    };
+    Some(Applied {
+        engines,
+        pulls: kept,
+        before,
+    })
 }
 
 /// What a run came to, per (job, engine).
