@@ -5,7 +5,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
-use crate::harness::docker::{Engine, Proxy, Registry};
+use crate::harness::docker::{tls_files, Engine, Proxy, Registry};
 use crate::harness::{sh, tempdir, Sh};
 
 fn ipull(engine: &Engine, args: &str) -> Sh {
@@ -823,4 +823,45 @@ fn templates_digests_and_restores_follow_the_record() {
         .run()
         .code(65)
         .stderr_has("different digests");
+}
+
+#[test]
+fn a_tls_engine_as_the_docker_cli_reaches_it() {
+    let certs = tempdir();
+    tls_files(certs.path());
+    let port = crate::harness::docker::free_port();
+    let engine = Engine::start_with_tls(certs.path(), port);
+    let registry = Registry::start();
+    registry.publish_remote(&engine, "test/tls", "1.0");
+    let image = format!("{}/test/tls:1.0", registry.addr());
+    let host = format!("tcp://127.0.0.1:{port}");
+    let cert_path = certs.path().display().to_string();
+
+    // DOCKER_TLS_VERIFY and the client's files in DOCKER_CERT_PATH, as for `docker`.
+    let r = ipull(&engine, &format!("--host {host} {image}"))
+        .env("DOCKER_TLS_VERIFY", "1")
+        .env("DOCKER_CERT_PATH", &cert_path)
+        .run()
+        .success()
+        .only();
+    assert_eq!(r["pulled"], true);
+    assert!(engine.image_id(&image).is_some());
+
+    // A client certificate from another CA: refused for good (1), not "try again".
+    let stranger = tempdir();
+    tls_files(stranger.path());
+    ipull(&engine, &format!("--host {host} {image}"))
+        .env("DOCKER_TLS_VERIFY", "1")
+        .env("DOCKER_CERT_PATH", &stranger.path().display().to_string())
+        .run()
+        .code(1)
+        .stderr_has("TLS refused");
+    // No client files at all: said, permanent.
+    let empty = tempdir();
+    ipull(&engine, &format!("--host {host} {image}"))
+        .env("DOCKER_TLS_VERIFY", "1")
+        .env("DOCKER_CERT_PATH", &empty.path().display().to_string())
+        .run()
+        .code(1)
+        .stderr_has("TLS needs");
 }

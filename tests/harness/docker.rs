@@ -123,6 +123,29 @@ impl Engine {
     /// An engine whose data root is a tmpfs of `size` (`"24m"`): a full disk on demand.
     #[track_caller]
     pub fn start_with_data_size(size: Option<&str>) -> Engine {
+        Engine::start_full(size, &[])
+    }
+
+    /// An engine that also listens on `tcp://127.0.0.1:PORT` with TLS, verifying clients, as
+    /// `dockerd --tlsverify` does; `certs` is a directory from [`tls_files`].
+    #[track_caller]
+    pub fn start_with_tls(certs: &Path, port: u16) -> Engine {
+        let file = |name: &str| certs.join(name).display().to_string();
+        Engine::start_full(
+            None,
+            &[
+                "--tlsverify".into(),
+                format!("--tlscacert={}", file("ca.pem")),
+                format!("--tlscert={}", file("server-cert.pem")),
+                format!("--tlskey={}", file("server-key.pem")),
+                "-H".into(),
+                format!("tcp://127.0.0.1:{port}"),
+            ],
+        )
+    }
+
+    #[track_caller]
+    fn start_full(size: Option<&str>, extra: &[String]) -> Engine {
         require(&["dockerd", "containerd", "docker"]);
         let dir = tempdir();
         let d = dir.path();
@@ -198,6 +221,7 @@ impl Engine {
                 "--bridge=none",
                 "--log-level=warn",
             ])
+            .args(extra)
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(std::fs::File::create(&log).expect("log file"))
@@ -646,4 +670,33 @@ impl Engine {
             .success()
             .then(|| String::from_utf8_lossy(&out.stdout).trim().to_string())
     }
+}
+
+/// A throwaway CA and certificates for an engine on 127.0.0.1 and its client, in `dir`, named
+/// as Docker names them: `ca.pem`, `server-cert.pem`, `server-key.pem`, and the client's
+/// `cert.pem` and `key.pem` (so `dir` can be `DOCKER_CERT_PATH`).
+#[track_caller]
+pub fn tls_files(dir: &Path) {
+    let script = "set -e
+        key() { openssl req -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes \"$@\"; }
+        openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes \
+          -keyout ca-key.pem -out ca.pem -subj /CN=pullfirst-test-ca -days 2
+        key -keyout server-key.pem -out server.csr -subj /CN=127.0.0.1
+        printf 'subjectAltName=IP:127.0.0.1\nextendedKeyUsage=serverAuth\n' > server.ext
+        openssl x509 -req -in server.csr -CA ca.pem -CAkey ca-key.pem -CAcreateserial \
+          -out server-cert.pem -days 2 -extfile server.ext
+        key -keyout key.pem -out client.csr -subj /CN=pullfirst-test-client
+        printf 'extendedKeyUsage=clientAuth\n' > client.ext
+        openssl x509 -req -in client.csr -CA ca.pem -CAkey ca-key.pem -CAcreateserial \
+          -out cert.pem -days 2 -extfile client.ext";
+    let out = Command::new("sh")
+        .args(["-c", script])
+        .current_dir(dir)
+        .output()
+        .expect("sh runs");
+    assert!(
+        out.status.success(),
+        "openssl: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }

@@ -48,8 +48,9 @@ pub struct Cli {
     #[arg(long, value_name = "FILE")]
     pub compose: Option<PathBuf>,
 
-    /// A Docker engine to pull on (repeatable): unix:///path or tcp://host:port; default
-    /// DOCKER_HOST, else the local socket
+    /// A Docker engine to pull on (repeatable): unix:///path, tcp://host:port (TLS when
+    /// DOCKER_TLS_VERIFY is set, with ca.pem, cert.pem and key.pem from DOCKER_CERT_PATH) or
+    /// https://host:port; default DOCKER_HOST, else the local socket
     #[arg(long = "host", value_name = "URL", value_parser = engine_url)]
     pub hosts: Vec<String>,
 
@@ -96,12 +97,12 @@ pub struct Cli {
 
 /// `--host`: the engine URLs ipull can talk to, checked when the command line is read.
 fn engine_url(s: &str) -> Result<String, String> {
-    if ["unix://", "tcp://", "http://"]
+    if ["unix://", "tcp://", "http://", "https://"]
         .iter()
         .any(|p| s.starts_with(p) && s.len() > p.len())
     {
         Ok(s.to_string())
     } else {
-        Err("expected unix:///PATH or tcp://HOST:PORT (TLS engines are not supported)".into())
+        Err("expected unix:///PATH, tcp://HOST:PORT or https://HOST:PORT".into())
     }
 }

@@ -30,6 +30,15 @@ pub struct Engine {
     pub local: bool,
 }
 
+/// Where the TLS client files are, as the docker CLI looks: `DOCKER_CERT_PATH`, else
+/// `~/.docker`.
+fn cert_path() -> Option<std::path::PathBuf> {
+    std::env::var_os("DOCKER_CERT_PATH")
+        .filter(|v| !v.is_empty())
+        .map(std::path::PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| std::path::PathBuf::from(h).join(".docker")))
+}
+
 /// What became of a reference asked to go.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Untag {
@@ -62,10 +71,38 @@ impl Engine {
                 pullfirst::redact::scrub(&e.to_string())
             ),
         };
+        // TLS as the docker CLI decides it: https://, or tcp:// with DOCKER_TLS_VERIFY set.
+        let tls = host.starts_with("https://")
+            || (host.starts_with("tcp://")
+                && std::env::var_os("DOCKER_TLS_VERIFY").is_some_and(|v| !v.is_empty()));
         let (docker, local) = if let Some(path) = host.strip_prefix("unix://") {
             (
                 Docker::connect_with_unix(path, secs, bollard::API_DEFAULT_VERSION),
                 true,
+            )
+        } else if tls {
+            let dir = cert_path().ok_or_else(|| Fail {
+                kind: ErrorKind::Permanent,
+                message: format!("engine {host}: TLS needs DOCKER_CERT_PATH (or ~/.docker)"),
+            })?;
+            let [ca, cert, key] = ["ca.pem", "cert.pem", "key.pem"].map(|f| dir.join(f));
+            if let Some(missing) = [&ca, &cert, &key].into_iter().find(|p| !p.is_file()) {
+                return Err(Fail {
+                    kind: ErrorKind::Permanent,
+                    message: format!("engine {host}: TLS needs {}", missing.display()),
+                });
+            }
+            let host = host.replacen("https://", "tcp://", 1);
+            (
+                Docker::connect_with_ssl(
+                    &host,
+                    &key,
+                    &cert,
+                    &ca,
+                    secs,
+                    bollard::API_DEFAULT_VERSION,
+                ),
+                false,
             )
         } else if host.starts_with("tcp://") || host.starts_with("http://") {
             (
@@ -75,14 +112,22 @@ impl Engine {
         } else {
             return Err(Fail {
                 kind: ErrorKind::Permanent,
-                message: format!("engine {host}: expected unix:// or tcp://"),
+                message: format!("engine {host}: expected unix://, tcp:// or https://"),
             });
         };
         let docker = docker.map_err(|e| unreachable(&e))?;
-        let docker = docker
-            .negotiate_version()
-            .await
-            .map_err(|e| unreachable(&e))?;
+        let docker = docker.negotiate_version().await.map_err(|e| {
+            // A certificate the other side refuses, or one we refuse, will not pass by itself.
+            let text = format!("{e:?}").to_ascii_lowercase();
+            if tls && (text.contains("certificate") || text.contains("unknownissuer")) {
+                Fail {
+                    kind: ErrorKind::Permanent,
+                    message: format!("engine {host}: TLS refused ({e})"),
+                }
+            } else {
+                unreachable(&e)
+            }
+        })?;
         Ok(Engine {
             docker,
             shown: host,
