@@ -41,11 +41,17 @@ serve() { # $1: subdir, $2: max-age, $3: 1 for TLS
     sleep 0.05
   done
 }
-serve tls 0 1
-serve plain 0 0
-serve fresh 3600 0
-cleanup() { touch "$dir/tls/stop" "$dir/plain/stop" "$dir/fresh/stop"; rm -rf "$dir"; }
+# Stopped by a file each checks every 100 ms: touch them all, wait, then remove the directory.
+pids=""
+cleanup() {
+  for s in tls plain fresh; do [ -d "$dir/$s" ] && touch "$dir/$s/stop"; done
+  for p in $pids; do wait "$p" 2>/dev/null || true; done
+  rm -rf "$dir"
+}
 trap cleanup EXIT
+serve tls 0 1; pids="$pids $pid"
+serve plain 0 0; pids="$pids $pid"
+serve fresh 3600 0; pids="$pids $pid"
 
 tls=$(cat "$dir/tls/port")
 export SSL_CERT_FILE="$dir/ca.pem"
@@ -64,12 +70,12 @@ while [ $i -lt "$n" ]; do args="$args r$i=github:o/r$i"; i=$((i + 1)); done
 echo "$args" > "$dir/args"
 
 stats() {
-  if [ "$1" = tls ]; then curl -s --cacert "$dir/ca.pem" "https://localhost:$tls/__stats"
+  if [ "$1" = tls ]; then curl -s --cacert "$dir/ca.pem" "https://127.0.0.1:$tls/__stats"
   else curl -s "http://127.0.0.1:$(cat "$dir/$1/port")/__stats"; fi
 }
 requests() { python3 -c "import json,sys; a=json.loads(sys.argv[1]); b=json.loads(sys.argv[2]); print(b['total']-a['total'], b['consumed']-a['consumed'])" "$1" "$2"; }
 
-api="https://localhost:$tls"
+api="https://127.0.0.1:$tls"
 export GITHUB_TOKEN='' GH_TOKEN='' XDG_CACHE_HOME="$dir/cache"
 MEM=$dir/mem.tsv
 compare $out/vcheck-github.md "--warmup 1 --runs 5" \

@@ -553,12 +553,15 @@ fn kill_9_at_random_points_then_a_clean_run_converges() {
     let reg = registry.addr();
     release(&engine, &registry, "app", "1.0");
     let d = Deployment::new(&engine, &reg, &["app"], None).env("NOTIFY_URL", "");
-    // How long one uninterrupted update takes: the range to kill in.
+    // How long one uninterrupted update takes, and one run with nothing to do: the ranges to
+    // kill in (each round is killed within the time its own kind of run takes).
     release(&engine, &registry, "app", "1.1");
     let started = Instant::now();
     d.install().success();
     let span = started.elapsed().max(Duration::from_millis(300));
+    let started = Instant::now();
     d.install().success();
+    let idle_span = started.elapsed().max(Duration::from_millis(100));
 
     let seed = fastrand::u64(..);
     let mut rng = fastrand::Rng::with_seed(seed);
@@ -570,7 +573,8 @@ fn kill_9_at_random_points_then_a_clean_run_converges() {
             latest = format!("1.{}", i + 2);
             release(&engine, &registry, "app", &latest);
         }
-        let at = span.mul_f64(rng.f64() * 1.2);
+        let of = if i % 2 == 0 { span } else { idle_span };
+        let at = of.mul_f64(rng.f64() * 0.9);
         killed += usize::from(install_killed_after(&d, at));
         // Whatever the moment: a version recorded is a version whose image is here.
         let recorded = d.versions();
@@ -586,8 +590,12 @@ fn kill_9_at_random_points_then_a_clean_run_converges() {
         );
     }
 
-    eprintln!("kill -9: {killed} of 50 runs killed (one update: {span:?}; seed {seed})");
-    assert!(killed >= 25, "seed {seed}: only {killed} runs were killed");
+    eprintln!(
+        "kill -9: {killed} of 50 runs killed (one update: {span:?}, one idle run: {idle_span:?}; seed {seed})"
+    );
+    // Kills come within 90 % of each kind of run's own time: most land. (A run that still
+    // finished first is harmless, only less telling.)
+    assert!(killed >= 20, "seed {seed}: only {killed} runs were killed");
 
     // A clean run: the end state of an uninterrupted one.
     let ran = d.install();
@@ -844,9 +852,21 @@ fn nightly_sh_builds_what_upstream_released_and_waits_out_a_rate_limit() {
     .code(75);
     assert!(ran.stderr.contains("still holds"), "{}", ran.stderr);
 
-    // Debian's unrelated `retry` first on PATH (cron's PATH): a clear error, not a wrong run.
+    // Another `retry` first on PATH (Debian's unrelated package, on cron's PATH): a clear
+    // error, not a wrong run. A stand-in answers --help as Debian's does, without --each.
+    let other = tempdir();
+    std::fs::write(
+        other.path().join("retry"),
+        "#!/bin/sh\necho 'Usage: retry [options] -- execute command'\necho '  -t, --times=N'\n",
+    )
+    .expect("stand-in retry");
+    Command::new("chmod")
+        .arg("+x")
+        .arg(other.path().join("retry"))
+        .status()
+        .expect("chmod");
     let ran = nightly_after(
-        "d=$(mktemp -d); ln -s /usr/bin/retry $d/retry; PATH=$d:$PATH",
+        &format!("PATH={}:$PATH;", other.path().display()),
         "tool=github:acme/tool",
     )
     .code(2);

@@ -307,6 +307,35 @@ fn message_mode_reads_no_stdin() {
 }
 
 #[test]
+fn redirects_are_not_followed_and_long_rate_limits_are_not_waited() {
+    // A webhook that moved: the secret URL's request is not repeated to the new place.
+    let elsewhere = Server::start(any_json);
+    let target = elsewhere.url("/stolen");
+    let moved = Server::start(move |_: &Request| Reply::status(302).header("Location", &target));
+    sh(&format!("notify --to {}", moved.url("/hook/SeCrEt")))
+        .stdin(ALL_OK)
+        .run()
+        .code(1)
+        .stdout_is(ALL_OK)
+        .stderr_has("HTTP 302");
+    assert_eq!(moved.requests().len(), 1);
+    assert!(
+        elsewhere.requests().is_empty(),
+        "the redirect was not followed"
+    );
+
+    // 429 asking for two minutes: not waited for; transient, after one request.
+    let limited = Server::start(|_: &Request| {
+        Reply::json(429, json!({"message": "slow down"})).header("Retry-After", "120")
+    });
+    let ran = sh(&format!("notify --to {}", limited.url("/hook")))
+        .stdin(ALL_OK)
+        .run()
+        .code(75);
+    assert_eq!(limited.requests().len(), 1, "{}", ran.stderr);
+}
+
+#[test]
 fn failures_are_retried_and_records_always_pass_through() {
     // 500 twice, then 200: exactly three requests, exit 0.
     let server = Server::start(flaky(2, Reply::text(500, "oops"), any_json));

@@ -69,10 +69,28 @@ fn the_last_attempts_status_and_output_when_all_fail() {
         .code(7)
         .stdout_is("out\n")
         .stderr_has("attempt 3/3 failed (exit 7); giving up");
-    sh("retry -n 1 -- no-such-command-anywhere")
+    // A command that cannot be run (127) or found but not run (126) is never retried.
+    let ran = sh("retry -n 3 --delay 1ms -- no-such-command-anywhere")
         .run()
         .code(127)
         .stderr_has("cannot run no-such-command-anywhere");
+    assert!(!ran.stderr.contains("attempt 2/3"), "{}", ran.stderr);
+    fs::write(
+        d.path().join("not-executable"),
+        "#!/bin/sh\necho ran >> runs\n",
+    )
+    .expect("file");
+    let ran = sh("retry -n 3 --delay 1ms -- ./not-executable")
+        .dir(d.path())
+        .run()
+        .code(126);
+    assert!(!ran.stderr.contains("attempt 2/3"), "{}", ran.stderr);
+    assert!(!d.path().join("runs").exists());
+    let ran = sh("retry -n 3 --delay 1ms -- sh -c 'echo x >> runs; exit 126'")
+        .dir(d.path())
+        .run()
+        .code(126);
+    assert_eq!(read_lines(&d.path().join("runs")), 1, "{}", ran.stderr);
     sh("retry -n 3 -- sh -c 'kill -KILL $$'").run().code(137);
     sh("retry").run().code(2);
     sh("retry -n 0 -- true").run().code(2);

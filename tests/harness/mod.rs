@@ -88,9 +88,27 @@ impl Sh {
         cmd.arg("-c")
             .arg(&self.script)
             .env("PATH", path)
-            .env_remove("DOCKER_HOST")
-            .env("NO_COLOR", "1")
-            .stdin(Stdio::piped())
+            .env("NO_COLOR", "1");
+        // Nothing from the runner's environment may send a command elsewhere: its engine, its
+        // webhooks, its tokens, its proxies (a test sets what it needs explicitly).
+        for var in [
+            "DOCKER_HOST",
+            "DOCKER_TLS_VERIFY",
+            "DOCKER_CERT_PATH",
+            "NOTIFY_URL",
+            "GITHUB_TOKEN",
+            "GH_TOKEN",
+            "GITHUB_API_URL",
+            "HTTP_PROXY",
+            "HTTPS_PROXY",
+            "ALL_PROXY",
+            "http_proxy",
+            "https_proxy",
+            "all_proxy",
+        ] {
+            cmd.env_remove(var);
+        }
+        cmd.stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped());
         if let Some(d) = &self.dir {
