@@ -245,6 +245,13 @@ fn atomic_undoes_the_whole_run() {
         engine.image_id(&format!("{reg}/test/b:1.0")).as_deref(),
         Some(old_b.as_str())
     );
+    // A reader that stops reading is not a failure: exit 0, and what was pulled stays.
+    ipull(&engine, &format!("--atomic {reg}/test/a:1.0 | true"))
+        .run_script(&format!(
+            "set -o pipefail; ipull --atomic {reg}/test/a:1.0 | true"
+        ))
+        .success();
+    assert!(engine.image_id(&format!("{reg}/test/a:1.0")).is_some());
 }
 
 #[test]

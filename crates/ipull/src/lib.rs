@@ -82,7 +82,13 @@ pub fn run(cli: Cli) -> Result<ExitCode, Error> {
     if let Err(e) = written {
         // The records cannot be passed on (a full disk under `> pulled.jsonl`): with --atomic
         // the pulls are undone, so that 74 still means nothing was changed.
-        if let (true, Some(applied)) = (cli.atomic, applied) {
+        // A reader that stopped reading (`| head -1`) is not a failure (exit 0, as
+        // everywhere): what was pulled stays.
+        if let (true, Some(applied), false) = (
+            cli.atomic,
+            applied,
+            e.kind() == std::io::ErrorKind::BrokenPipe,
+        ) {
             runtime.block_on(applied.undo(&jobs));
         }
         return Err(Error::io(Path::new("stdout"), "cannot write", e));
@@ -217,9 +223,10 @@ fn plan(cli: &Cli, records: &mut [Record]) -> Result<Vec<Job>, Error> {
                 tag.as_deref().unwrap_or("latest")
             ),
         };
+        // One tag on the engine, however it is spelled (`redis:7`, `docker.io/library/redis:7`).
         if let Some(same) = jobs
             .iter_mut()
-            .find(|j: &&mut Job| j.reference == reference)
+            .find(|j: &&mut Job| same_reference(&j.reference, &reference))
         {
             if same.digest != digest {
                 return Err(bad(format!(
@@ -341,11 +348,10 @@ async fn preflight(
             }
         }
     }
-    let mut before = vec![HashSet::new(); engines.len()];
-    if cli.atomic || cli.expect_version || engines.len() > 1 {
-        for (e, engine) in engines.iter().enumerate() {
-            before[e] = engine.digest_references().await?;
-        }
+    // One image list per engine: cheap, and any undo needs it.
+    let mut before = Vec::with_capacity(engines.len());
+    for engine in engines {
+        before.push(engine.digest_references().await?);
     }
     Ok(before)
 }
@@ -422,16 +428,9 @@ async fn act(cli: &Cli, records: &mut [Record], jobs: &[Job]) -> Option<Applied>
             }
             Err(PullFailed { fail, previous }) => {
                 if let Some(previous) = previous {
-                    let now = engines[e].inspect(&jobs[j].reference).await;
-                    if let Ok(Some(now)) = now {
-                        if previous.as_deref() != Some(now.id.as_str()) {
-                            let p = Pulled {
-                                previous,
-                                id: now.id,
-                                ..Pulled::default()
-                            };
-                            moved.insert((j, e), p);
-                        }
+                    if let Some(p) = left_behind(&engines[e], &jobs[j], previous, &before[e]).await
+                    {
+                        moved.insert((j, e), p);
                     }
                 }
                 failures.insert((j, e), fail);
@@ -586,6 +585,39 @@ impl Outcomes {
         }
         succeeded(r, started);
     }
+}
+
+/// What a failed pull left on the engine all the same: the tag moved (the engine finished as
+/// the time ran out), or the image pulled by digest whose tagging then failed.
+async fn left_behind(
+    engine: &Engine,
+    job: &Job,
+    previous: Option<String>,
+    before: &HashSet<String>,
+) -> Option<Pulled> {
+    if let Ok(Some(now)) = engine.inspect(&job.reference).await {
+        if previous.as_deref() != Some(now.id.as_str()) {
+            return Some(Pulled {
+                previous,
+                id: now.id,
+                ..Pulled::default()
+            });
+        }
+    }
+    let digest = job.digest.as_ref()?;
+    let by_digest = format!("{}@{digest}", familiar(&job.image.repository()));
+    if before.contains(&by_digest) {
+        return None;
+    }
+    let now = engine.inspect(&by_digest).await.ok()??;
+    // Undo leaves the tag where it is and removes the digest reference (and the image with
+    // it, unless something else holds it).
+    Some(Pulled {
+        previous: previous.clone(),
+        id: now.id,
+        digest: Some(digest.clone()),
+        label: None,
+    })
 }
 
 /// A pull that failed; `previous` is what the tag pointed to when the pull was started (None:
@@ -938,6 +970,18 @@ async fn restore(engines: &[Engine], records: &mut [Record], jobs: &[Job], start
     }
 }
 
+/// Whether two references name one tag (or digest) on an engine.
+fn same_reference(a: &str, b: &str) -> bool {
+    let split = |r: &str| -> (String, String) {
+        let cut = r
+            .rfind('@')
+            .or_else(|| r.rfind(':').filter(|&i| !r[i..].contains('/')))
+            .unwrap_or(r.len());
+        (familiar(&r[..cut]), r[cut..].to_string())
+    };
+    split(a) == split(b)
+}
+
 /// A repository as the engine names it in `RepoDigests` and references: Docker Hub's
 /// `docker.io/library/redis` and `docker.io/team/app` are `redis` and `team/app`.
 fn familiar(repository: &str) -> String {
@@ -962,6 +1006,24 @@ fn human(bytes: u64) -> String {
 #[cfg(test)]
 mod tests {
     use super::{familiar, Layers};
+
+    #[test]
+    fn one_tag_however_spelled() {
+        use super::same_reference;
+        assert!(same_reference("redis:7", "docker.io/library/redis:7"));
+        assert!(same_reference(
+            "index.docker.io/library/redis:7",
+            "library/redis:7"
+        ));
+        assert!(!same_reference("redis:7", "redis:8"));
+        assert!(same_reference("127.0.0.1:5000/a:1", "127.0.0.1:5000/a:1"));
+        assert!(!same_reference("127.0.0.1:5000/a:1", "127.0.0.1:5001/a:1"));
+        let d = format!("sha256:{}", "a".repeat(64));
+        assert!(same_reference(
+            &format!("redis@{d}"),
+            &format!("docker.io/library/redis@{d}")
+        ));
+    }
 
     #[test]
     fn docker_hub_names_the_short_way() {

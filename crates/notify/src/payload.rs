@@ -40,9 +40,11 @@ fn limit(format: Format) -> Option<usize> {
 /// The size of `s` as `format` counts it.
 fn size(format: Format, s: &str) -> usize {
     match format {
-        // Teams limits the whole payload in bytes: its title and summary, at most
-        // TEAMS_TITLE bytes each, and the envelope leave 24,000 of the 28 KB for the text.
-        Format::Ntfy | Format::Teams => s.len(),
+        Format::Ntfy => s.len(),
+        // Teams limits the whole payload in bytes, as sent: JSON-encoded (`\n` is two bytes,
+        // a quote two). Its title and summary, at most TEAMS_TITLE bytes each, and the
+        // envelope leave 24,000 of the 28 KB for the text.
+        Format::Teams => serde_json::to_string(s).map_or(s.len(), |j| j.len() - 2),
         _ => s.chars().count(),
     }
 }
@@ -258,6 +260,13 @@ mod tests {
             *l = format!("✓ {l} → ошибка");
         }
         m.title = "т".repeat(5000);
+        let p = build(Format::Teams, &m);
+        assert!(p.body.len() <= 28 * 1024, "{}", p.body.len());
+        // Short lines (the separators weigh) and quotes (escaped in JSON) too.
+        let mut m = message(20_000, 0);
+        for l in &mut m.lines {
+            *l = format!("\"{l}\"");
+        }
         let p = build(Format::Teams, &m);
         assert!(p.body.len() <= 28 * 1024, "{}", p.body.len());
         let text = body(&p)["text"].as_str().expect("text").to_string();

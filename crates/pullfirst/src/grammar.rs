@@ -116,7 +116,12 @@ impl ImageRef {
             return Err(BadImageRef("invalid repository name"));
         }
         // Docker refuses these: they would read as image IDs.
-        if domain.is_none() && path.len() == 64 && path.bytes().all(|b| b.is_ascii_hexdigit()) {
+        if domain.is_none()
+            && tag.is_none()
+            && digest.is_none()
+            && path.len() == 64
+            && path.bytes().all(|b| b.is_ascii_hexdigit())
+        {
             return Err(BadImageRef(
                 "a repository name of 64 hex digits reads as an image ID",
             ));
@@ -262,7 +267,7 @@ mod tests {
     #[test]
     fn image_references() {
         assert!(ImageRef::parse(&"0123456789abcdef".repeat(4)).is_err());
-        assert!(ImageRef::parse(&format!("{}:1", "ab".repeat(32))).is_err());
+        assert!(ImageRef::parse(&format!("{}:1", "ab".repeat(32))).is_ok());
         assert!(ImageRef::parse(&format!("team/{}", "ab".repeat(32))).is_ok());
         let r = ImageRef::parse("127.0.0.1:5000/team/app:v1.2").expect("valid");
         assert_eq!(r.domain.as_deref(), Some("127.0.0.1:5000"));

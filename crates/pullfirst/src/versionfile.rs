@@ -383,6 +383,15 @@ fn parse_line(text: &str) -> Result<Option<Entry>, String> {
     let after = &text[eq + 1..];
     let start = eq + 1 + (after.len() - after.trim_start().len());
     let v = &text[start..];
+    // `KEY= # comment`: an empty value, then a comment (as sh reads it). A value set later
+    // goes right after the `=`.
+    if start > eq + 1 && (v.is_empty() || v.starts_with('#')) {
+        return Ok(Some(Entry {
+            key: key_start..key_start + key.len(),
+            span: eq + 1..eq + 1,
+            quote: None,
+        }));
+    }
     let (len, quote_char) = match v.chars().next() {
         Some(q @ '\'') => (
             v[1..].find('\'').ok_or("unterminated ' quote")? + 2,
@@ -541,6 +550,14 @@ mod tests {
             let again = parse(std::str::from_utf8(&f.to_bytes()).expect("utf8"));
             assert_eq!(again.get("k").as_deref(), Some(v), "{v:?}");
         }
+    }
+
+    #[test]
+    fn an_empty_value_before_a_comment() {
+        let mut f = parse("a= # set later\nb=1\n");
+        assert_eq!(f.get("a").as_deref(), Some(""));
+        assert!(f.set("a", "v2"));
+        assert_eq!(f.to_bytes(), b"a=v2 # set later\nb=1\n");
     }
 
     #[test]

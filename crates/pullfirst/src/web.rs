@@ -43,17 +43,40 @@ pub fn transport_error(url: &str, e: &ureq::Error) -> String {
 /// only.
 pub fn check_url(url: &str) -> Result<(), String> {
     let ours = crate::redact::host_of(url);
-    let ours = ours.rsplit_once(':').map_or(ours, |(h, _)| h);
+    let bare = |h: &str| -> String {
+        let h = match h.rsplit_once(']') {
+            Some((inside, _)) => inside.trim_start_matches('['),
+            None => h.rsplit_once(':').map_or(h, |(h, _)| h),
+        };
+        h.to_ascii_lowercase()
+    };
+    let encode = || {
+        format!(
+            "the URL for {ours} has a user or password holding '/', '?' or '#': percent-encode them (%2F, %3F, %23)"
+        )
+    };
+    // `user:2024/secret@host/…`: the authority the client sees (`user:2024`) looks like a host
+    // and port. A port before the first '/' and an '@' in the first path segment is refused
+    // as ambiguous (Teams' `/webhookb2/…@…/` has its '@' further on).
+    if let Some((_, rest)) = url.split_once("://") {
+        let slash = rest.find('/').unwrap_or(rest.len());
+        let authority = &rest[..slash];
+        let path = rest.get(slash + 1..).unwrap_or("");
+        let first_segment = &path[..path.find(['/', '?', '#']).unwrap_or(path.len())];
+        if !authority.contains('@')
+            && !authority.starts_with('[')
+            && authority.contains(':')
+            && first_segment.contains('@')
+        {
+            return Err("a URL has a port before its first '/' and an '@' after it: a password holding '/' or a path holding '@'? Percent-encode them (%2F, %40)".into());
+        }
+    }
     let theirs = ureq::http::Uri::try_from(url)
         .ok()
         .and_then(|u| u.host().map(str::to_string));
     match theirs {
-        Some(h) if h.trim_matches(['[', ']']).eq_ignore_ascii_case(ours.trim_matches(['[', ']'])) => {
-            Ok(())
-        }
-        Some(_) => Err(format!(
-            "the URL for {ours} has a user or password holding '/', '?' or '#': percent-encode them (%2F, %3F, %23)"
-        )),
+        Some(h) if bare(&h) == bare(ours) => Ok(()),
+        Some(_) => Err(encode()),
         None => Err(format!("the URL for {ours} is not a valid URL")),
     }
 }
@@ -92,10 +115,15 @@ mod tests {
     #[test]
     fn urls_read_one_way() {
         assert!(check_url("http://u:Pa55#w0rd@127.0.0.1:1")
-            .is_err_and(|e| e.contains("for 127.0.0.1 ")));
+            .is_err_and(|e| e.contains("for 127.0.0.1:1 ")));
         assert!(check_url("https://api.github.com").is_ok());
         assert!(check_url("http://u:p%23w@127.0.0.1:8080/x?y=1").is_ok());
         assert!(check_url("http://[::1]:8080/hook").is_ok());
+        assert!(check_url("http://[::1]/hook").is_ok());
+        assert!(check_url("https://x.webhook.office.com/webhookb2/a@b/IncomingWebhook/c").is_ok());
+        assert!(check_url("http://127.0.0.1:8080/webhookb2/a@b/IncomingWebhook/c").is_ok());
+        let e = check_url("http://deploy:2024/s3cret@127.0.0.1:9/hook").expect_err("ambiguous");
+        assert!(!e.contains("s3cret") && !e.contains("deploy"), "{e}");
         for bad in [
             "http://u:Pa55#w0rd@127.0.0.1:1",
             "http://u:p/w@127.0.0.1:1/x",
