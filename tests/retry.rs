@@ -409,9 +409,14 @@ fn sigterm_and_sigint_reach_the_child_and_retry_exits_promptly() {
         );
         let stderr = fs::read_to_string(d.path().join("stderr")).expect("stderr");
         assert!(stderr.contains("not retrying"), "{stderr}");
-        if let Ok(pid) = fs::read_to_string(d.path().join("bg")) {
-            let _ = Command::new("kill").arg(pid.trim()).status();
+        // The background job (which ignores INT, as sh's background jobs do) did not outlive
+        // retry either.
+        let bg = fs::read_to_string(d.path().join("bg")).expect("bg pid");
+        let left = alive(&bg);
+        if left {
+            let _ = Command::new("kill").args(["-KILL", bg.trim()]).status();
         }
+        assert!(!left, "{sig}: the attempt's background job outlived retry");
     }
 
     // A signal during the wait between attempts ends retry at once.

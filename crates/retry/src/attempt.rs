@@ -7,7 +7,8 @@
 //! the attempt's end. The attempt is awaited with one `poll` on its pidfd and the signal
 //! sockets, so a timeout, a signal to forward and the child's exit are all seen at once.
 //!
-//! On timeout the group gets TERM, and KILL once the grace period is over; retry is the
+//! On timeout, and after a forwarded INT or TERM, the group gets TERM, and KILL once the
+//! grace period is over; retry is the
 //! "child subreaper" of everything it starts, so orphaned grandchildren are reparented to it
 //! and reaped: when retry returns, nothing it started is left, not even as a zombie.
 
@@ -237,8 +238,13 @@ fn wait(
     loop {
         if let Ok(Some(status)) = child.try_wait() {
             let timed_out = !matches!(phase, Phase::Running);
-            if timed_out {
-                if let Some(group) = pgid {
+            if let Some(group) = pgid {
+                if timed_out {
+                    stop_group(group, grace);
+                } else if signals.received().is_some() {
+                    // Interrupted: what is left of the attempt (a background job that ignores
+                    // INT, say) is stopped too, TERM then KILL after the grace period.
+                    let _ = kill_process_group(group, Signal::TERM);
                     stop_group(group, grace);
                 }
             }
