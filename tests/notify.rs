@@ -277,11 +277,15 @@ fn each_mode_and_on_filters() {
 #[test]
 fn message_mode_reads_no_stdin() {
     let server = Server::start(slack);
-    // stdin stays open and empty: notify must not wait for it.
+    // stdin stays open and empty for ever (a FIFO held open for writing): notify must not
+    // wait for it, or `timeout` ends it with 124.
+    let d = tempdir();
     sh(&format!(
-        "sleep 5 | notify --message 'update failed at restart; previous images restored' --to {}",
+        "mkfifo never; exec 3<>never; \
+         timeout 5 notify --message 'update failed at restart; previous images restored' --to {} <&3",
         server.url("/services/T1/B1/x")
     ))
+    .dir(d.path())
     .run()
     .success()
     .stdout_is("");
@@ -566,14 +570,18 @@ fn usage_errors() {
         .run()
         .code(2)
         .stderr_has("scheme");
-    sh("notify --to http://127.0.0.1:9/x --text '{nope}'")
+    // Refused before anything is sent: a receiver that is listening gets nothing.
+    let server = Server::start(any_json);
+    let to = server.url("/x");
+    sh(&format!("notify --to {to} --text '{{nope}}'"))
         .stdin(FLOW)
         .run()
         .code(2)
         .stderr_has("unknown placeholder {nope}");
-    sh("notify --to http://127.0.0.1:9/x")
-        .stdin("not json\n")
+    sh(&format!("notify --to {to}"))
+        .stdin(format!("{ALL_OK}not json\n"))
         .run()
         .code(65)
-        .stderr_has("stdin:1");
+        .stderr_has("stdin:");
+    assert!(server.requests().is_empty(), "nothing was sent");
 }

@@ -4,7 +4,7 @@ use std::fs;
 use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use crate::harness::{bin, read, sh, tempdir, Tmpfs};
 
@@ -642,13 +642,17 @@ fn help_has_examples_and_version_is_printed() {
 fn a_writer_waits_for_the_lock_instead_of_failing() {
     let d = tempdir();
     write(&d.path().join("v.txt"), "a=1\n");
-    // Hold the directory lock for half a second with flock(1), then write.
-    let started = Instant::now();
-    sh("flock . sleep 0.5 & sleep 0.1; vfile set v.txt a=2; wait")
-        .dir(d.path())
-        .run()
-        .success();
-    assert!(started.elapsed() >= Duration::from_millis(450));
+    // flock(1) holds the directory lock; vfile, started once it is held, writes only after
+    // the lock is released.
+    sh(
+        "flock . sh -c 'touch locked; sleep 0.3; echo released >> order' &
+        while [ ! -e locked ]; do sleep 0.01; done
+        vfile set v.txt a=2 && echo written >> order; wait",
+    )
+    .dir(d.path())
+    .run()
+    .success();
+    assert_eq!(read(&d.path().join("order")), "released\nwritten\n");
     assert_eq!(read(&d.path().join("v.txt")), "a=2\n");
 }
 

@@ -98,6 +98,10 @@ pub struct State {
     pub too_many: Option<u64>,
     pub max_age: u64,
     pub latency: Duration,
+    /// Hold each request until this many have arrived (0: none): requests that are all in
+    /// flight at once pass at once; one that waited 10 s in vain counts in `gate_missed`.
+    pub gate: usize,
+    pub gate_missed: u64,
     /// Answer every request with this status (a broken GitHub).
     pub fail_with: Option<u16>,
     /// Requests that cost rate limit.
@@ -119,6 +123,8 @@ impl Default for State {
             too_many: None,
             max_age: 60,
             latency: Duration::ZERO,
+            gate: 0,
+            gate_missed: 0,
             fail_with: None,
             consumed: 0,
             conditional: 0,
@@ -148,8 +154,28 @@ impl FakeGitHub {
         let shared = state.clone();
         let base = Arc::new(Mutex::new(String::new()));
         let base_for_handler = base.clone();
+        let arrived = Arc::new((Mutex::new(0usize), std::sync::Condvar::new()));
         let handler = move |req: &Request| {
             let base = lock(&base_for_handler).clone();
+            let gate = lock(&shared).gate;
+            if gate > 0 {
+                let (count, all_here) = &*arrived;
+                let mut n = lock(count);
+                *n += 1;
+                all_here.notify_all();
+                let deadline = std::time::Instant::now() + Duration::from_secs(10);
+                while *n < gate {
+                    let left = deadline.saturating_duration_since(std::time::Instant::now());
+                    if left.is_zero() {
+                        lock(&shared).gate_missed += 1;
+                        break;
+                    }
+                    n = all_here
+                        .wait_timeout(n, left)
+                        .map(|(g, _)| g)
+                        .unwrap_or_else(|e| e.into_inner().0);
+                }
+            }
             let mut st = lock(&shared);
             let reply = answer(&mut st, &base, req);
             reply.delay(st.latency)
