@@ -419,14 +419,24 @@ fn sigterm_and_sigint_reach_the_child_and_retry_exits_promptly() {
         assert!(!left, "{sig}: the attempt's background job outlived retry");
     }
 
-    // A signal during the wait between attempts ends retry at once.
+    // A signal during the wait between attempts ends retry at once (sent once retry says it
+    // is waiting).
+    let d = tempdir();
+    let stderr_path = d.path().join("stderr");
     let mut child = Command::new(bin("retry"))
-        .args(["-n", "5", "--delay", "30s", "--", "false"])
+        .args(["-n", "5", "--delay", "30s", "--no-jitter", "--", "false"])
         .stdin(Stdio::null())
-        .stderr(Stdio::null())
+        .stderr(fs::File::create(&stderr_path).expect("stderr file"))
         .spawn()
         .expect("retry starts");
-    std::thread::sleep(Duration::from_millis(300));
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !fs::read_to_string(&stderr_path)
+        .unwrap_or_default()
+        .contains("next in")
+    {
+        assert!(Instant::now() < deadline, "retry never said it was waiting");
+        std::thread::sleep(Duration::from_millis(10));
+    }
     let sent = Instant::now();
     Command::new("kill")
         .args(["-TERM", &child.id().to_string()])

@@ -96,6 +96,9 @@ pub struct State {
     pub remaining: u64,
     /// Answer 429 with this retry-after instead of 403 when the limit is reached.
     pub too_many: Option<u64>,
+    /// After this many rate-limited answers the limit is lifted (`remaining` back to `limit`),
+    /// as the window resets: a wait that obeyed the answer then succeeds.
+    pub lift_after: Option<u64>,
     pub max_age: u64,
     pub latency: Duration,
     /// Hold each request until this many have arrived (0: none): requests that are all in
@@ -121,6 +124,7 @@ impl Default for State {
             limit: 5000,
             remaining: 5000,
             too_many: None,
+            lift_after: None,
             max_age: 60,
             latency: Duration::ZERO,
             gate: 0,
@@ -411,7 +415,14 @@ fn answer(st: &mut State, base: &str, req: &Request) -> Reply {
             st,
         );
     }
+    if st.remaining == 0 && st.lift_after == Some(0) {
+        st.lift_after = None;
+        st.remaining = st.limit;
+    }
     if st.remaining == 0 {
+        if let Some(left) = st.lift_after.as_mut() {
+            *left -= 1;
+        }
         if let Some(after) = st.too_many {
             return rate_headers(
                 Reply::json(429, json!({"message": "Too many requests"}))
