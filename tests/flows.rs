@@ -11,7 +11,7 @@ use serde_json::Value;
 use crate::harness::docker::{Engine, Proxy, Registry};
 use crate::harness::github::{repos, FakeGitHub, Release, Repo, State};
 use crate::harness::http::{Reply, Server};
-use crate::harness::{bin_dir, read, sh, tempdir, Ran, Sh, Tmpfs};
+use crate::harness::{bin_dir, read, sh, tempdir, write_script, Ran, Sh, Tmpfs};
 
 fn examples() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("examples")
@@ -851,16 +851,10 @@ fn nightly_sh_builds_what_upstream_released_and_waits_out_a_rate_limit() {
     // Another `retry` first on PATH (Debian's unrelated package, on cron's PATH): a clear
     // error, not a wrong run. A stand-in answers --help as Debian's does, without --each.
     let other = tempdir();
-    std::fs::write(
-        other.path().join("retry"),
+    write_script(
+        &other.path().join("retry"),
         "#!/bin/sh\necho 'Usage: retry [options] -- execute command'\necho '  -t, --times=N'\n",
-    )
-    .expect("stand-in retry");
-    Command::new("chmod")
-        .arg("+x")
-        .arg(other.path().join("retry"))
-        .status()
-        .expect("chmod");
+    );
     let ran = nightly_after(
         &format!("PATH={}:$PATH;", other.path().display()),
         "tool=github:acme/tool",

@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 use serde_json::Value;
 
 use crate::harness::docker::{tls_files, Engine, Proxy, Registry};
-use crate::harness::{sh, tempdir, Sh};
+use crate::harness::{sh, tempdir, write_script, Sh};
 
 fn ipull(engine: &Engine, args: &str) -> Sh {
     sh(&format!("ipull {args}"))
@@ -535,17 +535,11 @@ fn credential_helpers_and_platforms() {
     // A credential helper, as `docker login` with credsStore sets up: docker-credential-NAME.
     let bin = tempdir();
     let helper = bin.path().join("docker-credential-pftest");
-    fs::write(
+    write_script(
         &helper,
         "#!/bin/sh\nread server\necho \"$server\" >> \"$(dirname \"$0\")/asked\"\n\
          echo '{\"ServerURL\":\"'\"$server\"'\",\"Username\":\"helper-user\",\"Secret\":\"h3lper-Pa55\"}'\n",
-    )
-    .expect("helper");
-    std::process::Command::new("chmod")
-        .args(["755"])
-        .arg(&helper)
-        .status()
-        .expect("chmod");
+    );
     let cfg = tempdir();
     fs::write(
         cfg.path().join("config.json"),
@@ -658,33 +652,36 @@ fn jobs_bounds_the_images_downloading_at_once() {
     }
     // The registry's access log (its stdout), in the order requests finished.
     let access_log = || fs::read_to_string(registry.dir().join("registry.out")).unwrap_or_default();
-    let skip = access_log().lines().count();
-    ipull(
-        &engine,
-        &format!("--jobs 1 {reg}/test/j1:1.0 {reg}/test/j2:1.0"),
-    )
-    .run()
-    .success();
-    let log: Vec<String> = access_log()
-        .lines()
-        .skip(skip)
-        .map(str::to_string)
-        .collect();
-    let lines_with = |needle: &str| -> Vec<usize> {
-        log.iter()
-            .enumerate()
-            .filter(|(_, l)| l.contains(needle))
-            .map(|(i, _)| i)
-            .collect()
+    // With one slot, `second` is not asked for before `first`'s layers came down.
+    let one_slot_order = |first: &str, second: &str| {
+        let skip = access_log().lines().count();
+        ipull(
+            &engine,
+            &format!("--jobs 1 {reg}/{first}:1.0 {reg}/{second}:1.0"),
+        )
+        .run()
+        .success();
+        let log: Vec<String> = access_log()
+            .lines()
+            .skip(skip)
+            .map(str::to_string)
+            .collect();
+        let lines_with = |needle: &str| -> Vec<usize> {
+            log.iter()
+                .enumerate()
+                .filter(|(_, l)| l.contains(needle))
+                .map(|(i, _)| i)
+                .collect()
+        };
+        let blobs = lines_with(&format!("\"GET /v2/{first}/blobs/"));
+        let manifests = lines_with(&format!("/v2/{second}/manifests/"));
+        assert!(!blobs.is_empty() && !manifests.is_empty(), "{log:#?}");
+        assert!(
+            blobs.iter().all(|&b| b < manifests[0]),
+            "{second} was asked for while {first} was downloading: {log:#?}"
+        );
     };
-    // With one slot, j2 is not asked for before j1's layers came down.
-    let j1_blobs = lines_with("\"GET /v2/test/j1/blobs/");
-    let j2_manifests = lines_with("/v2/test/j2/manifests/");
-    assert!(!j1_blobs.is_empty() && !j2_manifests.is_empty(), "{log:#?}");
-    assert!(
-        j1_blobs.iter().all(|&b| b < j2_manifests[0]),
-        "j2 was asked for while j1 was downloading: {log:#?}"
-    );
+    one_slot_order("test/j1", "test/j2");
 
     // Images on a base layer the engine already has: the engine says "Already exists" for
     // the base before it announces the layer to download, and that is not "downloaded".
@@ -711,32 +708,7 @@ fn jobs_bounds_the_images_downloading_at_once() {
         engine.docker_ok(&["push", &reference]);
         engine.docker_ok(&["rmi", &reference]);
     }
-    let skip = access_log().lines().count();
-    ipull(
-        &engine,
-        &format!("--jobs 1 {reg}/test/j3:1.0 {reg}/test/j4:1.0"),
-    )
-    .run()
-    .success();
-    let log: Vec<String> = access_log()
-        .lines()
-        .skip(skip)
-        .map(str::to_string)
-        .collect();
-    let at = |needle: &str| -> Vec<usize> {
-        log.iter()
-            .enumerate()
-            .filter(|(_, l)| l.contains(needle))
-            .map(|(i, _)| i)
-            .collect()
-    };
-    let j3_blobs = at("\"GET /v2/test/j3/blobs/");
-    let j4_manifests = at("/v2/test/j4/manifests/");
-    assert!(!j3_blobs.is_empty() && !j4_manifests.is_empty(), "{log:#?}");
-    assert!(
-        j3_blobs.iter().all(|&b| b < j4_manifests[0]),
-        "j4 was asked for while j3 was downloading: {log:#?}"
-    );
+    one_slot_order("test/j3", "test/j4");
 }
 
 #[test]

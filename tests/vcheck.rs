@@ -643,7 +643,7 @@ mod registry {
 
     use crate::harness::docker::{Engine, Registry};
     use crate::harness::http::{Reply, Request, Server};
-    use crate::harness::{sh, tempdir, Sh};
+    use crate::harness::{sh, tempdir, write_script, Sh};
 
     const B64: base64::engine::GeneralPurpose = base64::engine::general_purpose::STANDARD;
     const B64URL: base64::engine::GeneralPurpose = base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -899,9 +899,9 @@ mod registry {
         let bin = cfg.path().join("bin");
         fs::create_dir_all(&bin).expect("bin");
         let helper = bin.join("docker-credential-pfboth");
-        fs::write(
+        write_script(
             &helper,
-            format!(
+            &format!(
                 "#!/bin/sh\n[ \"$1\" = get ] || exit 1\nhost=$(cat)\n\
                  d={}\necho \"$host\" >> \"$d/asked\"\ntouch \"$d/started-$host\"\n\
                  for i in $(seq 50); do\n  [ $(ls \"$d\" | grep -c '^started-') -ge 2 ] && break\n  sleep 0.1\ndone\n\
@@ -909,12 +909,7 @@ mod registry {
                  printf '{{\"ServerURL\":\"%s\",\"Username\":\"helped\",\"Secret\":\"pass\"}}' \"$host\"\n",
                 cfg.path().display()
             ),
-        )
-        .expect("helper");
-        Command::new("chmod")
-            .args(["+x", &helper.display().to_string()])
-            .status()
-            .expect("chmod");
+        );
         fs::write(cfg.path().join("config.json"), r#"{"credsStore":"pfboth"}"#).expect("config");
         let path = format!(
             "{}:{}:{}",

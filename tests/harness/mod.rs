@@ -194,6 +194,14 @@ impl Ran {
     }
 }
 
+/// Write a script and make it executable (a stand-in command, a credential helper).
+#[track_caller]
+pub fn write_script(path: &Path, text: &str) {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::write(path, text).expect("write script");
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+}
+
 /// A file's contents, or a panic naming it.
 #[track_caller]
 pub fn read(path: &Path) -> String {

@@ -54,10 +54,24 @@ struct Job {
     /// `repo:tag` as the engine will know it; for an image named by digest alone
     /// (`repo@sha256:…`), that digest reference: no tag is set or moved.
     reference: String,
-    /// The image names a tag (given, or `latest` when it names neither tag nor digest).
-    tagged: bool,
     /// Pull exactly this digest, then tag it.
     digest: Option<String>,
+}
+
+impl Job {
+    /// The image names a tag (given, or `latest` when it names neither tag nor digest); one
+    /// named by digest alone has no tag to set or move.
+    fn tagged(&self) -> bool {
+        self.image.tag.is_some() || self.image.digest.is_none()
+    }
+
+    /// What the engine pulls: `repo@digest` when a digest is known, else the reference.
+    fn source(&self) -> String {
+        match &self.digest {
+            Some(d) => format!("{}@{d}", self.image.repository()),
+            None => self.reference.clone(),
+        }
+    }
 }
 
 /// What happened to one image on one engine.
@@ -214,7 +228,6 @@ fn plan(cli: &Cli, records: &mut [Record]) -> Result<Vec<Job>, Error> {
             .digest
             .clone()
             .or_else(|| r.get("digest").and_then(Value::as_str).map(str::to_string));
-        let tagged = image.tag.is_some() || image.digest.is_none();
         let reference = match (&image.tag, &image.digest) {
             (None, Some(d)) => format!("{}@{d}", image.repository()),
             (tag, _) => format!(
@@ -241,7 +254,6 @@ fn plan(cli: &Cli, records: &mut [Record]) -> Result<Vec<Job>, Error> {
             indices: vec![index],
             image,
             reference,
-            tagged,
             digest,
         });
     }
@@ -627,7 +639,8 @@ struct PullFailed {
     previous: Option<Option<String>>,
 }
 
-/// Pull one image on one engine and see what the tag points to now.
+/// Pull one image on one engine and see what the tag points to now. A failure carries what
+/// the tag pointed to when the pull was started, so what the engine did anyway can be undone.
 async fn pull_one(
     engine: &Engine,
     job: &Job,
@@ -635,85 +648,59 @@ async fn pull_one(
     creds: Option<DockerCredentials>,
     bars: Option<&MultiProgress>,
     several: bool,
-    slot: Option<OwnedSemaphorePermit>,
+    mut slot: Option<OwnedSemaphorePermit>,
 ) -> Result<Pulled, PullFailed> {
-    let previous = match engine.inspect(&job.reference).await {
-        Ok(i) => i.map(|i| i.id),
-        Err(fail) => {
-            return Err(PullFailed {
-                fail,
-                previous: None,
+    let previous = engine
+        .inspect(&job.reference)
+        .await
+        .map_err(|fail| PullFailed {
+            fail,
+            previous: None,
+        })?
+        .map(|i| i.id);
+    let pulled = async {
+        let from = job.source();
+        pullfirst::debug!("pulling {from} on {}", engine.shown);
+        let mut progress = Progress::new(&job.reference, several.then_some(engine), bars);
+        let mut layers = Layers::default();
+        engine
+            .pull(&from, cli.platform.as_deref(), creds, cli.timeout, |info| {
+                layers.frame(info);
+                progress.show(&layers);
+                if layers.downloaded() {
+                    slot = None;
+                }
             })
+            .await?;
+        drop(slot);
+        progress.done(&layers);
+        // What was pulled; pulled by digest, the tag is pointed at it.
+        let after = engine.inspect(&from).await?.ok_or_else(|| Fail {
+            kind: ErrorKind::Permanent,
+            message: format!("{from}: pulled, then not found on {}", engine.shown),
+        })?;
+        if job.digest.is_some() && job.tagged() {
+            engine.tag(&after.id, &job.image).await?;
         }
+        // The engine names Docker Hub images the short way (`redis@…`, not
+        // `docker.io/library/redis@…`).
+        let repo = familiar(&job.image.repository());
+        let digest = job.digest.clone().or_else(|| {
+            after.repo_digests.iter().find_map(|d| {
+                let (r, digest) = d.split_once('@')?;
+                (familiar(r) == repo).then(|| digest.to_string())
+            })
+        });
+        Ok(Pulled {
+            previous: previous.clone(),
+            id: after.id,
+            digest,
+            label: after.version_label,
+        })
     };
-    pull_started(
-        engine,
-        job,
-        cli,
-        creds,
-        bars,
-        several,
-        slot,
-        previous.clone(),
-    )
-    .await
-    .map_err(|fail| PullFailed {
+    pulled.await.map_err(|fail: Fail| PullFailed {
         fail,
         previous: Some(previous),
-    })
-}
-
-#[allow(clippy::too_many_arguments)]
-async fn pull_started(
-    engine: &Engine,
-    job: &Job,
-    cli: &Cli,
-    creds: Option<DockerCredentials>,
-    bars: Option<&MultiProgress>,
-    several: bool,
-    mut slot: Option<OwnedSemaphorePermit>,
-    previous: Option<String>,
-) -> Result<Pulled, Fail> {
-    let from = match &job.digest {
-        Some(d) => format!("{}@{d}", job.image.repository()),
-        None => job.reference.clone(),
-    };
-    pullfirst::debug!("pulling {from} on {}", engine.shown);
-    let mut progress = Progress::new(&job.reference, several.then_some(engine), bars);
-    let mut layers = Layers::default();
-    engine
-        .pull(&from, cli.platform.as_deref(), creds, cli.timeout, |info| {
-            layers.frame(info);
-            progress.show(&layers);
-            if layers.downloaded() {
-                slot = None;
-            }
-        })
-        .await?;
-    drop(slot);
-    progress.done(&layers);
-    // What was pulled; pulled by digest, the tag is pointed at it.
-    let after = engine.inspect(&from).await?.ok_or_else(|| Fail {
-        kind: ErrorKind::Permanent,
-        message: format!("{from}: pulled, then not found on {}", engine.shown),
-    })?;
-    if job.digest.is_some() && job.tagged {
-        engine.tag(&after.id, &job.image).await?;
-    }
-    // The engine names Docker Hub images the short way (`redis@…`, not
-    // `docker.io/library/redis@…`).
-    let repo = familiar(&job.image.repository());
-    let digest = job.digest.clone().or_else(|| {
-        after.repo_digests.iter().find_map(|d| {
-            let (r, digest) = d.split_once('@')?;
-            (familiar(r) == repo).then(|| digest.to_string())
-        })
-    });
-    Ok(Pulled {
-        previous,
-        id: after.id,
-        digest,
-        label: after.version_label,
     })
 }
 
@@ -855,7 +842,7 @@ fn left_in_use(u: Untag, reference: &str, engine: &Engine) {
 /// Put a tag back where it was before this run: on its previous image, or gone.
 async fn undo(engine: &Engine, job: &Job, p: &Pulled, before: &HashSet<String>) {
     let result = match &p.previous {
-        Some(prev) if prev != &p.id && job.tagged => engine.tag(prev, &job.image).await,
+        Some(prev) if prev != &p.id && job.tagged() => engine.tag(prev, &job.image).await,
         Some(_) => Ok(()),
         None => engine
             .untag(&job.reference, true)
@@ -887,10 +874,7 @@ async fn check(
 ) {
     for job in jobs {
         let creds = credentials(config, &job.image);
-        let name = match &job.digest {
-            Some(d) => format!("{}@{d}", job.image.repository()),
-            None => job.reference.clone(),
-        };
+        let name = job.source();
         let found = engine
             .docker
             .inspect_registry_image(&name, creds)
@@ -946,7 +930,7 @@ async fn restore(engines: &[Engine], records: &mut [Record], jobs: &[Job], start
         for e in engines {
             let result = match previous_of(e) {
                 Err(f) => Err(f),
-                Ok(Some(_)) if !job.tagged => Ok(()),
+                Ok(Some(_)) if !job.tagged() => Ok(()),
                 Ok(Some(prev)) => e.tag(&prev, &job.image).await,
                 Ok(None) => e
                     .untag(&job.reference, false)
@@ -972,14 +956,12 @@ async fn restore(engines: &[Engine], records: &mut [Record], jobs: &[Job], start
 
 /// Whether two references name one tag (or digest) on an engine.
 fn same_reference(a: &str, b: &str) -> bool {
-    let split = |r: &str| -> (String, String) {
-        let cut = r
-            .rfind('@')
-            .or_else(|| r.rfind(':').filter(|&i| !r[i..].contains('/')))
-            .unwrap_or(r.len());
-        (familiar(&r[..cut]), r[cut..].to_string())
+    let key = |r: &str| {
+        ImageRef::parse(r)
+            .ok()
+            .map(|i| (familiar(&i.repository()), i.tag, i.digest))
     };
-    split(a) == split(b)
+    key(a).is_some() && key(a) == key(b)
 }
 
 /// A repository as the engine names it in `RepoDigests` and references: Docker Hub's

@@ -24,7 +24,9 @@ pub struct GitHub {
 const MAX_PAGES: usize = 50;
 
 impl GitHub {
-    pub fn from_env() -> GitHub {
+    /// The API root from `GITHUB_API_URL` (checked: a URL the client would read otherwise is
+    /// refused) and the token from the environment.
+    pub fn from_env() -> Result<GitHub, String> {
         let api = std::env::var("GITHUB_API_URL")
             .ok()
             .filter(|v| !v.is_empty())
@@ -33,6 +35,7 @@ impl GitHub {
         if pullfirst::redact::has_userinfo(&api) {
             pullfirst::redact::register_url(&api);
         }
+        pullfirst::web::check_url(&api).map_err(|e| format!("GITHUB_API_URL: {e}"))?;
         let token = ["GITHUB_TOKEN", "GH_TOKEN"]
             .iter()
             .find_map(|v| std::env::var(v).ok().filter(|t| !t.is_empty()));
@@ -40,11 +43,11 @@ impl GitHub {
             Some(t) => format!("token:{:016x}", pullfirst::redact::fingerprint(t)),
             None => "anonymous".into(),
         };
-        GitHub {
+        Ok(GitHub {
             api: api.trim_end_matches('/').to_string(),
             token,
             identity,
-        }
+        })
     }
 
     fn get(&self, http: &Http, url: &str) -> Result<Response, Fail> {

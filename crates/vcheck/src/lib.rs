@@ -100,19 +100,12 @@ pub fn run(cli: Cli) -> Result<ExitCode, Error> {
         check_image_template(t)?;
     }
     let checks = gather(&cli)?;
-    if let Some(api) = std::env::var("GITHUB_API_URL")
-        .ok()
-        .filter(|v| !v.is_empty())
-    {
-        pullfirst::web::check_url(&api)
-            .map_err(|e| Error::Usage(format!("GITHUB_API_URL: {e}")))?;
-    }
     let ctx = Context {
         http: Http::new(
             cli.timeout,
             (!cli.no_cache).then(Http::default_cache_dir).flatten(),
         ),
-        github: GitHub::from_env(),
+        github: GitHub::from_env().map_err(Error::Usage)?,
         registries: Registries::load(cli.insecure_registry.clone()),
         filters,
         image: cli.image.clone(),
