@@ -43,8 +43,8 @@ pub struct Cli {
     #[arg(long = "image", value_name = "NAME=TEMPLATE")]
     pub templates: Vec<String>,
 
-    /// Pull every service image of a compose file (${VAR} and ${VAR:-default} from the
-    /// environment), one record per service
+    /// Pull every service image of a compose file (merge keys applied; ${VAR}, ${VAR:-default},
+    /// ${VAR:?error}, ${VAR:+word} from the environment), one record per service
     #[arg(long, value_name = "FILE")]
     pub compose: Option<PathBuf>,
 

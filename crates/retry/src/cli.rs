@@ -30,8 +30,9 @@ command, from the records written (0 ok, 1 a permanent failure, 75 only transien
 /// Each attempt runs in a process group of its own, with the same stdin bytes; its stderr
 /// passes through live, and only the final attempt's stdout is written. A time limit stops
 /// the attempt's whole process tree (TERM, then KILL after --grace). INT and TERM are passed
-/// on to the attempt. When the attempt's output records carry error.retry_after, the next
-/// wait is at least that long (still capped by --max-delay).
+/// on to the attempt, and what is left of it once it ends is stopped the same way. When the
+/// attempt's output records carry error.retry_after, the next wait is at least that long
+/// (still capped by --max-delay).
 #[derive(Parser, Debug)]
 #[command(
     name = "retry",
@@ -88,7 +89,8 @@ pub struct Cli {
 
     /// Run COMMAND once per record on stdin (the record on its stdin, its fields in
     /// FLOW_NAME, FLOW_CURRENT, FLOW_LATEST, FLOW_IMAGE); mark the record failed if the last
-    /// attempt fails. COMMAND's stdout goes to stderr: stdout carries the records
+    /// attempt fails, and after INT or TERM every record not yet run (transient). COMMAND's
+    /// stdout goes to stderr: stdout carries the records
     #[arg(long)]
     pub each: bool,
 

@@ -58,7 +58,8 @@ pub enum Command {
     Set {
         /// The version file (created if missing)
         file: PathBuf,
-        /// Keys ([A-Za-z0-9_.-]+) and their values (one line of text each)
+        /// Keys ([A-Za-z0-9_.-]+) and their values (one line of text each, without $, ` or \,
+        /// which sh and docker-compose --env-file would read differently)
         #[arg(required = true, value_name = "KEY=VALUE")]
         pairs: Vec<String>,
     },
