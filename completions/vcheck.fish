@@ -1,7 +1,7 @@
 complete -c vcheck -l versions -d 'Current versions from a version file (the format vfile writes)' -r -F
 complete -c vcheck -l current -d 'The current version, with a single NAME=SOURCE' -r
 complete -c vcheck -l match -d 'Keep only versions (tags) matching REGEX' -r
-complete -c vcheck -l exclude -d 'Drop versions (tags) matching REGEX, e.g. known-bad releases' -r
+complete -c vcheck -l exclude -d 'Drop versions (tags) matching REGEX, e.g. known-bad releases (a REGEX may start with -)' -r
 complete -c vcheck -l min-age -d 'Skip GitHub releases younger than DUR (a fresh release gets time to be pulled back)' -r
 complete -c vcheck -l image -d 'The image to set on each record: {name} and {latest} are filled in (registry sources default to HOST/REPO:{latest})' -r
 complete -c vcheck -l jobs -d 'Checks run at once' -r

@@ -50,4 +50,4 @@ complete -c vfile -n "__fish_vfile_using_subcommand record" -l atomic -d 'Record
 complete -c vfile -n "__fish_vfile_using_subcommand record" -l all -d 'Record every ok record, not only those with "update": true'
 complete -c vfile -n "__fish_vfile_using_subcommand record" -s q -l quiet -d 'Print only errors on stderr'
 complete -c vfile -n "__fish_vfile_using_subcommand record" -s v -l verbose -d 'Say more on stderr about what is being done'
-complete -c vfile -n "__fish_vfile_using_subcommand record" -s h -l help -d 'Print help'
+complete -c vfile -n "__fish_vfile_using_subcommand record" -s h -l help -d 'Print help (see more with \'--help\')'

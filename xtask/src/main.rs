@@ -11,15 +11,17 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap_complete::Shell;
+use pullfirst::manual::{Manual, SEE_ALSO};
+use roff::{bold, italic, roman, Roff};
 
 /// Every command that ships, by binary name.
-fn commands() -> Vec<clap::Command> {
+fn commands() -> Vec<(clap::Command, Manual)> {
     vec![
-        vfile::command(),
-        retry::command(),
-        notify::command(),
-        vcheck::command(),
-        ipull::command(),
+        (vfile::command(), vfile::manual::MANUAL),
+        (retry::command(), retry::manual::MANUAL),
+        (notify::command(), notify::manual::MANUAL),
+        (vcheck::command(), vcheck::manual::MANUAL),
+        (ipull::command(), ipull::manual::MANUAL),
     ]
 }
 
@@ -105,11 +107,11 @@ fn main() -> ExitCode {
 
 fn render_all() -> std::io::Result<BTreeMap<PathBuf, Vec<u8>>> {
     let mut files = BTreeMap::new();
-    for cmd in commands() {
+    for (cmd, manual) in commands() {
         let name = cmd.get_name().to_string();
         let mut cmd = cmd;
         cmd.build();
-        render_man(&cmd, &name, &mut files)?;
+        render_man(&cmd, &name, Some(&manual), None, &mut files)?;
         for (shell, file) in [
             (Shell::Bash, format!("{name}.bash")),
             (Shell::Zsh, format!("_{name}")),
@@ -123,46 +125,182 @@ fn render_all() -> std::io::Result<BTreeMap<PathBuf, Vec<u8>>> {
     Ok(files)
 }
 
-/// clap_mangen files `after_help` under EXTRA, as running text; ours holds examples, which
-/// must keep their lines: call it EXAMPLES and set it without filling.
-fn examples_section(roff: &str) -> String {
-    let Some(start) = roff.find(".SH EXTRA\n") else {
-        return roff.to_string();
-    };
-    let body_start = start + ".SH EXTRA\n".len();
-    let body_end = roff[body_start..]
-        .find("\n.SH ")
-        .map_or(roff.len(), |i| body_start + i + 1);
-    let body = roff[body_start..body_end].trim_end_matches('\n');
-    format!(
-        "{}.SH EXAMPLES\n.nf\n{body}\n.fi\n{}",
-        &roff[..start],
-        &roff[body_end..]
-    )
-}
-
-/// One page for the command and one per subcommand (`vfile-record.1`), as git does.
+/// A man page: clap_mangen's title, NAME, DESCRIPTION, OPTIONS and COMMANDS sections, our own
+/// SYNOPSIS (with the value placeholders clap_mangen leaves out), then the sections of the
+/// command's [`Manual`]: its notes, EXIT STATUS, ENVIRONMENT, FILES, EXAMPLES and SEE ALSO.
+/// Subcommands get a page each (`vfile-record.1`), as git does.
 fn render_man(
     cmd: &clap::Command,
     page: &str,
+    manual: Option<&Manual>,
+    parent: Option<&str>,
     files: &mut BTreeMap<PathBuf, Vec<u8>>,
 ) -> std::io::Result<()> {
     let cmd = cmd.clone().name(page.to_string());
-    let mut roff = Vec::new();
-    clap_mangen::Man::new(cmd.clone())
+    let man = clap_mangen::Man::new(cmd.clone())
         .date(RELEASE_DATE)
         .source(format!("pullfirst {}", env!("CARGO_PKG_VERSION")))
-        .manual("pullfirst manual")
-        .render(&mut roff)?;
+        .manual("pullfirst manual");
+    let mut out = Vec::new();
+    man.render_title(&mut out)?;
+    man.render_name_section(&mut out)?;
+    out.extend(synopsis(&cmd, parent).render().into_bytes());
+    man.render_description_section(&mut out)?;
+    man.render_options_section(&mut out)?;
+    if cmd.get_subcommands().any(|s| s.get_name() != "help") {
+        man.render_subcommands_section(&mut out)?;
+    }
+    let mut roff = Roff::new();
+    if let Some(m) = manual {
+        manual_sections(&mut roff, m);
+    } else if let Some(help) = cmd.get_after_help() {
+        // A subcommand's own examples, kept line by line.
+        roff.control("SH", ["EXAMPLES"]).control("nf", []);
+        for line in help.to_string().lines() {
+            roff.text([roman(line)]);
+        }
+        roff.control("fi", []);
+    }
+    see_also(&mut roff, page, parent);
+    out.extend(roff.render().into_bytes());
     // clap_mangen separates a value list with `.br`, a blank line and `.br`; mandoc -T lint
     // wants a plain paragraph break.
-    let roff = String::from_utf8_lossy(&roff).replace("\n.br\n\n.br\n", "\n.sp\n");
-    let roff = examples_section(&roff);
-    let buf = format!("{HEADER_ROFF}{roff}").into_bytes();
-    files.insert(PathBuf::from("man").join(format!("{page}.1")), buf);
+    let text = String::from_utf8_lossy(&out).replace("\n.br\n\n.br\n", "\n.sp\n");
+    files.insert(
+        PathBuf::from("man").join(format!("{page}.1")),
+        format!("{HEADER_ROFF}{text}").into_bytes(),
+    );
     for sub in cmd.get_subcommands().filter(|s| s.get_name() != "help") {
         let sub_page = format!("{page}-{}", sub.get_name());
-        render_man(sub, &sub_page, files)?;
+        render_man(sub, &sub_page, None, Some(page), files)?;
     }
     Ok(())
+}
+
+/// SYNOPSIS: every option with its value placeholder (`--to URL`), then the positionals.
+fn synopsis(cmd: &clap::Command, parent: Option<&str>) -> Roff {
+    let mut line = vec![bold(match parent {
+        Some(p) => format!(
+            "{p} {}",
+            cmd.get_name().trim_start_matches(&format!("{p}-"))
+        ),
+        None => cmd.get_name().to_string(),
+    })];
+    for arg in cmd.get_arguments().filter(|a| !a.is_hide_set()) {
+        let flag = match (arg.get_short(), arg.get_long()) {
+            (Some(s), Some(l)) => format!("-{s}|--{l}"),
+            (Some(s), None) => format!("-{s}"),
+            (None, Some(l)) => format!("--{l}"),
+            (None, None) => continue,
+        };
+        if matches!(arg.get_id().as_str(), "help" | "version") {
+            continue;
+        }
+        line.push(roman(" ["));
+        line.push(bold(flag));
+        if arg.get_action().takes_values() {
+            let value = arg
+                .get_value_names()
+                .map(|v| v.join(" "))
+                .unwrap_or_else(|| arg.get_id().as_str().to_uppercase());
+            line.push(roman(" "));
+            line.push(italic(value));
+        }
+        line.push(roman("]"));
+        if matches!(
+            arg.get_action(),
+            clap::ArgAction::Count | clap::ArgAction::Append
+        ) {
+            line.push(roman("..."));
+        }
+    }
+    for arg in cmd.get_positionals() {
+        let value = arg
+            .get_value_names()
+            .map(|v| v.join(" "))
+            .unwrap_or_else(|| arg.get_id().as_str().to_uppercase());
+        let many = arg.get_num_args().is_some_and(|n| n.max_values() > 1);
+        let dots = if many { "..." } else { "" };
+        line.push(roman(" "));
+        if arg.is_last_set() {
+            line.push(roman("-- "));
+        }
+        if arg.is_required_set() {
+            line.push(italic(value));
+            line.push(roman(dots));
+        } else {
+            line.push(roman("["));
+            line.push(italic(value));
+            line.push(roman(format!("]{dots}")));
+        }
+    }
+    if cmd.get_subcommands().any(|s| s.get_name() != "help") {
+        line.push(roman(" "));
+        line.push(italic("COMMAND"));
+        line.push(roman(" ..."));
+    }
+    let mut roff = Roff::new();
+    roff.control("SH", ["SYNOPSIS"]).text(line);
+    roff
+}
+
+/// The sections a [`Manual`] holds, in the order man-pages(7) gives them.
+fn manual_sections(roff: &mut Roff, m: &Manual) {
+    for (title, text) in m.notes {
+        roff.control("SH", [title.to_uppercase().as_str()]);
+        roff.control("nf", []);
+        for line in text.lines() {
+            roff.text([roman(line)]);
+        }
+        roff.control("fi", []);
+    }
+    roff.control("SH", ["EXIT STATUS"]);
+    for (code, meaning) in m.exit_status {
+        roff.control("TP", []).text([bold(code.to_string())]);
+        roff.text([roman(meaning.replace('\n', " "))]);
+    }
+    if !m.environment.is_empty() {
+        roff.control("SH", ["ENVIRONMENT"]);
+        for (var, meaning) in m.environment {
+            roff.control("TP", []).text([bold(*var)]);
+            roff.text([roman(meaning.replace('\n', " "))]);
+        }
+    }
+    if !m.files.is_empty() {
+        roff.control("SH", ["FILES"]);
+        for (file, meaning) in m.files {
+            roff.control("TP", []).text([italic(*file)]);
+            roff.text([roman(meaning.replace('\n', " "))]);
+        }
+    }
+    roff.control("SH", ["EXAMPLES"]);
+    for (i, ex) in m.examples.iter().enumerate() {
+        if i > 0 {
+            roff.control("PP", []);
+        }
+        roff.text([roman(ex.about)]);
+        roff.control("RS", ["4"]).control("nf", []);
+        roff.text([bold(ex.run)]);
+        roff.control("fi", []).control("RE", []);
+    }
+}
+
+/// SEE ALSO: the other commands (and a subcommand's parent), and the reference in `docs/`.
+fn see_also(roff: &mut Roff, page: &str, parent: Option<&str>) {
+    let own = parent.unwrap_or(page);
+    let mut refs: Vec<String> = Vec::new();
+    if let Some(p) = parent {
+        refs.push(format!("{p}(1)"));
+    }
+    refs.extend(
+        SEE_ALSO
+            .iter()
+            .filter(|c| **c != own)
+            .map(|c| format!("{c}(1)")),
+    );
+    roff.control("SH", ["SEE ALSO"]);
+    roff.text([roman(format!(
+        "{}. The reference: docs/{own}.md in the pullfirst sources.",
+        refs.join(", ")
+    ))]);
 }

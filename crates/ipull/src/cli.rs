@@ -8,20 +8,6 @@ use clap::Parser;
 use pullfirst::cli::CommonArgs;
 use pullfirst::units::{parse_duration, parse_size};
 
-const EXAMPLES: &str = "\
-Examples:
-  ipull registry.example/app:1.4.2 redis:7.4
-  vcheck --versions versions.txt app=registry:registry.example/app | ipull --atomic > pulled.jsonl
-  vcheck … | ipull --image 'server=openim/openim-server:{latest}'
-  ipull --compose docker-compose.yml --min-free 2G
-  ipull --host unix:///run/docker.sock --host tcp://10.0.0.2:2375 < checked.jsonl
-  ipull --restore < pulled.jsonl          # point every tag back at its previous image
-  ipull --check < checked.jsonl           # do the images exist? (no pull)
-
-Exit status: 0 every record ok; 1 a permanent failure (not found, unauthorized, no space,
-version label mismatch); 75 only transient ones (registry or engine unreachable, timed out);
-65 bad input (nothing pulled); 2 usage.";
-
 /// Pull images first, through the Docker Engine API, and leave nothing half-done
 ///
 /// Pulls each image (arguments, records on stdin, or a compose file's services) on every
@@ -30,7 +16,8 @@ version label mismatch); 75 only transient ones (registry or engine unreachable,
 /// --atomic, one failure removes every image this run pulled and points every tag back at its
 /// previous image.
 #[derive(Parser, Debug)]
-#[command(name = "ipull", version, after_help = EXAMPLES, max_term_width = 100)]
+#[command(name = "ipull", version, after_help = crate::manual::MANUAL.short_help(),
+    after_long_help = crate::manual::MANUAL.long_help("ipull"), max_term_width = 100)]
 pub struct Cli {
     #[command(flatten)]
     pub common: CommonArgs,

@@ -9,6 +9,7 @@
 pub mod cli;
 pub mod compose;
 pub mod engine;
+pub mod manual;
 
 use std::collections::{HashMap, HashSet};
 use std::io::IsTerminal;

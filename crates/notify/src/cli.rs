@@ -10,25 +10,6 @@ use pullfirst::units::parse_duration;
 
 use crate::target::Format;
 
-const EXAMPLES: &str = "\
-Examples:
-  export NOTIFY_URL='https://hooks.slack.com/services/T000/B000/XXXX'
-  ipull < checked.jsonl | vfile record versions.txt | notify
-  notify --on failure --state /var/lib/app/notify.state < pulled.jsonl
-  notify --each --text '{name}: {current} -> {latest} ({status})' < records.jsonl
-  notify --message 'update failed at restart; previous images restored'
-  notify --to 'ntfy+https://push.example.org/deploys' --to https://example.org/hook < r.jsonl
-
-Targets come from --to and from NOTIFY_URL (space-separated); prefer NOTIFY_URL, since
-arguments are visible to every user of the machine. Webhook URLs are secrets: they are never
-printed, and errors name the host only. The shape follows the URL (hooks.slack.com,
-discord.com/api/webhooks, *.webhook.office.com, ntfy.sh, Gotify's /message?token=, else
-generic JSON); a FORMAT+ prefix (slack+https://…) or --format sets it.
-
-Exit status: 0 sent (or nothing to send) and every record ok; 1 a record failed or the service
-refused the message; 75 only transient failures (network, 5xx, 429); 2 usage; 65 bad input.
-Records are passed through unchanged whatever happens to the message.";
-
 /// Tell people what happened: pass flow records through and send a summary
 ///
 /// Reads flow records on stdin and passes them through unchanged; at the end of the stream
@@ -36,7 +17,8 @@ Records are passed through unchanged whatever happens to the message.";
 /// record) to every target. Delivery is tried again on network errors and 5xx answers, and
 /// after the Retry-After of a 429.
 #[derive(Parser, Debug)]
-#[command(name = "notify", version, after_help = EXAMPLES, max_term_width = 100)]
+#[command(name = "notify", version, after_help = crate::manual::MANUAL.short_help(),
+    after_long_help = crate::manual::MANUAL.long_help("notify"), max_term_width = 100)]
 pub struct Cli {
     #[command(flatten)]
     pub common: CommonArgs,

@@ -8,6 +8,7 @@
 
 pub mod cli;
 pub mod deliver;
+pub mod manual;
 pub mod message;
 pub mod payload;
 pub mod state;

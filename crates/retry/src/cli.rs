@@ -11,20 +11,6 @@ use pullfirst::units::{parse_duration, parse_size};
 use crate::backoff::Curve;
 use crate::policy::RetryOn;
 
-const EXAMPLES: &str = "\
-Examples:
-  retry -- curl -fsS https://example.org/health
-  retry -n 3 --on transient -- vcheck --versions versions.txt app=github:o/app > checked.jsonl
-  retry --timeout 10m --deadline 30m -- ipull --atomic < checked.jsonl
-  retry --each --on transient -- sh -c 'docker build -t \"$FLOW_IMAGE\" . && docker push \"$FLOW_IMAGE\"'
-
-stdin is read once (up to --max-input) and replayed to every attempt; only the final
-attempt's stdout is written, so a retried step never duplicates records downstream.
-
-Exit status: the last attempt's (124 if it ran past --timeout or the --deadline; 126/127 if the command
-cannot be run; 128+N if it was killed by signal N). With --each: as every pullfirst
-command, from the records written (0 ok, 1 a permanent failure, 75 only transient ones).";
-
 /// Run a command again when it fails, with backoff; safe inside a JSON Lines pipeline
 ///
 /// Each attempt runs in a process group of its own, with the same stdin bytes; its stderr
@@ -37,7 +23,8 @@ command, from the records written (0 ok, 1 a permanent failure, 75 only transien
 #[command(
     name = "retry",
     version,
-    after_help = EXAMPLES,
+    after_help = crate::manual::MANUAL.short_help(),
+    after_long_help = crate::manual::MANUAL.long_help("retry"),
     max_term_width = 100,
     arg_required_else_help = true
 )]

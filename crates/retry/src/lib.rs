@@ -11,6 +11,7 @@ pub mod attempt;
 pub mod backoff;
 pub mod cli;
 mod each;
+pub mod manual;
 pub mod policy;
 mod signals;
 

@@ -8,26 +8,6 @@ use clap::Parser;
 use pullfirst::cli::CommonArgs;
 use pullfirst::units::parse_duration;
 
-const EXAMPLES: &str = "\
-Examples:
-  vcheck --versions versions.txt server=github:openimsdk/open-im-server \\
-         redis=registry:docker.io/library/redis
-  vcheck --current v3.8.0 server=github:openimsdk/open-im-server
-  vcheck --match '^7\\.' --image 'redis:{latest}' redis=registry:redis
-  vcheck app=github-tags:owner/app --prerelease --exclude '-rc\\.0$'
-  jq -c '{name, source}' components.jsonl | vcheck --versions versions.txt
-
-Sources: github:OWNER/REPO (latest release: no drafts, no prereleases),
-github-tags:OWNER/REPO (highest version among tags), registry:[HOST/]REPO (highest version
-among the image's tags, and its manifest digest; HOST defaults to docker.io).
-
-Environment: GITHUB_TOKEN or GH_TOKEN (never printed), GITHUB_API_URL (GitHub Enterprise),
-DOCKER_CONFIG (registry credentials), XDG_CACHE_HOME (the ETag cache).
-
-Exit status: 0 every check ok; 1 a check failed for good (not found, refused credentials, no
-version); 75 only transient failures (network, timeout, 5xx, rate limit: see retry_after);
-65 bad input; 2 usage.";
-
 /// Find the newest upstream version of each component, without burning the rate limit
 ///
 /// Writes one flow record per NAME=SOURCE, in argument order: current, latest, update, and
@@ -35,7 +15,8 @@ version); 75 only transient failures (network, timeout, 5xx, rate limit: see ret
 /// "name" and "source" from stdin and adds to them. Checks run concurrently; GitHub responses
 /// are cached and revalidated with their ETags, so an unchanged check costs no rate limit.
 #[derive(Parser, Debug)]
-#[command(name = "vcheck", version, after_help = EXAMPLES, max_term_width = 100)]
+#[command(name = "vcheck", version, after_help = crate::manual::MANUAL.short_help(),
+    after_long_help = crate::manual::MANUAL.long_help("vcheck"), max_term_width = 100)]
 pub struct Cli {
     #[command(flatten)]
     pub common: CommonArgs,
@@ -53,11 +34,11 @@ pub struct Cli {
     pub current: Option<String>,
 
     /// Keep only versions (tags) matching REGEX
-    #[arg(long = "match", value_name = "REGEX")]
+    #[arg(long = "match", value_name = "REGEX", allow_hyphen_values = true)]
     pub matching: Option<String>,
 
-    /// Drop versions (tags) matching REGEX, e.g. known-bad releases
-    #[arg(long, value_name = "REGEX")]
+    /// Drop versions (tags) matching REGEX, e.g. known-bad releases (a REGEX may start with -)
+    #[arg(long, value_name = "REGEX", allow_hyphen_values = true)]
     pub exclude: Option<String>,
 
     /// Admit prereleases (-rc.1, -beta, GitHub prereleases)

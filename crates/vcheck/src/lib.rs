@@ -10,6 +10,7 @@ pub mod cli;
 pub mod filters;
 pub mod github;
 pub mod http;
+pub mod manual;
 pub mod registry;
 pub mod version;
 

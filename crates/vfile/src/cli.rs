@@ -6,19 +6,6 @@ use std::path::PathBuf;
 use clap::{Parser, Subcommand};
 use pullfirst::cli::CommonArgs;
 
-const EXAMPLES: &str = "\
-Examples:
-  vfile set versions.txt server=v3.8.1 redis=7.2.4
-  vfile get versions.txt server            # prints v3.8.1; exit 1 if unset
-  vfile unset versions.txt server          # the next check sees no version: update
-  vfile show versions.json | jq -r .server
-  vcheck --versions versions.txt server=github:openimsdk/open-im-server \\
-    | ipull | vfile record versions.txt --history versions.log
-
-Exit status: 0 ok, 1 a record failed (or `get`: key not set), 2 usage,
-65 bad input (nothing changed), 74 I/O error such as a full disk (nothing changed),
-75 only transient failures upstream.";
-
 /// Read and write version files, atomically; record versions only on success
 ///
 /// A version file holds `key=value` lines (comments, blank lines, order and every untouched
@@ -30,7 +17,8 @@ Exit status: 0 ok, 1 a record failed (or `get`: key not set), 2 usage,
 #[command(
     name = "vfile",
     version,
-    after_help = EXAMPLES,
+    after_help = crate::manual::MANUAL.short_help(),
+    after_long_help = crate::manual::MANUAL.long_help("vfile"),
     max_term_width = 100,
     disable_help_subcommand = true
 )]
@@ -45,7 +33,7 @@ pub struct Cli {
 #[derive(Subcommand, Debug)]
 pub enum Command {
     /// Print the value of KEY (exit 1 if it is not set)
-    #[command(after_help = "Example:\n  version=$(vfile get versions.txt server) || version=none")]
+    #[command(after_help = "Example:\n  version=$(vfile get versions.env app) || version=none")]
     Get {
         /// The version file (a missing file has no keys)
         file: PathBuf,
@@ -54,7 +42,7 @@ pub enum Command {
     },
 
     /// Set one or more keys, in one atomic write
-    #[command(after_help = "Example:\n  vfile set versions.txt server=v3.8.1 redis=7.2.4")]
+    #[command(after_help = "Example:\n  vfile set versions.env app=1.4.1 worker=1.4.1")]
     Set {
         /// The version file (created if missing)
         file: PathBuf,
@@ -66,7 +54,7 @@ pub enum Command {
 
     /// Remove one or more keys, in one atomic write
     #[command(
-        after_help = "Example:\n  vfile unset versions.txt server   # force the next update"
+        after_help = "Example:\n  vfile unset versions.env worker   # the next check sees an update"
     )]
     Unset {
         /// The version file
@@ -78,7 +66,7 @@ pub enum Command {
 
     /// Print the whole file as one JSON object
     #[command(
-        after_help = "Example:\n  vfile show versions.txt | jq -r 'to_entries[] | \"\\(.key) \\(.value)\"'"
+        after_help = "Example:\n  vfile show versions.env"
     )]
     Show {
         /// The version file (a missing file prints {})
@@ -87,15 +75,16 @@ pub enum Command {
 
     /// Read flow records on stdin; write `latest` under `name` for each record that is ok and
     /// an update, in one atomic write at the end of the stream; pass every record on
+    ///
+    /// Records written get "recorded": true and a "vfile" step; all others pass through
+    /// unchanged. Records are checked before anything is written: a bad line exits 65 with its
+    /// line number and the file untouched. If the write fails (disk full, read-only), the
+    /// records that would have been written are passed on with ok: false, and the exit status
+    /// is 74.
     #[command(after_help = "\
-Records written get \"recorded\": true and a \"vfile\" step; all others pass through
-unchanged. Records are checked before anything is written: a bad line exits 65 with its
-line number and the file untouched. If the write fails (disk full, read-only), the records
-that would have been written are passed on with ok: false, and the exit status is 74.
-
 Examples:
-  ipull < checked.jsonl | vfile record versions.txt --history versions.log
-  vfile record --atomic versions.txt < pulled.jsonl   # all records ok, or nothing")]
+  ipull < checked.jsonl | vfile record versions.env --history versions.log
+  vfile record --atomic versions.env < pulled.jsonl   # all records ok, or nothing")]
     Record {
         /// The version file (created if missing)
         file: PathBuf,

@@ -6,6 +6,7 @@
 //! untouched byte stays as it was ([`pullfirst::versionfile`]).
 
 pub mod cli;
+pub mod manual;
 mod record;
 
 use std::io::Write;

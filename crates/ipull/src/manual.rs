@@ -1,0 +1,51 @@
+//! `ipull`'s manual apart from its options: examples, exit status, environment, files. The
+//! same text ends `--help` and fills the man page's sections (see `pullfirst::manual`).
+
+use pullfirst::manual::{Example, Manual};
+
+pub const MANUAL: Manual = Manual {
+    notes: &[],
+    examples: &[
+        Example {
+            about: "Pull two images; no container is stopped, no version file touched",
+            run: "ipull \"$REGISTRY/acme/app:1.4.2\" \"$REGISTRY/acme/worker:1.4.2\"",
+        },
+        Example {
+            about: "Do the images vcheck found exist? (resolves digests, pulls nothing)",
+            run: "ipull --check < checked.jsonl",
+        },
+        Example {
+            about: "Pull what is newer, all or nothing, and keep the records for a rollback",
+            run: "vcheck --versions versions.env app=registry:$REGISTRY/acme/app | ipull --atomic > pulled.jsonl",
+        },
+        Example {
+            about: "Records without an image get one from a template",
+            run: "vcheck --current 1.4.1 app=github-tags:acme/app | ipull --image \"app=$REGISTRY/acme/app:{latest}\"",
+        },
+        Example {
+            about: "Every service image of a compose file, if the engine has 100 MB free",
+            run: "ipull --compose docker-compose.yml --min-free 100M",
+        },
+        Example {
+            about: "Point every tag back at the image it named before the pull",
+            run: "ipull --restore < pulled.jsonl",
+        },
+    ],
+    exit_status: &[
+        (0, "every record ok (pulled, or nothing to pull)"),
+        (1, "a permanent failure: not found, unauthorized, no space, version label mismatch"),
+        (2, "usage: bad flags or arguments"),
+        (65, "bad input: a malformed record, image reference or compose file; nothing pulled"),
+        (74, "an I/O error of its own (stdout could not be written); with --atomic the pulls\nwere undone"),
+        (75, "only transient failures: registry or engine unreachable, timed out"),
+    ],
+    environment: &[
+        ("DOCKER_HOST", "the engine when no --host is given (default unix:///var/run/docker.sock)"),
+        ("DOCKER_TLS_VERIFY, DOCKER_CERT_PATH", "TLS to a tcp:// engine, with ca.pem, cert.pem and key.pem\nfrom DOCKER_CERT_PATH (default ~/.docker), as the docker CLI"),
+        ("DOCKER_CONFIG", "the directory of config.json with registry credentials (default ~/.docker)"),
+        ("any variable", "with --compose, ${VAR} in the compose file is read from the environment"),
+    ],
+    files: &[
+        ("$DOCKER_CONFIG/config.json", "registry credentials, handed to the engine for the pull"),
+    ],
+};

@@ -1,0 +1,57 @@
+//! `notify`'s manual apart from its options: examples, exit status, environment, files. The
+//! same text ends `--help` and fills the man page's sections (see `pullfirst::manual`).
+
+use pullfirst::manual::{Example, Manual};
+
+pub const MANUAL: Manual = Manual {
+    notes: &[(
+        "Targets",
+        "Targets come from --to and from NOTIFY_URL (space-separated); prefer NOTIFY_URL, since\n\
+         arguments are visible to every user of the machine. Webhook URLs are secrets: they are\n\
+         never printed, and errors name the host only. The shape follows the URL\n\
+         (hooks.slack.com, discord.com/api/webhooks, *.webhook.office.com, ntfy.sh, Gotify's\n\
+         /message?token=, else generic JSON); a FORMAT+ prefix (slack+https://...) or --format\n\
+         sets it. Records are passed through unchanged whatever happens to the message.",
+    )],
+    examples: &[
+        Example {
+            about: "Pull, record, and tell NOTIFY_URL what happened",
+            run: "ipull < checked.jsonl | vfile record versions.env | notify",
+        },
+        Example {
+            about: "Only when something failed, and only once per new outcome",
+            run: "notify --on failure --state notify.state < pulled.jsonl",
+        },
+        Example {
+            about: "One message per record, in your own words",
+            run: "notify --each --text '{name}: {current} -> {latest} ({status})' < pulled.jsonl",
+        },
+        Example {
+            about: "A message of your own, without records",
+            run: "notify --message 'nightly update skipped: maintenance window'",
+        },
+        Example {
+            about: "Another target in ntfy's shape, beside NOTIFY_URL",
+            run: "notify --to \"ntfy+$NOTIFY_URL\" < pulled.jsonl",
+        },
+    ],
+    exit_status: &[
+        (0, "sent (or nothing to send) and every record ok"),
+        (1, "a record failed, or a service refused the message"),
+        (2, "usage: bad flags, arguments or target URLs"),
+        (65, "bad input: a malformed record; nothing was sent"),
+        (
+            74,
+            "an I/O error of its own: stdout or the --state file could not be written",
+        ),
+        (75, "only transient failures: network, 5xx, 429"),
+    ],
+    environment: &[(
+        "NOTIFY_URL",
+        "the targets, space-separated (secrets: never printed)",
+    )],
+    files: &[(
+        "--state FILE",
+        "the last outcome sent, to send only on a change; replaced atomically",
+    )],
+};

@@ -1,0 +1,59 @@
+//! `vcheck`'s manual apart from its options: examples, exit status, environment, files. The
+//! same text ends `--help` and fills the man page's sections (see `pullfirst::manual`).
+
+use pullfirst::manual::{Example, Manual};
+
+pub const MANUAL: Manual = Manual {
+    notes: &[(
+        "Sources",
+        "github:OWNER/REPO       the latest release (never a draft; a prerelease only with\n\
+         \x20                       --prerelease)\n\
+         github-tags:OWNER/REPO  the highest version among the repository's tags\n\
+         registry:[HOST/]REPO    the highest version among the image's tags, and its manifest\n\
+         \x20                       digest (HOST defaults to docker.io)",
+    )],
+    examples: &[
+        Example {
+            about: "Is there a newer release than the one in the version file?",
+            run: "vcheck --versions versions.env app=github:acme/app",
+        },
+        Example {
+            about: "The highest tag of an image in a registry, and its digest",
+            run: "vcheck --versions versions.env app=registry:$REGISTRY/acme/app > checked.jsonl",
+        },
+        Example {
+            about: "One component, its current version given on the command line",
+            run: "vcheck --current v1.4.1 app=github:acme/app",
+        },
+        Example {
+            about: "Only the 1.4 line, no release candidates (a value starting with - takes =)",
+            run: "vcheck --current v1.4.1 --match '^v1\\.4\\.' --exclude='-rc\\.[0-9]+$' app=github-tags:acme/app",
+        },
+        Example {
+            about: "Say which image to pull for the version found",
+            run: "vcheck --current 1.4.1 --image \"$REGISTRY/acme/app:{latest}\" app=github:acme/app",
+        },
+        Example {
+            about: "Components from records on stdin instead of arguments",
+            run: "echo '{\"name\":\"app\",\"source\":\"github:acme/app\"}' | vcheck --versions versions.env",
+        },
+    ],
+    exit_status: &[
+        (0, "every check succeeded (with or without an update)"),
+        (1, "a check failed for good: not found, credentials refused, no version passes the filters"),
+        (2, "usage: bad flags or arguments"),
+        (65, "bad input: a malformed record, version file or NAME=SOURCE; nothing was checked"),
+        (74, "an I/O error of its own: stdout or the cache could not be written"),
+        (75, "only transient failures: network, timeout, 5xx, rate limit (see error.retry_after)"),
+    ],
+    environment: &[
+        ("GITHUB_TOKEN, GH_TOKEN", "a GitHub token, sent only to the GitHub API; never printed"),
+        ("GITHUB_API_URL", "the GitHub API to ask (GitHub Enterprise); default https://api.github.com"),
+        ("DOCKER_CONFIG", "the directory of config.json with registry credentials (default ~/.docker)"),
+        ("XDG_CACHE_HOME", "where the ETag cache lives (default ~/.cache)"),
+    ],
+    files: &[
+        ("$XDG_CACHE_HOME/pullfirst/http/", "the ETag cache: answers kept to revalidate, so an unchanged check costs no rate limit"),
+        ("$DOCKER_CONFIG/config.json", "registry credentials"),
+    ],
+};
