@@ -11,6 +11,9 @@ mod harness_smoke;
 /// Whole flows: the examples (install.sh, nightly.sh, Makefile) and `make demo`, under failure.
 mod flows;
 
+/// Every example of `--help` and the man pages, run as written.
+mod examples;
+
 /// `ipull`: pulls, digests, rollback, restore, failures, several engines, compose.
 mod ipull;
 

@@ -20,7 +20,7 @@ pub const MANUAL: Manual = Manual {
         },
         Example {
             about: "Records without an image get one from a template",
-            run: "vcheck --current 1.4.1 app=github-tags:acme/app | ipull --image \"app=$REGISTRY/acme/app:{latest}\"",
+            run: "vcheck --current 1.4.1 app=github:acme/app | ipull --image \"app=$REGISTRY/acme/app:{latest}\"",
         },
         Example {
             about: "Every service image of a compose file, if the engine has 100 MB free",

@@ -24,7 +24,7 @@ pub const MANUAL: Manual = Manual {
         },
         Example {
             about: "A command per record, its fields in FLOW_* variables; a failure fails the record",
-            run: "retry --each --all --step build -- sh -c 'echo \"building $FLOW_NAME $FLOW_LATEST\" >&2' < pulled.jsonl",
+            run: "retry --each --all -- sh -c 'echo \"build $FLOW_NAME $FLOW_LATEST\" >&2' < pulled.jsonl",
         },
     ],
     exit_status: &[

@@ -23,11 +23,11 @@ pub const MANUAL: Manual = Manual {
         },
         Example {
             about: "One component, its current version given on the command line",
-            run: "vcheck --current v1.4.1 app=github:acme/app",
+            run: "vcheck --current 1.4.1 app=github:acme/app",
         },
         Example {
             about: "Only the 1.4 line, no release candidates (a value starting with - takes =)",
-            run: "vcheck --current v1.4.1 --match '^v1\\.4\\.' --exclude='-rc\\.[0-9]+$' app=github-tags:acme/app",
+            run: "vcheck --current 1.4.1 --match '^1\\.4\\.' --exclude='-rc\\.[0-9]+$' app=github-tags:acme/app",
         },
         Example {
             about: "Say which image to pull for the version found",

@@ -65,9 +65,7 @@ pub enum Command {
     },
 
     /// Print the whole file as one JSON object
-    #[command(
-        after_help = "Example:\n  vfile show versions.env"
-    )]
+    #[command(after_help = "Example:\n  vfile show versions.env")]
     Show {
         /// The version file (a missing file prints {})
         file: PathBuf,
