@@ -48,6 +48,7 @@ test: deps
 	$(CARGO) test --workspace
 
 lint:
+	@sh scripts/deps.sh lint
 	$(CARGO) fmt --all --check
 	$(CARGO) clippy --workspace --all-targets -- -D warnings
 	$(CARGO) xtask gen --check

@@ -3,8 +3,10 @@
 #
 # Checks first and changes nothing when all is there. Otherwise, as root on Debian, installs
 # the missing packages with apt-get; anywhere else, says which packages are needed and fails.
-# Usage: scripts/deps.sh [test|bench|demo|demo-own-engine]   (default: test)
-#   demo: what `make demo` needs with a private engine; demo-own-engine: with the user's.
+# Usage: scripts/deps.sh [test|lint|bench|ci|demo|demo-own-engine]   (default: test)
+#   lint: `make lint`'s tools; bench: `make bench`'s peers; ci: test, lint and bench together
+#   (what .ci/run installs); demo: what `make demo` needs with a private engine;
+#   demo-own-engine: with the user's.
 set -eu
 
 want=${1:-test}
@@ -36,7 +38,17 @@ docker-compose docker-compose
 make make'
   ;;
 esac
-if [ "$want" = bench ]; then
+case "$want" in lint|ci)
+  need="$need
+mandoc mandoc
+shellcheck shellcheck"
+  ;;
+esac
+if [ "$want" = lint ]; then
+  need='mandoc mandoc
+shellcheck shellcheck'
+fi
+if [ "$want" = bench ] || [ "$want" = ci ]; then
   need="$need
 hyperfine hyperfine
 python3 python3
@@ -56,7 +68,7 @@ case "$(ldd /bin/busybox 2>&1 || true)" in
 esac
 
 # The PyPI peers (nvchecker, apprise) go into a virtualenv.
-if [ "$want" = bench ] && ! python3 -c 'import ensurepip' >/dev/null 2>&1; then
+if { [ "$want" = bench ] || [ "$want" = ci ]; } && ! python3 -c 'import ensurepip' >/dev/null 2>&1; then
   missing="$missing python3-venv"
 fi
 
@@ -72,6 +84,6 @@ if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
   exit 0
 fi
 echo "deps: missing Debian packages: $missing" >&2
-case "$want" in demo*) again=demo ;; bench) again=bench ;; *) again=deps ;; esac
+case "$want" in demo*) again=demo ;; bench) again=bench ;; lint) again=lint ;; *) again=deps ;; esac
 echo "deps: install them (sudo apt-get install $missing) or run this as root: sudo make $again" >&2
 exit 1
