@@ -6,6 +6,7 @@
 # PATH (default: the places such citations live), that
 #   - every `docs/….md` (with or without `#anchor`) names a file that exists, and its anchor
 #     a heading in it;
+#   - every `crates/….rs` named in a .md file exists (the reference points into the code);
 #   - every relative Markdown link `](target)` in a .md file resolves from that file's
 #     directory: the file (or directory) exists, and an `#anchor` on a .md file is a heading.
 # Anchors are GitHub's: the heading's text in lowercase, punctuation dropped, spaces turned
@@ -51,6 +52,14 @@ if [ -s "$tmp/files" ]; then
         if (before !~ /[A-Za-z0-9_.-]/) print FILENAME "\t" FNR "\trepo\t" target
       }
       if (FILENAME !~ /\.md$/) next
+      # The reference names source files too: they must exist.
+      rest = line
+      while (match(rest, /crates\/[A-Za-z0-9_.\/-]+\.rs/)) {
+        before = RSTART > 1 ? substr(rest, RSTART - 1, 1) : ""
+        target = substr(rest, RSTART, RLENGTH)
+        rest = substr(rest, RSTART + RLENGTH)
+        if (before !~ /[A-Za-z0-9_.-]/) print FILENAME "\t" FNR "\trepo\t" target
+      }
       if (line ~ /^[ ]*(```|~~~)/) { fence = !fence; next }
       if (fence) next
       rest = line
