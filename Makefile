@@ -54,6 +54,7 @@ lint:
 	$(CARGO) xtask gen --check
 	mandoc -T lint -W warning man/*.1
 	shellcheck -S warning -x examples/*.sh scripts/*.sh bench/*.sh
+	sh scripts/check-docs.sh
 
 gen:
 	$(CARGO) xtask gen
