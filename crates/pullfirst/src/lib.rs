@@ -17,6 +17,7 @@ pub mod exit;
 pub mod grammar;
 pub mod jsonl;
 pub mod log;
+pub mod net;
 pub mod record;
 pub mod redact;
 pub mod units;

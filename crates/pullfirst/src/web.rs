@@ -127,6 +127,32 @@ mod tests {
         }
     }
 
+    /// A next page that [`crate::net::next_page`] lets through is read by the client as the
+    /// same host and port as the page that named it.
+    #[test]
+    fn next_pages_go_where_the_client_connects() {
+        let here = "http://127.0.0.1:18992/v2/x/tags/list";
+        for target in [
+            "/v2/x/tags/list?last=a@127.0.0.1:18993",
+            "http://127.0.0.1:18992/v2/x?@127.0.0.1:18993/",
+            "http://127.0.0.1:18992/v2/x#@127.0.0.1:18993/",
+            "?last=%40127.0.0.1:18993",
+            "http://0x7f.0.0.1:18992/v2/x",
+        ] {
+            let link = format!("<{target}>; rel=\"next\"");
+            let next = crate::net::next_page(&link, here)
+                .ok()
+                .flatten()
+                .unwrap_or_else(|| panic!("{target} is followed"));
+            let uri = ureq::http::Uri::try_from(next.as_str()).expect("the client reads it");
+            assert_eq!(
+                (uri.host(), uri.port_u16()),
+                (Some("127.0.0.1"), Some(18992)),
+                "{target} -> {next}"
+            );
+        }
+    }
+
     #[test]
     fn retry_after_forms() {
         assert_eq!(parse_retry_after("1"), Some(Duration::from_secs(1)));

@@ -221,45 +221,19 @@ fn check(url: &str, resp: &Response) -> Result<(), Fail> {
     }
 }
 
-/// The `rel="next"` page of a paged answer (`Link` header), resolved against `current`, the
-/// page that named it. A next page on another server (scheme, host or port) is refused: the
-/// request would carry this server's token or password there, in clear text perhaps.
+/// The `rel="next"` page of a paged answer (its `Link` headers), resolved against `current`,
+/// the page that named it. A next page on another server (scheme, host or port), or with a
+/// user or password in its address, is refused: the request would carry this server's token
+/// or password there.
 pub fn next_link(resp: &Response, current: &str) -> Result<Option<String>, Fail> {
-    let Some(link) = resp.header("link") else {
-        return Ok(None);
-    };
-    let next = link.split(',').find_map(|part| {
-        let (url, params) = part.split_once(';')?;
-        params
-            .split(';')
-            .any(|p| p.trim() == "rel=\"next\"")
-            .then(|| url.trim().trim_start_matches('<').trim_end_matches('>'))
-    });
-    let Some(next) = next else {
-        return Ok(None);
-    };
-    let here = origin(current);
-    if next.starts_with('/') && !next.starts_with("//") {
-        return Ok(Some(format!("{here}{next}")));
-    }
-    if origin(next).eq_ignore_ascii_case(&here) {
-        return Ok(Some(next.to_string()));
-    }
-    Err(Fail::permanent(format!(
-        "{}: the next page is on another server ({}); not followed, so no credentials go there",
-        pullfirst::redact::host_of(current),
-        pullfirst::redact::host_of(next)
-    )))
-}
-
-/// `scheme://host[:port]` of a URL, without any user or password.
-fn origin(url: &str) -> String {
-    let clean = pullfirst::redact::without_userinfo(url);
-    let Some((scheme, rest)) = clean.split_once("://") else {
-        return String::new();
-    };
-    let end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
-    format!("{scheme}://{}", &rest[..end])
+    let links: Vec<&str> = resp
+        .headers
+        .iter()
+        .filter(|(k, _)| k.eq_ignore_ascii_case("link"))
+        .map(|(_, v)| v.as_str())
+        .collect();
+    pullfirst::net::next_page(&links.join(", "), current)
+        .map_err(|e| Fail::permanent(format!("{}: {e}", pullfirst::redact::host_of(current))))
 }
 
 /// `OWNER/REPO`, checked.
