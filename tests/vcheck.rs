@@ -917,6 +917,41 @@ mod registry {
         }
     }
 
+    /// A host name that begins like a loopback address (`127.corp.example`) is a name like
+    /// any other: spoken to over HTTPS, so its password never travels in clear text. A proxy
+    /// on 127.0.0.1 sees where the client would connect: `CONNECT` to port 443, not 80.
+    #[test]
+    fn a_name_beginning_127_is_not_loopback() {
+        let proxy = Server::start(|req: &Request| {
+            if req.method == "CONNECT" {
+                return Reply::status(200);
+            }
+            // What comes through a tunnel to port 80: the registry's own requests, in clear.
+            if req.header("authorization").is_none() {
+                return Reply::json(401, json!({"errors": [{"code": "UNAUTHORIZED"}]}))
+                    .header("WWW-Authenticate", "Basic realm=\"test\"");
+            }
+            Reply::json(200, json!({"name": "app", "tags": ["1.0"]}))
+        });
+        let cfg = tempdir();
+        config_with(cfg.path(), "127.corp.example", "reguser", "clearTextPa55");
+        let ran = vcheck("--timeout 5s x=registry:127.corp.example/app", cfg.path())
+            .env("HTTPS_PROXY", &proxy.url(""))
+            .run()
+            .code(75);
+        let heard = proxy.requests();
+        assert!(
+            heard.iter().all(|r| r.header("authorization").is_none()),
+            "the password went in clear text: {heard:?}"
+        );
+        let targets: Vec<&str> = heard.iter().map(|r| r.target.as_str()).collect();
+        assert!(!targets.is_empty(), "{}", ran.stderr);
+        assert!(
+            targets.iter().all(|t| *t == "127.corp.example:443"),
+            "{targets:?}"
+        );
+    }
+
     /// Credential helpers for two registries run at the same time (each helper here waits for
     /// the other to start, so one at a time would fail both), and once per host.
     #[test]

@@ -106,16 +106,6 @@ fn normalise(server: &str) -> String {
     }
 }
 
-/// Whether a registry host is on this machine (plain HTTP is allowed there).
-pub fn is_loopback(host: &str) -> bool {
-    let name = if let Some(rest) = host.strip_prefix('[') {
-        rest.split(']').next().unwrap_or("")
-    } else {
-        host.rsplit_once(':').map_or(host, |(h, _)| h)
-    };
-    name == "localhost" || name == "::1" || name.starts_with("127.")
-}
-
 /// How long a credential helper may take. Docker's CLI waits forever; a helper that asks for a
 /// passphrase nobody can type (`pass` under cron) would hang the flow with it.
 const HELPER_TIMEOUT: Duration = Duration::from_secs(60);
@@ -186,10 +176,6 @@ mod tests {
             normalise("http://registry.example:5000/"),
             "registry.example:5000"
         );
-        assert!(
-            is_loopback("127.0.0.1:5000") && is_loopback("localhost") && is_loopback("[::1]:5000")
-        );
-        assert!(!is_loopback("registry.example:5000"));
     }
 
     /// A helper that hangs (one waiting for a passphrase under cron) is killed in time, and

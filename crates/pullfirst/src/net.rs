@@ -7,6 +7,8 @@
 //! connects to port 1. Paged answers name their next page in a `Link` header; [`next_page`]
 //! follows it only to the same origin, and never with a user or password written into it.
 
+use std::net::{Ipv4Addr, Ipv6Addr};
+
 use url::Url;
 
 /// Why a `rel="next"` page is not followed. The messages name no more than a host.
@@ -91,6 +93,28 @@ pub fn link_target<'a>(header: &'a str, rel: &str) -> Option<&'a str> {
         rest = &params[end..];
     }
     None
+}
+
+/// `host[:port]` as (host, port): `[::1]:8080` is (`::1`, `8080`), `h.example` (`h.example`,
+/// none). The port is not checked.
+pub fn split_port(host: &str) -> (&str, Option<&str>) {
+    match host.strip_prefix('[').and_then(|h| h.split_once(']')) {
+        Some((inside, after)) => (inside, after.strip_prefix(':')),
+        None => match host.rsplit_once(':') {
+            Some((h, p)) => (h, Some(p)),
+            None => (host, None),
+        },
+    }
+}
+
+/// Whether a host (`host[:port]`, an IPv6 address in brackets) is this machine: an IP
+/// literal in 127.0.0.0/8, `::1`, or the name `localhost`. No name is looked up, and a name
+/// that merely begins like an address (`127.corp.example`) is a name.
+pub fn is_loopback(host: &str) -> bool {
+    let (name, _) = split_port(host);
+    name.eq_ignore_ascii_case("localhost")
+        || name.parse::<Ipv4Addr>().is_ok_and(|ip| ip.is_loopback())
+        || (host.starts_with('[') && name.parse::<Ipv6Addr>().is_ok_and(|ip| ip.is_loopback()))
 }
 
 #[cfg(test)]
@@ -195,5 +219,48 @@ mod tests {
             next("<http://[::1>; rel=\"next\""),
             Err(BadNextPage::Invalid)
         );
+    }
+
+    #[test]
+    fn loopback_is_an_address_or_localhost() {
+        for host in [
+            "127.0.0.1",
+            "127.0.0.1:5000",
+            "127.255.3.4:80",
+            "localhost",
+            "localhost:5000",
+            "LOCALHOST:5000",
+            "[::1]",
+            "[::1]:5000",
+            "[0:0:0:0:0:0:0:1]:5000",
+        ] {
+            assert!(is_loopback(host), "{host}");
+        }
+        for host in [
+            "127.corp.example",
+            "127.corp.example:5000",
+            "127.0.0.1.nip.io:5000",
+            "127.1:5000",
+            "127.0.0.1.",
+            "0127.0.0.1:5000",
+            "localhost.example",
+            "mylocalhost",
+            "registry.example:5000",
+            "128.0.0.1",
+            "::1",
+            "[::2]:5000",
+            "[::ffff:127.0.0.1]:5000",
+            "",
+        ] {
+            assert!(!is_loopback(host), "{host}");
+        }
+    }
+
+    #[test]
+    fn ports_split_off() {
+        assert_eq!(split_port("[::1]:8080"), ("::1", Some("8080")));
+        assert_eq!(split_port("[::1]"), ("::1", None));
+        assert_eq!(split_port("h.example"), ("h.example", None));
+        assert_eq!(split_port("h.example:5000"), ("h.example", Some("5000")));
     }
 }

@@ -83,20 +83,8 @@ fn split_authority(rest: &str) -> (Option<&str>, &str, &str) {
 
 /// `host[:port]` with a numeric port, or a bracketed IPv6 address.
 fn plausible_host(host: &str) -> bool {
-    let (_, port) = split_port(host);
+    let (_, port) = crate::net::split_port(host);
     !host.is_empty() && port.is_none_or(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()))
-}
-
-/// `host[:port]` as (host, port): `[::1]:8080` is (`::1`, `8080`), `h.example` (`h.example`,
-/// none).
-pub fn split_port(host: &str) -> (&str, Option<&str>) {
-    match host.rsplit_once(']') {
-        Some((inside, p)) => (inside.trim_start_matches('['), p.strip_prefix(':')),
-        None => match host.rsplit_once(':') {
-            Some((h, p)) => (h, Some(p)),
-            None => (host, None),
-        },
-    }
 }
 
 /// Whether a URL carries a user (and perhaps a password) before its host.

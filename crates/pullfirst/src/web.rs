@@ -43,7 +43,7 @@ pub fn transport_error(url: &str, e: &ureq::Error) -> String {
 /// only.
 pub fn check_url(url: &str) -> Result<(), String> {
     let ours = crate::redact::host_of(url);
-    let bare = |h: &str| crate::redact::split_port(h).0.to_ascii_lowercase();
+    let bare = |h: &str| crate::net::split_port(h).0.to_ascii_lowercase();
     let encode = || {
         format!(
             "the URL for {ours} has a user or password holding '/', '?' or '#': percent-encode them (%2F, %3F, %23)"

@@ -12,7 +12,8 @@
 use std::collections::HashMap;
 
 use base64::Engine;
-use pullfirst::dockerconfig::{is_loopback, DockerConfig};
+use pullfirst::dockerconfig::DockerConfig;
+use pullfirst::net::is_loopback;
 use serde_json::Value;
 
 use crate::filters::Filters;
