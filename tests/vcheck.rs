@@ -383,6 +383,51 @@ fn rate_limits_are_transient_with_retry_after() {
     assert_eq!(r["error"]["retry_after"], 30);
 }
 
+/// A GitHub stand-in out of rate limit, answering 429 with this `Retry-After`.
+fn limited(retry_after: &str) -> FakeGitHub {
+    FakeGitHub::start(State {
+        repos: repos(&[("o/a", Repo::of(vec![Release::new("v1.0.0")]))]),
+        remaining: 0,
+        too_many: Some(0),
+        retry_after_text: Some(retry_after.into()),
+        ..State::default()
+    })
+}
+
+/// A `Retry-After` that is no wait (`-1`) is as if absent: the reset time of the rate limit
+/// says when to come back, not "at once".
+#[test]
+fn an_invalid_retry_after_is_as_if_absent() {
+    let cache = tempdir();
+    for invalid in ["-1", "soon"] {
+        let gh = limited(invalid);
+        let r = vcheck(&gh, cache.path(), "--no-cache a=github:o/a")
+            .run()
+            .code(75)
+            .only();
+        let after = r["error"]["retry_after"].as_u64().expect("retry_after");
+        assert!(
+            (1790..=1800).contains(&after),
+            "{invalid}: from x-ratelimit-reset, got {after}"
+        );
+    }
+}
+
+/// A `Retry-After` too large to wait for (40 nines) fails transient at once, and the record
+/// asks to come back no later than in a day.
+#[test]
+fn a_retry_after_beyond_reason_is_a_day() {
+    let cache = tempdir();
+    let gh = limited(&"9".repeat(40));
+    let r = vcheck(&gh, cache.path(), "--no-cache a=github:o/a")
+        .run()
+        .code(75)
+        .only();
+    assert_eq!(r["error"]["kind"], "transient");
+    assert_eq!(r["error"]["retry_after"], 86_400);
+    assert_eq!(gh.state().total, 1);
+}
+
 #[test]
 fn failures_are_told_apart_and_tokens_never_shown() {
     let cache = tempdir();

@@ -96,6 +96,8 @@ pub struct State {
     pub remaining: u64,
     /// Answer 429 with this retry-after instead of 403 when the limit is reached.
     pub too_many: Option<u64>,
+    /// With `too_many`, send this `Retry-After` as written instead (a server may send `-1`).
+    pub retry_after_text: Option<String>,
     /// After this many rate-limited answers the limit is lifted (`remaining` back to `limit`),
     /// as the window resets: a wait that obeyed the answer then succeeds.
     pub lift_after: Option<u64>,
@@ -124,6 +126,7 @@ impl Default for State {
             limit: 5000,
             remaining: 5000,
             too_many: None,
+            retry_after_text: None,
             lift_after: None,
             max_age: 60,
             latency: Duration::ZERO,
@@ -425,8 +428,10 @@ fn answer(st: &mut State, base: &str, req: &Request) -> Reply {
         }
         if let Some(after) = st.too_many {
             return rate_headers(
-                Reply::json(429, json!({"message": "Too many requests"}))
-                    .header("retry-after", &after.to_string()),
+                Reply::json(429, json!({"message": "Too many requests"})).header(
+                    "retry-after",
+                    &st.retry_after_text.clone().unwrap_or(after.to_string()),
+                ),
                 st,
             );
         }

@@ -89,17 +89,34 @@ pub fn is_permanent(e: &ureq::Error) -> bool {
     )
 }
 
-/// `Retry-After`: a number of seconds, or an HTTP date.
+/// `Retry-After`: a number of seconds (digits, perhaps with a fraction), or an HTTP date (one
+/// past is zero). A number too large to hold is [`Duration::MAX`]: "wait longer than anyone
+/// will", which a caller with a limit treats as over it. Anything else (`-1`, `soon`, `inf`)
+/// is `None`, as if there were no header: the caller's own backoff applies.
 pub fn parse_retry_after(v: &str) -> Option<Duration> {
     let v = v.trim();
-    if let Ok(secs) = v.parse::<f64>() {
-        return Duration::try_from_secs_f64(secs.max(0.0)).ok();
+    let (whole, fraction) = v.split_once('.').unwrap_or((v, "0"));
+    let digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
+    if digits(whole) && digits(fraction) {
+        let secs: f64 = v.parse().ok()?;
+        return Some(Duration::try_from_secs_f64(secs).unwrap_or(Duration::MAX));
     }
     let when = httpdate::parse_http_date(v).ok()?;
     Some(
         when.duration_since(SystemTime::now())
             .unwrap_or(Duration::ZERO),
     )
+}
+
+/// The longest `retry_after` a record carries: a server that asks for more than a day is
+/// asked again the next day.
+pub const LONGEST_RETRY_AFTER: Duration = Duration::from_secs(86_400);
+
+/// A wait as a record's `retry_after`: whole seconds, rounded up, at most
+/// [`LONGEST_RETRY_AFTER`].
+pub fn retry_after_seconds(wait: Duration) -> u64 {
+    let wait = wait.min(LONGEST_RETRY_AFTER);
+    wait.as_secs() + u64::from(wait.subsec_nanos() > 0)
 }
 
 #[cfg(test)]
@@ -168,5 +185,24 @@ mod tests {
         let d = parse_retry_after(&later).expect("a date");
         assert!(d > Duration::from_secs(25) && d <= Duration::from_secs(30));
         assert_eq!(parse_retry_after("soon"), None);
+    }
+
+    #[test]
+    fn unusable_retry_afters_are_too_long_or_absent() {
+        let huge = "9".repeat(40);
+        assert_eq!(parse_retry_after(&huge), Some(Duration::MAX));
+        assert_eq!(parse_retry_after(&"9".repeat(400)), Some(Duration::MAX));
+        assert_eq!(
+            parse_retry_after("18446744073709551616"),
+            Some(Duration::MAX)
+        );
+        for invalid in [
+            "-1", "-0.5", "+3", "inf", "NaN", "1e3", "", " ", "1.", ".5", "1..2", "0x10",
+        ] {
+            assert_eq!(parse_retry_after(invalid), None, "{invalid:?}");
+        }
+        assert_eq!(retry_after_seconds(Duration::MAX), 86_400);
+        assert_eq!(retry_after_seconds(Duration::from_millis(2500)), 3);
+        assert_eq!(retry_after_seconds(Duration::ZERO), 0);
     }
 }

@@ -317,9 +317,10 @@ fn now_secs() -> u64 {
         .map_or(0, |d| d.as_secs())
 }
 
-/// A `Retry-After` value (seconds or an HTTP date) in whole seconds, rounded up.
+/// A `Retry-After` value (seconds or an HTTP date) as a record's `retry_after`: whole
+/// seconds, rounded up, at most a day; `None` when the value is unusable (`-1`, `soon`).
 pub fn retry_after_secs(v: &str) -> Option<u64> {
-    pullfirst::web::parse_retry_after(v).map(|d| d.as_secs() + u64::from(d.subsec_nanos() > 0))
+    pullfirst::web::parse_retry_after(v).map(pullfirst::web::retry_after_seconds)
 }
 
 /// Seconds from now until the Unix time `reset`.
