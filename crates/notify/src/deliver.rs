@@ -3,8 +3,8 @@
 //! Network errors and 5xx answers are tried again after a growing wait (`--retry-delay`,
 //! doubled each time); a 429 is tried again after the `Retry-After` it carries (seconds or an
 //! HTTP date, at most a minute; one asking for longer fails at once, and one that is no wait,
-//! such as `-1`, is as if absent: the ordinary backoff). Any other answer outside 2xx is final: the service refused
-//! the message and will refuse it again. Redirects are not followed: a webhook that moved is
+//! such as `-1`, is as if absent: the ordinary backoff). Any other answer outside 2xx is
+//! final: the service refused the message and will refuse it again. Redirects are not followed: a webhook that moved is
 //! an error to fix, not a reason to post a message (and its token) somewhere else.
 
 use std::time::Duration;
