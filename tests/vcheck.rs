@@ -80,6 +80,55 @@ fn latest_release_skips_drafts_and_prereleases() {
     assert_eq!(r["update"], true);
 }
 
+/// A draft or a prerelease that `/releases/latest` answers with is not taken for the latest
+/// release: the list is read instead, as with filters, and the newest release that is
+/// neither wins.
+#[test]
+fn a_draft_or_prerelease_answered_as_latest_is_skipped() {
+    for newest in [
+        Release::new("v2.0.0-rc.1").prerelease(),
+        Release::new("v1.9.0").draft(),
+    ] {
+        let gh = FakeGitHub::start(State {
+            repos: repos(&[(
+                "o/app",
+                Repo::of(vec![newest.clone(), Release::new("v1.8.1")]),
+            )]),
+            latest_is_newest: true,
+            ..State::default()
+        });
+        let cache = tempdir();
+        let r = vcheck(&gh, cache.path(), "app=github:o/app")
+            .run()
+            .success()
+            .only();
+        assert_eq!(r["latest"], "v1.8.1", "{newest:?}");
+    }
+}
+
+/// With `--prerelease`, a prerelease is the latest when it is the newest; a draft never is.
+#[test]
+fn a_draft_is_never_latest_even_with_prerelease() {
+    let gh = FakeGitHub::start(State {
+        repos: repos(&[(
+            "o/app",
+            Repo::of(vec![
+                Release::new("v2.1.0").draft(),
+                Release::new("v2.0.0-rc.1").prerelease(),
+                Release::new("v1.8.1"),
+            ]),
+        )]),
+        latest_is_newest: true,
+        ..State::default()
+    });
+    let cache = tempdir();
+    let r = vcheck(&gh, cache.path(), "--prerelease app=github:o/app")
+        .run()
+        .success()
+        .only();
+    assert_eq!(r["latest"], "v2.0.0-rc.1");
+}
+
 #[test]
 fn match_exclude_and_min_age() {
     let gh = FakeGitHub::start(State {

@@ -102,6 +102,9 @@ pub struct State {
     /// as the window resets: a wait that obeyed the answer then succeeds.
     pub lift_after: Option<u64>,
     pub max_age: u64,
+    /// `/releases/latest` answers with the newest release whatever its `draft` and
+    /// `prerelease` flags, as a GitHub that misbehaves (or a proxy in front of one) might.
+    pub latest_is_newest: bool,
     pub latency: Duration,
     /// Hold each request until this many have arrived (0: none): requests that are all in
     /// flight at once pass at once; one that waited 10 s in vain counts in `gate_missed`.
@@ -129,6 +132,7 @@ impl Default for State {
             retry_after_text: None,
             lift_after: None,
             max_age: 60,
+            latest_is_newest: false,
             latency: Duration::ZERO,
             gate: 0,
             gate_missed: 0,
@@ -317,6 +321,7 @@ fn answer(st: &mut State, base: &str, req: &Request) -> Reply {
         .unwrap_or(1)
         .max(1);
     let epoch = st.epoch;
+    let latest_is_newest = st.latest_is_newest;
     let release_json = |r: &Release, i: usize| {
         json!({
             "url": format!("{base}/repos/{repo_name}/releases/{}", 1000 + i),
@@ -351,7 +356,7 @@ fn answer(st: &mut State, base: &str, req: &Request) -> Reply {
                 .releases
                 .iter()
                 .enumerate()
-                .find(|(_, x)| !x.draft && !x.prerelease)
+                .find(|(_, x)| latest_is_newest || (!x.draft && !x.prerelease))
             {
                 Some((i, rel)) => (release_json(rel, i), None),
                 None => {

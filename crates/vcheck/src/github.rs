@@ -75,12 +75,17 @@ impl GitHub {
         if !filters.narrow() && class.is_empty() {
             let url = format!("{}/repos/{repo}/releases/latest", self.api);
             let release = self.get(http, &url)?.json().unwrap_or(Value::Null);
-            return release["tag_name"]
-                .as_str()
-                .map(str::to_string)
-                .ok_or_else(|| {
-                    Fail::permanent(format!("{repo}: the latest release has no tag_name"))
-                });
+            // GitHub's latest is never a draft or a prerelease; if one comes back all the
+            // same, the list decides, as it does with filters.
+            if release["draft"] != true && release["prerelease"] != true {
+                return release["tag_name"]
+                    .as_str()
+                    .map(str::to_string)
+                    .ok_or_else(|| {
+                        Fail::permanent(format!("{repo}: the latest release has no tag_name"))
+                    });
+            }
+            pullfirst::debug!("{repo}: releases/latest is a draft or prerelease; reading the list");
         }
         let now = std::time::SystemTime::now();
         let first = format!("{}/repos/{repo}/releases?per_page=100", self.api);
