@@ -1,11 +1,14 @@
-//! URLs and hosts, read the way the HTTP client reads them.
+//! URLs and hosts: every question about a URL's parts (origin, host and port, user and
+//! password, loopback, the `Link` header) is answered here, and nowhere else.
 //!
-//! Where a request goes decides where its credentials go, so every question about a URL's
-//! parts (origin, host and port, user and password) is answered here, by a real URL parser
-//! (the `url` crate, WHATWG rules) rather than by splitting strings: a hand-split reading of
-//! `http://127.0.0.1:1?@127.0.0.1:2/` takes `127.0.0.1:1?` for a user, where the client
-//! connects to port 1. Paged answers name their next page in a `Link` header; [`next_page`]
-//! follows it only to the same origin, and never with a user or password written into it.
+//! Two readings, for two purposes. Where a request goes decides where its credentials go, so
+//! that is read by a real URL parser (the `url` crate, WHATWG rules), never by splitting
+//! strings: a hand-split reading of `http://127.0.0.1:1?@127.0.0.1:2/` takes `127.0.0.1:1?`
+//! for a user, where the client connects to port 1. Paged answers name their next page in a
+//! `Link` header; [`next_page`] follows it only to the same origin, and never with a user or
+//! password written into it. Messages, on the other hand, name the host of URLs that may be
+//! malformed (a password holding `#` or `/`): [`host_of`] reads those leniently, in the way
+//! [`crate::redact`] cuts URLs in text, so a password is never mistaken for a host to show.
 
 use std::net::{Ipv4Addr, Ipv6Addr};
 
@@ -95,6 +98,58 @@ pub fn link_target<'a>(header: &'a str, rel: &str) -> Option<&'a str> {
     None
 }
 
+/// What follows `scheme://` in a URL met in text, as (userinfo, host and port, the rest): the
+/// lenient reading that messages and redaction use, never the one that decides where a
+/// request goes. The authority ends at
+/// the first `/`, and the userinfo runs to the last `@` before it: a password holding `?` or
+/// `#` (which a careful URL would percent-encode) is not taken for the host, while an `@` in
+/// the path (Teams webhooks have one) stays in the path. A host whose "port" is not a number
+/// is a password cut at a `/`: it is shown as `***` (see [`host_of`]).
+pub fn split_authority(rest: &str) -> (Option<&str>, &str, &str) {
+    let slash = rest.find('/').unwrap_or(rest.len());
+    let (userinfo, after) = match rest[..slash].rsplit_once('@') {
+        Some((u, _)) => (Some(u), &rest[u.len() + 1..]),
+        None => (None, rest),
+    };
+    let end = after.find(['/', '?', '#']).unwrap_or(after.len());
+    (userinfo, &after[..end], &after[end..])
+}
+
+/// `host[:port]` with a numeric port, or a bracketed IPv6 address.
+pub fn plausible_host(host: &str) -> bool {
+    let (_, port) = split_port(host);
+    !host.is_empty() && port.is_none_or(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()))
+}
+
+/// Whether a URL carries a user (and perhaps a password) before its host.
+pub fn has_userinfo(url: &str) -> bool {
+    url.split_once("://")
+        .is_some_and(|(_, rest)| split_authority(rest).0.is_some())
+}
+
+/// The URL without its userinfo: what may be kept in a file (a cache key, say).
+pub fn without_userinfo(url: &str) -> String {
+    match url.split_once("://") {
+        Some((scheme, rest)) => {
+            let (_, host, tail) = split_authority(rest);
+            format!("{scheme}://{host}{tail}")
+        }
+        None => url.to_string(),
+    }
+}
+
+/// The host (and port) of a URL, for error messages: `https://hooks.slack.com/services/T/B/x`
+/// gives `hooks.slack.com`.
+pub fn host_of(url: &str) -> &str {
+    let rest = url.split_once("://").map_or(url, |(_, r)| r);
+    let host = split_authority(rest).1;
+    if plausible_host(host) {
+        host
+    } else {
+        "***"
+    }
+}
+
 /// `host[:port]` as (host, port): `[::1]:8080` is (`::1`, `8080`), `h.example` (`h.example`,
 /// none). The port is not checked.
 pub fn split_port(host: &str) -> (&str, Option<&str>) {
@@ -115,6 +170,22 @@ pub fn is_loopback(host: &str) -> bool {
     name.eq_ignore_ascii_case("localhost")
         || name.parse::<Ipv4Addr>().is_ok_and(|ip| ip.is_loopback())
         || (host.starts_with('[') && name.parse::<Ipv6Addr>().is_ok_and(|ip| ip.is_loopback()))
+}
+
+/// `url` (http or https) with `pairs` added to its query, form-encoded; `None` if it is no
+/// http(s) URL.
+pub fn with_query(url: &str, pairs: &[(&str, &str)]) -> Option<String> {
+    let mut url = Url::parse(url).ok()?;
+    if !matches!(url.scheme(), "http" | "https") {
+        return None;
+    }
+    url.query_pairs_mut().extend_pairs(pairs);
+    Some(url.into())
+}
+
+/// Whether `url` is plain `http`, as the client reads it (a scheme is case-insensitive).
+pub fn is_plain_http(url: &str) -> bool {
+    Url::parse(url).is_ok_and(|u| u.scheme() == "http")
 }
 
 #[cfg(test)]
@@ -262,5 +333,45 @@ mod tests {
         assert_eq!(split_port("[::1]"), ("::1", None));
         assert_eq!(split_port("h.example"), ("h.example", None));
         assert_eq!(split_port("h.example:5000"), ("h.example", Some("5000")));
+    }
+
+    #[test]
+    fn hosts_for_messages() {
+        assert_eq!(host_of("https://u:p@h.example:443/a/b"), "h.example:443");
+        assert_eq!(
+            host_of("http://apiuser:Pa55#w0rd@127.0.0.1:18080/x"),
+            "127.0.0.1:18080"
+        );
+        assert_eq!(host_of("http://u:pa/ss@127.0.0.1:1"), "***");
+        // An '@' in the path is the path's.
+        assert_eq!(
+            host_of("https://x.webhook.office.com/webhookb2/a@b/IncomingWebhook/c"),
+            "x.webhook.office.com"
+        );
+        assert_eq!(host_of("http://[::1]:8080/hook"), "[::1]:8080");
+        assert_eq!(
+            without_userinfo("http://u:p#w@127.0.0.1:1/repos/o/r?x=1"),
+            "http://127.0.0.1:1/repos/o/r?x=1"
+        );
+        assert!(has_userinfo("https://u:p@h") && !has_userinfo("https://h/a"));
+    }
+
+    #[test]
+    fn queries_are_added_encoded() {
+        assert_eq!(
+            with_query(
+                "https://auth.example/token",
+                &[("service", "registry"), ("scope", "repository:a/b:pull")]
+            )
+            .as_deref(),
+            Some("https://auth.example/token?service=registry&scope=repository%3Aa%2Fb%3Apull")
+        );
+        assert_eq!(
+            with_query("https://auth.example/token?x=1", &[("scope", "a b")]).as_deref(),
+            Some("https://auth.example/token?x=1&scope=a+b")
+        );
+        assert_eq!(with_query("ftp://auth.example/token", &[]), None);
+        assert_eq!(with_query("auth.example/token", &[]), None);
+        assert!(is_plain_http("HTTP://auth.example/") && !is_plain_http("https://a/"));
     }
 }

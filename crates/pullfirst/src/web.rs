@@ -34,7 +34,7 @@ pub fn transport_error(url: &str, e: &ureq::Error) -> String {
         ureq::Error::ConnectionFailed => "connection failed".to_string(),
         other => crate::redact::scrub(&other.to_string()),
     };
-    format!("{}: {what}", crate::redact::host_of(url))
+    format!("{}: {what}", crate::net::host_of(url))
 }
 
 /// Refuse a URL the HTTP client would read differently from the way pullfirst hides its
@@ -42,7 +42,7 @@ pub fn transport_error(url: &str, e: &ureq::Error) -> String {
 /// take part of the password for the host (and look it up in DNS). The message names the host
 /// only.
 pub fn check_url(url: &str) -> Result<(), String> {
-    let ours = crate::redact::host_of(url);
+    let ours = crate::net::host_of(url);
     let bare = |h: &str| crate::net::split_port(h).0.to_ascii_lowercase();
     let encode = || {
         format!(

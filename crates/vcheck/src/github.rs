@@ -32,7 +32,7 @@ impl GitHub {
             .filter(|v| !v.is_empty())
             .unwrap_or_else(|| "https://api.github.com".into());
         // An API root with a user and password in it carries a secret too.
-        if pullfirst::redact::has_userinfo(&api) {
+        if pullfirst::net::has_userinfo(&api) {
             pullfirst::redact::register_url(&api);
         }
         pullfirst::web::check_url(&api).map_err(|e| format!("GITHUB_API_URL: {e}"))?;
@@ -40,7 +40,7 @@ impl GitHub {
             .iter()
             .find_map(|v| std::env::var(v).ok().filter(|t| !t.is_empty()));
         let identity = match &token {
-            Some(t) => format!("token:{:016x}", pullfirst::redact::fingerprint(t)),
+            Some(t) => format!("token:{:016x}", pullfirst::fingerprint::fingerprint(t)),
             None => "anonymous".into(),
         };
         Ok(GitHub {
@@ -168,7 +168,7 @@ impl GitHub {
             let Some(list) = body.as_array() else {
                 return Err(Fail::permanent(format!(
                     "{}: the {what} list is not a JSON array",
-                    pullfirst::redact::host_of(first)
+                    pullfirst::net::host_of(first)
                 )));
             };
             if let Some(found) = page(list) {
@@ -184,7 +184,7 @@ impl GitHub {
 
 /// Sort a GitHub answer that is not a success into transient and permanent.
 fn check(url: &str, resp: &Response) -> Result<(), Fail> {
-    let host = pullfirst::redact::host_of(url);
+    let host = pullfirst::net::host_of(url);
     let repo = url
         .split("/repos/")
         .nth(1)
@@ -238,7 +238,7 @@ pub fn next_link(resp: &Response, current: &str) -> Result<Option<String>, Fail>
         .map(|(_, v)| v.as_str())
         .collect();
     pullfirst::net::next_page(&links.join(", "), current)
-        .map_err(|e| Fail::permanent(format!("{}: {e}", pullfirst::redact::host_of(current))))
+        .map_err(|e| Fail::permanent(format!("{}: {e}", pullfirst::net::host_of(current))))
 }
 
 /// `OWNER/REPO`, checked.

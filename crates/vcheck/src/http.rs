@@ -110,7 +110,7 @@ impl Http {
         let slot = identity.and_then(|id| {
             Some(self.cache.as_ref()?.join(format!(
                 "{:016x}.json",
-                pullfirst::redact::fingerprint(&format!("{url}\0{id}"))
+                pullfirst::fingerprint::fingerprint(&format!("{url}\0{id}"))
             )))
         });
         let entry = slot.as_ref().and_then(|p| load(p, url));
@@ -162,7 +162,7 @@ fn finish(
     url: &str,
     result: Result<ureq::http::Response<ureq::Body>, ureq::Error>,
 ) -> Result<Response, Fail> {
-    let host = pullfirst::redact::host_of(url).to_string();
+    let host = pullfirst::net::host_of(url).to_string();
     let mut resp = result.map_err(|e| {
         let message = pullfirst::web::transport_error(url, &e);
         if pullfirst::web::is_permanent(&e) {
@@ -244,7 +244,7 @@ impl Entry {
 
 fn load(path: &std::path::Path, url: &str) -> Option<Entry> {
     let v: Value = serde_json::from_slice(&std::fs::read(path).ok()?).ok()?;
-    if v["url"] != pullfirst::redact::without_userinfo(url).as_str() {
+    if v["url"] != pullfirst::net::without_userinfo(url).as_str() {
         return None;
     }
     Some(Entry {
@@ -292,7 +292,7 @@ fn sweep(dir: &std::path::Path) {
 fn save(path: &std::path::Path, e: &Entry) {
     let Some(dir) = path.parent() else { return };
     let v = json!({
-        "url": pullfirst::redact::without_userinfo(&e.url), "etag": e.etag, "stored": e.stored, "max_age": e.max_age,
+        "url": pullfirst::net::without_userinfo(&e.url), "etag": e.etag, "stored": e.stored, "max_age": e.max_age,
         "headers": e.headers.iter().map(|(k, v)| json!([k, v])).collect::<Vec<_>>(),
         "body": e.body,
     });

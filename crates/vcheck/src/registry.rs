@@ -164,29 +164,27 @@ impl Session<'_> {
         if !realm_allowed(&self.base, realm) {
             return Err(Fail::permanent(format!(
                 "{host}: the token service is plain HTTP ({}); refusing to send credentials in clear text",
-                pullfirst::redact::host_of(realm)
+                pullfirst::net::host_of(realm)
             )));
-        }
-        if !realm.starts_with("https://") && !realm.starts_with("http://") {
-            return Err(Fail::permanent(format!(
-                "{host}: the token realm is not an http(s) URL"
-            )));
-        }
-        let mut url = format!("{realm}?");
-        if let Some(service) = params.get("service") {
-            url.push_str(&format!("service={}&", encode(service)));
         }
         let scope = params
             .get("scope")
             .cloned()
             .unwrap_or_else(|| format!("repository:{}:pull", self.image.repo));
-        url.push_str(&format!("scope={}", encode(&scope)));
+        let mut query = Vec::new();
+        if let Some(service) = params.get("service") {
+            query.push(("service", service.as_str()));
+        }
+        query.push(("scope", scope.as_str()));
+        let url = pullfirst::net::with_query(realm, &query).ok_or_else(|| {
+            Fail::permanent(format!("{host}: the token realm is not an http(s) URL"))
+        })?;
         let headers: Vec<(&str, String)> = creds
             .as_ref()
             .map(|c| vec![("Authorization", basic(c))])
             .unwrap_or_default();
         let resp = self.http.get(&url, &headers, None)?;
-        let token_host = pullfirst::redact::host_of(realm);
+        let token_host = pullfirst::net::host_of(realm);
         match resp.status {
             200 => {}
             401 | 403 => {
@@ -232,7 +230,7 @@ fn check(host: &str, resp: Response) -> Result<Response, Fail> {
 /// Whether a token realm may be sent credentials: never a plain-HTTP realm for an HTTPS
 /// registry.
 fn realm_allowed(registry_base: &str, realm: &str) -> bool {
-    !(realm.starts_with("http://") && registry_base.starts_with("https://"))
+    !pullfirst::net::is_plain_http(realm) || pullfirst::net::is_plain_http(registry_base)
 }
 
 /// `realm="…",service="…",scope="…"`.
@@ -261,18 +259,6 @@ fn parse_challenge(params: &str) -> HashMap<String, String> {
         rest = next.trim_start_matches([',', ' ']);
     }
     out
-}
-
-/// Percent-encode a query value.
-fn encode(s: &str) -> String {
-    s.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
-                (b as char).to_string()
-            }
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
 }
 
 /// The highest tag that passes `filters`, and its manifest digest.
@@ -370,7 +356,10 @@ mod tests {
             is_loopback("127.0.0.1:5000") && is_loopback("localhost") && is_loopback("[::1]:5000")
         );
         assert!(!is_loopback("registry.example:5000"));
-        assert_eq!(encode("repository:a/b:pull"), "repository%3Aa%2Fb%3Apull");
+        assert!(!realm_allowed(
+            "https://registry.example",
+            "HTTP://auth.example/token"
+        ));
         assert!(!realm_allowed(
             "https://registry.example",
             "http://auth.example/token"
