@@ -1046,6 +1046,36 @@ mod registry {
         );
     }
 
+    /// `registry:` sources are read as Docker reads image references: an uppercase first part
+    /// is a host (`LOCALDOMAIN/foo`), and `index.docker.io/debian` is Docker Hub's
+    /// `library/debian`, asked of `registry-1.docker.io`. A proxy on 127.0.0.1 sees where
+    /// each check would connect, and refuses the tunnel, so nothing leaves the machine.
+    #[test]
+    fn registry_sources_are_read_as_docker_reads_them() {
+        let proxy = Server::start(|_: &Request| Reply::status(502));
+        let cfg = tempdir();
+        for (source, host) in [
+            ("LOCALDOMAIN/foo", "LOCALDOMAIN:443"),
+            ("index.docker.io/debian", "registry-1.docker.io:443"),
+        ] {
+            let before = proxy.requests().len();
+            let ran = vcheck(&format!("--timeout 5s x=registry:{source}"), cfg.path())
+                .env("HTTPS_PROXY", &proxy.url(""))
+                .run()
+                .code(75);
+            let asked: Vec<String> = proxy.requests()[before..]
+                .iter()
+                .map(|r| format!("{} {}", r.method, r.target))
+                .collect();
+            assert_eq!(
+                asked,
+                [format!("CONNECT {host}")],
+                "{source}: {}",
+                ran.stderr
+            );
+        }
+    }
+
     /// Credential helpers for two registries run at the same time (each helper here waits for
     /// the other to start, so one at a time would fail both), and once per host.
     #[test]

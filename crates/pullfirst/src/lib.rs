@@ -17,6 +17,7 @@ pub mod error;
 pub mod exit;
 pub mod fingerprint;
 pub mod grammar;
+pub mod image;
 pub mod jsonl;
 pub mod log;
 pub mod net;

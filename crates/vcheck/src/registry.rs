@@ -13,6 +13,7 @@ use std::collections::HashMap;
 
 use base64::Engine;
 use pullfirst::dockerconfig::DockerConfig;
+use pullfirst::image::ImageRef;
 use pullfirst::net::is_loopback;
 use serde_json::Value;
 
@@ -29,40 +30,29 @@ application/vnd.docker.distribution.manifest.v2+json";
 /// Where an image lives.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ImageRepo {
-    /// The host as written (`docker.io`, `127.0.0.1:5000`).
+    /// The registry (`docker.io`, `127.0.0.1:5000`, `LOCALDOMAIN`).
     pub host: String,
     /// The repository path (`library/redis`).
     pub repo: String,
 }
 
 impl ImageRepo {
-    /// `[HOST/]REPO`; HOST defaults to docker.io, where a one-part name is in `library/`.
+    /// `[HOST/]REPO`, read as Docker reads an image reference without tag or digest: HOST
+    /// defaults to Docker Hub (`docker.io`, also spelled `index.docker.io`), where a one-part
+    /// name is in `library/`.
     pub fn parse(s: &str) -> Option<ImageRepo> {
-        let (host, repo) = match s.split_once('/') {
-            Some((first, rest)) if first.contains(['.', ':']) || first == "localhost" => {
-                (first.to_string(), rest.to_string())
-            }
-            _ => ("docker.io".to_string(), s.to_string()),
-        };
-        let repo = if host == "docker.io" && !repo.contains('/') {
-            format!("library/{repo}")
-        } else {
-            repo
-        };
-        let reference = format!("{host}/{repo}");
-        pullfirst::grammar::ImageRef::parse(&reference)
+        let image = ImageRef::parse(s)
             .ok()
             .filter(|r| r.tag.is_none() && r.digest.is_none())?;
-        Some(ImageRepo { host, repo })
+        Some(ImageRepo {
+            host: image.registry().to_string(),
+            repo: image.remote(),
+        })
     }
 
     /// The host the API is served from.
     fn api_host(&self) -> &str {
-        if self.host == "docker.io" {
-            "registry-1.docker.io"
-        } else {
-            &self.host
-        }
+        pullfirst::image::api_host(&self.host)
     }
 }
 
@@ -341,6 +331,17 @@ mod tests {
         );
         assert_eq!(r.api_host(), "127.0.0.1:5000");
         assert!(ImageRepo::parse("Bad/Repo").is_none());
+        // As Docker reads them: an uppercase first part is a host; index.docker.io is
+        // Docker Hub, and its one-part names are in library/.
+        let r = ImageRepo::parse("LOCALDOMAIN/foo").expect("valid");
+        assert_eq!((r.host.as_str(), r.repo.as_str()), ("LOCALDOMAIN", "foo"));
+        let r = ImageRepo::parse("index.docker.io/debian").expect("valid");
+        assert_eq!(
+            (r.host.as_str(), r.repo.as_str()),
+            ("docker.io", "library/debian")
+        );
+        assert_eq!(r.api_host(), "registry-1.docker.io");
+        assert!(ImageRepo::parse("redis@sha256:0000").is_none());
         assert!(ImageRepo::parse("redis:7").is_none());
     }
 
