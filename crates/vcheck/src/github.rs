@@ -2,7 +2,8 @@
 //! through GitHub's REST API.
 //!
 //! The API root comes from `GITHUB_API_URL` (GitHub Enterprise), the token from
-//! `GITHUB_TOKEN` or `GH_TOKEN`. Every GET goes through the ETag cache. Rate limiting (403
+//! `GITHUB_TOKEN` or `GH_TOKEN`. Every GET goes through the ETag cache; lists are paged
+//! ([`crate::paging`]). Rate limiting (403
 //! with `x-ratelimit-remaining: 0`, or 429) is transient, with `retry_after` from
 //! `retry-after` or `x-ratelimit-reset`; 404 is permanent; 401 is a refused token, permanent,
 //! and the token is never shown.
@@ -11,6 +12,7 @@ use serde_json::Value;
 
 use crate::filters::Filters;
 use crate::http::{retry_after_secs, seconds_until, Fail, Http, Response};
+use crate::paging;
 use crate::version::Version;
 
 pub struct GitHub {
@@ -19,9 +21,6 @@ pub struct GitHub {
     /// Tells cache entries of different tokens apart, without storing the token.
     identity: String,
 }
-
-/// At most this many pages of tags or releases are read (100 each).
-const MAX_PAGES: usize = 50;
 
 impl GitHub {
     /// The API root from `GITHUB_API_URL` (checked: a URL the client would read otherwise is
@@ -59,7 +58,7 @@ impl GitHub {
             headers.push(("Authorization", format!("Bearer {t}")));
         }
         let resp = http.get(url, &headers, Some(self.identity.as_str()))?;
-        check(url, &resp)?;
+        classify(url, &resp)?;
         Ok(resp)
     }
 
@@ -150,8 +149,8 @@ impl GitHub {
 }
 
 impl GitHub {
-    /// Walk a paginated list from `first` along its `Link: rel="next"` (at most
-    /// [`MAX_PAGES`]), giving each page's items to `page` until it returns something.
+    /// Walk a paged list from `first` (see [`paging`]), giving each page's items to `page`
+    /// until it returns something.
     fn pages<T>(
         &self,
         http: &Http,
@@ -159,31 +158,22 @@ impl GitHub {
         what: &str,
         mut page: impl FnMut(&[Value]) -> Option<T>,
     ) -> Result<Option<T>, Fail> {
-        let mut url = Some(first.to_string());
-        let mut read = 0;
-        while let Some(page_url) = url.take() {
-            read += 1;
-            let resp = self.get(http, &page_url)?;
-            let body = resp.json().unwrap_or(Value::Null);
-            let Some(list) = body.as_array() else {
-                return Err(Fail::permanent(format!(
+        paging::walk(
+            first,
+            |url| self.get(http, url),
+            |resp| match resp.json().unwrap_or(Value::Null).as_array() {
+                Some(list) => Ok(page(list)),
+                None => Err(Fail::permanent(format!(
                     "{}: the {what} list is not a JSON array",
                     pullfirst::net::host_of(first)
-                )));
-            };
-            if let Some(found) = page(list) {
-                return Ok(Some(found));
-            }
-            if read < MAX_PAGES {
-                url = next_link(&resp, &page_url)?;
-            }
-        }
-        Ok(None)
+                ))),
+            },
+        )
     }
 }
 
 /// Sort a GitHub answer that is not a success into transient and permanent.
-fn check(url: &str, resp: &Response) -> Result<(), Fail> {
+fn classify(url: &str, resp: &Response) -> Result<(), Fail> {
     let host = pullfirst::net::host_of(url);
     let repo = url
         .split("/repos/")
@@ -224,21 +214,6 @@ fn check(url: &str, resp: &Response) -> Result<(), Fail> {
         s if s >= 500 => Err(Fail::transient(format!("{host}: HTTP {s}"), None)),
         s => Err(Fail::permanent(format!("{host}: HTTP {s} for {repo}"))),
     }
-}
-
-/// The `rel="next"` page of a paged answer (its `Link` headers), resolved against `current`,
-/// the page that named it. A next page on another server (scheme, host or port), or with a
-/// user or password in its address, is refused: the request would carry this server's token
-/// or password there.
-pub fn next_link(resp: &Response, current: &str) -> Result<Option<String>, Fail> {
-    let links: Vec<&str> = resp
-        .headers
-        .iter()
-        .filter(|(k, _)| k.eq_ignore_ascii_case("link"))
-        .map(|(_, v)| v.as_str())
-        .collect();
-    pullfirst::net::next_page(&links.join(", "), current)
-        .map_err(|e| Fail::permanent(format!("{}: {e}", pullfirst::net::host_of(current))))
 }
 
 /// `OWNER/REPO`, checked.
