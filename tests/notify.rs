@@ -585,3 +585,43 @@ fn usage_errors() {
         .stderr_has("stdin:");
     assert!(server.requests().is_empty(), "nothing was sent");
 }
+
+/// A 429 whose `Retry-After` is too large to hold (40 nines) is a wait over a minute: not
+/// waited for, transient at once, after one request.
+#[test]
+fn a_retry_after_beyond_reason_fails_at_once() {
+    let limited = Server::start(|_: &Request| {
+        Reply::json(429, json!({"message": "slow down"})).header("Retry-After", &"9".repeat(40))
+    });
+    sh(&format!(
+        "notify --retry-delay 10ms --to {}",
+        limited.url("/hook")
+    ))
+    .stdin(ALL_OK)
+    .run()
+    .code(75)
+    .stdout_is(ALL_OK);
+    assert_eq!(limited.requests().len(), 1);
+}
+
+/// A 429 whose `Retry-After` is no wait (`-1`) is tried again after the ordinary backoff,
+/// not at once.
+#[test]
+fn an_invalid_retry_after_waits_the_ordinary_backoff() {
+    let server = Server::start(flaky(
+        1,
+        Reply::json(429, json!({"message": "slow down"})).header("Retry-After", "-1"),
+        any_json,
+    ));
+    let started = Instant::now();
+    sh(&format!(
+        "notify --retry-delay 600ms --to {}",
+        server.url("/hook")
+    ))
+    .stdin(ALL_OK)
+    .run()
+    .success();
+    let took = started.elapsed();
+    assert_eq!(server.requests().len(), 2);
+    assert!(took >= Duration::from_millis(550), "{took:?}");
+}

@@ -96,10 +96,15 @@ pub struct State {
     pub remaining: u64,
     /// Answer 429 with this retry-after instead of 403 when the limit is reached.
     pub too_many: Option<u64>,
+    /// With `too_many`, send this `Retry-After` as written instead (a server may send `-1`).
+    pub retry_after_text: Option<String>,
     /// After this many rate-limited answers the limit is lifted (`remaining` back to `limit`),
     /// as the window resets: a wait that obeyed the answer then succeeds.
     pub lift_after: Option<u64>,
     pub max_age: u64,
+    /// `/releases/latest` answers with the newest release whatever its `draft` and
+    /// `prerelease` flags, as a GitHub that misbehaves (or a proxy in front of one) might.
+    pub latest_is_newest: bool,
     pub latency: Duration,
     /// Hold each request until this many have arrived (0: none): requests that are all in
     /// flight at once pass at once; one that waited 10 s in vain counts in `gate_missed`.
@@ -124,8 +129,10 @@ impl Default for State {
             limit: 5000,
             remaining: 5000,
             too_many: None,
+            retry_after_text: None,
             lift_after: None,
             max_age: 60,
+            latest_is_newest: false,
             latency: Duration::ZERO,
             gate: 0,
             gate_missed: 0,
@@ -314,6 +321,7 @@ fn answer(st: &mut State, base: &str, req: &Request) -> Reply {
         .unwrap_or(1)
         .max(1);
     let epoch = st.epoch;
+    let latest_is_newest = st.latest_is_newest;
     let release_json = |r: &Release, i: usize| {
         json!({
             "url": format!("{base}/repos/{repo_name}/releases/{}", 1000 + i),
@@ -348,7 +356,7 @@ fn answer(st: &mut State, base: &str, req: &Request) -> Reply {
                 .releases
                 .iter()
                 .enumerate()
-                .find(|(_, x)| !x.draft && !x.prerelease)
+                .find(|(_, x)| latest_is_newest || (!x.draft && !x.prerelease))
             {
                 Some((i, rel)) => (release_json(rel, i), None),
                 None => {
@@ -425,8 +433,10 @@ fn answer(st: &mut State, base: &str, req: &Request) -> Reply {
         }
         if let Some(after) = st.too_many {
             return rate_headers(
-                Reply::json(429, json!({"message": "Too many requests"}))
-                    .header("retry-after", &after.to_string()),
+                Reply::json(429, json!({"message": "Too many requests"})).header(
+                    "retry-after",
+                    &st.retry_after_text.clone().unwrap_or(after.to_string()),
+                ),
                 st,
             );
         }

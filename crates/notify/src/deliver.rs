@@ -2,8 +2,9 @@
 //!
 //! Network errors and 5xx answers are tried again after a growing wait (`--retry-delay`,
 //! doubled each time); a 429 is tried again after the `Retry-After` it carries (seconds or an
-//! HTTP date, at most a minute). Any other answer outside 2xx is final: the service refused
-//! the message and will refuse it again. Redirects are not followed: a webhook that moved is
+//! HTTP date, at most a minute; one asking for longer fails at once, and one that is no wait,
+//! such as `-1`, is as if absent: the ordinary backoff). Any other answer outside 2xx is
+//! final: the service refused the message and will refuse it again. Redirects are not followed: a webhook that moved is
 //! an error to fix, not a reason to post a message (and its token) somewhere else.
 
 use std::time::Duration;
@@ -114,20 +115,17 @@ impl Delivery {
                 .headers()
                 .get("retry-after")
                 .and_then(|v| v.to_str().ok())
-                .and_then(pullfirst::web::parse_retry_after)
-                .unwrap_or(Duration::from_secs(1));
+                .and_then(pullfirst::web::parse_retry_after);
+            // Without a usable Retry-After, the ordinary backoff applies.
             let failure = Failure {
                 kind: ErrorKind::Transient,
                 message: format!("{message} (rate limited)"),
-                retry_after: Some(after.as_secs().max(1)),
+                retry_after: after.map(|a| pullfirst::web::retry_after_seconds(a).max(1)),
             };
-            if after > MAX_RETRY_AFTER {
+            if after.is_some_and(|a| a > MAX_RETRY_AFTER) {
                 return Err(Attempt::Final(failure));
             }
-            return Err(Attempt::Retry {
-                after: Some(after),
-                failure,
-            });
+            return Err(Attempt::Retry { after, failure });
         }
         if status >= 500 {
             return Err(Attempt::Retry {

@@ -43,7 +43,7 @@ pub fn outcome(records: &[Record]) -> Vec<String> {
 
 /// The outcome of a `--message` run: the text, hashed (FNV-1a), so the file says nothing.
 pub fn message_outcome(text: &str) -> Vec<String> {
-    let h = pullfirst::redact::fingerprint(text);
+    let h = pullfirst::fingerprint::fingerprint(text);
     vec![format!("message {h:016x}")]
 }
 

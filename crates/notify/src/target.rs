@@ -78,7 +78,7 @@ impl Target {
                 "a target has scheme {scheme:?}; only http and https are sent to"
             ));
         }
-        let host = pullfirst::redact::host_of(&url).to_string();
+        let host = pullfirst::net::host_of(&url).to_string();
         if host.is_empty() {
             return Err("a target URL has no host".into());
         }

@@ -100,20 +100,7 @@ fn normalise(server: &str) -> String {
         .trim_start_matches("https://")
         .trim_start_matches("http://");
     let s = s.split('/').next().unwrap_or(s);
-    match s {
-        "index.docker.io" | "registry-1.docker.io" | "docker.io" => "docker.io".into(),
-        other => other.to_string(),
-    }
-}
-
-/// Whether a registry host is on this machine (plain HTTP is allowed there).
-pub fn is_loopback(host: &str) -> bool {
-    let name = if let Some(rest) = host.strip_prefix('[') {
-        rest.split(']').next().unwrap_or("")
-    } else {
-        host.rsplit_once(':').map_or(host, |(h, _)| h)
-    };
-    name == "localhost" || name == "::1" || name.starts_with("127.")
+    crate::image::canonical_registry(s).to_string()
 }
 
 /// How long a credential helper may take. Docker's CLI waits forever; a helper that asks for a
@@ -131,8 +118,8 @@ fn run_helper(program: &str, host: &str, limit: Duration) -> Option<(String, Str
     use std::io::{Read, Write};
     use std::process::{Command, Stdio};
     use wait_timeout::ChildExt;
-    let server = if host == "docker.io" {
-        "https://index.docker.io/v1/"
+    let server = if crate::image::canonical_registry(host) == crate::image::DOCKER_HUB {
+        crate::image::DOCKER_HUB_AUTH_SERVER
     } else {
         host
     };
@@ -182,14 +169,11 @@ mod tests {
     #[test]
     fn hosts() {
         assert_eq!(normalise("https://index.docker.io/v1/"), "docker.io");
+        assert_eq!(normalise("registry-1.docker.io"), "docker.io");
         assert_eq!(
             normalise("http://registry.example:5000/"),
             "registry.example:5000"
         );
-        assert!(
-            is_loopback("127.0.0.1:5000") && is_loopback("localhost") && is_loopback("[::1]:5000")
-        );
-        assert!(!is_loopback("registry.example:5000"));
     }
 
     /// A helper that hangs (one waiting for a passphrase under cron) is killed in time, and

@@ -2,7 +2,8 @@
 //! step: the flow record ([`record`]), reading and writing JSON Lines ([`jsonl`]), the exit
 //! status rule of SPEC §2 ([`exit`]), typed errors that carry their exit code ([`error`]), the
 //! grammars untrusted values are checked against ([`grammar`]), durations and sizes ([`units`]),
-//! logging to stderr ([`log`]), the redaction of secrets in messages ([`redact`]), and atomic,
+//! logging to stderr ([`log`]), the redaction of secrets in messages ([`redact`]), URLs and
+//! hosts ([`net`]), stable names for what must not be stored ([`fingerprint`]), and atomic,
 //! durable, locked file replacement ([`atomic`]), the version file's formats
 //! ([`versionfile`]), registry credentials from the Docker config ([`dockerconfig`]), and,
 //! behind the `web` feature, the HTTP client settings of the network commands (`web`).
@@ -14,10 +15,13 @@ pub mod cli;
 pub mod dockerconfig;
 pub mod error;
 pub mod exit;
+pub mod fingerprint;
 pub mod grammar;
+pub mod image;
 pub mod jsonl;
 pub mod log;
 pub mod manual;
+pub mod net;
 pub mod record;
 pub mod redact;
 pub mod units;

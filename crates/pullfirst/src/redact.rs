@@ -4,9 +4,12 @@
 //! stderr, records or files. Two defences, both applied to every log line by [`crate::log`]:
 //! secrets the process knows of (registered here, e.g. from `GITHUB_TOKEN` or `NOTIFY_URL`)
 //! are replaced by `***` wherever they appear, and any URL in a message is cut down to its
-//! scheme and host, because "errors name the host, not the URL" (SPEC §1).
+//! scheme and host, because errors name the host, not the URL. Where a URL's host is read
+//! leniently enough for that (a password holding `#` or `/`) is [`crate::net`]'s business.
 
 use std::sync::{Mutex, PoisonError};
+
+use crate::net::{plausible_host, split_authority};
 
 static SECRETS: Mutex<Vec<String>> = Mutex::new(Vec::new());
 
@@ -23,17 +26,6 @@ pub fn register(secret: &str) {
         // Longest first, so a secret that contains another is masked whole.
         list.sort_by_key(|s| std::cmp::Reverse(s.len()));
     }
-}
-
-/// FNV-1a, 64 bits: a stable name for something that must not be stored itself (a token, a
-/// message), or for a cache entry. Not a cryptographic hash.
-pub fn fingerprint(s: &str) -> u64 {
-    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    for b in s.bytes() {
-        h ^= u64::from(b);
-        h = h.wrapping_mul(0x0100_0000_01b3);
-    }
-    h
 }
 
 /// Register the secrets pullfirst reads from the environment: GitHub tokens and the parts
@@ -63,68 +55,6 @@ pub fn register_url(url: &str) {
             }
         }
         register(tail.trim_start_matches('/'));
-    }
-}
-
-/// What follows `scheme://`, as (userinfo, host and port, the rest). The authority ends at
-/// the first `/`, and the userinfo runs to the last `@` before it: a password holding `?` or
-/// `#` (which a careful URL would percent-encode) is not taken for the host, while an `@` in
-/// the path (Teams webhooks have one) stays in the path. A host whose "port" is not a number
-/// is a password cut at a `/`: it is shown as `***` (see [`host_of`]).
-fn split_authority(rest: &str) -> (Option<&str>, &str, &str) {
-    let slash = rest.find('/').unwrap_or(rest.len());
-    let (userinfo, after) = match rest[..slash].rsplit_once('@') {
-        Some((u, _)) => (Some(u), &rest[u.len() + 1..]),
-        None => (None, rest),
-    };
-    let end = after.find(['/', '?', '#']).unwrap_or(after.len());
-    (userinfo, &after[..end], &after[end..])
-}
-
-/// `host[:port]` with a numeric port, or a bracketed IPv6 address.
-fn plausible_host(host: &str) -> bool {
-    let (_, port) = split_port(host);
-    !host.is_empty() && port.is_none_or(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()))
-}
-
-/// `host[:port]` as (host, port): `[::1]:8080` is (`::1`, `8080`), `h.example` (`h.example`,
-/// none).
-pub fn split_port(host: &str) -> (&str, Option<&str>) {
-    match host.rsplit_once(']') {
-        Some((inside, p)) => (inside.trim_start_matches('['), p.strip_prefix(':')),
-        None => match host.rsplit_once(':') {
-            Some((h, p)) => (h, Some(p)),
-            None => (host, None),
-        },
-    }
-}
-
-/// Whether a URL carries a user (and perhaps a password) before its host.
-pub fn has_userinfo(url: &str) -> bool {
-    url.split_once("://")
-        .is_some_and(|(_, rest)| split_authority(rest).0.is_some())
-}
-
-/// The URL without its userinfo: what may be kept in a file (a cache key, say).
-pub fn without_userinfo(url: &str) -> String {
-    match url.split_once("://") {
-        Some((scheme, rest)) => {
-            let (_, host, tail) = split_authority(rest);
-            format!("{scheme}://{host}{tail}")
-        }
-        None => url.to_string(),
-    }
-}
-
-/// The host (and port) of a URL, for error messages: `https://hooks.slack.com/services/T/B/x`
-/// gives `hooks.slack.com`.
-pub fn host_of(url: &str) -> &str {
-    let rest = url.split_once("://").map_or(url, |(_, r)| r);
-    let host = split_authority(rest).1;
-    if plausible_host(host) {
-        host
-    } else {
-        "***"
     }
 }
 
@@ -205,7 +135,6 @@ mod tests {
             "engine unix:///run/docker.sock down"
         );
         assert_eq!(scrub("slack+https://h/x/y"), "slack+https://h/***");
-        assert_eq!(host_of("https://u:p@h.example:443/a/b"), "h.example:443");
     }
 
     #[test]
@@ -222,26 +151,10 @@ mod tests {
                 "{s}"
             );
         }
-        assert_eq!(
-            host_of("http://apiuser:Pa55#w0rd@127.0.0.1:18080/x"),
-            "127.0.0.1:18080"
-        );
-        assert_eq!(host_of("http://u:pa/ss@127.0.0.1:1"), "***");
-        // An '@' in the path is the path's.
-        assert_eq!(
-            host_of("https://x.webhook.office.com/webhookb2/a@b/IncomingWebhook/c"),
-            "x.webhook.office.com"
-        );
-        assert_eq!(host_of("http://[::1]:8080/hook"), "[::1]:8080");
         // Non-ASCII just before "://" (a record's name, an upstream tag) is text, not a panic.
         assert_eq!(scrub("é://x"), "é://x");
         assert_eq!(scrub("név=é://x ü"), "név=é://x ü");
         assert_eq!(scrub("αhttps://h/p"), "αhttps://h/***");
-        assert_eq!(
-            without_userinfo("http://u:p#w@127.0.0.1:1/repos/o/r?x=1"),
-            "http://127.0.0.1:1/repos/o/r?x=1"
-        );
-        assert!(has_userinfo("https://u:p@h") && !has_userinfo("https://h/a"));
     }
 
     #[test]

@@ -34,7 +34,7 @@ pub fn transport_error(url: &str, e: &ureq::Error) -> String {
         ureq::Error::ConnectionFailed => "connection failed".to_string(),
         other => crate::redact::scrub(&other.to_string()),
     };
-    format!("{}: {what}", crate::redact::host_of(url))
+    format!("{}: {what}", crate::net::host_of(url))
 }
 
 /// Refuse a URL the HTTP client would read differently from the way pullfirst hides its
@@ -42,8 +42,8 @@ pub fn transport_error(url: &str, e: &ureq::Error) -> String {
 /// take part of the password for the host (and look it up in DNS). The message names the host
 /// only.
 pub fn check_url(url: &str) -> Result<(), String> {
-    let ours = crate::redact::host_of(url);
-    let bare = |h: &str| crate::redact::split_port(h).0.to_ascii_lowercase();
+    let ours = crate::net::host_of(url);
+    let bare = |h: &str| crate::net::split_port(h).0.to_ascii_lowercase();
     let encode = || {
         format!(
             "the URL for {ours} has a user or password holding '/', '?' or '#': percent-encode them (%2F, %3F, %23)"
@@ -89,17 +89,34 @@ pub fn is_permanent(e: &ureq::Error) -> bool {
     )
 }
 
-/// `Retry-After`: a number of seconds, or an HTTP date.
+/// `Retry-After`: a number of seconds (digits, perhaps with a fraction), or an HTTP date (one
+/// past is zero). A number too large to hold is [`Duration::MAX`]: "wait longer than anyone
+/// will", which a caller with a limit treats as over it. Anything else (`-1`, `soon`, `inf`)
+/// is `None`, as if there were no header: the caller's own backoff applies.
 pub fn parse_retry_after(v: &str) -> Option<Duration> {
     let v = v.trim();
-    if let Ok(secs) = v.parse::<f64>() {
-        return Duration::try_from_secs_f64(secs.max(0.0)).ok();
+    let (whole, fraction) = v.split_once('.').unwrap_or((v, "0"));
+    let digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
+    if digits(whole) && digits(fraction) {
+        let secs: f64 = v.parse().ok()?;
+        return Some(Duration::try_from_secs_f64(secs).unwrap_or(Duration::MAX));
     }
     let when = httpdate::parse_http_date(v).ok()?;
     Some(
         when.duration_since(SystemTime::now())
             .unwrap_or(Duration::ZERO),
     )
+}
+
+/// The longest `retry_after` a record carries: a server that asks for more than a day is
+/// asked again the next day.
+pub const LONGEST_RETRY_AFTER: Duration = Duration::from_secs(86_400);
+
+/// A wait as a record's `retry_after`: whole seconds, rounded up, at most
+/// [`LONGEST_RETRY_AFTER`].
+pub fn retry_after_seconds(wait: Duration) -> u64 {
+    let wait = wait.min(LONGEST_RETRY_AFTER);
+    wait.as_secs() + u64::from(wait.subsec_nanos() > 0)
 }
 
 #[cfg(test)]
@@ -127,6 +144,32 @@ mod tests {
         }
     }
 
+    /// A next page that [`crate::net::next_page`] lets through is read by the client as the
+    /// same host and port as the page that named it.
+    #[test]
+    fn next_pages_go_where_the_client_connects() {
+        let here = "http://127.0.0.1:18992/v2/x/tags/list";
+        for target in [
+            "/v2/x/tags/list?last=a@127.0.0.1:18993",
+            "http://127.0.0.1:18992/v2/x?@127.0.0.1:18993/",
+            "http://127.0.0.1:18992/v2/x#@127.0.0.1:18993/",
+            "?last=%40127.0.0.1:18993",
+            "http://0x7f.0.0.1:18992/v2/x",
+        ] {
+            let link = format!("<{target}>; rel=\"next\"");
+            let next = crate::net::next_page(&link, here)
+                .ok()
+                .flatten()
+                .unwrap_or_else(|| panic!("{target} is followed"));
+            let uri = ureq::http::Uri::try_from(next.as_str()).expect("the client reads it");
+            assert_eq!(
+                (uri.host(), uri.port_u16()),
+                (Some("127.0.0.1"), Some(18992)),
+                "{target} -> {next}"
+            );
+        }
+    }
+
     #[test]
     fn retry_after_forms() {
         assert_eq!(parse_retry_after("1"), Some(Duration::from_secs(1)));
@@ -142,5 +185,24 @@ mod tests {
         let d = parse_retry_after(&later).expect("a date");
         assert!(d > Duration::from_secs(25) && d <= Duration::from_secs(30));
         assert_eq!(parse_retry_after("soon"), None);
+    }
+
+    #[test]
+    fn unusable_retry_afters_are_too_long_or_absent() {
+        let huge = "9".repeat(40);
+        assert_eq!(parse_retry_after(&huge), Some(Duration::MAX));
+        assert_eq!(parse_retry_after(&"9".repeat(400)), Some(Duration::MAX));
+        assert_eq!(
+            parse_retry_after("18446744073709551616"),
+            Some(Duration::MAX)
+        );
+        for invalid in [
+            "-1", "-0.5", "+3", "inf", "NaN", "1e3", "", " ", "1.", ".5", "1..2", "0x10",
+        ] {
+            assert_eq!(parse_retry_after(invalid), None, "{invalid:?}");
+        }
+        assert_eq!(retry_after_seconds(Duration::MAX), 86_400);
+        assert_eq!(retry_after_seconds(Duration::from_millis(2500)), 3);
+        assert_eq!(retry_after_seconds(Duration::ZERO), 0);
     }
 }

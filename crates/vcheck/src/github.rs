@@ -2,7 +2,8 @@
 //! through GitHub's REST API.
 //!
 //! The API root comes from `GITHUB_API_URL` (GitHub Enterprise), the token from
-//! `GITHUB_TOKEN` or `GH_TOKEN`. Every GET goes through the ETag cache. Rate limiting (403
+//! `GITHUB_TOKEN` or `GH_TOKEN`. Every GET goes through the ETag cache; lists are paged
+//! ([`crate::paging`]). Rate limiting (403
 //! with `x-ratelimit-remaining: 0`, or 429) is transient, with `retry_after` from
 //! `retry-after` or `x-ratelimit-reset`; 404 is permanent; 401 is a refused token, permanent,
 //! and the token is never shown.
@@ -11,6 +12,7 @@ use serde_json::Value;
 
 use crate::filters::Filters;
 use crate::http::{retry_after_secs, seconds_until, Fail, Http, Response};
+use crate::paging;
 use crate::version::Version;
 
 pub struct GitHub {
@@ -19,9 +21,6 @@ pub struct GitHub {
     /// Tells cache entries of different tokens apart, without storing the token.
     identity: String,
 }
-
-/// At most this many pages of tags or releases are read (100 each).
-const MAX_PAGES: usize = 50;
 
 impl GitHub {
     /// The API root from `GITHUB_API_URL` (checked: a URL the client would read otherwise is
@@ -32,7 +31,7 @@ impl GitHub {
             .filter(|v| !v.is_empty())
             .unwrap_or_else(|| "https://api.github.com".into());
         // An API root with a user and password in it carries a secret too.
-        if pullfirst::redact::has_userinfo(&api) {
+        if pullfirst::net::has_userinfo(&api) {
             pullfirst::redact::register_url(&api);
         }
         pullfirst::web::check_url(&api).map_err(|e| format!("GITHUB_API_URL: {e}"))?;
@@ -40,7 +39,7 @@ impl GitHub {
             .iter()
             .find_map(|v| std::env::var(v).ok().filter(|t| !t.is_empty()));
         let identity = match &token {
-            Some(t) => format!("token:{:016x}", pullfirst::redact::fingerprint(t)),
+            Some(t) => format!("token:{:016x}", pullfirst::fingerprint::fingerprint(t)),
             None => "anonymous".into(),
         };
         Ok(GitHub {
@@ -59,7 +58,7 @@ impl GitHub {
             headers.push(("Authorization", format!("Bearer {t}")));
         }
         let resp = http.get(url, &headers, Some(self.identity.as_str()))?;
-        check(url, &resp)?;
+        classify(url, &resp)?;
         Ok(resp)
     }
 
@@ -75,12 +74,17 @@ impl GitHub {
         if !filters.narrow() && class.is_empty() {
             let url = format!("{}/repos/{repo}/releases/latest", self.api);
             let release = self.get(http, &url)?.json().unwrap_or(Value::Null);
-            return release["tag_name"]
-                .as_str()
-                .map(str::to_string)
-                .ok_or_else(|| {
-                    Fail::permanent(format!("{repo}: the latest release has no tag_name"))
-                });
+            // GitHub's latest is never a draft or a prerelease; if one comes back all the
+            // same, the list decides, as it does with filters.
+            if release["draft"] != true && release["prerelease"] != true {
+                return release["tag_name"]
+                    .as_str()
+                    .map(str::to_string)
+                    .ok_or_else(|| {
+                        Fail::permanent(format!("{repo}: the latest release has no tag_name"))
+                    });
+            }
+            pullfirst::debug!("{repo}: releases/latest is a draft or prerelease; reading the list");
         }
         let now = std::time::SystemTime::now();
         let first = format!("{}/repos/{repo}/releases?per_page=100", self.api);
@@ -145,8 +149,8 @@ impl GitHub {
 }
 
 impl GitHub {
-    /// Walk a paginated list from `first` along its `Link: rel="next"` (at most
-    /// [`MAX_PAGES`]), giving each page's items to `page` until it returns something.
+    /// Walk a paged list from `first` (see [`paging`]), giving each page's items to `page`
+    /// until it returns something.
     fn pages<T>(
         &self,
         http: &Http,
@@ -154,32 +158,23 @@ impl GitHub {
         what: &str,
         mut page: impl FnMut(&[Value]) -> Option<T>,
     ) -> Result<Option<T>, Fail> {
-        let mut url = Some(first.to_string());
-        let mut read = 0;
-        while let Some(page_url) = url.take() {
-            read += 1;
-            let resp = self.get(http, &page_url)?;
-            let body = resp.json().unwrap_or(Value::Null);
-            let Some(list) = body.as_array() else {
-                return Err(Fail::permanent(format!(
+        paging::walk(
+            first,
+            |url| self.get(http, url),
+            |resp| match resp.json().unwrap_or(Value::Null).as_array() {
+                Some(list) => Ok(page(list)),
+                None => Err(Fail::permanent(format!(
                     "{}: the {what} list is not a JSON array",
-                    pullfirst::redact::host_of(first)
-                )));
-            };
-            if let Some(found) = page(list) {
-                return Ok(Some(found));
-            }
-            if read < MAX_PAGES {
-                url = next_link(&resp, &page_url)?;
-            }
-        }
-        Ok(None)
+                    pullfirst::net::host_of(first)
+                ))),
+            },
+        )
     }
 }
 
 /// Sort a GitHub answer that is not a success into transient and permanent.
-fn check(url: &str, resp: &Response) -> Result<(), Fail> {
-    let host = pullfirst::redact::host_of(url);
+fn classify(url: &str, resp: &Response) -> Result<(), Fail> {
+    let host = pullfirst::net::host_of(url);
     let repo = url
         .split("/repos/")
         .nth(1)
@@ -219,47 +214,6 @@ fn check(url: &str, resp: &Response) -> Result<(), Fail> {
         s if s >= 500 => Err(Fail::transient(format!("{host}: HTTP {s}"), None)),
         s => Err(Fail::permanent(format!("{host}: HTTP {s} for {repo}"))),
     }
-}
-
-/// The `rel="next"` page of a paged answer (`Link` header), resolved against `current`, the
-/// page that named it. A next page on another server (scheme, host or port) is refused: the
-/// request would carry this server's token or password there, in clear text perhaps.
-pub fn next_link(resp: &Response, current: &str) -> Result<Option<String>, Fail> {
-    let Some(link) = resp.header("link") else {
-        return Ok(None);
-    };
-    let next = link.split(',').find_map(|part| {
-        let (url, params) = part.split_once(';')?;
-        params
-            .split(';')
-            .any(|p| p.trim() == "rel=\"next\"")
-            .then(|| url.trim().trim_start_matches('<').trim_end_matches('>'))
-    });
-    let Some(next) = next else {
-        return Ok(None);
-    };
-    let here = origin(current);
-    if next.starts_with('/') && !next.starts_with("//") {
-        return Ok(Some(format!("{here}{next}")));
-    }
-    if origin(next).eq_ignore_ascii_case(&here) {
-        return Ok(Some(next.to_string()));
-    }
-    Err(Fail::permanent(format!(
-        "{}: the next page is on another server ({}); not followed, so no credentials go there",
-        pullfirst::redact::host_of(current),
-        pullfirst::redact::host_of(next)
-    )))
-}
-
-/// `scheme://host[:port]` of a URL, without any user or password.
-fn origin(url: &str) -> String {
-    let clean = pullfirst::redact::without_userinfo(url);
-    let Some((scheme, rest)) = clean.split_once("://") else {
-        return String::new();
-    };
-    let end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
-    format!("{scheme}://{}", &rest[..end])
 }
 
 /// `OWNER/REPO`, checked.

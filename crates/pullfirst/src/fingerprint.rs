@@ -1,0 +1,25 @@
+//! A stable name for what must not be stored itself (a token, a message) or needs a short,
+//! fixed-length name (a cache entry). The same input gives the same name in every version of
+//! pullfirst, since names are kept in files between runs.
+
+/// FNV-1a, 64 bits: a stable name for something that must not be stored itself (a token, a
+/// message), or for a cache entry. Not a cryptographic hash.
+pub fn fingerprint(s: &str) -> u64 {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in s.bytes() {
+        h ^= u64::from(b);
+        h = h.wrapping_mul(0x0100_0000_01b3);
+    }
+    h
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_stay_the_same() {
+        assert_eq!(fingerprint(""), 0xcbf2_9ce4_8422_2325);
+        assert_eq!(fingerprint("a"), 0xaf63_dc4c_8601_ec8c);
+    }
+}

@@ -1,0 +1,122 @@
+//! One lookup: ask the component's source for its versions, pick the latest that passes the
+//! filters, and fill in the record: `current`, `latest`, `update`, and for registries `image`
+//! and `digest`; or the failure, sorted into transient and permanent, with the step's time.
+//! Upstream's answer is checked again here: a latest version that is not a valid tag, or an
+//! image that is not a valid reference, is refused.
+
+use std::time::Instant;
+
+use pullfirst::grammar::{is_valid_tag, ImageRef};
+use pullfirst::record::quote;
+use pullfirst::Record;
+
+use crate::filters::{class_of, Filters};
+use crate::github::GitHub;
+use crate::http::{Fail, Http};
+use crate::input::{Component, Source};
+use crate::registry::{self, Registries};
+use crate::version;
+
+const STEP: &str = "vcheck";
+
+/// What every lookup shares: the HTTP client and its cache, the sources' settings, the
+/// filters and the `--image` template.
+pub struct Context {
+    pub http: Http,
+    pub github: GitHub,
+    pub registries: Registries,
+    pub filters: Filters,
+    pub image: Option<String>,
+    pub page_size: u32,
+}
+
+/// Look up one component's latest version and fill in its record.
+pub fn look_up(ctx: &Context, c: &Component) -> Record {
+    let started = Instant::now();
+    let mut r = c.record.clone();
+    let Some(source) = &c.source else {
+        return r;
+    };
+    let name = r.name().unwrap_or("?").to_string();
+    let class = class_of(c.current.as_deref());
+    let found = match source {
+        Source::Release(repo) => ctx
+            .github
+            .latest_release(&ctx.http, repo, &ctx.filters, &class)
+            .map(|t| (t, None, None)),
+        Source::Tags(repo) => ctx
+            .github
+            .highest_tag(&ctx.http, repo, &ctx.filters, &class)
+            .map(|t| (t, None, None)),
+        Source::Registry(image) => registry::latest_tag(
+            &ctx.http,
+            &ctx.registries,
+            image,
+            &ctx.filters,
+            &class,
+            ctx.page_size,
+        )
+        .map(|(t, d)| {
+            let default = format!("{}/{}:{{latest}}", image.host, image.repo);
+            (t, d, Some(default))
+        }),
+    };
+    let result = found.and_then(|(latest, digest, default_image)| {
+        if !is_valid_tag(&latest) {
+            // Said on stderr, quoted; the record only says that it was refused.
+            pullfirst::warn!(
+                "{name}: upstream version {} is not a valid tag",
+                quote(&latest)
+            );
+            return Err(Fail::permanent(
+                "upstream's version is not a valid image tag; refused",
+            ));
+        }
+        let template = ctx.image.clone().or(default_image);
+        let image = match template {
+            Some(t) => {
+                let image = t.replace("{name}", &name).replace("{latest}", &latest);
+                ImageRef::parse(&image).map_err(|e| {
+                    Fail::permanent(format!(
+                        "image {} is not a valid reference: {e}",
+                        quote(&image)
+                    ))
+                })?;
+                Some(image)
+            }
+            None => None,
+        };
+        Ok((latest, digest, image))
+    });
+    let ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
+    r.set("current", c.current.clone());
+    match result {
+        Ok((latest, digest, image)) => {
+            let update = version::is_update(c.current.as_deref(), &latest);
+            pullfirst::debug!(
+                "{name}: {} → {latest}{}",
+                c.current.as_deref().unwrap_or("none"),
+                if update { " (update)" } else { "" }
+            );
+            r.set("latest", latest);
+            r.set("update", update);
+            if let Some(i) = image {
+                r.set("image", i);
+            }
+            if let Some(d) = digest {
+                r.set("digest", d);
+            }
+            if r.get("ok").is_none() {
+                r.set("ok", true);
+            }
+            r.push_step(STEP, true, ms);
+        }
+        Err(f) => {
+            let message = pullfirst::redact::scrub(&f.message);
+            pullfirst::error!("{name}: {message}");
+            r.fail(STEP, f.kind, &message, f.retry_after);
+            r.push_step(STEP, false, ms);
+        }
+    }
+    r
+}
