@@ -528,3 +528,6 @@ fn stdin_past_the_cap_is_refused() {
         .success()
         .stdout_is("1024\n");
 }
+
+/// Orphans reaped as they exit.
+mod orphans;
