@@ -7,7 +7,7 @@
 //! the attempt's end. The attempt is awaited with one `poll` on the signal sockets (CHLD among
 //! them), so a timeout, a signal to forward and the child's exit are all seen at once.
 //!
-//! On timeout, and after a forwarded INT or TERM, the group gets TERM, and KILL once the
+//! On timeout, and after a forwarded signal, the group gets TERM, and KILL once the
 //! grace period is over. retry is the "child subreaper" of everything it starts, so orphaned
 //! grandchildren are reparented to it; each is reaped as soon as it exits (one `waitpid(-1)`
 //! loop that keeps the attempt's own status when it meets it), so none lingers as a zombie,
@@ -22,6 +22,7 @@ use std::os::unix::process::CommandExt;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
+use rustix::event::{poll, PollFd, PollFlags, Timespec};
 use rustix::process::{
     kill_process_group, test_kill_process_group, wait as wait_any, Pid, Signal, WaitOptions,
     WaitStatus,
@@ -247,7 +248,7 @@ fn wait(pid: Pid, limit: Option<Duration>, grace: Duration, signals: &Signals) -
             Phase::Killed => None,
         };
         signals.poll(wake_at.map(|at| at.saturating_duration_since(Instant::now())));
-        if let Some(sig) = signals.drain() {
+        for sig in signals.drain() {
             forward(pid, sig);
         }
         let now = Instant::now();
@@ -307,6 +308,14 @@ fn reap(attempt: Option<Pid>) -> Option<WaitStatus> {
         }
     }
     found
+}
+
+/// Whether retry's stdout is a pipe or socket whose reader has gone.
+pub fn stdout_reader_gone() -> bool {
+    let stdout = std::io::stdout();
+    let mut fds = [PollFd::new(&stdout, PollFlags::empty())];
+    let ready = poll(&mut fds, Some(&Timespec::default()));
+    ready.is_ok_and(|n| n > 0) && fds[0].revents().intersects(PollFlags::ERR | PollFlags::HUP)
 }
 
 /// Become the subreaper of what we start, so its orphans are ours to reap.

@@ -25,6 +25,7 @@ use pullfirst::{Error, ExitCode};
 use attempt::{Attempt, Input, Output, Spec};
 use backoff::Backoff;
 use cli::Cli;
+use signal_hook::consts::SIGPIPE;
 use signals::Signals;
 
 /// The clap definition, for the man page and completions.
@@ -64,6 +65,8 @@ pub(crate) struct Retrier {
 pub(crate) struct Outcome {
     pub last: Attempt,
     pub attempts: u32,
+    /// The signal that came while no attempt was running (the wait between two), if one did.
+    pub signal_while_waiting: Option<i32>,
 }
 
 impl Retrier {
@@ -71,7 +74,7 @@ impl Retrier {
     /// time, or a signal arrives.
     pub fn run(&mut self, spec: &mut Spec) -> Outcome {
         let started = Instant::now();
-        let deadline = self.deadline.map(|d| started + d);
+        let deadline = self.deadline.and_then(|d| started.checked_add(d));
         let captured = spec.output;
         let mut n = 0;
         loop {
@@ -96,6 +99,7 @@ impl Retrier {
                 return Outcome {
                     last: attempt,
                     attempts: n,
+                    signal_while_waiting: None,
                 };
             }
             let what = if attempt.timed_out {
@@ -108,6 +112,7 @@ impl Retrier {
                 return Outcome {
                     last: attempt,
                     attempts: n,
+                    signal_while_waiting: None,
                 };
             }
             if last_possible || !self.on.retries(status) || status == 126 || status == 127 {
@@ -120,26 +125,33 @@ impl Retrier {
                 return Outcome {
                     last: attempt,
                     attempts: n,
+                    signal_while_waiting: None,
                 };
             }
             let mut attempt = attempt;
             let hint = retry_after(&attempt.stdout_bytes());
             let wait = self.backoff.next(n, hint, &mut self.rng);
-            if deadline.is_some_and(|d| Instant::now() + wait >= d) {
+            if deadline.is_some_and(|d| Instant::now().checked_add(wait).is_none_or(|at| at >= d)) {
                 pullfirst::info!(
                     "{of} {what}; the deadline comes before the next attempt, giving up"
                 );
                 return Outcome {
                     last: attempt,
                     attempts: n,
+                    signal_while_waiting: None,
                 };
             }
             pullfirst::info!("{of} {what}; next in {}", format_duration(wait));
             if !self.signals.sleep(wait) {
-                pullfirst::info!("signal received while waiting, not retrying");
+                let sig = self.signals.received();
+                pullfirst::info!(
+                    "signal {} received while waiting, not retrying",
+                    sig.unwrap_or_default()
+                );
                 return Outcome {
                     last: attempt,
                     attempts: n,
+                    signal_while_waiting: sig,
                 };
             }
         }
@@ -183,27 +195,15 @@ fn read_stdin(max: u64) -> Result<Input, Error> {
 }
 
 pub fn run(cli: Cli) -> Result<Status, Error> {
-    attempt::become_subreaper();
-    let signals = Signals::install()
-        .map_err(|e| Error::io(Path::new("signals"), "cannot install handlers for", e))?;
-    let mut retrier = Retrier {
-        attempts: cli.attempts,
-        backoff: Backoff {
-            curve: cli.backoff,
-            delay: cli.delay,
-            max_delay: cli.max_delay,
-            jitter: !cli.no_jitter,
-        },
-        on: cli.on.clone(),
-        timeout: cli.timeout,
-        deadline: cli.deadline,
-        signals,
-        rng: fastrand::Rng::new(),
-    };
+    // Input first: until an attempt exists, a signal has its default effect (TERM while
+    // stdin is still open ends retry, as it would have ended the command).
     if cli.each {
-        return each::run(&cli, &mut retrier).map(Status::Flow);
+        let records = pullfirst::jsonl::read_all(std::io::stdin().lock())?;
+        let mut retrier = Retrier::new(&cli)?;
+        return each::run(&cli, records, &mut retrier).map(Status::Flow);
     }
     let input = read_stdin(cli.max_input)?;
+    let mut retrier = Retrier::new(&cli)?;
     let mut spec = Spec {
         argv: &cli.command,
         stdin: &input,
@@ -217,7 +217,44 @@ pub fn run(cli: Cli) -> Result<Status, Error> {
         .last
         .copy_stdout(&mut std::io::stdout().lock())
         .map_err(|e| Error::io(Path::new("stdout"), "cannot write", e))?;
-    Ok(Status::Code(u8::try_from(outcome.last.status).unwrap_or(1)))
+    let status = match outcome.signal_while_waiting {
+        // No attempt was running to answer for it: retry ends as the signal would have
+        // ended it.
+        Some(sig) => 128 + sig,
+        // The final attempt wrote to our stdout and died of SIGPIPE because its reader had
+        // gone (`retry … | head -1`): as for every pullfirst command, a reader that wanted
+        // no more is not a failure.
+        None if outcome.last.status == 128 + SIGPIPE && attempt::stdout_reader_gone() => {
+            pullfirst::debug!("the reader of stdout has gone; the attempt's SIGPIPE is success");
+            0
+        }
+        None => outcome.last.status,
+    };
+    Ok(Status::Code(u8::try_from(status).unwrap_or(1)))
+}
+
+impl Retrier {
+    /// The settings of `cli`; from now on, signals are caught and passed on to attempts, and
+    /// orphans are ours to reap.
+    fn new(cli: &Cli) -> Result<Retrier, Error> {
+        attempt::become_subreaper();
+        let signals = Signals::install()
+            .map_err(|e| Error::io(Path::new("signals"), "cannot install handlers for", e))?;
+        Ok(Retrier {
+            attempts: cli.attempts,
+            backoff: Backoff {
+                curve: cli.backoff,
+                delay: cli.delay,
+                max_delay: cli.max_delay,
+                jitter: !cli.no_jitter,
+            },
+            on: cli.on.clone(),
+            timeout: cli.timeout,
+            deadline: cli.deadline,
+            signals,
+            rng: fastrand::Rng::new(),
+        })
+    }
 }
 
 #[cfg(test)]

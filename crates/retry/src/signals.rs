@@ -1,9 +1,12 @@
-//! Signals: INT and TERM, forwarded to the running attempt; CHLD, to reap orphans at once.
+//! Signals: HUP, INT, QUIT, TERM, USR1, USR2 and ALRM, forwarded to the running attempt;
+//! CHLD, to reap orphans at once.
 //!
 //! Each attempt runs in a process group of its own, so a timeout can stop the whole tree
 //! (grandchildren included). That also takes it out of the terminal's foreground group, so
-//! retry catches INT and TERM and sends them on to the attempt's group, stops retrying, and
-//! wakes from a backoff wait at once. A caught signal writes a byte to a socket (the
+//! retry catches every signal that would otherwise have reached the command (from the
+//! terminal, or from `kill` aimed at what the user sees running) and sends it on to the
+//! attempt's group, stops retrying, and wakes from a backoff wait at once: then it exits
+//! 128+N, as the signal would have ended it. A caught signal writes a byte to a socket (the
 //! self-pipe trick, from `signal-hook`), so the main thread learns of it in the same `poll`
 //! that waits for the attempt: no extra thread, nothing done inside the handler.
 //!
@@ -19,7 +22,7 @@ use std::os::unix::net::UnixStream;
 use std::time::{Duration, Instant};
 
 use rustix::event::{poll, PollFd, PollFlags, Timespec};
-use signal_hook::consts::{SIGCHLD, SIGINT, SIGTERM};
+use signal_hook::consts::{SIGALRM, SIGCHLD, SIGHUP, SIGINT, SIGQUIT, SIGTERM, SIGUSR1, SIGUSR2};
 
 pub struct Signals {
     /// Read ends, one per signal, in the order of [`CAUGHT`].
@@ -29,8 +32,10 @@ pub struct Signals {
     received: Cell<Option<i32>>,
 }
 
-/// The signals passed on to the attempt.
-const CAUGHT: [i32; 2] = [SIGINT, SIGTERM];
+/// The signals passed on to the attempt: every one that would have reached the command had
+/// it been run without retry, from the terminal (INT, QUIT, HUP when it closes) or from
+/// `kill`, and whose default is to end it. Each also means "no further attempt".
+const CAUGHT: [i32; 7] = [SIGHUP, SIGINT, SIGQUIT, SIGTERM, SIGUSR1, SIGUSR2, SIGALRM];
 
 /// A socket pair whose write end `sig` writes a byte to; the read end, non-blocking.
 fn socket_for(sig: i32) -> io::Result<UnixStream> {
@@ -83,18 +88,18 @@ impl Signals {
             .collect()
     }
 
-    /// Take note of signals whose bytes are waiting; returns the one that came last (CHLD is
-    /// not one: after any wake-up, the caller reaps).
-    pub fn drain(&self) -> Option<i32> {
+    /// Take note of signals whose bytes are waiting, and return them (CHLD is not one: after
+    /// any wake-up, the caller reaps).
+    pub fn drain(&self) -> Vec<i32> {
         drained(&self.child);
-        let mut got = None;
-        for (sig, reader) in CAUGHT.iter().zip(self.readers.iter()) {
-            if drained(reader) {
-                got = Some(*sig);
-            }
-        }
-        if got.is_some() {
-            self.received.set(got);
+        let got: Vec<i32> = CAUGHT
+            .iter()
+            .zip(self.readers.iter())
+            .filter(|(_, reader)| drained(reader))
+            .map(|(sig, _)| *sig)
+            .collect();
+        if let Some(last) = got.last() {
+            self.received.set(Some(*last));
         }
         got
     }
