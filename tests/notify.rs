@@ -585,3 +585,30 @@ fn usage_errors() {
         .stderr_has("stdin:");
     assert!(server.requests().is_empty(), "nothing was sent");
 }
+
+#[test]
+fn absurd_durations_are_usage_errors() {
+    // Past the longest duration the parser takes (100 years): exit 2 before anything is
+    // sent, never an abort on an instant that overflows.
+    let server = Server::start(any_json);
+    let to = server.url("/x");
+    for flag in ["--timeout", "--retry-delay"] {
+        for dur in ["500000000000y", "18446744073709551615s", "101y"] {
+            sh(&format!("notify --to {to} {flag} {dur}"))
+                .stdin(FLOW)
+                .run()
+                .code(2)
+                .stderr_has("100 years");
+        }
+    }
+    assert!(server.requests().is_empty(), "nothing was sent");
+    // The longest accepted works.
+    sh(&format!(
+        "notify --to {to} --timeout 100y --retry-delay 100y"
+    ))
+    .stdin(ALL_OK)
+    .run()
+    .success()
+    .stdout_is(ALL_OK);
+    assert_eq!(server.requests().len(), 1);
+}

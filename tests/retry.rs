@@ -388,3 +388,6 @@ mod orphans;
 
 /// Signals passed on, and the status they leave.
 mod signals;
+
+/// Durations past the longest the shared parser takes.
+mod durations;
