@@ -2,7 +2,7 @@
 //! in every command that takes one: never an abort on "overflow when adding duration to
 //! instant". retry owns the most duration flags; vcheck and ipull share the parser.
 
-use crate::harness::sh;
+use crate::harness::{sh, tempdir};
 
 /// Values no clock can add to `now`, or past 100 years.
 const ABSURD: [&str; 4] = [
@@ -14,6 +14,7 @@ const ABSURD: [&str; 4] = [
 
 #[test]
 fn absurd_durations_are_usage_errors_in_retry() {
+    let d = tempdir();
     for flag in [
         "--timeout",
         "--deadline",
@@ -23,11 +24,16 @@ fn absurd_durations_are_usage_errors_in_retry() {
     ] {
         for dur in ABSURD {
             sh(&format!("retry {flag} {dur} -- touch ran"))
+                .dir(d.path())
                 .run()
                 .code(2)
                 .stderr_has("100 years");
         }
     }
+    assert!(
+        !d.path().join("ran").exists(),
+        "refused before anything ran"
+    );
     // The longest accepted is usable: 100 years to wait is never reached.
     sh("retry -n 1 --timeout 100y --deadline 100y --max-delay 100y --grace 100y -- echo ok")
         .run()
