@@ -391,3 +391,6 @@ mod signals;
 
 /// Durations past the longest the shared parser takes.
 mod durations;
+
+/// What retry keeps of an attempt's output.
+mod memory;

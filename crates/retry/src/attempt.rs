@@ -15,7 +15,7 @@
 
 use std::ffi::OsString;
 use std::fs::File;
-use std::io::{self, Read, Seek, Write};
+use std::io::{self, Seek, Write};
 
 use std::os::unix::io::AsRawFd;
 use std::os::unix::process::CommandExt;
@@ -110,13 +110,11 @@ pub struct Attempt {
 }
 
 impl Attempt {
-    /// The kept stdout, read whole (empty when it was not kept).
-    pub fn stdout_bytes(&mut self) -> Vec<u8> {
-        let mut out = Vec::new();
-        if let Some(f) = &mut self.stdout {
-            let _ = f.rewind().and_then(|()| f.read_to_end(&mut out));
-        }
-        out
+    /// The kept stdout, from its start, to read through (None when it was not kept).
+    pub fn kept_stdout(&mut self) -> Option<io::BufReader<&mut File>> {
+        let f = self.stdout.as_mut()?;
+        f.rewind().ok()?;
+        Some(io::BufReader::new(f))
     }
 
     /// Copy the kept stdout to `to`.

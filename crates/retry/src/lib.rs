@@ -14,7 +14,7 @@ mod each;
 pub mod policy;
 mod signals;
 
-use std::io::{IsTerminal, Read};
+use std::io::{BufRead, IsTerminal, Read};
 use std::path::Path;
 use std::time::{Duration, Instant};
 
@@ -129,7 +129,7 @@ impl Retrier {
                 };
             }
             let mut attempt = attempt;
-            let hint = retry_after(&attempt.stdout_bytes());
+            let hint = attempt.kept_stdout().and_then(retry_after);
             let wait = self.backoff.next(n, hint, &mut self.rng);
             if deadline.is_some_and(|d| Instant::now().checked_add(wait).is_none_or(|at| at >= d)) {
                 pullfirst::info!(
@@ -158,15 +158,58 @@ impl Retrier {
     }
 }
 
-/// The longest `error.retry_after` among the records an attempt wrote, if any.
-fn retry_after(stdout: &[u8]) -> Option<Duration> {
-    stdout
-        .split(|&b| b == b'\n')
-        .filter_map(|line| serde_json::from_slice::<serde_json::Value>(line).ok())
-        .filter_map(|v| v.get("error")?.get("retry_after")?.as_f64())
+/// The longest line searched for `error.retry_after`: a record is far shorter, and a longer
+/// line is passed over rather than held in memory.
+const MAX_RECORD_LINE: usize = 1 << 20;
+
+/// The longest `error.retry_after` among the records an attempt wrote, if any. The output
+/// is read a line at a time, and only lines that mention `retry_after` are parsed, so memory
+/// stays at one line (at most [`MAX_RECORD_LINE`]) however much the attempt wrote.
+fn retry_after(mut out: impl BufRead) -> Option<Duration> {
+    let mut longest = None;
+    let mut line = Vec::new();
+    let mut too_long = false;
+    loop {
+        let buf = match out.fill_buf() {
+            Ok([]) => break,
+            Ok(buf) => buf,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(_) => break,
+        };
+        let newline = memchr::memchr(b'\n', buf);
+        let chunk = &buf[..newline.unwrap_or(buf.len())];
+        if !too_long && line.len() + chunk.len() <= MAX_RECORD_LINE {
+            line.extend_from_slice(chunk);
+        } else {
+            too_long = true;
+            line.clear();
+        }
+        let used = newline.map_or(buf.len(), |i| i + 1);
+        out.consume(used);
+        if newline.is_some() {
+            if !too_long {
+                longest = longest.max(hint(&line));
+            }
+            line.clear();
+            too_long = false;
+        }
+    }
+    if !too_long {
+        longest = longest.max(hint(&line));
+    }
+    longest
+}
+
+/// The `error.retry_after` of one line, if it is a record that has one.
+fn hint(line: &[u8]) -> Option<Duration> {
+    memchr::memmem::find(line, b"retry_after")?;
+    serde_json::from_slice::<serde_json::Value>(line)
+        .ok()?
+        .get("error")?
+        .get("retry_after")?
+        .as_f64()
         .filter(|s| s.is_finite() && *s >= 0.0)
-        .filter_map(|s| Duration::try_from_secs_f64(s).ok())
-        .max()
+        .and_then(|s| Duration::try_from_secs_f64(s).ok())
 }
 
 /// Read stdin for replay, or leave it to the child when it is a terminal.
@@ -266,7 +309,37 @@ mod tests {
         let out = b"{\"name\":\"a\",\"ok\":true}\nnot json\n\
             {\"name\":\"b\",\"ok\":false,\"error\":{\"kind\":\"transient\",\"retry_after\":30}}\n\
             {\"name\":\"c\",\"ok\":false,\"error\":{\"kind\":\"transient\",\"retry_after\":2.5}}\n";
-        assert_eq!(retry_after(out), Some(Duration::from_secs(30)));
-        assert_eq!(retry_after(b"plain text\n"), None);
+        assert_eq!(retry_after(&out[..]), Some(Duration::from_secs(30)));
+        assert_eq!(retry_after(&b"plain text\n"[..]), None);
+    }
+
+    #[test]
+    fn retry_after_is_found_past_long_lines_and_in_a_last_line_without_newline() {
+        let record = |secs: u32| {
+            format!(
+                r#"{{"name":"b","ok":false,"error":{{"kind":"transient","retry_after":{secs}}}}}"#
+            )
+        };
+        // Read through a small buffer, so lines span many reads.
+        let read = |s: &str| retry_after(std::io::BufReader::with_capacity(7, s.as_bytes()));
+        let long = "x".repeat(MAX_RECORD_LINE + 1);
+        assert_eq!(
+            read(&format!("{long}\n{}\n", record(4))),
+            Some(Duration::from_secs(4))
+        );
+        assert_eq!(
+            read(&format!("{}\n{long}", record(4))),
+            Some(Duration::from_secs(4))
+        );
+        assert_eq!(
+            read(&format!("{}\n{}", record(4), record(9))),
+            Some(Duration::from_secs(9))
+        );
+        // A record longer than the limit is passed over, not held.
+        let padded = format!(
+            r#"{{"name":"b","pad":"{long}","error":{{"kind":"transient","retry_after":5}}}}"#
+        );
+        assert_eq!(read(&format!("{padded}\n")), None);
+        assert_eq!(read(""), None);
     }
 }
