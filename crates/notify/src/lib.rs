@@ -1,4 +1,4 @@
-//! `notify`: tell people what happened (SPEC §7).
+//! `notify`: tell people what happened (docs/notify.md).
 //!
 //! The last step of most flows, and the one that must not make things worse: records pass
 //! through unchanged whatever happens to the message, secrets (the webhook URLs) never show,

@@ -1,4 +1,4 @@
-//! `retry`: try again, for transient failures (SPEC §8).
+//! `retry`: try again, for transient failures (docs/retry.md).
 //!
 //! Retrying inside a pipeline is harder than retrying a command: a step that half-succeeded
 //! must not push duplicate records downstream, the step's stdin must be replayed, and a
