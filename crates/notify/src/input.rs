@@ -21,6 +21,9 @@ use crate::message::Status;
 /// Kept in memory below this many bytes of records; in a temporary file above.
 const SPOOL_IN_MEMORY: usize = 1 << 20;
 
+/// The size of a write to the spool.
+const BLOCK: usize = 64 << 10;
+
 /// How many records there were, and how many failed or were updated.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Tally {
@@ -69,6 +72,8 @@ impl Input {
             tally: Tally::default(),
             outcome: Vec::new(),
         };
+        // Lines go to the spool in blocks, not one write each.
+        let mut block = Vec::with_capacity(2 * BLOCK);
         for record in Records::new(reader) {
             let record = record?;
             input.flow.observe(&record);
@@ -78,13 +83,14 @@ impl Input {
                     .outcome
                     .extend(crate::state::outcome(std::slice::from_ref(&record)));
             }
-            let mut line = record.to_line();
-            line.push('\n');
-            input
-                .spool
-                .write_all(line.as_bytes())
-                .map_err(spool_error)?;
+            block.extend_from_slice(record.to_line().as_bytes());
+            block.push(b'\n');
+            if block.len() >= BLOCK {
+                input.spool.write_all(&block).map_err(spool_error)?;
+                block.clear();
+            }
         }
+        input.spool.write_all(&block).map_err(spool_error)?;
         input.outcome.sort();
         Ok(input)
     }
