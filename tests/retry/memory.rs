@@ -1,5 +1,5 @@
 //! Memory: a failed attempt's output is searched for `error.retry_after` a line at a time,
-//! never read whole, so a step that writes 40 MB costs retry no more than one that writes a
+//! never read whole, so a step that writes 26 MB costs retry no more than one that writes a
 //! line.
 
 use std::fs;
@@ -28,12 +28,12 @@ fn peak_kib(dir: &std::path::Path, args: &str) -> (u64, String) {
 #[test]
 fn a_failed_attempts_output_is_not_read_into_memory() {
     let d = tempdir();
-    // The first attempt writes 40 MB (one line of 32 MB, a record asking for a wait of half
-    // a second, and 8 million empty lines) and fails; the second succeeds quietly.
+    // The first attempt writes 26 MB (one line of 24 MB, a record asking for a wait of half
+    // a second, and 2 million empty lines) and fails; the second succeeds quietly.
     let args = "-n 2 --delay 1ms --max-delay 5s -- sh -c '[ -e once ] && exit 0; touch once
-        head -c 32M /dev/zero; echo; printf %s\\\\n \
+        head -c 24M /dev/zero; echo; printf %s\\\\n \
         \"{\\\"name\\\":\\\"a\\\",\\\"ok\\\":false,\\\"error\\\":{\\\"kind\\\":\\\"transient\\\",\\\"retry_after\\\":0.5}}\"
-        head -c 8M /dev/zero | tr \"\\\\0\" \"\\\\n\"; exit 75'";
+        head -c 2M /dev/zero | tr \"\\\\0\" \"\\\\n\"; exit 75'";
     let (big, stderr) = peak_kib(d.path(), args);
     assert!(
         stderr.contains("next in 500ms"),
@@ -46,6 +46,6 @@ fn a_failed_attempts_output_is_not_read_into_memory() {
     );
     assert!(
         big < small + 16 * 1024,
-        "40 MB of output raised the peak from {small} KiB to {big} KiB"
+        "26 MB of output raised the peak from {small} KiB to {big} KiB"
     );
 }
