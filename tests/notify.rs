@@ -625,3 +625,61 @@ fn an_invalid_retry_after_waits_the_ordinary_backoff() {
     assert_eq!(server.requests().len(), 2);
     assert!(took >= Duration::from_millis(550), "{took:?}");
 }
+
+#[test]
+fn absurd_durations_are_usage_errors() {
+    // Past the longest duration the parser takes (100 years): exit 2 before anything is
+    // sent, never an abort on an instant that overflows.
+    let server = Server::start(any_json);
+    let to = server.url("/x");
+    for flag in ["--timeout", "--retry-delay"] {
+        for dur in ["500000000000y", "18446744073709551615s", "101y"] {
+            sh(&format!("notify --to {to} {flag} {dur}"))
+                .stdin(FLOW)
+                .run()
+                .code(2)
+                .stderr_has("100 years");
+        }
+    }
+    assert!(server.requests().is_empty(), "nothing was sent");
+    // The longest accepted works.
+    sh(&format!(
+        "notify --to {to} --timeout 100y --retry-delay 100y"
+    ))
+    .stdin(ALL_OK)
+    .run()
+    .success()
+    .stdout_is(ALL_OK);
+    assert_eq!(server.requests().len(), 1);
+}
+
+#[test]
+fn records_are_streamed_not_held() {
+    // 200,000 records, all ok, and --on failure: nothing to say. They pass through exactly,
+    // and notify's peak memory is what one record takes, not what all of them do.
+    let server = Server::start(any_json);
+    let to = server.url("/x");
+    let d = tempdir();
+    let peak = |n: u32| {
+        sh(&format!(
+            "seq {n} | sed 's/.*/{{\"name\":\"c&\",\"latest\":\"1.&\",\"ok\":true}}/' > in.jsonl
+             /usr/bin/time -f %M -o rss notify --on failure --to {to} < in.jsonl > out.jsonl
+             cmp in.jsonl out.jsonl"
+        ))
+        .dir(d.path())
+        .run()
+        .success();
+        fs::read_to_string(d.path().join("rss"))
+            .expect("time wrote rss")
+            .lines()
+            .last()
+            .and_then(|l| l.trim().parse::<u64>().ok())
+            .expect("KiB")
+    };
+    let (small, big) = (peak(10), peak(200_000));
+    assert!(
+        big < small + 16 * 1024,
+        "200,000 records raised the peak from {small} KiB to {big} KiB"
+    );
+    assert!(server.requests().is_empty(), "nothing to send");
+}

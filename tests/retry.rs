@@ -3,10 +3,9 @@
 
 use std::fs;
 use std::path::Path;
-use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use crate::harness::{bin, sh, tempdir};
+use crate::harness::{sh, tempdir};
 
 /// The times (seconds since the epoch) each attempt started, as the attempts logged them.
 fn starts(log: &Path) -> Vec<f64> {
@@ -370,151 +369,6 @@ fn each_runs_the_command_per_record_and_marks_failures() {
 }
 
 #[test]
-fn sigterm_and_sigint_reach_the_child_and_retry_exits_promptly() {
-    for (sig, name) in [("-TERM", "TERM"), ("-INT", "INT")] {
-        let d = tempdir();
-        let mut child = Command::new(bin("retry"))
-            .args(["-n", "5", "--", "sh", "-c"])
-            .arg(format!(
-                "trap 'echo {name} > got; exit 99' {name}; sleep 30 & echo $! > bg; echo ready > ready; wait"
-            ))
-            .current_dir(d.path())
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            // A file, not a pipe: the backgrounded sleep (which ignores INT, as background
-            // jobs of sh do) holds the attempt's stderr open after retry has gone.
-            .stderr(fs::File::create(d.path().join("stderr")).expect("stderr file"))
-            .spawn()
-            .expect("retry starts");
-        let deadline = Instant::now() + Duration::from_secs(10);
-        while !d.path().join("ready").exists() && Instant::now() < deadline {
-            std::thread::sleep(Duration::from_millis(10));
-        }
-        let sent = Instant::now();
-        let status = Command::new("kill")
-            .args([sig, &child.id().to_string()])
-            .status()
-            .expect("kill runs");
-        assert!(status.success());
-        let status = child.wait().expect("retry ends");
-        assert!(
-            sent.elapsed() < Duration::from_secs(2),
-            "{sig}: {:?}",
-            sent.elapsed()
-        );
-        assert_eq!(status.code(), Some(99), "the child's own status, no retry");
-        assert_eq!(
-            fs::read_to_string(d.path().join("got")).expect("the child saw it"),
-            format!("{name}\n")
-        );
-        let stderr = fs::read_to_string(d.path().join("stderr")).expect("stderr");
-        assert!(stderr.contains("not retrying"), "{stderr}");
-        // The background job (which ignores INT, as sh's background jobs do) did not outlive
-        // retry either.
-        let bg = fs::read_to_string(d.path().join("bg")).expect("bg pid");
-        let left = alive(&bg);
-        if left {
-            let _ = Command::new("kill").args(["-KILL", bg.trim()]).status();
-        }
-        assert!(!left, "{sig}: the attempt's background job outlived retry");
-    }
-
-    // A signal during the wait between attempts ends retry at once (sent once retry says it
-    // is waiting).
-    let d = tempdir();
-    let stderr_path = d.path().join("stderr");
-    let mut child = Command::new(bin("retry"))
-        .args(["-n", "5", "--delay", "30s", "--no-jitter", "--", "false"])
-        .stdin(Stdio::null())
-        .stderr(fs::File::create(&stderr_path).expect("stderr file"))
-        .spawn()
-        .expect("retry starts");
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while !fs::read_to_string(&stderr_path)
-        .unwrap_or_default()
-        .contains("next in")
-    {
-        assert!(Instant::now() < deadline, "retry never said it was waiting");
-        std::thread::sleep(Duration::from_millis(10));
-    }
-    let sent = Instant::now();
-    Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
-        .status()
-        .expect("kill runs");
-    let status = child.wait().expect("retry ends");
-    assert!(sent.elapsed() < Duration::from_secs(2));
-    assert_eq!(status.code(), Some(1), "the last attempt's status");
-}
-
-#[test]
-fn each_after_a_signal_fails_the_records_it_did_not_run() {
-    let d = tempdir();
-    let input: String = ["a", "b", "c"]
-        .iter()
-        .map(|n| format!("{{\"name\":\"{n}\",\"latest\":\"1\",\"update\":true}}\n"))
-        .collect();
-    let mut child = Command::new(bin("retry"))
-        .args(["--each", "--step", "build", "--", "sh", "-c"])
-        .arg("echo \"$FLOW_NAME\" >> seen; echo ready > ready; sleep 30 & wait")
-        .current_dir(d.path())
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(fs::File::create(d.path().join("stderr")).expect("stderr file"))
-        .spawn()
-        .expect("retry starts");
-    {
-        use std::io::Write;
-        let mut stdin = child.stdin.take().expect("stdin");
-        stdin.write_all(input.as_bytes()).expect("records written");
-    }
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while !d.path().join("ready").exists() && Instant::now() < deadline {
-        std::thread::sleep(Duration::from_millis(10));
-    }
-    Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
-        .status()
-        .expect("kill runs");
-    let out = child.wait_with_output().expect("retry ends");
-    let stderr = fs::read_to_string(d.path().join("stderr")).expect("stderr");
-    assert_eq!(out.status.code(), Some(75), "all transient: {stderr}");
-    let records: Vec<serde_json::Value> = String::from_utf8_lossy(&out.stdout)
-        .lines()
-        .map(|l| serde_json::from_str(l).expect("a record"))
-        .collect();
-    assert_eq!(records.len(), 3, "every record is written");
-    assert!(records.iter().all(|r| r["ok"] == false), "{records:?}");
-    assert!(records.iter().all(|r| r["error"]["kind"] == "transient"));
-    let message = records[0]["error"]["message"].as_str().unwrap_or_default();
-    assert!(message.contains("interrupted by signal 15"), "{message}");
-    for r in &records[1..] {
-        assert_eq!(r["error"]["message"], "build not run: signal 15 received");
-        assert!(r.get("steps").is_none(), "it did not run: {r}");
-    }
-    assert_eq!(
-        fs::read_to_string(d.path().join("seen")).expect("seen"),
-        "a\n",
-        "only the first record's command ran"
-    );
-
-    // Downstream, nothing is recorded for them.
-    let out = d.path().join("out.jsonl");
-    fs::write(
-        &out,
-        records.iter().map(|r| format!("{r}\n")).collect::<String>(),
-    )
-    .expect("write");
-    sh("vfile record versions.env < out.jsonl")
-        .dir(d.path())
-        .run()
-        .code(75);
-    assert!(
-        !d.path().join("versions.env").exists() || read_lines(&d.path().join("versions.env")) == 0
-    );
-}
-
-#[test]
 fn stdin_past_the_cap_is_refused() {
     let d = tempdir();
     sh("head -c 2048 /dev/zero | retry --max-input 1K -- sh -c 'touch ran'")
@@ -528,3 +382,15 @@ fn stdin_past_the_cap_is_refused() {
         .success()
         .stdout_is("1024\n");
 }
+
+/// Orphans reaped as they exit.
+mod orphans;
+
+/// Signals passed on, and the status they leave.
+mod signals;
+
+/// Durations past the longest the shared parser takes.
+mod durations;
+
+/// What retry keeps of an attempt's output.
+mod memory;

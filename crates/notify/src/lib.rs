@@ -1,13 +1,15 @@
-//! `notify`: tell people what happened (SPEC §7).
+//! `notify`: tell people what happened (docs/notify.md).
 //!
 //! The last step of most flows, and the one that must not make things worse: records pass
 //! through unchanged whatever happens to the message, secrets (the webhook URLs) never show,
 //! and a message that could not be delivered is an exit status, not a lost record. The parts:
-//! [`target`] (where, and in which shape), [`message`] (what to say), [`payload`] (each
-//! service's body and limits), [`deliver`] (HTTP with retries), [`state`] (say it once).
+//! [`input`] (the records, checked and spooled, not held), [`target`] (where, and in which
+//! shape), [`message`] (what to say), [`payload`] (each service's body and limits),
+//! [`deliver`] (HTTP with retries), [`state`] (say it once).
 
 pub mod cli;
 pub mod deliver;
+pub mod input;
 pub mod manual;
 pub mod message;
 pub mod payload;
@@ -19,12 +21,12 @@ use std::path::Path;
 
 use clap::{CommandFactory, Parser};
 use pullfirst::exit::Outcome;
-use pullfirst::jsonl::{read_all, RecordWriter};
 use pullfirst::{Error, ErrorKind, ExitCode, Record};
 
 use cli::{Cli, On};
 use deliver::Delivery;
-use message::{Message, Status, RECORD_FIELDS, SUMMARY_FIELDS};
+use input::{Input, Tally};
+use message::{Message, RECORD_FIELDS, SUMMARY_FIELDS};
 use target::Target;
 use template::Template;
 
@@ -84,7 +86,7 @@ pub fn run(cli: Cli) -> Result<ExitCode, Error> {
             &outcome,
             Outcome::default(),
             "same message as last time",
-            || vec![message],
+            || Ok(vec![message]),
         );
     }
 
@@ -104,39 +106,38 @@ pub fn run(cli: Cli) -> Result<ExitCode, Error> {
             .transpose()
             .map_err(Error::Usage)?
     };
-    let records = read_all(std::io::stdin().lock())?;
-    let mut out = RecordWriter::new(std::io::stdout().lock());
-    for r in &records {
-        out.write(r)
-            .map_err(|e| Error::io(Path::new("stdout"), "cannot write", e))?;
-    }
-    let flow = out.outcome();
-    drop(out);
-
-    let outcome = state::outcome(&records);
+    let mut input = Input::read(std::io::stdin().lock(), cli.state.is_some())?;
+    input.pass_through(std::io::stdout().lock())?;
+    let outcome = std::mem::take(&mut input.outcome);
     send.unless_unchanged(
         &outcome,
-        flow,
+        input.flow,
         "the outcome is the same as last run's",
-        || messages(&cli, &records, title.as_ref(), text.as_ref()),
+        || messages(&cli, &mut input, title.as_ref(), text.as_ref()),
     )
 }
 
 /// The messages records make: one summary, or one per record with --each; none when --on
-/// does not want them.
+/// does not want them. The records are read again from the spool only when a message may
+/// be wanted.
 fn messages(
     cli: &Cli,
-    records: &[Record],
+    input: &mut Input,
     title: Option<&Template>,
     text: Option<&Template>,
-) -> Vec<Message> {
-    let messages: Vec<Message> = if cli.each {
-        records
-            .iter()
-            .filter(|r| wanted(cli.on, std::slice::from_ref(r)))
-            .map(|r| message::single(r, title, text))
-            .collect()
-    } else if !records.is_empty() && wanted(cli.on, records) {
+) -> Result<Vec<Message>, Error> {
+    let tally = input.tally;
+    let messages: Vec<Message> = if cli.each && any_wanted(cli.on, tally) {
+        let mut messages = Vec::new();
+        for r in input.records()? {
+            let r = r?;
+            if wanted(cli.on, Tally::of(&r)) {
+                messages.push(message::single(&r, title, text));
+            }
+        }
+        messages
+    } else if !cli.each && tally.count > 0 && wanted(cli.on, tally) {
+        let records = input.records()?.collect::<Result<Vec<Record>, Error>>()?;
         let refs: Vec<&Record> = records.iter().collect();
         vec![message::summary(&refs, title, text)]
     } else {
@@ -146,10 +147,10 @@ fn messages(
         pullfirst::debug!(
             "nothing to send (--on {:?}, {} records)",
             cli.on,
-            records.len()
+            tally.count
         );
     }
-    messages
+    Ok(messages)
 }
 
 /// Where one run's messages go, and the `--state` file it compares outcomes with.
@@ -168,7 +169,7 @@ impl Sending<'_> {
         outcome: &[String],
         flow: Outcome,
         same: &str,
-        messages: impl FnOnce() -> Vec<Message>,
+        messages: impl FnOnce() -> Result<Vec<Message>, Error>,
     ) -> Result<ExitCode, Error> {
         if let Some(path) = self.state {
             if state::unchanged(path, outcome)? {
@@ -176,7 +177,7 @@ impl Sending<'_> {
                 return Ok(flow.exit_code());
             }
         }
-        let failures = send_all(self.delivery, self.targets, &messages());
+        let failures = send_all(self.delivery, self.targets, &messages()?);
         let status = combine(flow, &failures);
         if failures.is_empty() {
             if let Some(path) = self.state {
@@ -194,14 +195,23 @@ impl Sending<'_> {
     }
 }
 
-/// Whether `--on` wants a message about `records`.
-fn wanted(on: On, records: &[Record]) -> bool {
-    let failed = records.iter().any(|r| Status::of(r) == Status::Failed);
+/// Whether `--on` wants a message about records that came to `t`.
+fn wanted(on: On, t: Tally) -> bool {
     match on {
         On::Always => true,
-        On::Failure => failed,
-        On::Success => !failed,
-        On::Update => records.iter().any(|r| Status::of(r) == Status::Updated),
+        On::Failure => t.failed > 0,
+        On::Success => t.failed == 0,
+        On::Update => t.updated > 0,
+    }
+}
+
+/// Whether `--on` wants a message about any one of records that came to `t` (`--each`).
+fn any_wanted(on: On, t: Tally) -> bool {
+    match on {
+        On::Always => t.count > 0,
+        On::Failure => t.failed > 0,
+        On::Success => t.count > t.failed,
+        On::Update => t.updated > 0,
     }
 }
 

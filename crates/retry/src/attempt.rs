@@ -4,31 +4,32 @@
 //!
 //! Replayed stdin and kept stdout are anonymous in-memory files (`memfd`), not pipes: no
 //! thread has to feed or drain them, and a grandchild that keeps stdout open cannot hold up
-//! the attempt's end. The attempt is awaited with one `poll` on its pidfd and the signal
-//! sockets, so a timeout, a signal to forward and the child's exit are all seen at once.
+//! the attempt's end. The attempt is awaited with one `poll` on the signal sockets (CHLD among
+//! them), so a timeout, a signal to forward and the child's exit are all seen at once.
 //!
-//! On timeout, and after a forwarded INT or TERM, the group gets TERM, and KILL once the
-//! grace period is over; retry is the
-//! "child subreaper" of everything it starts, so orphaned grandchildren are reparented to it
-//! and reaped: when retry returns, nothing it started is left, not even as a zombie.
+//! On timeout, and after a forwarded signal, the group gets TERM, and KILL once the
+//! grace period is over. retry is the "child subreaper" of everything it starts, so orphaned
+//! grandchildren are reparented to it; each is reaped as soon as it exits (one `waitpid(-1)`
+//! loop that keeps the attempt's own status when it meets it), so none lingers as a zombie,
+//! and when an attempt is stopped nothing it started is left.
 
 use std::ffi::OsString;
 use std::fs::File;
-use std::io::{self, Read, Seek, Write};
+use std::io::{self, Seek, Write};
 
 use std::os::unix::io::AsRawFd;
-use std::os::unix::process::{CommandExt, ExitStatusExt};
-use std::process::{Child, Command, ExitStatus, Stdio};
+use std::os::unix::process::CommandExt;
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use rustix::event::{poll, PollFd, PollFlags};
+use rustix::event::{poll, PollFd, PollFlags, Timespec};
 use rustix::process::{
-    kill_process_group, pidfd_open, test_kill_process_group, wait as wait_any, Pid, PidfdFlags,
-    Signal, WaitOptions,
+    kill_process_group, test_kill_process_group, wait as wait_any, Pid, Signal, WaitOptions,
+    WaitStatus,
 };
 
 use crate::policy::TIMED_OUT;
-use crate::signals::{timespec, Signals};
+use crate::signals::Signals;
 
 /// Where the attempt's stdout goes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -109,13 +110,11 @@ pub struct Attempt {
 }
 
 impl Attempt {
-    /// The kept stdout, read whole (empty when it was not kept).
-    pub fn stdout_bytes(&mut self) -> Vec<u8> {
-        let mut out = Vec::new();
-        if let Some(f) = &mut self.stdout {
-            let _ = f.rewind().and_then(|()| f.read_to_end(&mut out));
-        }
-        out
+    /// The kept stdout, from its start, to read through (None when it was not kept).
+    pub fn kept_stdout(&mut self) -> Option<io::BufReader<&mut File>> {
+        let f = self.stdout.as_mut()?;
+        f.rewind().ok()?;
+        Some(io::BufReader::new(f))
     }
 
     /// Copy the kept stdout to `to`.
@@ -180,7 +179,13 @@ pub fn run(spec: &Spec, signals: &Signals) -> Attempt {
             return failed(status);
         }
     };
-    let (status, timed_out) = wait(child, spec.limit, spec.grace, signals);
+    // Its status is collected by `reap`, which waits for any child: `child` is not waited
+    // for through std, and holds no descriptor to close.
+    let Some(pid) = i32::try_from(child.id()).ok().and_then(Pid::from_raw) else {
+        return failed(1);
+    };
+    drop(child);
+    let (status, timed_out) = wait(pid, spec.limit, spec.grace, signals);
     if spec.output == Output::CaptureToStderr {
         if let Some(f) = &mut kept {
             let _ = f
@@ -189,11 +194,7 @@ pub fn run(spec: &Spec, signals: &Signals) -> Attempt {
         }
     }
     Attempt {
-        status: if timed_out {
-            TIMED_OUT
-        } else {
-            code_of(status)
-        },
+        status: if timed_out { TIMED_OUT } else { status },
         timed_out,
         stdout: kept,
         elapsed: started.elapsed(),
@@ -201,93 +202,61 @@ pub fn run(spec: &Spec, signals: &Signals) -> Attempt {
 }
 
 /// The status as a shell reports it: the code, or 128+N for signal N.
-fn code_of(status: Option<ExitStatus>) -> i32 {
-    match status {
-        Some(s) => s
-            .code()
-            .or_else(|| s.signal().map(|sig| 128 + sig))
-            .unwrap_or(1),
-        None => 1,
-    }
+fn code_of(status: WaitStatus) -> i32 {
+    status
+        .exit_status()
+        .or_else(|| status.terminating_signal().map(|sig| 128 + sig))
+        .unwrap_or(1)
 }
 
 /// Where an attempt is in being stopped.
 enum Phase {
     Running,
-    /// TERM sent; KILL at this instant.
-    Terminating(Instant),
+    /// TERM sent; KILL at this instant (None: never, the grace period being beyond reckoning).
+    Terminating(Option<Instant>),
     Killed,
 }
 
-/// Wait for the child, forwarding signals, within `limit` if there is one. Returns its status
-/// and whether it had to be stopped for running too long.
-fn wait(
-    mut child: Child,
-    limit: Option<Duration>,
-    grace: Duration,
-    signals: &Signals,
-) -> (Option<ExitStatus>, bool) {
-    let pgid = i32::try_from(child.id()).ok().and_then(Pid::from_raw);
+/// Wait for the attempt `pid` (also its process group), forwarding signals and reaping
+/// orphans as they exit, within `limit` if there is one. Returns its status and whether it had
+/// to be stopped for running too long.
+fn wait(pid: Pid, limit: Option<Duration>, grace: Duration, signals: &Signals) -> (i32, bool) {
     // A signal that came before the attempt started reaches it too.
-    if let (Some(sig), Some(group)) = (signals.received(), pgid) {
-        forward(group, sig);
+    if let Some(sig) = signals.received() {
+        forward(pid, sig);
     }
-    let pidfd = pgid.and_then(|p| pidfd_open(p, PidfdFlags::empty()).ok());
-    let limit_at = limit.map(|l| Instant::now() + l);
+    let limit_at = limit.and_then(|l| Instant::now().checked_add(l));
     let mut phase = Phase::Running;
     loop {
-        if let Ok(Some(status)) = child.try_wait() {
+        if let Some(status) = reap(Some(pid)) {
             let timed_out = !matches!(phase, Phase::Running);
-            if let Some(group) = pgid {
-                if timed_out {
-                    stop_group(group, grace);
-                } else if signals.received().is_some() {
-                    // Interrupted: what is left of the attempt (a background job that ignores
-                    // INT, say) is stopped too, TERM then KILL after the grace period.
-                    let _ = kill_process_group(group, Signal::TERM);
-                    stop_group(group, grace);
-                }
+            if timed_out {
+                stop_group(pid, grace);
+            } else if signals.received().is_some() {
+                // Interrupted: what is left of the attempt (a background job that ignores
+                // INT, say) is stopped too, TERM then KILL after the grace period.
+                let _ = kill_process_group(pid, Signal::TERM);
+                stop_group(pid, grace);
             }
-            return (Some(status), timed_out);
+            return (code_of(status), timed_out);
         }
         let wake_at = match phase {
             Phase::Running => limit_at,
-            Phase::Terminating(at) => Some(at),
+            Phase::Terminating(at) => at,
             Phase::Killed => None,
         };
-        let mut wait_for = wake_at.map(|at| at.saturating_duration_since(Instant::now()));
-        if pidfd.is_none() {
-            // No pidfd (Linux before 5.3): look at the child every 10 ms.
-            wait_for = Some(wait_for.map_or(Duration::from_millis(10), |w| {
-                w.min(Duration::from_millis(10))
-            }));
-        }
-        let [int_fd, term_fd] = signals.fds();
-        let mut fds = vec![
-            PollFd::new(&int_fd, PollFlags::IN),
-            PollFd::new(&term_fd, PollFlags::IN),
-        ];
-        if let Some(fd) = &pidfd {
-            fds.push(PollFd::new(fd, PollFlags::IN));
-        }
-        let timeout = wait_for.map(timespec);
-        let _ = poll(&mut fds, timeout.as_ref());
-        drop(fds);
-        if let (Some(sig), Some(group)) = (signals.drain(), pgid) {
-            forward(group, sig);
+        signals.poll(wake_at.map(|at| at.saturating_duration_since(Instant::now())));
+        for sig in signals.drain() {
+            forward(pid, sig);
         }
         let now = Instant::now();
         match phase {
             Phase::Running if limit_at.is_some_and(|at| now >= at) => {
-                if let Some(group) = pgid {
-                    let _ = kill_process_group(group, Signal::TERM);
-                }
-                phase = Phase::Terminating(now + grace);
+                let _ = kill_process_group(pid, Signal::TERM);
+                phase = Phase::Terminating(now.checked_add(grace));
             }
-            Phase::Terminating(at) if now >= at => {
-                if let Some(group) = pgid {
-                    let _ = kill_process_group(group, Signal::KILL);
-                }
+            Phase::Terminating(Some(at)) if now >= at => {
+                let _ = kill_process_group(pid, Signal::KILL);
                 phase = Phase::Killed;
             }
             _ => {}
@@ -304,14 +273,14 @@ fn forward(group: Pid, sig: i32) {
 /// After a timeout: give what is left of the group the grace period to go, then KILL it,
 /// reaping every orphan that was reparented to us.
 fn stop_group(group: Pid, grace: Duration) {
-    let deadline = Instant::now() + grace;
+    let deadline = Instant::now().checked_add(grace);
     let mut killed = false;
     loop {
         reap_orphans();
         if test_kill_process_group(group).is_err() {
             return; // nobody left in the group
         }
-        if Instant::now() >= deadline {
+        if deadline.is_some_and(|d| Instant::now() >= d) {
             if killed {
                 return;
             }
@@ -323,8 +292,28 @@ fn stop_group(group: Pid, grace: Duration) {
 }
 
 /// Reap every exited child: orphans of the attempt come to us as its subreaper.
-fn reap_orphans() {
-    while let Ok(Some(_)) = wait_any(WaitOptions::NOHANG) {}
+pub fn reap_orphans() {
+    reap(None);
+}
+
+/// Reap every exited child, returning the status of `attempt` if it was among them: orphans
+/// are reaped the moment they are seen, and the attempt's own status is kept, not lost.
+fn reap(attempt: Option<Pid>) -> Option<WaitStatus> {
+    let mut found = None;
+    while let Ok(Some((pid, status))) = wait_any(WaitOptions::NOHANG) {
+        if Some(pid) == attempt {
+            found = Some(status);
+        }
+    }
+    found
+}
+
+/// Whether retry's stdout is a pipe or socket whose reader has gone.
+pub fn stdout_reader_gone() -> bool {
+    let stdout = std::io::stdout();
+    let mut fds = [PollFd::new(&stdout, PollFlags::empty())];
+    let ready = poll(&mut fds, Some(&Timespec::default()));
+    ready.is_ok_and(|n| n > 0) && fds[0].revents().intersects(PollFlags::ERR | PollFlags::HUP)
 }
 
 /// Become the subreaper of what we start, so its orphans are ours to reap.

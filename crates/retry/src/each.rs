@@ -5,13 +5,13 @@
 //! (without `--all`), pass through untouched. For the others, COMMAND gets the record on its
 //! stdin and its fields in `FLOW_*` variables, with retries; success keeps the record ok and
 //! adds a step, failure marks it failed with an `error` saying whether retrying may help.
-//! After INT or TERM, the records still to run fail (transient) rather than pass on as if
-//! they had run.
+//! After a signal (INT, TERM, HUP, …), the records still to run fail (transient) rather than
+//! pass on as if they had run.
 
 use std::ffi::OsStr;
 use std::path::Path;
 
-use pullfirst::jsonl::{read_all, RecordWriter};
+use pullfirst::jsonl::RecordWriter;
 use pullfirst::{Error, ErrorKind, ExitCode, Record};
 
 use crate::attempt::{Input, Output, Spec};
@@ -19,8 +19,8 @@ use crate::cli::Cli;
 use crate::policy::is_transient;
 use crate::Retrier;
 
-pub fn run(cli: &Cli, retrier: &mut Retrier) -> Result<ExitCode, Error> {
-    let records = read_all(std::io::stdin().lock())?;
+/// Run COMMAND for each of `records` (read and checked whole, before anything ran).
+pub fn run(cli: &Cli, records: Vec<Record>, retrier: &mut Retrier) -> Result<ExitCode, Error> {
     let step = cli.step.clone().unwrap_or_else(|| {
         cli.command
             .first()
@@ -89,7 +89,7 @@ fn act(cli: &Cli, retrier: &mut Retrier, step: &str, record: &mut Record) {
         return;
     }
     let interrupted = retrier.signals.received();
-    // Cut short by INT or TERM, not failed by itself: running it again may well succeed.
+    // Cut short by a signal, not failed by itself: running it again may well succeed.
     let kind = if is_transient(status) || interrupted.is_some() {
         ErrorKind::Transient
     } else {

@@ -1,4 +1,4 @@
-//! `retry`: try again, for transient failures (SPEC §8).
+//! `retry`: try again, for transient failures (docs/retry.md).
 //!
 //! Retrying inside a pipeline is harder than retrying a command: a step that half-succeeded
 //! must not push duplicate records downstream, the step's stdin must be replayed, and a
@@ -15,7 +15,7 @@ pub mod manual;
 pub mod policy;
 mod signals;
 
-use std::io::{IsTerminal, Read};
+use std::io::{BufRead, IsTerminal, Read};
 use std::path::Path;
 use std::time::{Duration, Instant};
 
@@ -26,6 +26,7 @@ use pullfirst::{Error, ExitCode};
 use attempt::{Attempt, Input, Output, Spec};
 use backoff::Backoff;
 use cli::Cli;
+use signal_hook::consts::SIGPIPE;
 use signals::Signals;
 
 /// The clap definition, for the man page and completions.
@@ -65,6 +66,8 @@ pub(crate) struct Retrier {
 pub(crate) struct Outcome {
     pub last: Attempt,
     pub attempts: u32,
+    /// The signal that came while no attempt was running (the wait between two), if one did.
+    pub signal_while_waiting: Option<i32>,
 }
 
 impl Retrier {
@@ -72,7 +75,7 @@ impl Retrier {
     /// time, or a signal arrives.
     pub fn run(&mut self, spec: &mut Spec) -> Outcome {
         let started = Instant::now();
-        let deadline = self.deadline.map(|d| started + d);
+        let deadline = self.deadline.and_then(|d| started.checked_add(d));
         let captured = spec.output;
         let mut n = 0;
         loop {
@@ -97,6 +100,7 @@ impl Retrier {
                 return Outcome {
                     last: attempt,
                     attempts: n,
+                    signal_while_waiting: None,
                 };
             }
             let what = if attempt.timed_out {
@@ -109,6 +113,7 @@ impl Retrier {
                 return Outcome {
                     last: attempt,
                     attempts: n,
+                    signal_while_waiting: None,
                 };
             }
             if last_possible || !self.on.retries(status) || status == 126 || status == 127 {
@@ -121,41 +126,91 @@ impl Retrier {
                 return Outcome {
                     last: attempt,
                     attempts: n,
+                    signal_while_waiting: None,
                 };
             }
             let mut attempt = attempt;
-            let hint = retry_after(&attempt.stdout_bytes());
+            let hint = attempt.kept_stdout().and_then(retry_after);
             let wait = self.backoff.next(n, hint, &mut self.rng);
-            if deadline.is_some_and(|d| Instant::now() + wait >= d) {
+            if deadline.is_some_and(|d| Instant::now().checked_add(wait).is_none_or(|at| at >= d)) {
                 pullfirst::info!(
                     "{of} {what}; the deadline comes before the next attempt, giving up"
                 );
                 return Outcome {
                     last: attempt,
                     attempts: n,
+                    signal_while_waiting: None,
                 };
             }
             pullfirst::info!("{of} {what}; next in {}", format_duration(wait));
             if !self.signals.sleep(wait) {
-                pullfirst::info!("signal received while waiting, not retrying");
+                let sig = self.signals.received();
+                pullfirst::info!(
+                    "signal {} received while waiting, not retrying",
+                    sig.unwrap_or_default()
+                );
                 return Outcome {
                     last: attempt,
                     attempts: n,
+                    signal_while_waiting: sig,
                 };
             }
         }
     }
 }
 
-/// The longest `error.retry_after` among the records an attempt wrote, if any.
-fn retry_after(stdout: &[u8]) -> Option<Duration> {
-    stdout
-        .split(|&b| b == b'\n')
-        .filter_map(|line| serde_json::from_slice::<serde_json::Value>(line).ok())
-        .filter_map(|v| v.get("error")?.get("retry_after")?.as_f64())
+/// The longest line searched for `error.retry_after`: a record is far shorter, and a longer
+/// line is passed over rather than held in memory.
+const MAX_RECORD_LINE: usize = 1 << 20;
+
+/// The longest `error.retry_after` among the records an attempt wrote, if any. The output
+/// is read a line at a time, and only lines that mention `retry_after` are parsed, so memory
+/// stays at one line (at most [`MAX_RECORD_LINE`]) however much the attempt wrote.
+fn retry_after(mut out: impl BufRead) -> Option<Duration> {
+    let mut longest = None;
+    let mut line = Vec::new();
+    let mut too_long = false;
+    loop {
+        let buf = match out.fill_buf() {
+            Ok([]) => break,
+            Ok(buf) => buf,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(_) => break,
+        };
+        let newline = memchr::memchr(b'\n', buf);
+        let chunk = &buf[..newline.unwrap_or(buf.len())];
+        if !too_long && line.len() + chunk.len() <= MAX_RECORD_LINE {
+            line.extend_from_slice(chunk);
+        } else {
+            too_long = true;
+            line.clear();
+        }
+        let used = newline.map_or(buf.len(), |i| i + 1);
+        out.consume(used);
+        if newline.is_some() {
+            if !too_long {
+                longest = longest.max(hint(&line));
+            }
+            line.clear();
+            too_long = false;
+        }
+    }
+    if !too_long {
+        longest = longest.max(hint(&line));
+    }
+    longest
+}
+
+/// The `error.retry_after` of one line, if it is a record that has one.
+fn hint(line: &[u8]) -> Option<Duration> {
+    memchr::memmem::find(line, b"retry_after")?;
+    serde_json::from_slice::<serde_json::Value>(line)
+        .ok()?
+        .get("error")?
+        .get("retry_after")?
+        .as_f64()
         .filter(|s| s.is_finite() && *s >= 0.0)
-        .filter_map(|s| Duration::try_from_secs_f64(s).ok())
-        .max()
+        .and_then(|s| Duration::try_from_secs_f64(s).ok())
 }
 
 /// Read stdin for replay, or leave it to the child when it is a terminal.
@@ -184,27 +239,15 @@ fn read_stdin(max: u64) -> Result<Input, Error> {
 }
 
 pub fn run(cli: Cli) -> Result<Status, Error> {
-    attempt::become_subreaper();
-    let signals = Signals::install()
-        .map_err(|e| Error::io(Path::new("signals"), "cannot install handlers for", e))?;
-    let mut retrier = Retrier {
-        attempts: cli.attempts,
-        backoff: Backoff {
-            curve: cli.backoff,
-            delay: cli.delay,
-            max_delay: cli.max_delay,
-            jitter: !cli.no_jitter,
-        },
-        on: cli.on.clone(),
-        timeout: cli.timeout,
-        deadline: cli.deadline,
-        signals,
-        rng: fastrand::Rng::new(),
-    };
+    // Input first: until an attempt exists, a signal has its default effect (TERM while
+    // stdin is still open ends retry, as it would have ended the command).
     if cli.each {
-        return each::run(&cli, &mut retrier).map(Status::Flow);
+        let records = pullfirst::jsonl::read_all(std::io::stdin().lock())?;
+        let mut retrier = Retrier::new(&cli)?;
+        return each::run(&cli, records, &mut retrier).map(Status::Flow);
     }
     let input = read_stdin(cli.max_input)?;
+    let mut retrier = Retrier::new(&cli)?;
     let mut spec = Spec {
         argv: &cli.command,
         stdin: &input,
@@ -218,7 +261,44 @@ pub fn run(cli: Cli) -> Result<Status, Error> {
         .last
         .copy_stdout(&mut std::io::stdout().lock())
         .map_err(|e| Error::io(Path::new("stdout"), "cannot write", e))?;
-    Ok(Status::Code(u8::try_from(outcome.last.status).unwrap_or(1)))
+    let status = match outcome.signal_while_waiting {
+        // No attempt was running to answer for it: retry ends as the signal would have
+        // ended it.
+        Some(sig) => 128 + sig,
+        // The final attempt wrote to our stdout and died of SIGPIPE because its reader had
+        // gone (`retry … | head -1`): as for every pullfirst command, a reader that wanted
+        // no more is not a failure.
+        None if outcome.last.status == 128 + SIGPIPE && attempt::stdout_reader_gone() => {
+            pullfirst::debug!("the reader of stdout has gone; the attempt's SIGPIPE is success");
+            0
+        }
+        None => outcome.last.status,
+    };
+    Ok(Status::Code(u8::try_from(status).unwrap_or(1)))
+}
+
+impl Retrier {
+    /// The settings of `cli`; from now on, signals are caught and passed on to attempts, and
+    /// orphans are ours to reap.
+    fn new(cli: &Cli) -> Result<Retrier, Error> {
+        attempt::become_subreaper();
+        let signals = Signals::install()
+            .map_err(|e| Error::io(Path::new("signals"), "cannot install handlers for", e))?;
+        Ok(Retrier {
+            attempts: cli.attempts,
+            backoff: Backoff {
+                curve: cli.backoff,
+                delay: cli.delay,
+                max_delay: cli.max_delay,
+                jitter: !cli.no_jitter,
+            },
+            on: cli.on.clone(),
+            timeout: cli.timeout,
+            deadline: cli.deadline,
+            signals,
+            rng: fastrand::Rng::new(),
+        })
+    }
 }
 
 #[cfg(test)]
@@ -230,7 +310,37 @@ mod tests {
         let out = b"{\"name\":\"a\",\"ok\":true}\nnot json\n\
             {\"name\":\"b\",\"ok\":false,\"error\":{\"kind\":\"transient\",\"retry_after\":30}}\n\
             {\"name\":\"c\",\"ok\":false,\"error\":{\"kind\":\"transient\",\"retry_after\":2.5}}\n";
-        assert_eq!(retry_after(out), Some(Duration::from_secs(30)));
-        assert_eq!(retry_after(b"plain text\n"), None);
+        assert_eq!(retry_after(&out[..]), Some(Duration::from_secs(30)));
+        assert_eq!(retry_after(&b"plain text\n"[..]), None);
+    }
+
+    #[test]
+    fn retry_after_is_found_past_long_lines_and_in_a_last_line_without_newline() {
+        let record = |secs: u32| {
+            format!(
+                r#"{{"name":"b","ok":false,"error":{{"kind":"transient","retry_after":{secs}}}}}"#
+            )
+        };
+        // Read through a small buffer, so lines span many reads.
+        let read = |s: &str| retry_after(std::io::BufReader::with_capacity(7, s.as_bytes()));
+        let long = "x".repeat(MAX_RECORD_LINE + 1);
+        assert_eq!(
+            read(&format!("{long}\n{}\n", record(4))),
+            Some(Duration::from_secs(4))
+        );
+        assert_eq!(
+            read(&format!("{}\n{long}", record(4))),
+            Some(Duration::from_secs(4))
+        );
+        assert_eq!(
+            read(&format!("{}\n{}", record(4), record(9))),
+            Some(Duration::from_secs(9))
+        );
+        // A record longer than the limit is passed over, not held.
+        let padded = format!(
+            r#"{{"name":"b","pad":"{long}","error":{{"kind":"transient","retry_after":5}}}}"#
+        );
+        assert_eq!(read(&format!("{padded}\n")), None);
+        assert_eq!(read(""), None);
     }
 }

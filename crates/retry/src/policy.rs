@@ -4,10 +4,12 @@ use std::str::FromStr;
 
 use pullfirst::ExitCode;
 
-/// Exit status of an attempt that ran past `--timeout`, as `timeout(1)` has it (SPEC §2).
+/// Exit status of an attempt that ran past `--timeout`, as `timeout(1)` has it
+/// (docs/exit-status.md#codes).
 pub const TIMED_OUT: i32 = ExitCode::Timeout.code() as i32;
 
-/// Whether `status` says "try again": SPEC §2's transient 75, or an attempt that timed out.
+/// Whether `status` says "try again": the transient 75 (docs/exit-status.md#codes), or an
+/// attempt that timed out.
 pub fn is_transient(status: i32) -> bool {
     matches!(
         ExitCode::from_code(status),

@@ -1,44 +1,73 @@
-//! INT and TERM, forwarded to the running attempt.
+//! Signals: HUP, INT, QUIT, TERM, USR1, USR2 and ALRM, forwarded to the running attempt;
+//! CHLD, to reap orphans at once.
 //!
 //! Each attempt runs in a process group of its own, so a timeout can stop the whole tree
 //! (grandchildren included). That also takes it out of the terminal's foreground group, so
-//! retry catches INT and TERM and sends them on to the attempt's group, stops retrying, and
-//! wakes from a backoff wait at once. A caught signal writes a byte to a socket (the
+//! retry catches every signal that would otherwise have reached the command (from the
+//! terminal, or from `kill` aimed at what the user sees running) and sends it on to the
+//! attempt's group, stops retrying, and wakes from a backoff wait at once: then it exits
+//! 128+N, as the signal would have ended it. A caught signal writes a byte to a socket (the
 //! self-pipe trick, from `signal-hook`), so the main thread learns of it in the same `poll`
 //! that waits for the attempt: no extra thread, nothing done inside the handler.
+//!
+//! CHLD wakes the same `poll`: retry is the subreaper of what it starts, and an orphan that
+//! exits (the `true` of `sh -c '(true &)'`) is reaped as soon as it does, during an attempt
+//! or a backoff wait, rather than piling up as a zombie that counts against the user's
+//! process limit.
 
 use std::cell::Cell;
 use std::io::{self, Read};
 use std::os::fd::{AsFd, BorrowedFd};
 use std::os::unix::net::UnixStream;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use rustix::event::{poll, PollFd, PollFlags, Timespec};
-use signal_hook::consts::{SIGINT, SIGTERM};
+use signal_hook::consts::{SIGALRM, SIGCHLD, SIGHUP, SIGINT, SIGQUIT, SIGTERM, SIGUSR1, SIGUSR2};
 
 pub struct Signals {
     /// Read ends, one per signal, in the order of [`CAUGHT`].
-    readers: [UnixStream; 2],
+    readers: Vec<UnixStream>,
+    /// The read end CHLD writes to.
+    child: UnixStream,
     received: Cell<Option<i32>>,
 }
 
-const CAUGHT: [i32; 2] = [SIGINT, SIGTERM];
+/// The signals passed on to the attempt: every one that would have reached the command had
+/// it been run without retry, from the terminal (INT, QUIT, HUP when it closes) or from
+/// `kill`, and whose default is to end it. Each also means "no further attempt".
+const CAUGHT: [i32; 7] = [SIGHUP, SIGINT, SIGQUIT, SIGTERM, SIGUSR1, SIGUSR2, SIGALRM];
+
+/// A socket pair whose write end `sig` writes a byte to; the read end, non-blocking.
+fn socket_for(sig: i32) -> io::Result<UnixStream> {
+    let (reader, writer) = UnixStream::pair()?;
+    reader.set_nonblocking(true)?;
+    signal_hook::low_level::pipe::register(sig, writer)?;
+    Ok(reader)
+}
+
+/// Read every byte waiting on `reader`; whether there was any.
+fn drained(mut reader: &UnixStream) -> bool {
+    let mut got = false;
+    let mut buf = [0u8; 64];
+    while let Ok(n) = reader.read(&mut buf) {
+        if n == 0 {
+            break;
+        }
+        got = true;
+    }
+    got
+}
 
 impl Signals {
-    /// Catch INT and TERM from now on.
+    /// Catch the forwarded signals and CHLD from now on.
     pub fn install() -> io::Result<Signals> {
-        let mut readers = Vec::with_capacity(2);
-        for sig in CAUGHT {
-            let (reader, writer) = UnixStream::pair()?;
-            reader.set_nonblocking(true)?;
-            signal_hook::low_level::pipe::register(sig, writer)?;
-            readers.push(reader);
-        }
-        let readers: [UnixStream; 2] = readers
-            .try_into()
-            .map_err(|_| io::Error::other("signal sockets"))?;
+        let readers = CAUGHT
+            .iter()
+            .map(|&sig| socket_for(sig))
+            .collect::<io::Result<Vec<_>>>()?;
         Ok(Signals {
             readers,
+            child: socket_for(SIGCHLD)?,
             received: Cell::new(None),
         })
     }
@@ -50,42 +79,57 @@ impl Signals {
         self.received.get()
     }
 
-    /// The descriptors to poll alongside whatever else is awaited.
-    pub fn fds(&self) -> [BorrowedFd<'_>; 2] {
-        [self.readers[0].as_fd(), self.readers[1].as_fd()]
+    /// The descriptors to poll alongside whatever else is awaited (CHLD's among them).
+    pub fn fds(&self) -> Vec<BorrowedFd<'_>> {
+        self.readers
+            .iter()
+            .chain([&self.child])
+            .map(AsFd::as_fd)
+            .collect()
     }
 
-    /// Take note of signals whose bytes are waiting; returns the one that came last.
-    pub fn drain(&self) -> Option<i32> {
-        let mut got = None;
-        for (sig, mut reader) in CAUGHT.iter().zip(self.readers.iter()) {
-            let mut buf = [0u8; 16];
-            while let Ok(n) = reader.read(&mut buf) {
-                if n == 0 {
-                    break;
-                }
-                got = Some(*sig);
-            }
-        }
-        if got.is_some() {
-            self.received.set(got);
+    /// Take note of signals whose bytes are waiting, and return them (CHLD is not one: after
+    /// any wake-up, the caller reaps).
+    pub fn drain(&self) -> Vec<i32> {
+        drained(&self.child);
+        let got: Vec<i32> = CAUGHT
+            .iter()
+            .zip(self.readers.iter())
+            .filter(|(_, reader)| drained(reader))
+            .map(|(sig, _)| *sig)
+            .collect();
+        if let Some(last) = got.last() {
+            self.received.set(Some(*last));
         }
         got
     }
 
-    /// Sleep for `d`, or less if a signal arrives. Returns false when interrupted.
+    /// Wait until one of [`Signals::fds`] is readable, or `timeout` (None: no limit).
+    pub fn poll(&self, timeout: Option<Duration>) {
+        let fds = self.fds();
+        let mut polled: Vec<PollFd<'_>> = fds
+            .iter()
+            .map(|fd| PollFd::new(fd, PollFlags::IN))
+            .collect();
+        let timeout = timeout.map(timespec);
+        let _ = poll(&mut polled, timeout.as_ref());
+    }
+
+    /// Sleep for `d`, or less if a signal arrives, reaping orphans as they exit. Returns
+    /// false when interrupted.
     pub fn sleep(&self, d: Duration) -> bool {
-        if self.received().is_some() {
-            return false;
+        let until = Instant::now().checked_add(d);
+        loop {
+            crate::attempt::reap_orphans();
+            if self.received().is_some() {
+                return false;
+            }
+            let left = until.map(|u| u.saturating_duration_since(Instant::now()));
+            if left == Some(Duration::ZERO) {
+                return true;
+            }
+            self.poll(left);
         }
-        let [a, b] = self.fds();
-        let mut fds = [
-            PollFd::new(&a, PollFlags::IN),
-            PollFd::new(&b, PollFlags::IN),
-        ];
-        let timeout = timespec(d);
-        let _ = poll(&mut fds, Some(&timeout));
-        self.drain().is_none()
     }
 }
 
