@@ -1,7 +1,6 @@
-//! One Docker engine, through its API (bollard), with failures sorted the way SPEC §2 wants
-//! them: not found, unauthorized and no space are permanent; a registry or engine that cannot
-//! be reached, and a pull that runs out of time, are transient. An error frame inside a pull
-//! stream that answered 200 is a failure, never a success.
+//! One Docker engine, through its API (bollard): every call ipull makes to an engine is a
+//! method here, and its failures come back sorted into kinds ([`crate::failure`]). An error
+//! frame inside a pull stream that answered 200 is a failure, never a success.
 
 use std::collections::HashSet;
 use std::time::Duration;
@@ -12,22 +11,20 @@ use bollard::query_parameters::{
 };
 use bollard::Docker;
 use futures_util::StreamExt;
+use pullfirst::dockerconfig::DockerConfig;
 use pullfirst::grammar::ImageRef;
 use pullfirst::ErrorKind;
 
-/// Why something failed on an engine.
-#[derive(Clone, Debug)]
-pub struct Fail {
-    pub kind: ErrorKind,
-    pub message: String,
-}
+pub use crate::failure::Fail;
 
 pub struct Engine {
-    pub docker: Docker,
+    docker: Docker,
     /// How the engine is named in messages.
     pub shown: String,
     /// A local unix socket: the data root is on this machine's file systems.
     pub local: bool,
+    /// `--timeout`: how long a pull may take.
+    timeout: Duration,
 }
 
 /// Where the TLS client files are, as the docker CLI looks: `DOCKER_CERT_PATH`, else
@@ -55,6 +52,19 @@ pub struct Inspected {
 }
 
 impl Engine {
+    /// Every engine asked for (None: DOCKER_HOST or the local socket), connected: one that
+    /// cannot be reached fails the run before anything is pulled.
+    pub async fn connect_all(
+        hosts: &[Option<String>],
+        timeout: Duration,
+    ) -> Result<Vec<Engine>, Fail> {
+        let mut engines = Vec::with_capacity(hosts.len());
+        for h in hosts {
+            engines.push(Engine::connect(h.as_deref(), timeout).await?);
+        }
+        Ok(engines)
+    }
+
     /// Connect to `host` (`unix://…`, `tcp://…`, `http://…`; None: DOCKER_HOST or the local
     /// socket) and agree on the API version.
     pub async fn connect(host: Option<&str>, timeout: Duration) -> Result<Engine, Fail> {
@@ -132,6 +142,7 @@ impl Engine {
             docker,
             shown: host,
             local,
+            timeout,
         })
     }
 
@@ -152,13 +163,12 @@ impl Engine {
         }
     }
 
-    /// Pull `from` (`repo:tag` or `repo@digest`), within `timeout`.
+    /// Pull `from` (`repo:tag` or `repo@digest`), within `--timeout`.
     pub async fn pull(
         &self,
         from: &str,
         platform: Option<&str>,
         credentials: Option<DockerCredentials>,
-        timeout: Duration,
         mut progress: impl FnMut(&bollard::models::CreateImageInfo),
     ) -> Result<(), Fail> {
         let mut options = CreateImageOptionsBuilder::default().from_image(from);
@@ -177,6 +187,7 @@ impl Engine {
             }
             Ok(())
         };
+        let timeout = self.timeout;
         match tokio::time::timeout(timeout, work).await {
             Ok(result) => result,
             Err(_) => Err(Fail {
@@ -256,136 +267,35 @@ impl Engine {
         }
     }
 
-    /// Sort an engine error into a kind, naming the image and engine. When the engine answered
-    /// (an HTTP error, or an error frame in a pull stream), by what its message says, else by
-    /// its status; when it did not answer, the engine is unreachable.
-    pub fn classify(&self, e: &bollard::errors::Error, image: Option<&str>) -> Fail {
-        use bollard::errors::Error as E;
-        let text = pullfirst::redact::scrub(&match e {
-            E::DockerResponseServerError { message, .. } => message.clone(),
-            E::DockerStreamError { error } => error.clone(),
-            other => other.to_string(),
-        });
-        let (kind, what) = match e {
-            E::DockerResponseServerError { status_code, .. } => {
-                said(&text).unwrap_or(match status_code {
-                    404 => (ErrorKind::Permanent, "not found"),
-                    401 | 403 => (ErrorKind::Permanent, "unauthorized"),
-                    429 => (ErrorKind::Transient, "rate limited"),
-                    500..=599 => (ErrorKind::Transient, "engine error"),
-                    _ => (ErrorKind::Permanent, "failed"),
-                })
-            }
-            E::DockerStreamError { .. } => said(&text).unwrap_or((ErrorKind::Permanent, "failed")),
-            E::RequestTimeoutError => (ErrorKind::Transient, "timed out"),
-            E::JsonDataError { .. } | E::JsonSerdeError { .. } => {
-                (ErrorKind::Permanent, "unreadable answer")
-            }
-            // No answer from the engine: its socket is absent ("Socket not found"), refused, or
-            // hung up. Whatever the words, the engine is what could not be reached.
-            _ => (ErrorKind::Transient, "engine unreachable"),
-        };
-        let subject = image.map(|i| format!("{i}: ")).unwrap_or_default();
-        let detail: String = text.chars().take(300).collect();
-        Fail {
-            kind,
-            message: format!("{subject}{what} on {} ({detail})", self.shown),
-        }
+    /// `--check`: the digest the image's registry serves for `name`, asked through the engine
+    /// (the engine's credentials and mirrors apply); nothing is pulled.
+    pub async fn registry_digest(
+        &self,
+        name: &str,
+        credentials: Option<DockerCredentials>,
+    ) -> Result<Option<String>, Fail> {
+        self.docker
+            .inspect_registry_image(name, credentials)
+            .await
+            .map(|info| info.descriptor.digest)
+            .map_err(|e| self.classify(&e, Some(name)))
+    }
+
+    /// Sort an engine error into a kind, naming the image and this engine.
+    fn classify(&self, e: &bollard::errors::Error, image: Option<&str>) -> Fail {
+        crate::failure::classify(e, image, &self.shown)
     }
 }
 
-/// What an engine's message says happened, by the phrases the engine and registries use (never
-/// bare numbers: a port, a digest or an image name can hold "404" or "500").
-fn said(text: &str) -> Option<(ErrorKind, &'static str)> {
-    let lower = text.to_ascii_lowercase();
-    let has = |phrases: &[&str]| phrases.iter().any(|p| lower.contains(p));
-    Some(if has(&["no space left"]) {
-        (ErrorKind::Permanent, "no space left on the engine")
-    } else if has(&[
-        "unauthorized",
-        "authentication required",
-        "access denied",
-        "denied:",
-        "pull access denied",
-        "no basic auth credentials",
-        "403 forbidden",
-    ]) {
-        (ErrorKind::Permanent, "unauthorized")
-    } else if has(&["toomanyrequests", "too many requests"]) {
-        (ErrorKind::Transient, "rate limited")
-    } else if has(&[
-        "not found",
-        "manifest unknown",
-        "name unknown",
-        "blob unknown",
-        "unknown blob",
-        "does not exist",
-    ]) {
-        (ErrorKind::Permanent, "not found")
-    } else if has(&[
-        "timeout",
-        "timed out",
-        "deadline exceeded",
-        "connection refused",
-        "no such host",
-        "connection reset",
-        "network is unreachable",
-        "no route to host",
-        "server misbehaving",
-        "tls handshake",
-        "broken pipe",
-        "unexpected eof",
-        "internal server error",
-        "bad gateway",
-        "service unavailable",
-        "gateway timeout",
-    ]) || lower.ends_with(": eof")
-        || lower.contains(": eof ")
-    {
-        (ErrorKind::Transient, "registry unreachable")
-    } else {
-        return None;
+/// The credentials the docker CLI would use for `image`'s registry (`~/.docker/config.json`,
+/// credential helpers), for the engine to pass on.
+pub fn credentials(config: &DockerConfig, image: &ImageRef) -> Option<DockerCredentials> {
+    let host = image.domain.clone().unwrap_or_else(|| "docker.io".into());
+    let (username, password) = config.lookup(&host)?;
+    Some(DockerCredentials {
+        username: Some(username),
+        password: Some(password),
+        serveraddress: Some(host),
+        ..DockerCredentials::default()
     })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn phrases_not_numbers() {
-        // Ports and digests holding 404 or 500 do not decide anything.
-        assert_eq!(
-            said("Get \"http://127.0.0.1:40404/v2/\": dial tcp 127.0.0.1:40404: connect: connection refused"),
-            Some((ErrorKind::Transient, "registry unreachable"))
-        );
-        assert_eq!(
-            said("invalid reference format: 127.0.0.1:5000/Upper:1"),
-            None
-        );
-        assert_eq!(
-            said("manifest for 127.0.0.1:5000/a:9 not found: manifest unknown: manifest unknown"),
-            Some((ErrorKind::Permanent, "not found"))
-        );
-        assert_eq!(
-            said("received unexpected HTTP status: 503 Service Unavailable"),
-            Some((ErrorKind::Transient, "registry unreachable"))
-        );
-        assert_eq!(
-            said("toomanyrequests: You have reached your pull rate limit."),
-            Some((ErrorKind::Transient, "rate limited"))
-        );
-        assert_eq!(
-            said("Head \"https://r/v2/a/manifests/1\": no basic auth credentials"),
-            Some((ErrorKind::Permanent, "unauthorized"))
-        );
-        assert_eq!(
-            said("write /var/lib/docker/tmp/GetImageBlob1: no space left on device"),
-            Some((ErrorKind::Permanent, "no space left on the engine"))
-        );
-        assert_eq!(
-            said("Get \"http://127.0.0.1:5000/v2/a/blobs/sha256:ab\": EOF"),
-            Some((ErrorKind::Transient, "registry unreachable"))
-        );
-    }
 }
