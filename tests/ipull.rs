@@ -1,5 +1,8 @@
 //! `ipull` end to end: the private engine and registry, a second engine, a stalling proxy.
 
+/// Engines that never answer, or answer what a real one would not: a loopback stand-in.
+mod engine_answers;
+
 use std::fs;
 use std::time::{Duration, Instant};
 

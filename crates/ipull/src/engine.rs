@@ -1,8 +1,12 @@
 //! One Docker engine, through its API (bollard): every call ipull makes to an engine is a
-//! method here, and its failures come back sorted into kinds ([`crate::failure`]). An error
-//! frame inside a pull stream that answered 200 is a failure, never a success.
+//! method here, and its failures come back sorted into kinds ([`crate::failure`]).
+//!
+//! What it promises: every call, from the version negotiation on, is bounded by `--timeout`
+//! (an engine that accepts and never answers is a transient failure after that long, not a
+//! hang); an error frame inside a pull stream that answered 200 is a failure, never a success.
 
 use std::collections::HashSet;
+use std::future::Future;
 use std::time::Duration;
 
 use bollard::auth::DockerCredentials;
@@ -72,7 +76,8 @@ impl Engine {
             .map(str::to_string)
             .or_else(|| std::env::var("DOCKER_HOST").ok().filter(|h| !h.is_empty()))
             .unwrap_or_else(|| "unix:///var/run/docker.sock".into());
-        // The client's own limit stays out of the way of --timeout, which names what timed out.
+        // Every call is bounded by --timeout (`within`), which names what timed out; the
+        // client's own limit (whole seconds, up to the answer's headers only) stays out of its way.
         let secs = timeout.as_secs().saturating_add(60);
         let unreachable = |e: &dyn std::fmt::Display| Fail {
             kind: ErrorKind::Transient,
@@ -126,7 +131,16 @@ impl Engine {
             });
         };
         let docker = docker.map_err(|e| unreachable(&e))?;
-        let docker = docker.negotiate_version().await.map_err(|e| {
+        let negotiated = tokio::time::timeout(timeout, docker.negotiate_version())
+            .await
+            .map_err(|_| Fail {
+                kind: ErrorKind::Transient,
+                message: format!(
+                    "engine {host} unreachable: no answer within {}",
+                    pullfirst::units::format_duration(timeout)
+                ),
+            })?;
+        let docker = negotiated.map_err(|e| {
             // A certificate the other side refuses, or one we refuse, will not pass by itself.
             let text = format!("{e:?}").to_ascii_lowercase();
             if tls && (text.contains("certificate") || text.contains("unknownissuer")) {
@@ -146,24 +160,47 @@ impl Engine {
         })
     }
 
-    pub async fn inspect(&self, reference: &str) -> Result<Option<Inspected>, Fail> {
-        match self.docker.inspect_image(reference).await {
-            Ok(i) => Ok(Some(Inspected {
-                id: i.id.unwrap_or_default(),
-                repo_digests: i.repo_digests.unwrap_or_default(),
-                version_label: i
-                    .config
-                    .and_then(|c| c.labels)
-                    .and_then(|l| l.get("org.opencontainers.image.version").cloned()),
-            })),
-            Err(bollard::errors::Error::DockerResponseServerError {
-                status_code: 404, ..
-            }) => Ok(None),
-            Err(e) => Err(self.classify(&e, None)),
+    /// Run one call to the engine within `--timeout`; `what` names it should it time out.
+    async fn within<T>(
+        &self,
+        what: &str,
+        call: impl Future<Output = Result<T, Fail>>,
+    ) -> Result<T, Fail> {
+        match tokio::time::timeout(self.timeout, call).await {
+            Ok(result) => result,
+            Err(_) => Err(Fail {
+                kind: ErrorKind::Transient,
+                message: format!(
+                    "{what}: timed out after {} on {}",
+                    pullfirst::units::format_duration(self.timeout),
+                    self.shown
+                ),
+            }),
         }
     }
 
-    /// Pull `from` (`repo:tag` or `repo@digest`), within `--timeout`.
+    /// What `reference` points to on the engine (None: nothing).
+    pub async fn inspect(&self, reference: &str) -> Result<Option<Inspected>, Fail> {
+        let call = async {
+            match self.docker.inspect_image(reference).await {
+                Ok(i) => Ok(Some(Inspected {
+                    id: i.id.unwrap_or_default(),
+                    repo_digests: i.repo_digests.unwrap_or_default(),
+                    version_label: i
+                        .config
+                        .and_then(|c| c.labels)
+                        .and_then(|l| l.get("org.opencontainers.image.version").cloned()),
+                })),
+                Err(bollard::errors::Error::DockerResponseServerError {
+                    status_code: 404, ..
+                }) => Ok(None),
+                Err(e) => Err(self.classify(&e, None)),
+            }
+        };
+        self.within(reference, call).await
+    }
+
+    /// Pull `from` (`repo:tag` or `repo@digest`), the whole stream within `--timeout`.
     pub async fn pull(
         &self,
         from: &str,
@@ -178,7 +215,7 @@ impl Engine {
         let mut stream = self
             .docker
             .create_image(Some(options.build()), None, credentials);
-        let work = async {
+        let call = async {
             while let Some(frame) = stream.next().await {
                 match frame {
                     Ok(info) => progress(&info),
@@ -187,18 +224,7 @@ impl Engine {
             }
             Ok(())
         };
-        let timeout = self.timeout;
-        match tokio::time::timeout(timeout, work).await {
-            Ok(result) => result,
-            Err(_) => Err(Fail {
-                kind: ErrorKind::Transient,
-                message: format!(
-                    "{from}: timed out after {} on {}",
-                    pullfirst::units::format_duration(timeout),
-                    self.shown
-                ),
-            }),
-        }
+        self.within(from, call).await
     }
 
     /// Point `image`'s tag (`latest` when it has none) at image `id`.
@@ -209,10 +235,14 @@ impl Engine {
             .repo(&repo)
             .tag(tag)
             .build();
-        self.docker
-            .tag_image(id, Some(options))
-            .await
-            .map_err(|e| self.classify(&e, Some(&format!("{repo}:{tag}"))))
+        let reference = format!("{repo}:{tag}");
+        let call = async {
+            self.docker
+                .tag_image(id, Some(options))
+                .await
+                .map_err(|e| self.classify(&e, Some(&reference)))
+        };
+        self.within(&reference, call).await
     }
 
     /// Remove the reference (untag; the image goes too when nothing else refers to it).
@@ -221,40 +251,47 @@ impl Engine {
     /// under a stopped container.
     pub async fn untag(&self, reference: &str, prune: bool) -> Result<Untag, Fail> {
         let options = RemoveImageOptionsBuilder::default().noprune(!prune).build();
-        match self
-            .docker
-            .remove_image(reference, Some(options), None)
-            .await
-        {
-            Ok(_)
-            | Err(bollard::errors::Error::DockerResponseServerError {
-                status_code: 404, ..
-            }) => Ok(Untag::Removed),
-            Err(bollard::errors::Error::DockerResponseServerError {
-                status_code: 409,
-                message,
-            }) if message.contains("container") => Ok(Untag::InUse),
-            Err(e) => Err(self.classify(&e, Some(reference))),
-        }
+        let call = async {
+            match self
+                .docker
+                .remove_image(reference, Some(options), None)
+                .await
+            {
+                Ok(_)
+                | Err(bollard::errors::Error::DockerResponseServerError {
+                    status_code: 404, ..
+                }) => Ok(Untag::Removed),
+                Err(bollard::errors::Error::DockerResponseServerError {
+                    status_code: 409,
+                    message,
+                }) if message.contains("container") => Ok(Untag::InUse),
+                Err(e) => Err(self.classify(&e, Some(reference))),
+            }
+        };
+        self.within(reference, call).await
     }
 
     /// Every `repo@digest` reference the engine holds now: what a rollback must leave alone.
     pub async fn digest_references(&self) -> Result<HashSet<String>, Fail> {
-        let images = self
-            .docker
-            .list_images(None::<bollard::query_parameters::ListImagesOptions>)
-            .await
-            .map_err(|e| self.classify(&e, None))?;
+        let call = async {
+            self.docker
+                .list_images(None::<bollard::query_parameters::ListImagesOptions>)
+                .await
+                .map_err(|e| self.classify(&e, None))
+        };
+        let images = self.within("the image list", call).await?;
         Ok(images.into_iter().flat_map(|i| i.repo_digests).collect())
     }
 
     /// Free bytes under the engine's data root, when it is on this machine.
     pub async fn free_space(&self) -> Result<Option<(String, u64)>, Fail> {
-        let info = self
-            .docker
-            .info()
-            .await
-            .map_err(|e| self.classify(&e, None))?;
+        let call = async {
+            self.docker
+                .info()
+                .await
+                .map_err(|e| self.classify(&e, None))
+        };
+        let info = self.within("the engine's data root", call).await?;
         let Some(root) = info.docker_root_dir else {
             return Ok(None);
         };
@@ -274,11 +311,14 @@ impl Engine {
         name: &str,
         credentials: Option<DockerCredentials>,
     ) -> Result<Option<String>, Fail> {
-        self.docker
-            .inspect_registry_image(name, credentials)
-            .await
-            .map(|info| info.descriptor.digest)
-            .map_err(|e| self.classify(&e, Some(name)))
+        let call = async {
+            self.docker
+                .inspect_registry_image(name, credentials)
+                .await
+                .map(|info| info.descriptor.digest)
+                .map_err(|e| self.classify(&e, Some(name)))
+        };
+        self.within(name, call).await
     }
 
     /// Sort an engine error into a kind, naming the image and this engine.
