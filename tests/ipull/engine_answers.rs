@@ -6,12 +6,13 @@
 
 use std::net::TcpListener;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
 
 use crate::harness::http::{Reply, Request, Server};
-use crate::harness::{sh, tempdir};
+use crate::harness::{sh, tempdir, Ran};
 
 const IMAGE: &str = "127.0.0.1:5000/test/app:1.0";
 const REPO: &str = "127.0.0.1:5000/test/app";
@@ -52,6 +53,13 @@ impl Answers {
     }
 }
 
+/// The stand-in engine. It holds the image once a pull's stream ended with its `Status:`
+/// line, and no longer once it was removed.
+fn stand_in(answers: Answers) -> Server {
+    let pulled = Arc::new(AtomicBool::new(false));
+    Server::start(move |req: &Request| answer(&answers, &pulled, req))
+}
+
 fn answer(a: &Answers, pulled: &AtomicBool, req: &Request) -> Reply {
     // `/v1.41/images/…`: the version prefix says nothing here.
     let path = req.path();
@@ -71,7 +79,12 @@ fn answer(a: &Answers, pulled: &AtomicBool, req: &Request) -> Reply {
         ),
         ("GET", "/images/json") => Reply::json(200, json!([])),
         ("POST", "/images/create") => {
-            pulled.store(true, Ordering::SeqCst);
+            let complete = a.pull_frames.iter().any(|f| {
+                f["status"]
+                    .as_str()
+                    .is_some_and(|s| s.starts_with("Status:"))
+            });
+            pulled.store(complete, Ordering::SeqCst);
             let body: String = a.pull_frames.iter().map(|f| format!("{f}\r\n")).collect();
             Reply::status(200)
                 .header("Content-Type", "application/json")
@@ -197,5 +210,113 @@ fn every_engine_call_is_bounded_by_the_timeout() {
                 .is_some_and(|m| m.contains("timed out after 2.0s")),
             "`{args}`: {r}"
         );
+    }
+}
+
+/// `ipull ARGS` on the stand-in, given one record for the image, with no credentials of the
+/// runner's.
+fn ipull_on(server: &Server, args: &str) -> Ran {
+    let config = tempdir();
+    sh(&format!(
+        "ipull --host tcp://127.0.0.1:{} {args}",
+        server.port
+    ))
+    .env("DOCKER_CONFIG", &config.path().display().to_string())
+    .stdin(format!(
+        "{{\"name\":\"app\",\"image\":\"{IMAGE}\",\"update\":true}}\n"
+    ))
+    .run()
+}
+
+#[test]
+fn the_stand_in_answers_as_an_engine_does() {
+    // What the malformed answers below are measured against: the same stand-in, honest.
+    let server = stand_in(Answers::honest());
+    let r = ipull_on(&server, "").success().only();
+    assert_eq!(r["ok"], true, "{r}");
+    assert_eq!(r["pulled"], true);
+    assert_eq!(r["image_id"], format!("sha256:{}", hex('1')));
+    assert_eq!(r["digest"], format!("sha256:{}", hex('d')));
+    let r = ipull_on(&server, "--check").success().only();
+    assert_eq!(r["digest"], format!("sha256:{}", hex('d')));
+}
+
+#[test]
+fn malformed_engine_answers_fail_the_record() {
+    let honest = Answers::honest();
+    let hostile_digest = "sha256:$(touch /tmp/pullfirst-pwned)".to_string();
+    let mut frames_then_error = honest.pull_frames[..2].to_vec();
+    frames_then_error.push(json!({"error": "unexpected EOF"}));
+    let cases: Vec<(&str, Answers, &str, &str)> = vec![
+        (
+            "a RepoDigests entry that is not REPOSITORY@DIGEST",
+            Answers {
+                repo_digests: vec![format!("{REPO}@{hostile_digest}")],
+                ..honest.clone()
+            },
+            "",
+            "RepoDigests entry",
+        ),
+        (
+            "an empty Id",
+            Answers {
+                id: String::new(),
+                ..honest.clone()
+            },
+            "",
+            "image ID",
+        ),
+        (
+            "an Id without sha256:",
+            Answers {
+                id: hex('1'),
+                ..honest.clone()
+            },
+            "",
+            "image ID",
+        ),
+        (
+            "an error frame carrying only `error`",
+            Answers {
+                pull_frames: frames_then_error,
+                ..honest.clone()
+            },
+            "",
+            "the pull stream sent a frame with no status",
+        ),
+        (
+            "a registry digest that is not a digest",
+            Answers {
+                registry_digest: hostile_digest.clone(),
+                ..honest.clone()
+            },
+            "--check",
+            "registry digest",
+        ),
+    ];
+    for (what, answers, args, needle) in cases {
+        let server = stand_in(answers);
+        let ran = ipull_on(&server, args);
+        assert_eq!(ran.code, 1, "{what}: {}\n{}", ran.stdout, ran.stderr);
+        let r = ran.only();
+        assert_eq!(r["ok"], false, "{what}: {r}");
+        assert_eq!(r["error"]["kind"], "permanent", "{what}: {r}");
+        assert!(
+            r["error"]["message"]
+                .as_str()
+                .is_some_and(|m| m.contains(needle)),
+            "{what}: {r}"
+        );
+        for field in ["digest", "image_id", "pulled"] {
+            assert!(r.get(field).is_none(), "{what}: {field} in {r}");
+        }
+        // What the engine did all the same is undone: the tag the pull set (a new one) is
+        // removed. A pull that failed set nothing, and --check pulls nothing.
+        let removed = server
+            .requests()
+            .iter()
+            .any(|q| q.method == "DELETE" && q.path().ends_with(&format!("/images/{IMAGE}")));
+        let tag_was_set = args.is_empty() && !what.contains("error frame");
+        assert_eq!(removed, tag_was_set, "{what}: {:#?}", server.requests());
     }
 }

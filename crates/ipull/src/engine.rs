@@ -3,7 +3,8 @@
 //!
 //! What it promises: every call, from the version negotiation on, is bounded by `--timeout`
 //! (an engine that accepts and never answers is a transient failure after that long, not a
-//! hang); an error frame inside a pull stream that answered 200 is a failure, never a success.
+//! hang); an error frame inside a pull stream that answered 200 is a failure, never a success;
+//! what the engine answers is checked ([`crate::answers`]) before the rest of ipull sees it.
 
 use std::collections::HashSet;
 use std::future::Future;
@@ -17,7 +18,10 @@ use bollard::Docker;
 use futures_util::StreamExt;
 use pullfirst::dockerconfig::DockerConfig;
 use pullfirst::grammar::ImageRef;
+use pullfirst::record::quote;
 use pullfirst::ErrorKind;
+
+use crate::answers;
 
 pub use crate::failure::Fail;
 
@@ -50,8 +54,10 @@ pub enum Untag {
 
 /// What an image reference points to on an engine.
 pub struct Inspected {
+    /// Checked: `sha256:` and 64 hex digits.
     pub id: String,
-    pub repo_digests: Vec<String>,
+    /// As the engine said them: see [`Engine::repo_digest`].
+    repo_digests: Vec<String>,
     pub version_label: Option<String>,
 }
 
@@ -179,8 +185,24 @@ impl Engine {
         }
     }
 
-    /// What `reference` points to on the engine (None: nothing).
+    /// What `reference` points to on the engine (None: nothing), its answer checked.
     pub async fn inspect(&self, reference: &str) -> Result<Option<Inspected>, Fail> {
+        match self.inspect_unchecked(reference).await? {
+            Some(i) if !answers::is_image_id(&i.id) => {
+                Err(self.malformed(reference, "image ID (not sha256: and 64 hex digits)", &i.id))
+            }
+            found => Ok(found),
+        }
+    }
+
+    /// The image ID `reference` points to, as the engine says it, unchecked: only for deciding
+    /// whether a failed pull moved the tag (an answer too malformed to record still says
+    /// that), never for a record.
+    pub async fn points_to(&self, reference: &str) -> Result<Option<String>, Fail> {
+        Ok(self.inspect_unchecked(reference).await?.map(|i| i.id))
+    }
+
+    async fn inspect_unchecked(&self, reference: &str) -> Result<Option<Inspected>, Fail> {
         let call = async {
             match self.docker.inspect_image(reference).await {
                 Ok(i) => Ok(Some(Inspected {
@@ -218,7 +240,18 @@ impl Engine {
         let call = async {
             while let Some(frame) = stream.next().await {
                 match frame {
-                    Ok(info) => progress(&info),
+                    Ok(info) => match answers::error_frame(&info) {
+                        None => progress(&info),
+                        Some(what) => {
+                            return Err(Fail {
+                                kind: ErrorKind::Permanent,
+                                message: format!(
+                                    "{from}: failed on {} (the pull stream sent {what})",
+                                    self.shown
+                                ),
+                            })
+                        }
+                    },
                     Err(e) => return Err(self.classify(&e, Some(from))),
                 }
             }
@@ -318,7 +351,44 @@ impl Engine {
                 .map(|info| info.descriptor.digest)
                 .map_err(|e| self.classify(&e, Some(name)))
         };
-        self.within(name, call).await
+        match self.within(name, call).await? {
+            Some(d) if pullfirst::grammar::is_valid_digest(&d) => Ok(Some(d)),
+            d => Err(self.malformed(
+                name,
+                "registry digest (not ALGORITHM:HEX)",
+                d.as_deref().unwrap_or_default(),
+            )),
+        }
+    }
+
+    /// The digest `inspected` holds for the repository `is_repo` accepts; every entry of its
+    /// `RepoDigests` must be `REPOSITORY@DIGEST`, or the answer is refused.
+    pub fn repo_digest(
+        &self,
+        reference: &str,
+        inspected: &Inspected,
+        is_repo: impl Fn(&str) -> bool,
+    ) -> Result<Option<String>, Fail> {
+        match answers::repo_digest(&inspected.repo_digests, is_repo) {
+            Ok(found) => Ok(found.map(str::to_string)),
+            Err(entry) => Err(self.malformed(
+                reference,
+                "RepoDigests entry (not REPOSITORY@DIGEST)",
+                entry,
+            )),
+        }
+    }
+
+    /// An answer that fails [`crate::answers`]' checks: permanent, the value quoted.
+    fn malformed(&self, subject: &str, what: &str, value: &str) -> Fail {
+        Fail {
+            kind: ErrorKind::Permanent,
+            message: format!(
+                "{subject}: malformed answer from {}: {what} {}",
+                self.shown,
+                quote(value)
+            ),
+        }
     }
 
     /// Sort an engine error into a kind, naming the image and this engine.

@@ -9,11 +9,13 @@
 //!
 //! This file only orchestrates. The parts, in the order a run meets them: [`cli`] (the command
 //! line, turned once into [`cli::Settings`]), [`gather`] (the records), [`plan`] (which images,
-//! as jobs), [`engine`] (every call to an engine, bounded and checked) with [`failure`] (what
-//! kind of failure), [`pull`] (the pulls) with [`progress`] (the bars), [`outcome`] (what the
-//! records say and what to roll back, as plain data), [`rollback`] (tags put back, and
-//! `--restore`), [`resolve`] (`--check`). [`compose`] reads compose files for [`gather`].
+//! as jobs), [`engine`] (every call to an engine, bounded) with [`answers`] (what it answers,
+//! checked) and [`failure`] (what kind of failure), [`pull`] (the pulls) with [`progress`]
+//! (the bars), [`outcome`] (what the records say and what to roll back, as plain data),
+//! [`rollback`] (tags put back, and `--restore`), [`resolve`] (`--check`). [`compose`] reads
+//! compose files for [`gather`].
 
+pub mod answers;
 pub mod cli;
 pub mod compose;
 pub mod engine;

@@ -214,12 +214,8 @@ async fn pull_one(
         // The engine names Docker Hub images the short way (`redis@…`, not
         // `docker.io/library/redis@…`).
         let repo = familiar(&job.image.repository());
-        let digest = job.digest.clone().or_else(|| {
-            after.repo_digests.iter().find_map(|d| {
-                let (r, digest) = d.split_once('@')?;
-                (familiar(r) == repo).then(|| digest.to_string())
-            })
-        });
+        let found = engine.repo_digest(&from, &after, |r| familiar(r) == repo)?;
+        let digest = job.digest.clone().or(found);
         Ok(Pulled {
             previous: previous.clone(),
             id: after.id,

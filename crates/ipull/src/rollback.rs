@@ -79,11 +79,11 @@ pub async fn left_behind(
     previous: Option<String>,
     before: &HashSet<String>,
 ) -> Option<Pulled> {
-    if let Ok(Some(now)) = engine.inspect(&job.reference).await {
-        if previous.as_deref() != Some(now.id.as_str()) {
+    if let Ok(Some(now)) = engine.points_to(&job.reference).await {
+        if previous.as_deref() != Some(now.as_str()) {
             return Some(Pulled {
                 previous,
-                id: now.id,
+                id: now,
                 ..Pulled::default()
             });
         }
