@@ -401,6 +401,26 @@ fn compose_files_hosts_and_hostile_references() {
 }
 
 #[test]
+fn a_compose_file_nested_too_deep_is_refused_at_once() {
+    // 200 KB of nested `[`: 40 s of CPU in the YAML parser before it said "recursion limit".
+    let d = tempdir();
+    fs::write(
+        d.path().join("deep.yml"),
+        format!("services: {}\n", "[ ".repeat(100_000)),
+    )
+    .expect("compose file");
+    let started = Instant::now();
+    sh("ipull --compose deep.yml")
+        .dir(d.path())
+        .env("DOCKER_HOST", "unix:///nonexistent.sock")
+        .run()
+        .code(65)
+        .stderr_has("deep.yml:1: collections nested more than 128 deep");
+    let took = started.elapsed();
+    assert!(took < Duration::from_secs(5), "took {took:?}");
+}
+
+#[test]
 fn registry_credentials_from_the_docker_config_reach_the_engine() {
     use base64::Engine as _;
     let engine = Engine::start();
