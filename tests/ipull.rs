@@ -1,5 +1,8 @@
 //! `ipull` end to end: the private engine and registry, a second engine, a stalling proxy.
 
+/// Engines that never answer, or answer what a real one would not: a loopback stand-in.
+mod engine_answers;
+
 use std::fs;
 use std::time::{Duration, Instant};
 
@@ -395,6 +398,26 @@ fn compose_files_hosts_and_hostile_references() {
         .run()
         .code(2)
         .stderr_has("expected unix:///PATH");
+}
+
+#[test]
+fn a_compose_file_nested_too_deep_is_refused_at_once() {
+    // 200 KB of nested `[`: 40 s of CPU in the YAML parser before it said "recursion limit".
+    let d = tempdir();
+    fs::write(
+        d.path().join("deep.yml"),
+        format!("services: {}\n", "[ ".repeat(100_000)),
+    )
+    .expect("compose file");
+    let started = Instant::now();
+    sh("ipull --compose deep.yml")
+        .dir(d.path())
+        .env("DOCKER_HOST", "unix:///nonexistent.sock")
+        .run()
+        .code(65)
+        .stderr_has("deep.yml:1: collections nested more than 128 deep");
+    let took = started.elapsed();
+    assert!(took < Duration::from_secs(5), "took {took:?}");
 }
 
 #[test]

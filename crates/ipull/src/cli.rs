@@ -1,12 +1,21 @@
-//! `ipull`'s command line. The doc comments are the help text; `xtask` renders the same
-//! definitions into the man page and the shell completions.
+//! `ipull`'s command line, and what it asks for. The doc comments are the help text; `xtask`
+//! renders the same definitions into the man page and the shell completions. [`Cli::settings`]
+//! turns it, once, into the [`Settings`] of a run: nothing below the top of the crate sees
+//! [`Cli`].
 
+use std::collections::HashMap;
 use std::path::PathBuf;
 use std::time::Duration;
 
 use clap::Parser;
 use pullfirst::cli::CommonArgs;
+use pullfirst::record::quote;
 use pullfirst::units::{parse_duration, parse_size};
+use pullfirst::Error;
+
+use crate::gather::Input;
+use crate::plan::{Selection, Which};
+use crate::pull::PullOptions;
 
 /// Pull images first, through the Docker Engine API, and leave nothing half-done
 ///
@@ -80,6 +89,78 @@ pub struct Cli {
     /// Act on every ok record, not only those with "update": true
     #[arg(long)]
     pub all: bool,
+}
+
+/// What a run does, read once from the command line.
+pub struct Settings {
+    pub input: Input,
+    pub selection: Selection,
+    /// The engines (`--host`, in order; None: DOCKER_HOST or the local socket).
+    pub hosts: Vec<Option<String>>,
+    /// `--timeout`.
+    pub timeout: Duration,
+    pub mode: Mode,
+}
+
+/// What a run does to the images.
+pub enum Mode {
+    /// Pull every image on every engine (the default).
+    Pull(PullOptions),
+    /// `--check`: resolve each image's digest in its registry, through the first engine; pull
+    /// nothing.
+    ResolveDigests,
+    /// `--restore`: point each record's tag back at its previous image; pull nothing.
+    Restore,
+}
+
+impl Cli {
+    /// The run this command line asks for; a malformed `--image` is a usage error.
+    pub fn settings(self) -> Result<Settings, Error> {
+        let mut templates = HashMap::new();
+        for t in &self.templates {
+            let (name, template) = t.split_once('=').ok_or_else(|| {
+                Error::Usage(format!("--image expects NAME=TEMPLATE, got {}", quote(t)))
+            })?;
+            templates.insert(name.to_string(), template.to_string());
+        }
+        let input = match (self.compose, self.images.is_empty()) {
+            (Some(path), _) => Input::Compose(path),
+            (None, false) => Input::Images(self.images),
+            (None, true) => Input::Stdin,
+        };
+        let which = if self.restore {
+            Which::Pulled
+        } else if self.all || !matches!(input, Input::Stdin) {
+            Which::EveryOk
+        } else {
+            Which::Updates
+        };
+        let mode = if self.check {
+            Mode::ResolveDigests
+        } else if self.restore {
+            Mode::Restore
+        } else {
+            Mode::Pull(PullOptions {
+                jobs: self.jobs as usize,
+                platform: self.platform,
+                min_free: self.min_free,
+                expect_version: self.expect_version,
+                atomic: self.atomic,
+            })
+        };
+        let hosts = if self.hosts.is_empty() {
+            vec![None]
+        } else {
+            self.hosts.into_iter().map(Some).collect()
+        };
+        Ok(Settings {
+            input,
+            selection: Selection { which, templates },
+            hosts,
+            timeout: self.timeout,
+            mode,
+        })
+    }
 }
 
 /// `--host`: the engine URLs ipull can talk to, checked when the command line is read.

@@ -1,9 +1,13 @@
-//! One Docker engine, through its API (bollard), with failures sorted the way SPEC §2 wants
-//! them: not found, unauthorized and no space are permanent; a registry or engine that cannot
-//! be reached, and a pull that runs out of time, are transient. An error frame inside a pull
-//! stream that answered 200 is a failure, never a success.
+//! One Docker engine, through its API (bollard): every call ipull makes to an engine is a
+//! method here, and its failures come back sorted into kinds ([`crate::failure`]).
+//!
+//! What it promises: every call, from the version negotiation on, is bounded by `--timeout`
+//! (an engine that accepts and never answers is a transient failure after that long, not a
+//! hang); an error frame inside a pull stream that answered 200 is a failure, never a success;
+//! what the engine answers is checked ([`crate::answers`]) before the rest of ipull sees it.
 
 use std::collections::HashSet;
+use std::future::Future;
 use std::time::Duration;
 
 use bollard::auth::DockerCredentials;
@@ -12,22 +16,23 @@ use bollard::query_parameters::{
 };
 use bollard::Docker;
 use futures_util::StreamExt;
+use pullfirst::dockerconfig::DockerConfig;
 use pullfirst::grammar::ImageRef;
+use pullfirst::record::quote;
 use pullfirst::ErrorKind;
 
-/// Why something failed on an engine.
-#[derive(Clone, Debug)]
-pub struct Fail {
-    pub kind: ErrorKind,
-    pub message: String,
-}
+use crate::answers;
+
+pub use crate::failure::Fail;
 
 pub struct Engine {
-    pub docker: Docker,
+    docker: Docker,
     /// How the engine is named in messages.
     pub shown: String,
     /// A local unix socket: the data root is on this machine's file systems.
     pub local: bool,
+    /// `--timeout`: how long a pull may take.
+    timeout: Duration,
 }
 
 /// Where the TLS client files are, as the docker CLI looks: `DOCKER_CERT_PATH`, else
@@ -49,12 +54,27 @@ pub enum Untag {
 
 /// What an image reference points to on an engine.
 pub struct Inspected {
+    /// Checked: `sha256:` and 64 hex digits.
     pub id: String,
-    pub repo_digests: Vec<String>,
+    /// As the engine said them: see [`Engine::repo_digest`].
+    repo_digests: Vec<String>,
     pub version_label: Option<String>,
 }
 
 impl Engine {
+    /// Every engine asked for (None: DOCKER_HOST or the local socket), connected: one that
+    /// cannot be reached fails the run before anything is pulled.
+    pub async fn connect_all(
+        hosts: &[Option<String>],
+        timeout: Duration,
+    ) -> Result<Vec<Engine>, Fail> {
+        let mut engines = Vec::with_capacity(hosts.len());
+        for h in hosts {
+            engines.push(Engine::connect(h.as_deref(), timeout).await?);
+        }
+        Ok(engines)
+    }
+
     /// Connect to `host` (`unix://…`, `tcp://…`, `http://…`; None: DOCKER_HOST or the local
     /// socket) and agree on the API version.
     pub async fn connect(host: Option<&str>, timeout: Duration) -> Result<Engine, Fail> {
@@ -62,7 +82,8 @@ impl Engine {
             .map(str::to_string)
             .or_else(|| std::env::var("DOCKER_HOST").ok().filter(|h| !h.is_empty()))
             .unwrap_or_else(|| "unix:///var/run/docker.sock".into());
-        // The client's own limit stays out of the way of --timeout, which names what timed out.
+        // Every call is bounded by --timeout (`within`), which names what timed out; the
+        // client's own limit (whole seconds, up to the answer's headers only) stays out of its way.
         let secs = timeout.as_secs().saturating_add(60);
         let unreachable = |e: &dyn std::fmt::Display| Fail {
             kind: ErrorKind::Transient,
@@ -116,7 +137,16 @@ impl Engine {
             });
         };
         let docker = docker.map_err(|e| unreachable(&e))?;
-        let docker = docker.negotiate_version().await.map_err(|e| {
+        let negotiated = tokio::time::timeout(timeout, docker.negotiate_version())
+            .await
+            .map_err(|_| Fail {
+                kind: ErrorKind::Transient,
+                message: format!(
+                    "engine {host} unreachable: no answer within {}",
+                    pullfirst::units::format_duration(timeout)
+                ),
+            })?;
+        let docker = negotiated.map_err(|e| {
             // A certificate the other side refuses, or one we refuse, will not pass by itself.
             let text = format!("{e:?}").to_ascii_lowercase();
             if tls && (text.contains("certificate") || text.contains("unknownissuer")) {
@@ -132,33 +162,72 @@ impl Engine {
             docker,
             shown: host,
             local,
+            timeout,
         })
     }
 
-    pub async fn inspect(&self, reference: &str) -> Result<Option<Inspected>, Fail> {
-        match self.docker.inspect_image(reference).await {
-            Ok(i) => Ok(Some(Inspected {
-                id: i.id.unwrap_or_default(),
-                repo_digests: i.repo_digests.unwrap_or_default(),
-                version_label: i
-                    .config
-                    .and_then(|c| c.labels)
-                    .and_then(|l| l.get("org.opencontainers.image.version").cloned()),
-            })),
-            Err(bollard::errors::Error::DockerResponseServerError {
-                status_code: 404, ..
-            }) => Ok(None),
-            Err(e) => Err(self.classify(&e, None)),
+    /// Run one call to the engine within `--timeout`; `what` names it should it time out.
+    async fn within<T>(
+        &self,
+        what: &str,
+        call: impl Future<Output = Result<T, Fail>>,
+    ) -> Result<T, Fail> {
+        match tokio::time::timeout(self.timeout, call).await {
+            Ok(result) => result,
+            Err(_) => Err(Fail {
+                kind: ErrorKind::Transient,
+                message: format!(
+                    "{what}: timed out after {} on {}",
+                    pullfirst::units::format_duration(self.timeout),
+                    self.shown
+                ),
+            }),
         }
     }
 
-    /// Pull `from` (`repo:tag` or `repo@digest`), within `timeout`.
+    /// What `reference` points to on the engine (None: nothing), its answer checked.
+    pub async fn inspect(&self, reference: &str) -> Result<Option<Inspected>, Fail> {
+        match self.inspect_unchecked(reference).await? {
+            Some(i) if !answers::is_image_id(&i.id) => {
+                Err(self.malformed(reference, "image ID (not sha256: and 64 hex digits)", &i.id))
+            }
+            found => Ok(found),
+        }
+    }
+
+    /// The image ID `reference` points to, as the engine says it, unchecked: only for deciding
+    /// whether a failed pull moved the tag (an answer too malformed to record still says
+    /// that), never for a record.
+    pub async fn points_to(&self, reference: &str) -> Result<Option<String>, Fail> {
+        Ok(self.inspect_unchecked(reference).await?.map(|i| i.id))
+    }
+
+    async fn inspect_unchecked(&self, reference: &str) -> Result<Option<Inspected>, Fail> {
+        let call = async {
+            match self.docker.inspect_image(reference).await {
+                Ok(i) => Ok(Some(Inspected {
+                    id: i.id.unwrap_or_default(),
+                    repo_digests: i.repo_digests.unwrap_or_default(),
+                    version_label: i
+                        .config
+                        .and_then(|c| c.labels)
+                        .and_then(|l| l.get("org.opencontainers.image.version").cloned()),
+                })),
+                Err(bollard::errors::Error::DockerResponseServerError {
+                    status_code: 404, ..
+                }) => Ok(None),
+                Err(e) => Err(self.classify(&e, None)),
+            }
+        };
+        self.within(reference, call).await
+    }
+
+    /// Pull `from` (`repo:tag` or `repo@digest`), the whole stream within `--timeout`.
     pub async fn pull(
         &self,
         from: &str,
         platform: Option<&str>,
         credentials: Option<DockerCredentials>,
-        timeout: Duration,
         mut progress: impl FnMut(&bollard::models::CreateImageInfo),
     ) -> Result<(), Fail> {
         let mut options = CreateImageOptionsBuilder::default().from_image(from);
@@ -168,26 +237,27 @@ impl Engine {
         let mut stream = self
             .docker
             .create_image(Some(options.build()), None, credentials);
-        let work = async {
+        let call = async {
             while let Some(frame) = stream.next().await {
                 match frame {
-                    Ok(info) => progress(&info),
+                    Ok(info) => match answers::error_frame(&info) {
+                        None => progress(&info),
+                        Some(what) => {
+                            return Err(Fail {
+                                kind: ErrorKind::Permanent,
+                                message: format!(
+                                    "{from}: failed on {} (the pull stream sent {what})",
+                                    self.shown
+                                ),
+                            })
+                        }
+                    },
                     Err(e) => return Err(self.classify(&e, Some(from))),
                 }
             }
             Ok(())
         };
-        match tokio::time::timeout(timeout, work).await {
-            Ok(result) => result,
-            Err(_) => Err(Fail {
-                kind: ErrorKind::Transient,
-                message: format!(
-                    "{from}: timed out after {} on {}",
-                    pullfirst::units::format_duration(timeout),
-                    self.shown
-                ),
-            }),
-        }
+        self.within(from, call).await
     }
 
     /// Point `image`'s tag (`latest` when it has none) at image `id`.
@@ -198,10 +268,14 @@ impl Engine {
             .repo(&repo)
             .tag(tag)
             .build();
-        self.docker
-            .tag_image(id, Some(options))
-            .await
-            .map_err(|e| self.classify(&e, Some(&format!("{repo}:{tag}"))))
+        let reference = format!("{repo}:{tag}");
+        let call = async {
+            self.docker
+                .tag_image(id, Some(options))
+                .await
+                .map_err(|e| self.classify(&e, Some(&reference)))
+        };
+        self.within(&reference, call).await
     }
 
     /// Remove the reference (untag; the image goes too when nothing else refers to it).
@@ -210,40 +284,47 @@ impl Engine {
     /// under a stopped container.
     pub async fn untag(&self, reference: &str, prune: bool) -> Result<Untag, Fail> {
         let options = RemoveImageOptionsBuilder::default().noprune(!prune).build();
-        match self
-            .docker
-            .remove_image(reference, Some(options), None)
-            .await
-        {
-            Ok(_)
-            | Err(bollard::errors::Error::DockerResponseServerError {
-                status_code: 404, ..
-            }) => Ok(Untag::Removed),
-            Err(bollard::errors::Error::DockerResponseServerError {
-                status_code: 409,
-                message,
-            }) if message.contains("container") => Ok(Untag::InUse),
-            Err(e) => Err(self.classify(&e, Some(reference))),
-        }
+        let call = async {
+            match self
+                .docker
+                .remove_image(reference, Some(options), None)
+                .await
+            {
+                Ok(_)
+                | Err(bollard::errors::Error::DockerResponseServerError {
+                    status_code: 404, ..
+                }) => Ok(Untag::Removed),
+                Err(bollard::errors::Error::DockerResponseServerError {
+                    status_code: 409,
+                    message,
+                }) if message.contains("container") => Ok(Untag::InUse),
+                Err(e) => Err(self.classify(&e, Some(reference))),
+            }
+        };
+        self.within(reference, call).await
     }
 
     /// Every `repo@digest` reference the engine holds now: what a rollback must leave alone.
     pub async fn digest_references(&self) -> Result<HashSet<String>, Fail> {
-        let images = self
-            .docker
-            .list_images(None::<bollard::query_parameters::ListImagesOptions>)
-            .await
-            .map_err(|e| self.classify(&e, None))?;
+        let call = async {
+            self.docker
+                .list_images(None::<bollard::query_parameters::ListImagesOptions>)
+                .await
+                .map_err(|e| self.classify(&e, None))
+        };
+        let images = self.within("the image list", call).await?;
         Ok(images.into_iter().flat_map(|i| i.repo_digests).collect())
     }
 
     /// Free bytes under the engine's data root, when it is on this machine.
     pub async fn free_space(&self) -> Result<Option<(String, u64)>, Fail> {
-        let info = self
-            .docker
-            .info()
-            .await
-            .map_err(|e| self.classify(&e, None))?;
+        let call = async {
+            self.docker
+                .info()
+                .await
+                .map_err(|e| self.classify(&e, None))
+        };
+        let info = self.within("the engine's data root", call).await?;
         let Some(root) = info.docker_root_dir else {
             return Ok(None);
         };
@@ -256,136 +337,75 @@ impl Engine {
         }
     }
 
-    /// Sort an engine error into a kind, naming the image and engine. When the engine answered
-    /// (an HTTP error, or an error frame in a pull stream), by what its message says, else by
-    /// its status; when it did not answer, the engine is unreachable.
-    pub fn classify(&self, e: &bollard::errors::Error, image: Option<&str>) -> Fail {
-        use bollard::errors::Error as E;
-        let text = pullfirst::redact::scrub(&match e {
-            E::DockerResponseServerError { message, .. } => message.clone(),
-            E::DockerStreamError { error } => error.clone(),
-            other => other.to_string(),
-        });
-        let (kind, what) = match e {
-            E::DockerResponseServerError { status_code, .. } => {
-                said(&text).unwrap_or(match status_code {
-                    404 => (ErrorKind::Permanent, "not found"),
-                    401 | 403 => (ErrorKind::Permanent, "unauthorized"),
-                    429 => (ErrorKind::Transient, "rate limited"),
-                    500..=599 => (ErrorKind::Transient, "engine error"),
-                    _ => (ErrorKind::Permanent, "failed"),
-                })
-            }
-            E::DockerStreamError { .. } => said(&text).unwrap_or((ErrorKind::Permanent, "failed")),
-            E::RequestTimeoutError => (ErrorKind::Transient, "timed out"),
-            E::JsonDataError { .. } | E::JsonSerdeError { .. } => {
-                (ErrorKind::Permanent, "unreadable answer")
-            }
-            // No answer from the engine: its socket is absent ("Socket not found"), refused, or
-            // hung up. Whatever the words, the engine is what could not be reached.
-            _ => (ErrorKind::Transient, "engine unreachable"),
+    /// `--check`: the digest the image's registry serves for `name`, asked through the engine
+    /// (the engine's credentials and mirrors apply); nothing is pulled.
+    pub async fn registry_digest(
+        &self,
+        name: &str,
+        credentials: Option<DockerCredentials>,
+    ) -> Result<Option<String>, Fail> {
+        let call = async {
+            self.docker
+                .inspect_registry_image(name, credentials)
+                .await
+                .map(|info| info.descriptor.digest)
+                .map_err(|e| self.classify(&e, Some(name)))
         };
-        let subject = image.map(|i| format!("{i}: ")).unwrap_or_default();
-        let detail: String = text.chars().take(300).collect();
-        Fail {
-            kind,
-            message: format!("{subject}{what} on {} ({detail})", self.shown),
+        match self.within(name, call).await? {
+            Some(d) if pullfirst::grammar::is_valid_digest(&d) => Ok(Some(d)),
+            d => Err(self.malformed(
+                name,
+                "registry digest (not ALGORITHM:HEX)",
+                d.as_deref().unwrap_or_default(),
+            )),
         }
     }
-}
 
-/// What an engine's message says happened, by the phrases the engine and registries use (never
-/// bare numbers: a port, a digest or an image name can hold "404" or "500").
-fn said(text: &str) -> Option<(ErrorKind, &'static str)> {
-    let lower = text.to_ascii_lowercase();
-    let has = |phrases: &[&str]| phrases.iter().any(|p| lower.contains(p));
-    Some(if has(&["no space left"]) {
-        (ErrorKind::Permanent, "no space left on the engine")
-    } else if has(&[
-        "unauthorized",
-        "authentication required",
-        "access denied",
-        "denied:",
-        "pull access denied",
-        "no basic auth credentials",
-        "403 forbidden",
-    ]) {
-        (ErrorKind::Permanent, "unauthorized")
-    } else if has(&["toomanyrequests", "too many requests"]) {
-        (ErrorKind::Transient, "rate limited")
-    } else if has(&[
-        "not found",
-        "manifest unknown",
-        "name unknown",
-        "blob unknown",
-        "unknown blob",
-        "does not exist",
-    ]) {
-        (ErrorKind::Permanent, "not found")
-    } else if has(&[
-        "timeout",
-        "timed out",
-        "deadline exceeded",
-        "connection refused",
-        "no such host",
-        "connection reset",
-        "network is unreachable",
-        "no route to host",
-        "server misbehaving",
-        "tls handshake",
-        "broken pipe",
-        "unexpected eof",
-        "internal server error",
-        "bad gateway",
-        "service unavailable",
-        "gateway timeout",
-    ]) || lower.ends_with(": eof")
-        || lower.contains(": eof ")
-    {
-        (ErrorKind::Transient, "registry unreachable")
-    } else {
-        return None;
-    })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn phrases_not_numbers() {
-        // Ports and digests holding 404 or 500 do not decide anything.
-        assert_eq!(
-            said("Get \"http://127.0.0.1:40404/v2/\": dial tcp 127.0.0.1:40404: connect: connection refused"),
-            Some((ErrorKind::Transient, "registry unreachable"))
-        );
-        assert_eq!(
-            said("invalid reference format: 127.0.0.1:5000/Upper:1"),
-            None
-        );
-        assert_eq!(
-            said("manifest for 127.0.0.1:5000/a:9 not found: manifest unknown: manifest unknown"),
-            Some((ErrorKind::Permanent, "not found"))
-        );
-        assert_eq!(
-            said("received unexpected HTTP status: 503 Service Unavailable"),
-            Some((ErrorKind::Transient, "registry unreachable"))
-        );
-        assert_eq!(
-            said("toomanyrequests: You have reached your pull rate limit."),
-            Some((ErrorKind::Transient, "rate limited"))
-        );
-        assert_eq!(
-            said("Head \"https://r/v2/a/manifests/1\": no basic auth credentials"),
-            Some((ErrorKind::Permanent, "unauthorized"))
-        );
-        assert_eq!(
-            said("write /var/lib/docker/tmp/GetImageBlob1: no space left on device"),
-            Some((ErrorKind::Permanent, "no space left on the engine"))
-        );
-        assert_eq!(
-            said("Get \"http://127.0.0.1:5000/v2/a/blobs/sha256:ab\": EOF"),
-            Some((ErrorKind::Transient, "registry unreachable"))
-        );
+    /// The digest `inspected` holds for the repository `is_repo` accepts; every entry of its
+    /// `RepoDigests` must be `REPOSITORY@DIGEST`, or the answer is refused.
+    pub fn repo_digest(
+        &self,
+        reference: &str,
+        inspected: &Inspected,
+        is_repo: impl Fn(&str) -> bool,
+    ) -> Result<Option<String>, Fail> {
+        match answers::repo_digest(&inspected.repo_digests, is_repo) {
+            Ok(found) => Ok(found.map(str::to_string)),
+            Err(entry) => Err(self.malformed(
+                reference,
+                "RepoDigests entry (not REPOSITORY@DIGEST)",
+                entry,
+            )),
+        }
     }
+
+    /// An answer that fails [`crate::answers`]' checks: permanent, the value quoted.
+    fn malformed(&self, subject: &str, what: &str, value: &str) -> Fail {
+        Fail {
+            kind: ErrorKind::Permanent,
+            message: format!(
+                "{subject}: malformed answer from {}: {what} {}",
+                self.shown,
+                quote(value)
+            ),
+        }
+    }
+
+    /// Sort an engine error into a kind, naming the image and this engine.
+    fn classify(&self, e: &bollard::errors::Error, image: Option<&str>) -> Fail {
+        crate::failure::classify(e, image, &self.shown)
+    }
+}
+
+/// The credentials the docker CLI would use for `image`'s registry (`~/.docker/config.json`,
+/// credential helpers), for the engine to pass on.
+pub fn credentials(config: &DockerConfig, image: &ImageRef) -> Option<DockerCredentials> {
+    let host = image.domain.clone().unwrap_or_else(|| "docker.io".into());
+    let (username, password) = config.lookup(&host)?;
+    Some(DockerCredentials {
+        username: Some(username),
+        password: Some(password),
+        serveraddress: Some(host),
+        ..DockerCredentials::default()
+    })
 }

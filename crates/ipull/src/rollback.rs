@@ -1,0 +1,165 @@
+//! Putting tags back: the rollback of a pull (a failed job, everything under `--atomic`, or
+//! the pulls of a run whose records could not be written), and `--restore`, which undoes a run
+//! from its records after the restart that followed went wrong.
+//!
+//! A tag goes back to the image it pointed to before the run, or goes when it was new; what the
+//! run left reachable by digest goes too, unless it was there before. A tag that a container
+//! now uses is left, with a warning, rather than forced away from under it.
+
+use std::collections::HashSet;
+use std::time::Instant;
+
+use pullfirst::{ErrorKind, Record};
+use serde_json::Value;
+
+use crate::engine::{Engine, Untag};
+use crate::failure::Fail;
+use crate::outcome::{failed, succeeded, Pulled};
+use crate::plan::Job;
+
+/// What a run changed on its engines and kept: enough to undo it.
+pub struct Applied {
+    pub engines: Vec<Engine>,
+    /// What each (job, engine) pulled and kept.
+    pub pulls: Vec<((usize, usize), Pulled)>,
+    /// Per engine, the digest references it held before the run (left alone by an undo).
+    pub before: Vec<HashSet<String>>,
+}
+
+impl Applied {
+    pub async fn undo(self, jobs: &[Job]) {
+        for ((j, e), p) in &self.pulls {
+            undo(&self.engines[*e], &jobs[*j], p, &self.before[*e]).await;
+        }
+    }
+}
+
+/// A tag that did not exist before the run but that a container now uses (a restart that
+/// started and failed) is left: what runs from the previous versions does not refer to it.
+fn left_in_use(u: Untag, reference: &str, engine: &Engine) {
+    if u == Untag::InUse {
+        pullfirst::warn!(
+            "{reference}: left on {}: a container still uses it (it was not there before)",
+            engine.shown
+        );
+    }
+}
+
+/// Put a tag back where it was before this run: on its previous image, or gone.
+pub async fn undo(engine: &Engine, job: &Job, p: &Pulled, before: &HashSet<String>) {
+    let result = match &p.previous {
+        Some(prev) if prev != &p.id && job.tagged() => engine.tag(prev, &job.image).await,
+        Some(_) => Ok(()),
+        None => engine
+            .untag(&job.reference, true)
+            .await
+            .map(|u| left_in_use(u, &job.reference, engine)),
+    };
+    // The pull also left the image reachable by digest (`repo@sha256:…`): unless that
+    // reference was there before the run, it goes too, and the new image with it.
+    let digest = job.digest.as_ref().or(p.digest.as_ref());
+    if let (Some(d), true) = (digest, p.previous.as_deref() != Some(p.id.as_str())) {
+        let by_digest = job.by_digest(d);
+        if !before.contains(&by_digest) {
+            let _ = engine.untag(&by_digest, true).await;
+        }
+    }
+    match result {
+        Ok(()) => pullfirst::info!("{}: rolled back on {}", job.reference, engine.shown),
+        Err(f) => pullfirst::error!("rollback: {}", f.message),
+    }
+}
+
+/// What a failed pull left on the engine all the same: the tag moved (the engine finished as
+/// the time ran out), or the image pulled by digest whose tagging then failed. `previous` is
+/// what the tag pointed to when the pull started.
+pub async fn left_behind(
+    engine: &Engine,
+    job: &Job,
+    previous: Option<String>,
+    before: &HashSet<String>,
+) -> Option<Pulled> {
+    if let Ok(Some(now)) = engine.points_to(&job.reference).await {
+        if previous.as_deref() != Some(now.as_str()) {
+            return Some(Pulled {
+                previous,
+                id: now,
+                ..Pulled::default()
+            });
+        }
+    }
+    let digest = job.digest.as_ref()?;
+    let by_digest = job.by_digest(digest);
+    if before.contains(&by_digest) {
+        return None;
+    }
+    let now = engine.inspect(&by_digest).await.ok()??;
+    // Undo leaves the tag where it is and removes the digest reference (and the image with
+    // it, unless something else holds it).
+    Some(Pulled {
+        previous: previous.clone(),
+        id: now.id,
+        digest: Some(digest.clone()),
+        label: None,
+    })
+}
+
+/// `--restore`: each record's image back on its previous image, on every engine.
+pub async fn restore(engines: &[Engine], records: &mut [Record], jobs: &[Job], started: Instant) {
+    for job in jobs {
+        let r = &records[job.indices[0]];
+        let mut failure = None;
+        for e in engines {
+            let result = match previous_of(r, job, e) {
+                Err(f) => Err(f),
+                Ok(Some(_)) if !job.tagged() => Ok(()),
+                Ok(Some(prev)) => e.tag(&prev, &job.image).await,
+                Ok(None) => e
+                    .untag(&job.reference, false)
+                    .await
+                    .map(|u| left_in_use(u, &job.reference, e)),
+            };
+            if let Err(f) = result {
+                failure = Some(f);
+            }
+        }
+        for &i in &job.indices {
+            let r = &mut records[i];
+            match &failure {
+                None => {
+                    r.set("restored", true);
+                    succeeded(r, started);
+                }
+                Some(f) => failed(r, f, started),
+            }
+        }
+    }
+}
+
+/// The image `job`'s tag pointed to on engine `e` before the run, as record `r` says. With
+/// several engines the record names each one's previous image; an engine it does not name
+/// (another spelling of the socket, say) is not guessed at.
+fn previous_of(r: &Record, job: &Job, e: &Engine) -> Result<Option<String>, Fail> {
+    let map = match r.get("previous_image_ids") {
+        Some(Value::Object(ids)) => ids,
+        _ => {
+            return Ok(r
+                .get("previous_image_id")
+                .and_then(Value::as_str)
+                .map(str::to_string))
+        }
+    };
+    match map.get(&e.shown) {
+        Some(Value::String(id)) => Ok(Some(id.clone())),
+        Some(Value::Null) => Ok(None),
+        _ => Err(Fail {
+            kind: ErrorKind::Permanent,
+            message: format!(
+                "{}: the record has no previous image for engine {} (previous_image_ids names {}); nothing restored there",
+                job.reference,
+                e.shown,
+                map.keys().cloned().collect::<Vec<_>>().join(", ")
+            ),
+        }),
+    }
+}
