@@ -7,13 +7,9 @@ set -eu
 out=bench/results
 . bench/lib.sh
 dir=$(mktemp -d)
-e2e=$(cargo test -q --release --test e2e --no-run --message-format=json 2>/dev/null \
-  | python3 -c 'import json,sys
-for l in sys.stdin:
-    m = json.loads(l)
-    if m.get("reason") == "compiler-artifact" and m["target"]["name"] == "e2e" and m.get("executable"):
-        print(m["executable"])')
-PULLFIRST_BENCH_DIR="$dir" "$e2e" ipull::serve_engine_for_benchmarks --ignored --exact >/dev/null 2>&1 &
+cargo build -q --release --example bench-fixture
+fixture=target/release/examples/bench-fixture
+PULLFIRST_BENCH_DIR="$dir" "$fixture" engine >/dev/null 2>&1 &
 server=$!
 trap 'touch "$dir/stop"; wait $server 2>/dev/null; rm -rf "$dir"' EXIT
 while [ ! -s "$dir/host" ]; do

@@ -23,18 +23,14 @@ printf 'subjectAltName=DNS:localhost,DNS:api.localhost,IP:127.0.0.1\nbasicConstr
 openssl x509 -req -in srv.csr -CA ca.pem -CAkey ca.key -CAcreateserial -out srv.pem -days 2 -extfile ext 2>/dev/null
 cd - >/dev/null
 
-# The fixture: the e2e test binary's server entry point.
-e2e=$(cargo test -q --release --test e2e --no-run --message-format=json 2>/dev/null \
-  | python3 -c 'import json,sys
-for l in sys.stdin:
-    m = json.loads(l)
-    if m.get("reason") == "compiler-artifact" and m["target"]["name"] == "e2e" and m.get("executable"):
-        print(m["executable"])')
+# The fixture: bench/fixture.rs, the GitHub stand-in of the test harness.
+cargo build -q --release --example bench-fixture
+fixture=target/release/examples/bench-fixture
 serve() { # $1: subdir, $2: max-age, $3: 1 for TLS
   mkdir -p "$dir/$1"
   cp "$dir/srv.pem" "$dir/srv.key" "$dir/$1/"
   PULLFIRST_BENCH_DIR="$dir/$1" PULLFIRST_BENCH_REPOS=$n PULLFIRST_BENCH_MAX_AGE=$2 PULLFIRST_BENCH_TLS=$3 \
-    "$e2e" vcheck::serve_github_for_benchmarks --ignored --exact >/dev/null 2>&1 &
+    "$fixture" github >/dev/null 2>&1 &
   pid=$!
   while [ ! -s "$dir/$1/port" ]; do
     kill -0 $pid 2>/dev/null || { echo "the GitHub stand-in did not start" >&2; exit 1; }

@@ -490,33 +490,6 @@ fn progress_on_a_terminal_and_silence_elsewhere() {
     assert!(ran.stdout.contains(&format!("{image} [")), "{}", ran.stdout);
 }
 
-/// Not a test: `make bench` runs it (with `--ignored --exact`) for the ipull comparisons. It
-/// starts a private engine and registry, publishes `bench/big:1.0` (45 MiB) and
-/// `bench/s1:1.0` … `bench/s5:1.0` (32 MiB each), forgets them locally, writes the engine's
-/// `DOCKER_HOST` to `$PULLFIRST_BENCH_DIR/host` and the registry to `…/registry`, and serves
-/// until `…/stop` exists.
-#[test]
-#[ignore = "engines for `make bench`, not a test"]
-fn serve_engine_for_benchmarks() {
-    let Ok(dir) = std::env::var("PULLFIRST_BENCH_DIR") else {
-        return;
-    };
-    let dir = std::path::PathBuf::from(dir);
-    let engine = Engine::start();
-    let registry = Registry::start();
-    let mut refs = vec![(String::from("bench/big"), 45usize << 20)];
-    refs.extend((1..=5).map(|i| (format!("bench/s{i}"), 32usize << 20)));
-    for (repo, size) in &refs {
-        registry.publish(&engine, repo, "1.0", *size);
-        engine.docker_ok(&["rmi", &format!("{}/{repo}:1.0", registry.addr())]);
-    }
-    fs::write(dir.join("registry"), registry.addr()).expect("write");
-    fs::write(dir.join("host"), engine.host()).expect("write");
-    while !dir.join("stop").exists() {
-        std::thread::sleep(Duration::from_millis(100));
-    }
-}
-
 #[test]
 fn atomic_rolls_back_on_every_engine() {
     let one_engine = Engine::start();

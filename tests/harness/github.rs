@@ -148,6 +148,7 @@ impl Default for State {
 pub struct FakeGitHub {
     pub server: Server,
     state: Arc<Mutex<State>>,
+    root: String,
 }
 
 impl FakeGitHub {
@@ -199,12 +200,17 @@ impl FakeGitHub {
             Some(_) => format!("https://localhost:{}", server.port),
             None => server.url(""),
         };
-        FakeGitHub { server, state }
+        let root = lock(&base).clone();
+        FakeGitHub {
+            server,
+            state,
+            root,
+        }
     }
 
-    /// The API root, for `GITHUB_API_URL`.
+    /// The API root, for `GITHUB_API_URL` (`https://localhost:PORT` over TLS).
     pub fn url(&self) -> String {
-        self.server.url("")
+        self.root.clone()
     }
 
     pub fn state(&self) -> MutexGuard<'_, State> {

@@ -5,9 +5,6 @@
 //! Assertions are `#[track_caller]`, so a failure points at the test line, and print the
 //! command's stderr, which is usually the explanation.
 
-// Parts of the harness wait for the tests of commands still to come.
-#![allow(dead_code)]
-
 pub mod docker;
 pub mod github;
 pub mod http;

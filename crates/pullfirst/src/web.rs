@@ -29,7 +29,10 @@ pub fn agent_config(program: &str, timeout: Duration) -> ConfigBuilder<AgentScop
 pub fn transport_error(url: &str, e: &ureq::Error) -> String {
     let what = match e {
         ureq::Error::Timeout(_) => "timed out".to_string(),
-        ureq::Error::Io(io) => io.kind().to_string(),
+        ureq::Error::Io(io) => match refused_certificate(io) {
+            Some(why) => format!("certificate refused ({why})"),
+            None => io.kind().to_string(),
+        },
         ureq::Error::HostNotFound => "host not found".to_string(),
         ureq::Error::ConnectionFailed => "connection failed".to_string(),
         other => crate::redact::scrub(&other.to_string()),
@@ -75,18 +78,31 @@ pub fn check_url(url: &str) -> Result<(), String> {
     }
 }
 
-/// A transport error that trying again cannot mend: the URL itself is malformed, or asks for
-/// something the client refuses. Everything else (no route, refused, reset, timed out, TLS
-/// trouble on the way) may pass.
+/// Why the server's certificate was refused, when that is what an I/O error says: an
+/// untrusted issuer, a name or date that does not fit. (rustls reports it inside an I/O error.)
+fn refused_certificate(io: &std::io::Error) -> Option<String> {
+    match io.get_ref()?.downcast_ref::<rustls::Error>()? {
+        rustls::Error::InvalidCertificate(why) => Some(format!("{why:?}")),
+        _ => None,
+    }
+}
+
+/// A transport error that trying again cannot mend: the URL itself is malformed, asks for
+/// something the client refuses, or the server's certificate is not trusted (as ipull treats
+/// an engine's). Everything else (no route, refused, reset, timed out, other TLS trouble on
+/// the way) may pass.
 pub fn is_permanent(e: &ureq::Error) -> bool {
-    matches!(
-        e,
-        ureq::Error::Http(_)
-            | ureq::Error::BadUri(_)
-            | ureq::Error::InvalidProxyUrl
-            | ureq::Error::RequireHttpsOnly(_)
-            | ureq::Error::TlsRequired
-    )
+    match e {
+        ureq::Error::Io(io) => refused_certificate(io).is_some(),
+        _ => matches!(
+            e,
+            ureq::Error::Http(_)
+                | ureq::Error::BadUri(_)
+                | ureq::Error::InvalidProxyUrl
+                | ureq::Error::RequireHttpsOnly(_)
+                | ureq::Error::TlsRequired
+        ),
+    }
 }
 
 /// `Retry-After`: a number of seconds (digits, perhaps with a fraction), or an HTTP date (one
