@@ -78,7 +78,9 @@ fn github(dir: &Path) {
     } else {
         FakeGitHub::start(state)
     };
-    std::fs::write(dir.join("port"), gh.server.port.to_string()).expect("write port");
+    let url = gh.url();
+    let port = url.rsplit(':').next().unwrap_or_default();
+    std::fs::write(dir.join("port"), port).expect("write port");
     serve_until_stopped(dir);
 }
 

@@ -146,7 +146,8 @@ impl Default for State {
 }
 
 pub struct FakeGitHub {
-    pub server: Server,
+    /// Serves until the stand-in is dropped.
+    _server: Server,
     state: Arc<Mutex<State>>,
     root: String,
 }
@@ -202,7 +203,7 @@ impl FakeGitHub {
         };
         let root = lock(&base).clone();
         FakeGitHub {
-            server,
+            _server: server,
             state,
             root,
         }
