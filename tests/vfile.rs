@@ -724,3 +724,72 @@ fn the_history_can_go_to_stderr() {
     assert_eq!(ran.records()[0]["recorded"], true);
     assert_eq!(read(&d.path().join("v.txt")), "server=v1.1\n");
 }
+
+/// A directory with a `/dev/null` node, a `/dev/zero` node, a FIFO and a symlink to each.
+fn special_files() -> tempfile::TempDir {
+    let d = tempdir();
+    sh("mknod null c 1 3 && mknod zero c 1 5 && mkfifo fifo \
+        && ln -s null to-null && ln -s zero to-zero && ln -s fifo to-fifo")
+    .dir(d.path())
+    .run()
+    .success();
+    d
+}
+
+/// `ls -l`'s type letter of each special file (`c`, `p`, `l`), to show they are untouched.
+fn file_types(dir: &Path) -> String {
+    sh("for f in null zero fifo to-null to-zero to-fifo; do \
+          printf '%s=%s ' $f \"$(stat -c %F \"$f\")\"; done")
+    .dir(dir)
+    .run()
+    .success()
+    .stdout
+}
+
+#[test]
+fn devices_and_fifos_are_neither_read_nor_replaced() {
+    if !crate::harness::is_root() {
+        eprintln!("skipped: mknod needs root");
+        return;
+    }
+    let d = special_files();
+    let before = file_types(d.path());
+    assert!(before.contains("null=character special file"), "{before}");
+    let record = "{\"name\":\"a\",\"latest\":\"1\",\"update\":true}\n";
+    for name in ["null", "zero", "fifo", "to-null", "to-zero", "to-fifo"] {
+        // `timeout` turns a command blocked on the FIFO or reading /dev/zero for ever into 124.
+        for command in [
+            format!("timeout 10 vfile set {name} a=1"),
+            format!("timeout 10 vfile get {name} a"),
+            format!("timeout 10 vfile show {name}"),
+            format!("timeout 10 vfile unset {name} a"),
+        ] {
+            sh(&command)
+                .dir(d.path())
+                .run()
+                .code(74)
+                .stderr_has(&format!("{name}: is a "))
+                .stderr_has("not a regular file");
+        }
+        let ran = sh(&format!("timeout 10 vfile record {name}"))
+            .dir(d.path())
+            .stdin(record)
+            .run()
+            .code(74)
+            .stderr_has("not a regular file");
+        assert_eq!(ran.only()["recorded"], false);
+        assert_eq!(file_types(d.path()), before, "after {name}");
+    }
+    assert_eq!(temps(d.path()), Vec::<String>::new());
+
+    // The history on a FIFO nobody reads: refused at once, the version file untouched.
+    write(&d.path().join("v.txt"), "a=0\n");
+    sh("timeout 10 vfile record v.txt --history fifo")
+        .dir(d.path())
+        .stdin(record)
+        .run()
+        .code(74)
+        .stderr_has("fifo: cannot open");
+    assert_eq!(read(&d.path().join("v.txt")), "a=0\n");
+    assert_eq!(file_types(d.path()), before);
+}

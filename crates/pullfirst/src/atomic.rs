@@ -9,13 +9,20 @@
 //! mode and owner; `fsync` it; `rename` it over the target; `fsync` the directory. Readers take
 //! no lock: a rename is atomic, so they see the old file or the new one.
 //!
+//! Only regular files are read or replaced. A path that names a device, a FIFO, a socket or a
+//! directory (itself or through a symlink) is refused ([`Error::NotRegular`], exit 74) before
+//! anything is read or written: renaming over `/dev/null` would replace the system's
+//! `/dev/null`, reading a FIFO would block, and reading `/dev/zero` would never end. Files are
+//! opened with `O_NONBLOCK` and checked with `fstat` on the opened descriptor, so nothing can
+//! block or slip in between the check and the read; reads stop at [`MAX_FILE`].
+//!
 //! A writer killed half-way leaves its temporary file behind. Any such file found while holding
 //! the lock belongs to a dead writer (a live one would hold the lock), so the next writer
 //! removes them; this also gives their space back before a write on a full disk.
 
-use std::fs::{self, File, Permissions};
-use std::io::{self, Write};
-use std::os::unix::fs::{MetadataExt, PermissionsExt};
+use std::fs::{self, File, FileType, OpenOptions, Permissions};
+use std::io::{self, Read, Write};
+use std::os::unix::fs::{FileTypeExt, MetadataExt, OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 
 use crate::Error;
@@ -44,13 +51,105 @@ pub fn resolve(path: &Path) -> io::Result<PathBuf> {
     Err(io::Error::other("too many levels of symbolic links"))
 }
 
-/// Read a file; `None` when it does not exist.
-pub fn read_optional(path: &Path) -> Result<Option<Vec<u8>>, Error> {
-    match fs::read(path) {
-        Ok(bytes) => Ok(Some(bytes)),
-        Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
-        Err(e) => Err(Error::io(path, "cannot read", e)),
+/// The most a file read here may hold: far more than any version or state file, and a bound
+/// on what a file that keeps growing can cost.
+pub const MAX_FILE: u64 = 64 << 20;
+
+/// What a path names, symlinks followed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Kind {
+    /// Nothing (yet).
+    Missing,
+    /// A regular file: the only kind read or replaced here.
+    Regular,
+    /// A character device (`/dev/null`, `/dev/zero`, a terminal).
+    CharDevice,
+    /// Anything else that is not a regular file, in words ("a FIFO", "a directory").
+    Other(&'static str),
+}
+
+impl Kind {
+    fn of(file_type: FileType) -> Kind {
+        if file_type.is_file() {
+            Kind::Regular
+        } else if file_type.is_char_device() {
+            Kind::CharDevice
+        } else {
+            Kind::Other(if file_type.is_dir() {
+                "a directory"
+            } else if file_type.is_fifo() {
+                "a FIFO"
+            } else if file_type.is_block_device() {
+                "a block device"
+            } else if file_type.is_socket() {
+                "a socket"
+            } else {
+                "not a regular file"
+            })
+        }
     }
+
+    /// The kind in words, for messages.
+    pub fn describe(self) -> &'static str {
+        match self {
+            Kind::Missing => "missing",
+            Kind::Regular => "a regular file",
+            Kind::CharDevice => "a character device",
+            Kind::Other(what) => what,
+        }
+    }
+
+    /// `Ok` for a regular or missing file; [`Error::NotRegular`] naming `shown` otherwise.
+    fn require_regular(self, shown: &Path) -> Result<(), Error> {
+        match self {
+            Kind::Missing | Kind::Regular => Ok(()),
+            other => Err(Error::NotRegular {
+                path: shown.to_path_buf(),
+                kind: other.describe(),
+            }),
+        }
+    }
+}
+
+/// What `path` names, symlinks followed (`stat`, which never blocks, even on a FIFO).
+pub fn kind(path: &Path) -> Result<Kind, Error> {
+    match fs::metadata(path) {
+        Ok(m) => Ok(Kind::of(m.file_type())),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(Kind::Missing),
+        Err(e) => Err(Error::io(path, "cannot stat", e)),
+    }
+}
+
+/// Read a regular file; `None` when it does not exist. Anything else is refused without
+/// being read: the file is opened without blocking (a FIFO with no writer would wait for
+/// ever) and checked on the opened descriptor. A file over [`MAX_FILE`] is refused (65).
+pub fn read_optional(path: &Path) -> Result<Option<Vec<u8>>, Error> {
+    let flags = rustix::fs::OFlags::NONBLOCK | rustix::fs::OFlags::NOCTTY;
+    let file = match OpenOptions::new()
+        .read(true)
+        .custom_flags(i32::try_from(flags.bits()).unwrap_or(0))
+        .open(path)
+    {
+        Ok(file) => file,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(Error::io(path, "cannot read", e)),
+    };
+    let meta = file
+        .metadata()
+        .map_err(|e| Error::io(path, "cannot stat", e))?;
+    Kind::of(meta.file_type()).require_regular(path)?;
+    let mut bytes = Vec::with_capacity(usize::try_from(meta.len().min(MAX_FILE)).unwrap_or(0));
+    file.take(MAX_FILE + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|e| Error::io(path, "cannot read", e))?;
+    if bytes.len() as u64 > MAX_FILE {
+        return Err(Error::bad_file(
+            path,
+            None,
+            format!("larger than {} MiB: not a file of ours", MAX_FILE >> 20),
+        ));
+    }
+    Ok(Some(bytes))
 }
 
 /// Replace `path` with `contents`: atomically, durably, and after any other writer.
@@ -68,9 +167,13 @@ pub struct LockedFile {
 }
 
 impl LockedFile {
-    /// Resolve `path` and wait for the lock on its directory.
+    /// Resolve `path` and wait for the lock on its directory. A path that names anything but
+    /// a regular file (or nothing yet) is refused before the lock is taken.
     pub fn lock(path: &Path) -> Result<LockedFile, Error> {
         let target = resolve(path).map_err(|e| Error::io(path, "cannot resolve", e))?;
+        kind(&target)
+            .map_err(|e| e.at(path))?
+            .require_regular(path)?;
         let dir_path = match target.parent() {
             Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
             _ => PathBuf::from("."),
@@ -87,10 +190,7 @@ impl LockedFile {
 
     /// The current contents; `None` when the file does not exist yet.
     pub fn read(&self) -> Result<Option<Vec<u8>>, Error> {
-        read_optional(&self.target).map_err(|e| match e {
-            Error::Io { what, source, .. } => Error::io(&self.shown, what, source),
-            other => other,
-        })
+        read_optional(&self.target).map_err(|e| e.at(&self.shown))
     }
 
     /// Replace the file with `contents`, atomically and durably.
@@ -102,6 +202,10 @@ impl LockedFile {
             Err(e) if e.kind() == io::ErrorKind::NotFound => None,
             Err(e) => return Err(err("cannot stat", e)),
         };
+        // Checked again under the lock: what the rename would replace must be a regular file.
+        if let Some(m) = &old {
+            Kind::of(m.file_type()).require_regular(&self.shown)?;
+        }
         let dir_path = self.target.parent().filter(|p| !p.as_os_str().is_empty());
         let dir_path = dir_path.unwrap_or(Path::new("."));
         let mut temp = tempfile::Builder::new()
@@ -206,6 +310,29 @@ mod tests {
         assert!(
             other.exists(),
             "another file's temporaries are not ours to remove"
+        );
+    }
+
+    #[test]
+    fn devices_are_refused_unread_and_unreplaced() {
+        for dev in ["/dev/zero", "/dev/null"] {
+            let path = Path::new(dev);
+            match read_optional(path) {
+                Err(Error::NotRegular { kind, .. }) => assert_eq!(kind, "a character device"),
+                other => panic!("{dev}: {other:?}"),
+            }
+            assert!(matches!(
+                LockedFile::lock(path),
+                Err(Error::NotRegular { .. })
+            ));
+        }
+        assert_eq!(
+            kind(Path::new("/")).expect("stat"),
+            Kind::Other("a directory")
+        );
+        assert_eq!(
+            kind(Path::new("/nonexistent/x")).expect("stat"),
+            Kind::Missing
         );
     }
 }

@@ -15,7 +15,7 @@ use clap::{CommandFactory, Parser};
 use pullfirst::{Error, ExitCode};
 
 use cli::{Cli, Command};
-use pullfirst::atomic::{self, read_optional, LockedFile};
+use pullfirst::atomic::{read_optional, LockedFile};
 use pullfirst::versionfile::{check_key, check_value, VersionFile};
 
 /// The clap definition, for the man page and completions.
@@ -123,9 +123,7 @@ fn unset(path: &Path, keys: &[String]) -> Result<ExitCode, Error> {
     for key in keys {
         check_key(key).map_err(|m| Error::bad_file(Path::new("argument"), None, m))?;
     }
-    if read_optional(&atomic::resolve(path).map_err(|e| Error::io(path, "cannot resolve", e))?)?
-        .is_none()
-    {
+    if read_optional(path)?.is_none() {
         return Ok(ExitCode::Ok);
     }
     edit(path, |file| {

@@ -212,11 +212,21 @@ fn last_logged(path: &Path, len: u64) -> Result<Vec<(String, Option<String>, Str
         .collect())
 }
 
+/// Open the history for appending. A FIFO with no reader fails at once (`O_NONBLOCK`) instead
+/// of blocking with the lock held; once open, writes block as usual.
 fn open_history(path: &Path) -> Result<(File, &Path), Error> {
-    OpenOptions::new()
+    use rustix::fs::OFlags;
+    use std::os::unix::fs::OpenOptionsExt;
+    let flags = OFlags::NONBLOCK | OFlags::NOCTTY;
+    let file = OpenOptions::new()
         .append(true)
         .create(true)
+        .custom_flags(i32::try_from(flags.bits()).unwrap_or(0))
         .open(path)
-        .map(|f| (f, path))
-        .map_err(|e| Error::io(path, "cannot open", e))
+        .map_err(|e| Error::io(path, "cannot open", e))?;
+    let blocking = rustix::fs::fcntl_getfl(&file).map(|f| f - OFlags::NONBLOCK);
+    blocking
+        .and_then(|f| rustix::fs::fcntl_setfl(&file, f))
+        .map_err(|e| Error::io(path, "cannot open", e.into()))?;
+    Ok((file, path))
 }
