@@ -6,7 +6,7 @@
 //! untouched byte stays as it was ([`pullfirst::versionfile`]).
 
 pub mod cli;
-mod record;
+mod record_command;
 
 use std::io::Write;
 use std::path::Path;
@@ -42,7 +42,7 @@ pub fn run(cli: Cli) -> Result<ExitCode, Error> {
             atomic,
             history,
             all,
-        } => record::run(&file, atomic, history.as_deref(), all),
+        } => record_command::run(&file, atomic, history.as_deref(), all),
     }
 }
 
