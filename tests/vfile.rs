@@ -793,3 +793,56 @@ fn devices_and_fifos_are_neither_read_nor_replaced() {
     assert_eq!(read(&d.path().join("v.txt")), "a=0\n");
     assert_eq!(file_types(d.path()), before);
 }
+
+#[test]
+fn records_that_cannot_be_passed_on_take_the_write_back() {
+    let d = tempdir();
+    let earlier =
+        "{\"time\":\"2026-11-20T03:00:00Z\",\"key\":\"server\",\"from\":null,\"to\":\"v1.0\"}\n";
+    write(&d.path().join("v.txt"), "# pinned\nserver=v1.0\n");
+    write(&d.path().join("h.log"), earlier);
+    let flow = "{\"name\":\"server\",\"latest\":\"v1.1\",\"update\":true}\n\
+                {\"name\":\"web\",\"latest\":\"2.0\",\"update\":true}\n";
+    // stdout on a full disk: 74, and nothing changed: neither the file nor its history, nor a
+    // file that did not exist before.
+    for run in [
+        "vfile record v.txt --history h.log > /dev/full",
+        "vfile record new.txt --history h.log > /dev/full",
+    ] {
+        sh(run)
+            .dir(d.path())
+            .stdin(flow)
+            .run()
+            .code(74)
+            .stderr_has("stdout: cannot write: No space left on device");
+        assert_eq!(read(&d.path().join("v.txt")), "# pinned\nserver=v1.0\n");
+        assert_eq!(read(&d.path().join("h.log")), earlier);
+        assert!(!d.path().join("new.txt").exists());
+        let left: Vec<String> = fs::read_dir(d.path())
+            .expect("readable")
+            .flatten()
+            .map(|e| e.file_name().to_string_lossy().into_owned())
+            .filter(|n| n.starts_with('.'))
+            .collect();
+        assert_eq!(left, Vec::<String>::new(), "nothing left beside the file");
+    }
+
+    // A reader that stopped reading is no failure: the write stays (exit 0, as everywhere).
+    let (reader, writer) = std::io::pipe().expect("pipe");
+    drop(reader);
+    let mut child = Command::new(bin("vfile"))
+        .args(["record", "v.txt"])
+        .current_dir(d.path())
+        .stdin(Stdio::piped())
+        .stdout(writer)
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("vfile starts");
+    std::io::Write::write_all(&mut child.stdin.take().expect("stdin"), flow.as_bytes())
+        .expect("feed");
+    assert_eq!(child.wait().expect("waits").code(), Some(0));
+    assert_eq!(
+        read(&d.path().join("v.txt")),
+        "# pinned\nserver=v1.1\nweb=2.0\n"
+    );
+}

@@ -19,6 +19,12 @@
 //! A writer killed half-way leaves its temporary file behind. Any such file found while holding
 //! the lock belongs to a dead writer (a live one would hold the lock), so the next writer
 //! removes them; this also gives their space back before a write on a full disk.
+//!
+//! A replacement can be made undoable ([`LockedFile::replace_undoable`]) for a command whose
+//! last step (writing its records) may still fail after the file was replaced: the old file is
+//! kept as a hard link beside the new one (no space needed, so this works on a full disk) and
+//! renamed back on [`Replaced::undo`], unless another writer replaced the file since. The lock
+//! is not held meanwhile, so nothing waits on a slow reader of that command's output.
 
 use std::fs::{self, File, FileType, OpenOptions, Permissions};
 use std::io::{self, Read, Write};
@@ -30,6 +36,9 @@ use crate::Error;
 /// Every temporary file ends so; with the target's name in front, a dead writer's leftovers
 /// can be told from anything else in the directory.
 const TEMP_SUFFIX: &str = ".vfile-tmp";
+/// The old file kept for an undo ends so, after its owner's process id: it is removed once
+/// that process is gone (another writer may come and go while the owner still needs it).
+const UNDO_SUFFIX: &str = ".vfile-undo";
 
 /// The file a path names once symlinks are followed, even when it does not exist yet.
 pub fn resolve(path: &Path) -> io::Result<PathBuf> {
@@ -174,15 +183,16 @@ impl LockedFile {
         kind(&target)
             .map_err(|e| e.at(path))?
             .require_regular(path)?;
-        let dir_path = match target.parent() {
-            Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
-            _ => PathBuf::from("."),
-        };
+        LockedFile::lock_resolved(path, target)
+    }
+
+    fn lock_resolved(shown: &Path, target: PathBuf) -> Result<LockedFile, Error> {
+        let dir_path = dir_of(&target).to_path_buf();
         let dir = File::open(&dir_path).map_err(|e| Error::io(&dir_path, "cannot open", e))?;
         dir.lock()
             .map_err(|e| Error::io(&dir_path, "cannot lock", e))?;
         Ok(LockedFile {
-            shown: path.to_path_buf(),
+            shown: shown.to_path_buf(),
             target,
             dir,
         })
@@ -195,8 +205,48 @@ impl LockedFile {
 
     /// Replace the file with `contents`, atomically and durably.
     pub fn replace(&self, contents: &[u8]) -> Result<(), Error> {
-        let err = |what, e| Error::io(&self.shown, what, e);
         self.remove_stale_temps();
+        self.replace_with(contents).map(drop)
+    }
+
+    /// Replace the file with `contents` as [`replace`](Self::replace) does, keeping the old
+    /// file (a hard link beside it, or, where links are not allowed, its bytes) until the
+    /// returned [`Replaced`] is dropped or undone.
+    pub fn replace_undoable(&self, contents: &[u8]) -> Result<Replaced, Error> {
+        self.remove_stale_temps();
+        let backup = dir_of(&self.target).join(format!(
+            "{}{}{UNDO_SUFFIX}",
+            self.temp_prefix(),
+            std::process::id()
+        ));
+        let _ = fs::remove_file(&backup);
+        let old = match fs::hard_link(&self.target, &backup) {
+            Ok(()) => Old::Linked(backup),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => Old::Missing,
+            Err(_) => match self.read()? {
+                Some(bytes) => Old::Bytes(bytes),
+                None => Old::Missing,
+            },
+        };
+        let replaced = |new| Replaced {
+            shown: self.shown.clone(),
+            target: self.target.clone(),
+            new,
+            old,
+        };
+        match self.replace_with(contents) {
+            Ok(new) => Ok(replaced(new)),
+            Err(e) => {
+                drop(replaced((0, 0)));
+                Err(e)
+            }
+        }
+    }
+
+    /// Write `contents` to a temporary file and rename it over the target; the new file's
+    /// device and inode.
+    fn replace_with(&self, contents: &[u8]) -> Result<(u64, u64), Error> {
+        let err = |what, e| Error::io(&self.shown, what, e);
         let old = match fs::metadata(&self.target) {
             Ok(m) => Some(m),
             Err(e) if e.kind() == io::ErrorKind::NotFound => None,
@@ -228,6 +278,11 @@ impl LockedFile {
         temp.as_file()
             .sync_all()
             .map_err(|e| err("cannot sync", e))?;
+        let id = temp
+            .as_file()
+            .metadata()
+            .map(|m| (m.dev(), m.ino()))
+            .map_err(|e| err("cannot stat", e))?;
         temp.persist(&self.target)
             .map_err(|e| err("cannot rename into place", e.error))?;
         // The new file is in place: from here on the change has happened, and saying
@@ -239,7 +294,7 @@ impl LockedFile {
                 self.shown.display()
             );
         }
-        Ok(())
+        Ok(id)
     }
 
     fn temp_prefix(&self) -> String {
@@ -252,18 +307,107 @@ impl LockedFile {
     }
 
     /// Remove temporary files left by writers that died; we hold the lock, so they are dead.
+    /// Old files kept for an undo go once the process that kept them is gone.
     fn remove_stale_temps(&self) {
-        let dir_path = self.target.parent().filter(|p| !p.as_os_str().is_empty());
-        let Ok(entries) = fs::read_dir(dir_path.unwrap_or(Path::new("."))) else {
+        let Ok(entries) = fs::read_dir(dir_of(&self.target)) else {
             return;
         };
         let prefix = self.temp_prefix();
         for entry in entries.flatten() {
             let name = entry.file_name();
             let name = name.to_string_lossy();
-            if name.starts_with(&prefix) && name.ends_with(TEMP_SUFFIX) {
+            let Some(rest) = name.strip_prefix(&prefix) else {
+                continue;
+            };
+            let stale = rest.ends_with(TEMP_SUFFIX)
+                || rest
+                    .strip_suffix(UNDO_SUFFIX)
+                    .is_some_and(|pid| !alive(pid));
+            if stale {
                 let _ = fs::remove_file(entry.path());
             }
+        }
+    }
+}
+
+/// Whether the process `pid` (as written in a file name) is still running.
+fn alive(pid: &str) -> bool {
+    let Some(pid) = pid
+        .parse::<i32>()
+        .ok()
+        .and_then(rustix::process::Pid::from_raw)
+    else {
+        return false;
+    };
+    pid == rustix::process::getpid()
+        || !matches!(
+            rustix::process::test_kill_process(pid),
+            Err(rustix::io::Errno::SRCH)
+        )
+}
+
+/// The directory a file is in (`.` for a bare name).
+fn dir_of(target: &Path) -> &Path {
+    match target.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    }
+}
+
+/// What a replaced file was.
+enum Old {
+    /// Nothing: the file was created.
+    Missing,
+    /// The old file, as a hard link beside the new one.
+    Linked(PathBuf),
+    /// The old file's bytes, where a hard link could not be made.
+    Bytes(Vec<u8>),
+}
+
+/// A replacement that can still be taken back ([`LockedFile::replace_undoable`]). Dropping it
+/// keeps the new file.
+pub struct Replaced {
+    shown: PathBuf,
+    target: PathBuf,
+    /// Device and inode of the new file, to tell whether another writer replaced it since.
+    new: (u64, u64),
+    old: Old,
+}
+
+impl Replaced {
+    /// The path the user gave.
+    pub fn shown(&self) -> &Path {
+        &self.shown
+    }
+
+    /// Put the old file back (or remove the new one if there was none), under the lock, unless
+    /// another writer has replaced the file since: then theirs stays, and `Ok(false)` says so.
+    pub fn undo(mut self) -> Result<bool, Error> {
+        let locked = LockedFile::lock_resolved(&self.shown, self.target.clone())?;
+        let err = |what, e| Error::io(&self.shown, what, e);
+        let now = fs::symlink_metadata(&self.target).map(|m| (m.dev(), m.ino()));
+        if now.ok() != Some(self.new) {
+            return Ok(false);
+        }
+        match std::mem::replace(&mut self.old, Old::Missing) {
+            Old::Linked(backup) => {
+                fs::rename(&backup, &self.target).map_err(|e| err("cannot restore", e))?
+            }
+            Old::Bytes(bytes) => locked.replace_with(&bytes).map(drop)?,
+            Old::Missing => fs::remove_file(&self.target).map_err(|e| err("cannot remove", e))?,
+        }
+        locked
+            .dir
+            .sync_all()
+            .map_err(|e| Error::io(dir_of(&self.target), "cannot sync", e))?;
+        Ok(true)
+    }
+}
+
+impl Drop for Replaced {
+    fn drop(&mut self) {
+        if let Old::Linked(backup) = &self.old {
+            let _ = fs::remove_file(backup);
         }
     }
 }
@@ -334,5 +478,55 @@ mod tests {
             kind(Path::new("/nonexistent/x")).expect("stat"),
             Kind::Missing
         );
+    }
+
+    #[test]
+    fn an_undoable_replacement_is_taken_back_unless_someone_wrote_since() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("v.txt");
+        let names = || {
+            let mut n: Vec<String> = fs::read_dir(dir.path())
+                .expect("dir")
+                .flatten()
+                .map(|e| e.file_name().to_string_lossy().into_owned())
+                .collect();
+            n.sort();
+            n
+        };
+        fs::write(&path, "a=1\n").expect("write");
+        let replaced = LockedFile::lock(&path)
+            .and_then(|l| l.replace_undoable(b"a=2\n"))
+            .expect("replace");
+        assert_eq!(fs::read(&path).expect("read"), b"a=2\n");
+        assert!(replaced.undo().expect("undo"));
+        assert_eq!(fs::read(&path).expect("read"), b"a=1\n");
+        assert_eq!(names(), ["v.txt"]);
+
+        // Kept when dropped; the old file beside it goes.
+        let replaced = LockedFile::lock(&path)
+            .and_then(|l| l.replace_undoable(b"a=3\n"))
+            .expect("replace");
+        drop(replaced);
+        assert_eq!(fs::read(&path).expect("read"), b"a=3\n");
+        assert_eq!(names(), ["v.txt"]);
+
+        // Another writer came in between: theirs stays.
+        let replaced = LockedFile::lock(&path)
+            .and_then(|l| l.replace_undoable(b"a=4\n"))
+            .expect("replace");
+        write(&path, b"a=5\n").expect("other writer");
+        assert!(!replaced.undo().expect("undo"));
+        assert_eq!(fs::read(&path).expect("read"), b"a=5\n");
+
+        // A new file is removed again; a dead writer's old file is cleaned up.
+        let new = dir.path().join("n.txt");
+        let replaced = LockedFile::lock(&new)
+            .and_then(|l| l.replace_undoable(b"x=1\n"))
+            .expect("replace");
+        assert!(replaced.undo().expect("undo"));
+        assert!(!new.exists());
+        fs::write(dir.path().join(".v.txt.999999999.vfile-undo"), "old").expect("write");
+        write(&path, b"a=6\n").expect("write");
+        assert_eq!(names(), ["v.txt"]);
     }
 }

@@ -4,7 +4,9 @@
 //! that is ok and an update (or every ok record, with `--all`) has its `latest` written under
 //! its `name`, all in one atomic write at the end, and every record is passed on. A write that
 //! fails leaves the file as it was and passes the records on marked failed, so a notifier
-//! downstream still hears about it.
+//! downstream still hears about it. Records that cannot be passed on (stdout on a full disk)
+//! undo the write, version file and history, so that exit 74 still means nothing changed; a
+//! reader that stopped reading (`| head`) is no failure, and the write stays.
 
 use std::fs::{File, OpenOptions};
 use std::io::{Read, Seek, SeekFrom, Write};
@@ -15,7 +17,7 @@ use pullfirst::jsonl::{read_all, RecordWriter};
 use pullfirst::{Error, ErrorKind, ExitCode, Record};
 use serde_json::json;
 
-use pullfirst::atomic::LockedFile;
+use pullfirst::atomic::{LockedFile, Replaced};
 use pullfirst::versionfile::VersionFile;
 
 const STEP: &str = "vfile";
@@ -51,6 +53,7 @@ pub fn run(
     }
 
     let mut failure = None;
+    let mut applied = None;
     if atomic && !records.iter().all(Record::ok) {
         pullfirst::info!("--atomic: a record failed, so nothing is recorded");
         for &i in &chosen {
@@ -66,7 +69,7 @@ pub fn run(
                 ))
             })
             .collect();
-        let result = write(path, &changes, history);
+        let result = write(path, &changes, history).map(|a| applied = a);
         let ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
         for &i in &chosen {
             let r = &mut records[i];
@@ -91,10 +94,15 @@ pub fn run(
     }
 
     let mut out = RecordWriter::new(std::io::stdout().lock());
-    for r in &records {
-        out.write(r)
-            .map_err(|e| Error::io(Path::new("stdout"), "cannot write", e))?;
+    if let Err(e) = records.iter().try_for_each(|r| out.write(r)) {
+        if e.kind() != std::io::ErrorKind::BrokenPipe {
+            if let Some(applied) = applied {
+                applied.undo();
+            }
+        }
+        return Err(Error::io(Path::new("stdout"), "cannot write", e));
     }
+    drop(applied);
     match failure {
         Some(e) => Err(e),
         None => Ok(out.outcome().exit_code()),
@@ -108,7 +116,14 @@ pub fn run(
 /// finds the same change as the last one logged for that key and does not log it twice. Either
 /// way an interrupted run followed by a clean one leaves the same file and the same log as one
 /// uninterrupted run. A failed replacement takes the log back to its previous length.
-fn write(path: &Path, changes: &[(String, String)], history: Option<&Path>) -> Result<(), Error> {
+///
+/// What was written can be undone until the returned [`Applied`] is dropped; `None` when
+/// nothing needed writing.
+fn write(
+    path: &Path,
+    changes: &[(String, String)],
+    history: Option<&Path>,
+) -> Result<Option<Applied>, Error> {
     let locked = LockedFile::lock(path)?;
     let mut file = match locked.read()? {
         Some(bytes) => VersionFile::parse(path, bytes)?,
@@ -125,7 +140,7 @@ fn write(path: &Path, changes: &[(String, String)], history: Option<&Path>) -> R
         }
     }
     if made.is_empty() {
-        return Ok(());
+        return Ok(None);
     }
     let mut appended = None;
     if let Some((log, log_path)) = log.as_mut() {
@@ -170,17 +185,74 @@ fn write(path: &Path, changes: &[(String, String)], history: Option<&Path>) -> R
                 return Err(Error::io(log_path, "cannot append to", e));
             }
             if regular {
-                appended = Some((log, before));
+                appended = Some(Appended {
+                    path: log_path.to_path_buf(),
+                    log: log
+                        .try_clone()
+                        .map_err(|e| Error::io(log_path, "cannot open", e))?,
+                    before,
+                    after: before + lines.len() as u64,
+                });
             }
         }
     }
-    if let Err(e) = locked.replace(&file.to_bytes()) {
-        if let Some((log, before)) = appended {
-            let _ = log.set_len(before).and_then(|()| log.sync_all());
+    match locked.replace_undoable(&file.to_bytes()) {
+        Ok(replaced) => Ok(Some(Applied { replaced, appended })),
+        Err(e) => {
+            if let Some(a) = appended {
+                a.cut();
+            }
+            Err(e)
         }
-        return Err(e);
     }
-    Ok(())
+}
+
+/// A write of the version file and its history that can still be taken back.
+struct Applied {
+    replaced: Replaced,
+    appended: Option<Appended>,
+}
+
+/// Lines appended to a regular history file.
+struct Appended {
+    path: std::path::PathBuf,
+    log: File,
+    before: u64,
+    after: u64,
+}
+
+impl Appended {
+    /// Take the history back to its length before, unless someone appended since.
+    fn cut(self) -> bool {
+        let len = self.log.metadata().map(|m| m.len()).ok();
+        len == Some(self.after)
+            && self
+                .log
+                .set_len(self.before)
+                .and_then(|()| self.log.sync_all())
+                .is_ok()
+    }
+}
+
+impl Applied {
+    /// Take the write back: the old version file, the history as it was. What cannot be taken
+    /// back is said on stderr.
+    fn undo(self) {
+        let shown = self.replaced.shown().display().to_string();
+        match self.replaced.undo() {
+            Ok(true) => pullfirst::info!("{shown}: the recorded versions were taken back"),
+            Ok(false) => pullfirst::warn!(
+                "{shown}: replaced by another writer since; the recorded versions could not be taken back"
+            ),
+            Err(e) => pullfirst::error!("{e}; the recorded versions could not be taken back"),
+        }
+        if let Some(a) = self.appended {
+            let log = a.path.display().to_string();
+            if !a.cut() {
+                pullfirst::warn!("{log}: the history lines of this run could not be taken back");
+            }
+        }
+    }
 }
 
 /// The (key, from, to) of the last lines of the history at `path`, `len` bytes long (its last
