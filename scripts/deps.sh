@@ -33,6 +33,7 @@ flock util-linux
 htpasswd apache2-utils
 openssl openssl
 docker-compose docker-compose
+/usr/bin/time time
 make make'
   ;;
 esac

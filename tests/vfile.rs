@@ -846,3 +846,36 @@ fn records_that_cannot_be_passed_on_take_the_write_back() {
         "# pinned\nserver=v1.1\nweb=2.0\n"
     );
 }
+
+#[test]
+fn record_memory_grows_with_the_changes_not_with_the_stream() {
+    if !Path::new("/usr/bin/time").exists() {
+        panic!("/usr/bin/time (Debian `time`) is needed: run scripts/deps.sh as root");
+    }
+    let d = tempdir();
+    // 400,000 tiny records (about 6 MB), ten of them updates: the stream once took 40 times
+    // its size in memory.
+    sh("awk 'BEGIN { for (i = 0; i < 400000; i++) \
+          if (i % 40000 == 0) printf \"{\\\"name\\\":\\\"k%d\\\",\\\"latest\\\":\\\"%d\\\",\\\"update\\\":true}\\n\", i, i; \
+          else printf \"{\\\"name\\\":\\\"a%d\\\"}\\n\", i }' > in.jsonl")
+    .dir(d.path())
+    .run()
+    .success();
+    let ran = sh(
+        "/usr/bin/time -f 'peak %M' -o peak vfile record v.txt < in.jsonl > out.jsonl \
+                  && cat peak && wc -l < out.jsonl && wc -l < v.txt",
+    )
+    .dir(d.path())
+    .run()
+    .success();
+    let mut lines = ran.stdout.lines();
+    let peak_kib: u64 = lines
+        .next()
+        .and_then(|l| l.strip_prefix("peak "))
+        .and_then(|n| n.trim().parse().ok())
+        .expect("peak");
+    assert_eq!(lines.next(), Some("400000"), "every record passed on");
+    assert_eq!(lines.next(), Some("10"), "the ten updates recorded");
+    eprintln!("vfile record, 400,000 records: peak {peak_kib} KiB");
+    assert!(peak_kib < 50 * 1024, "peak {peak_kib} KiB");
+}

@@ -1,26 +1,111 @@
 //! `vfile record`: the last step of a flow, writing versions only for what succeeded.
 //!
-//! The whole stream is read and checked first, so a bad line changes nothing. Then every record
-//! that is ok and an update (or every ok record, with `--all`) has its `latest` written under
-//! its `name`, all in one atomic write at the end, and every record is passed on. A write that
-//! fails leaves the file as it was and passes the records on marked failed, so a notifier
-//! downstream still hears about it. Records that cannot be passed on (stdout on a full disk)
-//! undo the write, version file and history, so that exit 74 still means nothing changed; a
-//! reader that stopped reading (`| head`) is no failure, and the write stays.
+//! The whole stream is read and checked first, so a bad line changes nothing (and nothing is
+//! passed on). Then every record that is ok and an update (or every ok record, with `--all`)
+//! has its `latest` written under its `name`, all in one atomic write at the end, and every
+//! record is passed on. A write that fails leaves the file as it was and passes the records on
+//! marked failed, so a notifier downstream still hears about it. Records that cannot be passed
+//! on (stdout on a full disk) undo the write, version file and history, so that exit 74 still
+//! means nothing changed; a reader that stopped reading (`| head`) is no failure, and the
+//! write stays.
+//!
+//! Memory grows with what must be kept, not with the input: the stream waits in a spool (in
+//! memory up to [`SPOOL_IN_MEMORY`], then in an unlinked file in `$TMPDIR`), and only the
+//! changes to make and the positions of the records they came from are held.
 
 use std::fs::{File, OpenOptions};
-use std::io::{Read, Seek, SeekFrom, Write};
+use std::io::{BufRead, BufReader, BufWriter, Read, Seek, SeekFrom, Write};
 use std::path::Path;
 use std::time::{Instant, SystemTime};
 
-use pullfirst::jsonl::{read_all, RecordWriter};
-use pullfirst::{Error, ErrorKind, ExitCode, Record};
-use serde_json::json;
+use pullfirst::jsonl::Records;
+use pullfirst::{Error, ErrorKind, ExitCode, Outcome, Record};
+use serde_json::{json, Map, Value};
+use tempfile::SpooledTempFile;
 
 use pullfirst::atomic::{LockedFile, Replaced};
 use pullfirst::versionfile::VersionFile;
 
 const STEP: &str = "vfile";
+
+/// How much of the stream is held in memory before the spool moves to a file.
+const SPOOL_IN_MEMORY: usize = 4 << 20;
+
+/// What the stream asked for, read and checked in full.
+struct Stream {
+    /// Every record's line, as read, one per line.
+    spool: SpooledTempFile,
+    /// The positions (0-based, counting records) of the records to be recorded, in order.
+    chosen: Vec<u64>,
+    /// The versions to write: name to latest, in order of first appearance, the last winning.
+    changes: Map<String, Value>,
+    /// The outcome of the records as they came.
+    outcome: Outcome,
+}
+
+impl Stream {
+    fn read(input: impl BufRead, all: bool) -> Result<Stream, Error> {
+        let spool_err = |e| Error::io(Path::new("spool"), "cannot write", e);
+        let mut stream = Stream {
+            spool: SpooledTempFile::new(SPOOL_IN_MEMORY),
+            chosen: Vec::new(),
+            changes: Map::new(),
+            outcome: Outcome::default(),
+        };
+        for (position, record) in Records::new(input).enumerate() {
+            let r = record?;
+            stream.outcome.observe(&r);
+            if r.actionable(all) {
+                let (Some(name), Some(latest)) = (r.name(), r.latest()) else {
+                    let field = if r.name().is_none() { "name" } else { "latest" };
+                    return Err(Error::Input {
+                        line: r.line(),
+                        message: format!("a record to be recorded has no `{field}`"),
+                    });
+                };
+                stream.chosen.push(position as u64);
+                stream.changes.insert(name.to_string(), Value::from(latest));
+            }
+            let spool = &mut stream.spool;
+            spool
+                .write_all(r.to_line().as_bytes())
+                .and_then(|()| spool.write_all(b"\n"))
+                .map_err(spool_err)?;
+        }
+        Ok(stream)
+    }
+
+    /// Pass every record on, `mark`ing the chosen ones, through one buffer.
+    fn pass_on(
+        mut self,
+        out: impl Write,
+        mut mark: impl FnMut(&mut Record),
+    ) -> std::io::Result<()> {
+        self.spool.seek(SeekFrom::Start(0))?;
+        let mut out = BufWriter::with_capacity(64 << 10, out);
+        let mut lines = BufReader::new(self.spool);
+        let mut chosen = self.chosen.iter().copied().peekable();
+        let mut line = Vec::new();
+        for position in 0u64.. {
+            line.clear();
+            if lines.read_until(b'\n', &mut line)? == 0 {
+                break;
+            }
+            if chosen.next_if_eq(&position).is_none() {
+                out.write_all(&line)?;
+                continue;
+            }
+            let text = std::str::from_utf8(&line)
+                .map_err(std::io::Error::other)?
+                .trim_end_matches('\n');
+            let mut record = Record::parse(text, 0).map_err(std::io::Error::other)?;
+            mark(&mut record);
+            out.write_all(record.to_line().as_bytes())?;
+            out.write_all(b"\n")?;
+        }
+        out.flush()
+    }
+}
 
 pub fn run(
     path: &Path,
@@ -29,72 +114,40 @@ pub fn run(
     all: bool,
 ) -> Result<ExitCode, Error> {
     let started = Instant::now();
-    let mut records = read_all(std::io::stdin().lock())?;
-
-    let mut chosen = Vec::new();
-    for (i, r) in records.iter().enumerate() {
-        if !r.actionable(all) {
-            continue;
-        }
-        let missing = if r.name().is_none() {
-            Some("name")
-        } else if r.latest().is_none() {
-            Some("latest")
-        } else {
-            None
-        };
-        if let Some(field) = missing {
-            return Err(Error::Input {
-                line: r.line(),
-                message: format!("a record to be recorded has no `{field}`"),
-            });
-        }
-        chosen.push(i);
-    }
+    let stream = Stream::read(std::io::stdin().lock(), all)?;
+    let outcome = stream.outcome;
 
     let mut failure = None;
     let mut applied = None;
-    if atomic && !records.iter().all(Record::ok) {
+    let passed = if atomic && !outcome.all_ok() {
         pullfirst::info!("--atomic: a record failed, so nothing is recorded");
-        for &i in &chosen {
-            records[i].set("recorded", false);
-        }
-    } else if !chosen.is_empty() {
-        let changes: Vec<(String, String)> = chosen
-            .iter()
-            .filter_map(|&i| {
-                Some((
-                    records[i].name()?.to_string(),
-                    records[i].latest()?.to_string(),
-                ))
-            })
-            .collect();
-        let result = write(path, &changes, history).map(|a| applied = a);
+        stream.pass_on(std::io::stdout().lock(), |r| r.set("recorded", false))
+    } else if !stream.chosen.is_empty() {
+        let result = write(path, &stream.changes, history);
         let ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
-        for &i in &chosen {
-            let r = &mut records[i];
-            match &result {
-                Ok(()) => {
-                    r.set("recorded", true);
-                    r.push_step(STEP, true, ms);
-                }
-                Err(e) => {
-                    r.set("recorded", false);
-                    r.fail(
-                        STEP,
-                        ErrorKind::Permanent,
-                        &pullfirst::redact::scrub(&e.to_string()),
-                        None,
-                    );
-                    r.push_step(STEP, false, ms);
-                }
-            }
+        let message = result
+            .as_ref()
+            .err()
+            .map(|e| pullfirst::redact::scrub(&e.to_string()));
+        match result {
+            Ok(a) => applied = a,
+            Err(e) => failure = Some(e),
         }
-        failure = result.err();
-    }
-
-    let mut out = RecordWriter::new(std::io::stdout().lock());
-    if let Err(e) = records.iter().try_for_each(|r| out.write(r)) {
+        stream.pass_on(std::io::stdout().lock(), |r| match &message {
+            None => {
+                r.set("recorded", true);
+                r.push_step(STEP, true, ms);
+            }
+            Some(message) => {
+                r.set("recorded", false);
+                r.fail(STEP, ErrorKind::Permanent, message, None);
+                r.push_step(STEP, false, ms);
+            }
+        })
+    } else {
+        stream.pass_on(std::io::stdout().lock(), |_| {})
+    };
+    if let Err(e) = passed {
         if e.kind() != std::io::ErrorKind::BrokenPipe {
             if let Some(applied) = applied {
                 applied.undo();
@@ -105,7 +158,7 @@ pub fn run(
     drop(applied);
     match failure {
         Some(e) => Err(e),
-        None => Ok(out.outcome().exit_code()),
+        None => Ok(outcome.exit_code()),
     }
 }
 
@@ -121,7 +174,7 @@ pub fn run(
 /// nothing needed writing.
 fn write(
     path: &Path,
-    changes: &[(String, String)],
+    changes: &Map<String, Value>,
     history: Option<&Path>,
 ) -> Result<Option<Applied>, Error> {
     let locked = LockedFile::lock(path)?;
@@ -134,6 +187,7 @@ fn write(
     let mut log = history.map(open_history).transpose()?;
     let mut made = Vec::new();
     for (key, to) in changes {
+        let to = to.as_str().unwrap_or_default();
         let from = file.get(key);
         if file.set(key, to) {
             made.push((key, from, to));
