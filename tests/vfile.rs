@@ -879,3 +879,46 @@ fn record_memory_grows_with_the_changes_not_with_the_stream() {
     eprintln!("vfile record, 400,000 records: peak {peak_kib} KiB");
     assert!(peak_kib < 50 * 1024, "peak {peak_kib} KiB");
 }
+
+#[test]
+fn record_passes_numbers_it_does_not_own_on_exactly() {
+    let d = tempdir();
+    let input = concat!(
+        r#"{"name":"app","latest":"2.0","update":true,"n":123456789012345678901234567890,"#,
+        r#""e":1E2,"tiny":1e-400,"mine":{"f": 1.50},"steps":[{"step":"ipull","ok":true,"ms":1E1}]}"#,
+        "\n"
+    );
+    let ran = sh("vfile record v.txt")
+        .dir(d.path())
+        .stdin(input)
+        .run()
+        .success();
+    let line = ran.stdout.lines().next().expect("a record");
+    let want_prefix = concat!(
+        r#"{"name":"app","latest":"2.0","update":true,"n":123456789012345678901234567890,"#,
+        r#""e":1E2,"tiny":1e-400,"mine":{"f": 1.50},"steps":[{"step":"ipull","ok":true,"ms":1E1},"#,
+        r#"{"step":"vfile","ok":true,"ms":"#
+    );
+    assert!(line.starts_with(want_prefix), "{line}");
+    assert!(line.ends_with(r#"}],"recorded":true}"#), "{line}");
+    assert_eq!(read(&d.path().join("v.txt")), "app=2.0\n");
+}
+
+#[test]
+fn a_key_given_twice_in_a_record_is_refused() {
+    let d = tempdir();
+    write(&d.path().join("v.txt"), "a=1\n");
+    for bad in [
+        r#"{"name":"evil;x","name":"a","latest":"2","update":true}"#,
+        r#"{"name":"a","latest":"2","update":true,"mine":{"k":1,"k":2}}"#,
+    ] {
+        sh("vfile record v.txt")
+            .dir(d.path())
+            .stdin(format!("{bad}\n"))
+            .run()
+            .code(65)
+            .stderr_has("stdin:1: not JSON: duplicate key")
+            .stdout_is("");
+        assert_eq!(read(&d.path().join("v.txt")), "a=1\n");
+    }
+}

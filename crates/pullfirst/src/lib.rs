@@ -15,6 +15,7 @@ pub mod dockerconfig;
 pub mod error;
 pub mod exit;
 pub mod grammar;
+pub mod json;
 pub mod jsonl;
 pub mod log;
 pub mod record;
