@@ -17,8 +17,8 @@ pub mod template;
 use std::path::Path;
 
 use clap::{CommandFactory, Parser};
-use pullfirst::exit::Outcome;
 use pullfirst::jsonl::{read_all, RecordWriter};
+use pullfirst::Outcome;
 use pullfirst::{Error, ErrorKind, ExitCode, Record};
 
 use cli::{Cli, On};

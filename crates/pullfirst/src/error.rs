@@ -1,8 +1,8 @@
 //! Errors that carry their exit code.
 //!
 //! Library code returns these; `main` prints one line and exits with [`Error::exit_code`].
-//! The kinds are the exit codes of SPEC §2, so a new failure path only has to say which kind
-//! it is. Messages name files and hosts, never secrets (see [`crate::redact`]).
+//! The kinds are the exit codes of `docs/exit-status.md`, so a new failure path only has to
+//! say which kind it is. Messages name files and hosts, never secrets (see [`crate::redact`]).
 
 use std::io;
 use std::path::{Path, PathBuf};

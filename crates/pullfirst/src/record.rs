@@ -1,4 +1,4 @@
-//! The flow record: one JSON object per line, one line per component (SPEC §1).
+//! The flow record: one JSON object per line, one line per component (`docs/record.md`).
 //!
 //! Wire format, as every command reads and writes it:
 //!

@@ -1,4 +1,4 @@
-//! `vfile`: the version file, written only on success (SPEC §6).
+//! `vfile`: the version file, written only on success (`docs/vfile.md`).
 //!
 //! This is what makes "record only on success" true at the end of a flow: `vfile record`
 //! writes a version only for records every earlier step marked ok, and writes them all in one
