@@ -922,3 +922,28 @@ fn a_key_given_twice_in_a_record_is_refused() {
         assert_eq!(read(&d.path().join("v.txt")), "a=1\n");
     }
 }
+
+#[test]
+fn set_on_a_json_file_keeps_the_numbers_it_does_not_own() {
+    let d = tempdir();
+    write(
+        &d.path().join("v.json"),
+        "{\"app\": \"1.0\", \"build\": 123456789012345678901234567890, \"ratio\": 1E2, \"tiny\": 1e-400}\n",
+    );
+    sh("vfile set v.json app=2.0").dir(d.path()).run().success();
+    assert_eq!(
+        read(&d.path().join("v.json")),
+        "{\n  \"app\": \"2.0\",\n  \"build\": 123456789012345678901234567890,\n  \"ratio\": 1E2,\n  \"tiny\": 1e-400\n}\n"
+    );
+    sh("vfile get v.json ratio")
+        .dir(d.path())
+        .run()
+        .success()
+        .stdout_is("1E2\n");
+    write(&d.path().join("dup.json"), "{\"app\": \"1\", \"app\": \"2\"}\n");
+    sh("vfile set dup.json app=3")
+        .dir(d.path())
+        .run()
+        .code(65)
+        .stderr_has("duplicate key");
+}

@@ -1,12 +1,11 @@
-//! The version file's two formats, edited in place (written by `vfile`, read by `vcheck`).
+//! The `key=value` version file, edited in place.
 //!
-//! `key=value` lines (the default) are what shell scripts `.`-source and `grep`; editing one
-//! key must leave every other byte alone: comments, blank lines, order, spacing, quoting and
-//! line endings. So the file is kept as its lines, and a change rewrites only the value part of
-//! the lines it concerns. A file whose name ends in `.json` is one JSON object instead, written
-//! back pretty-printed with its keys in their order.
+//! These are what shell scripts `.`-source and `grep`, and what `docker compose --env-file`
+//! reads; editing one key must leave every other byte alone: comments, blank lines, order,
+//! spacing, quoting and line endings. So the file is kept as its lines, and a change rewrites
+//! only the value part of the lines it concerns.
 //!
-//! The `key=value` grammar, a subset of what `sh` reads back the same way:
+//! The grammar, a subset of what `sh` reads back the same way:
 //! blank lines and lines starting with `#` are kept as they are; every other line is
 //! `[export ]KEY=VALUE`, spaces allowed around both; VALUE is bare (up to ` #`), `'single
 //! quoted'` (literal) or `"double quoted"` (with `\"`, `\\`, `\$` and `` \` `` escapes). A key
@@ -16,17 +15,10 @@ use std::borrow::Cow;
 use std::ops::Range;
 use std::path::Path;
 
-use crate::grammar::is_valid_name;
-use crate::record::quote;
-use crate::Error;
 use serde_json::{Map, Value};
 
-/// A parsed version file, ready to be read or edited and serialised again.
-#[derive(Clone, Debug)]
-pub enum VersionFile {
-    Lines(KvFile),
-    Json(Map<String, Value>),
-}
+use super::check::check_key;
+use crate::Error;
 
 /// A `key=value` file: its text, and where each line and entry sits in it. Lines are not
 /// copied out; an edited or appended line carries its own text.
@@ -113,37 +105,9 @@ fn scan_lines(
     Ok(())
 }
 
-impl VersionFile {
-    /// Whether `path` is written as JSON.
-    pub fn is_json(path: &Path) -> bool {
-        path.extension()
-            .is_some_and(|e| e.eq_ignore_ascii_case("json"))
-    }
-
-    /// An empty file of the format `path` calls for.
-    pub fn empty(path: &Path) -> VersionFile {
-        if Self::is_json(path) {
-            VersionFile::Json(Map::new())
-        } else {
-            VersionFile::Lines(KvFile::default())
-        }
-    }
-
-    /// Read and parse `path` without locking it; a missing file is empty.
-    pub fn load(path: &Path) -> Result<VersionFile, Error> {
-        match crate::atomic::read_optional(path)? {
-            Some(bytes) => VersionFile::parse(path, bytes),
-            None => Ok(VersionFile::empty(path)),
-        }
-    }
-
-    /// Parse `bytes`, read from `path` (named in errors).
-    pub fn parse(path: &Path, bytes: Vec<u8>) -> Result<VersionFile, Error> {
-        let text =
-            String::from_utf8(bytes).map_err(|_| Error::bad_file(path, None, "not UTF-8 text"))?;
-        if Self::is_json(path) {
-            return parse_json(path, &text).map(VersionFile::Json);
-        }
+impl KvFile {
+    /// Parse `text`, read from `path` (named in errors).
+    pub fn parse(path: &Path, text: String) -> Result<KvFile, Error> {
         let mut lines = Vec::with_capacity(text.len() / 16 + 1);
         scan_lines(path, &text, |range, eol, entry| {
             lines.push(Line {
@@ -153,17 +117,11 @@ impl VersionFile {
                 entry,
             })
         })?;
-        Ok(VersionFile::Lines(KvFile { src: text, lines }))
+        Ok(KvFile { src: text, lines })
     }
 
-    /// The value of `key` in `bytes`, read from `path`, checking the whole file but building
-    /// nothing: what `vfile get` needs, and no more.
-    pub fn lookup(path: &Path, bytes: &[u8], key: &str) -> Result<Option<String>, Error> {
-        let text = std::str::from_utf8(bytes)
-            .map_err(|_| Error::bad_file(path, None, "not UTF-8 text"))?;
-        if Self::is_json(path) {
-            return Ok(json_string(parse_json(path, text)?.get(key)));
-        }
+    /// The value of `key` in `text`, checking the whole file but building nothing.
+    pub fn lookup(path: &Path, text: &str, key: &str) -> Result<Option<String>, Error> {
         let mut found = None;
         scan_lines(path, text, |range, _, entry| {
             if let Some(e) = entry {
@@ -176,190 +134,90 @@ impl VersionFile {
         Ok(found)
     }
 
-    /// The value of `key`, if set. JSON values that are not strings come back as JSON text.
+    /// The value of `key`, if set (the last of duplicates).
     pub fn get(&self, key: &str) -> Option<String> {
-        match self {
-            VersionFile::Lines(f) => f.lines.iter().rev().find_map(|l| {
-                let text = l.text(&f.src);
-                let e = l.entry.as_ref()?;
-                (e.key(text) == key).then(|| e.value(text).into_owned())
-            }),
-            VersionFile::Json(map) => json_string(map.get(key)),
-        }
+        self.lines.iter().rev().find_map(|l| {
+            let text = l.text(&self.src);
+            let e = l.entry.as_ref()?;
+            (e.key(text) == key).then(|| e.value(text).into_owned())
+        })
     }
 
     /// Every key and value, in file order, the last of duplicates winning.
     pub fn to_object(&self) -> Map<String, Value> {
-        match self {
-            VersionFile::Json(map) => map.clone(),
-            VersionFile::Lines(f) => {
-                let mut map = Map::new();
-                for l in &f.lines {
-                    if let Some(e) = &l.entry {
-                        let text = l.text(&f.src);
-                        map.insert(e.key(text).to_string(), Value::from(e.value(text)));
-                    }
-                }
-                map
+        let mut map = Map::new();
+        for l in &self.lines {
+            if let Some(e) = &l.entry {
+                let text = l.text(&self.src);
+                map.insert(e.key(text).to_string(), Value::from(e.value(text)));
             }
         }
+        map
     }
 
-    /// Set `key` to `value` (both checked by the caller). Returns whether the file changed.
+    /// Set `key` to `value`, on every line that sets it, or on a new last line. Returns
+    /// whether the file changed.
     pub fn set(&mut self, key: &str, value: &str) -> bool {
-        match self {
-            VersionFile::Json(map) => {
-                let new = Value::from(value);
-                if map.get(key) == Some(&new) {
-                    return false;
-                }
-                map.insert(key.to_string(), new);
-                true
+        let mut found = false;
+        let mut changed = false;
+        for line in self.lines.iter_mut() {
+            let text = line.text(&self.src);
+            let Some(e) = &line.entry else { continue };
+            if e.key(text) != key {
+                continue;
             }
-            VersionFile::Lines(f) => {
-                let mut found = false;
-                let mut changed = false;
-                for line in f.lines.iter_mut() {
-                    let text = line.text(&f.src);
-                    let Some(e) = &line.entry else { continue };
-                    if e.key(text) != key {
-                        continue;
-                    }
-                    found = true;
-                    if e.value(text) == value {
-                        continue;
-                    }
-                    let written = encode_value(value, e.quote);
-                    let mut edited = text.to_string();
-                    edited.replace_range(e.span.clone(), &written);
-                    line.entry = parse_line(&edited).ok().flatten();
-                    line.own = Some(edited);
-                    changed = true;
-                }
-                if !found {
-                    if let Some(last) = f.lines.last_mut() {
-                        if last.eol.is_empty() {
-                            last.eol = "\n";
-                        }
-                    }
-                    let text = format!("{key}={}", encode_value(value, None));
-                    f.lines.push(Line {
-                        range: 0..0,
-                        eol: "\n",
-                        entry: parse_line(&text).ok().flatten(),
-                        own: Some(text),
-                    });
-                    changed = true;
-                }
-                changed
+            found = true;
+            if e.value(text) == value {
+                continue;
             }
+            let written = encode_value(value, e.quote);
+            let mut edited = text.to_string();
+            edited.replace_range(e.span.clone(), &written);
+            line.entry = parse_line(&edited).ok().flatten();
+            line.own = Some(edited);
+            changed = true;
         }
+        if !found {
+            if let Some(last) = self.lines.last_mut() {
+                if last.eol.is_empty() {
+                    last.eol = "\n";
+                }
+            }
+            let text = format!("{key}={}", encode_value(value, None));
+            self.lines.push(Line {
+                range: 0..0,
+                eol: "\n",
+                entry: parse_line(&text).ok().flatten(),
+                own: Some(text),
+            });
+            changed = true;
+        }
+        changed
     }
 
-    /// Remove `key`. Returns whether it was there.
+    /// Remove every line that sets `key`. Returns whether there was one.
     pub fn unset(&mut self, key: &str) -> bool {
-        match self {
-            VersionFile::Json(map) => map.shift_remove(key).is_some(),
-            VersionFile::Lines(f) => {
-                let before = f.lines.len();
-                let src = &f.src;
-                f.lines
-                    .retain(|l| l.entry.as_ref().is_none_or(|e| e.key(l.text(src)) != key));
-                f.lines.len() != before
-            }
-        }
+        let before = self.lines.len();
+        let src = &self.src;
+        self.lines
+            .retain(|l| l.entry.as_ref().is_none_or(|e| e.key(l.text(src)) != key));
+        self.lines.len() != before
     }
 
     /// The file's new contents.
     pub fn to_bytes(&self) -> Vec<u8> {
-        match self {
-            VersionFile::Json(map) => {
-                let mut s = serde_json::to_string_pretty(map).unwrap_or_else(|_| "{}".into());
-                s.push('\n');
-                s.into_bytes()
-            }
-            VersionFile::Lines(f) => {
-                let mut s = String::with_capacity(f.src.len() + 64);
-                for l in &f.lines {
-                    s.push_str(l.text(&f.src));
-                    s.push_str(l.eol);
-                }
-                s.into_bytes()
-            }
+        let mut s = String::with_capacity(self.src.len() + 64);
+        for l in &self.lines {
+            s.push_str(l.text(&self.src));
+            s.push_str(l.eol);
         }
+        s.into_bytes()
     }
-}
-
-fn parse_json(path: &Path, text: &str) -> Result<Map<String, Value>, Error> {
-    if text.trim().is_empty() {
-        return Ok(Map::new());
-    }
-    match serde_json::from_str::<Value>(text) {
-        Ok(Value::Object(map)) => {
-            if let Some(k) = map.keys().find(|k| !is_valid_name(k)) {
-                return Err(Error::bad_file(
-                    path,
-                    None,
-                    format!("invalid key {}", quote(k)),
-                ));
-            }
-            Ok(map)
-        }
-        Ok(_) => Err(Error::bad_file(path, None, "not a JSON object")),
-        Err(e) => Err(Error::bad_file(
-            path,
-            Some(e.line()),
-            format!("not JSON: {e}"),
-        )),
-    }
-}
-
-fn json_string(v: Option<&Value>) -> Option<String> {
-    v.map(|v| match v {
-        Value::String(s) => s.clone(),
-        other => other.to_string(),
-    })
 }
 
 /// Characters sh does not take literally in a bare (unquoted) assignment value: expansions,
 /// command separators, redirections, subshells, quotes, and `~` (tilde expansion).
 const NOT_LITERAL_BARE: &[u8] = b"$`\\;&|<>()'\"~";
-
-/// Check a value for writing: one line of text, without `$`, `` ` `` or `\`. No quoting makes
-/// those read the same by `sh` and by docker-compose's `--env-file` (which expands `${X}` even
-/// in single quotes), and a version never needs them.
-pub fn check_value(value: &str) -> Result<(), String> {
-    if let Some(c) = value.chars().find(|c| matches!(c, '$' | '`' | '\\')) {
-        return Err(format!(
-            "invalid value {}: contains {c:?}, which sh and docker-compose would read differently",
-            quote(value)
-        ));
-    }
-    if let Some(c) = value.chars().find(|c| c.is_control() && *c != '\t') {
-        return Err(format!(
-            "invalid value {}: contains {}",
-            quote(value),
-            match c {
-                '\n' => "a newline".to_string(),
-                '\r' => "a carriage return".to_string(),
-                c => format!("the control character U+{:04X}", c as u32),
-            }
-        ));
-    }
-    Ok(())
-}
-
-/// Check a key for writing.
-pub fn check_key(key: &str) -> Result<(), String> {
-    if is_valid_name(key) {
-        Ok(())
-    } else {
-        Err(format!(
-            "invalid key {} (allowed: A-Z a-z 0-9 _ . -)",
-            quote(key)
-        ))
-    }
-}
 
 fn parse_line(text: &str) -> Result<Option<Entry>, String> {
     if let Some(entry) = parse_plain_line(text) {
@@ -512,8 +370,8 @@ fn double_quote(value: &str) -> String {
 mod tests {
     use super::*;
 
-    fn parse(text: &str) -> VersionFile {
-        VersionFile::parse(Path::new("v.txt"), text.as_bytes().to_vec()).expect("parses")
+    fn parse(text: &str) -> KvFile {
+        KvFile::parse(Path::new("v.txt"), text.to_string()).expect("parses")
     }
 
     #[test]
@@ -586,37 +444,8 @@ mod tests {
             ("a=~/x\n", ":1: '~' in an unquoted value"),
             ("a=\"$HOME\"\n", ":1: an unescaped $"),
         ] {
-            let e =
-                VersionFile::parse(Path::new("v.txt"), text.as_bytes().to_vec()).expect_err(text);
+            let e = KvFile::parse(Path::new("v.txt"), text.to_string()).expect_err(text);
             assert!(e.to_string().contains(want), "{text:?}: {e}");
         }
-    }
-
-    #[test]
-    fn json_files() {
-        let p = Path::new("v.json");
-        let mut f = VersionFile::parse(p, br#"{"b":"1","a":"2","n":3}"#.to_vec()).expect("parses");
-        assert_eq!(f.get("n").as_deref(), Some("3"));
-        f.set("a", "9");
-        f.set("c", "x");
-        assert_eq!(
-            String::from_utf8(f.to_bytes()).expect("utf8"),
-            "{\n  \"b\": \"1\",\n  \"a\": \"9\",\n  \"n\": 3,\n  \"c\": \"x\"\n}\n"
-        );
-        assert!(VersionFile::parse(p, b"[1]".to_vec()).is_err());
-        assert!(VersionFile::parse(p, b"{".to_vec()).is_err());
-        assert!(VersionFile::parse(p, Vec::new()).is_ok());
-    }
-
-    #[test]
-    fn checks() {
-        assert!(check_value("v1.2 beta").is_ok());
-        for v in ["${HOME}", "`id`", "a\\b"] {
-            assert!(check_value(v).is_err(), "{v}");
-        }
-        assert!(check_value("a\nb").is_err());
-        assert!(check_value("a\rb").is_err());
-        assert!(check_key("a=b").is_err());
-        assert!(check_key("a\nb").is_err());
     }
 }
