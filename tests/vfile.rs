@@ -940,10 +940,37 @@ fn set_on_a_json_file_keeps_the_numbers_it_does_not_own() {
         .run()
         .success()
         .stdout_is("1E2\n");
-    write(&d.path().join("dup.json"), "{\"app\": \"1\", \"app\": \"2\"}\n");
+    write(
+        &d.path().join("dup.json"),
+        "{\"app\": \"1\", \"app\": \"2\"}\n",
+    );
     sh("vfile set dup.json app=3")
         .dir(d.path())
         .run()
         .code(65)
         .stderr_has("duplicate key");
+}
+
+/// The version file's rule against the real readers: sh, compose v1, compose v2.
+#[path = "vfile_oracle.rs"]
+mod oracle;
+
+#[test]
+fn a_line_compose_reads_otherwise_is_refused_and_not_kept() {
+    let d = tempdir();
+    // Compose v2 reads `1.0\t# pinned` here: every later restart would get an invalid image.
+    for text in [
+        "app=1.0\t# pinned\n",
+        "app= # set later\n",
+        "app=\"a\\tb\"\n",
+    ] {
+        write(&d.path().join("v.txt"), text);
+        sh("vfile set v.txt app=2.0")
+            .dir(d.path())
+            .run()
+            .code(65)
+            .stderr_has("v.txt:1: ");
+        sh("vfile get v.txt app").dir(d.path()).run().code(65);
+        assert_eq!(read(&d.path().join("v.txt")), text);
+    }
 }

@@ -108,6 +108,7 @@ fn scan_lines(
 impl KvFile {
     /// Parse `text`, read from `path` (named in errors).
     pub fn parse(path: &Path, text: String) -> Result<KvFile, Error> {
+        refuse_bom(path, &text)?;
         let mut lines = Vec::with_capacity(text.len() / 16 + 1);
         scan_lines(path, &text, |range, eol, entry| {
             lines.push(Line {
@@ -122,6 +123,7 @@ impl KvFile {
 
     /// The value of `key` in `text`, checking the whole file but building nothing.
     pub fn lookup(path: &Path, text: &str, key: &str) -> Result<Option<String>, Error> {
+        refuse_bom(path, text)?;
         let mut found = None;
         scan_lines(path, text, |range, _, entry| {
             if let Some(e) = entry {
@@ -219,58 +221,76 @@ impl KvFile {
 /// command separators, redirections, subshells, quotes, and `~` (tilde expansion).
 const NOT_LITERAL_BARE: &[u8] = b"$`\\;&|<>()'\"~";
 
+/// A UTF-8 byte order mark: docker compose skips it, `sh` reads it as part of the first line.
+fn refuse_bom(path: &Path, text: &str) -> Result<(), Error> {
+    if text.starts_with('\u{feff}') {
+        return Err(Error::bad_file(
+            path,
+            Some(1),
+            "starts with a UTF-8 byte order mark, which docker compose skips and sh reads as part of the first line (remove it)",
+        ));
+    }
+    Ok(())
+}
+
+/// The blanks `sh` separates words with. Other white space (`\v`, `\f`, no-break space,
+/// U+3000) is trimmed by docker compose and kept by `sh`, so it is refused, never trimmed.
+const BLANKS: [char; 2] = [' ', '\t'];
+
+/// Why a character makes a line read differently by `sh` and docker compose, if it does
+/// wherever it stands: control characters other than tab (compose v1 ends a line at a lone
+/// `\r`, compose v2 trims `\v` and `\f`), and the Unicode line separators.
+fn not_text(c: char) -> bool {
+    (c.is_control() && c != '\t') || matches!(c, '\u{2028}' | '\u{2029}')
+}
+
 fn parse_line(text: &str) -> Result<Option<Entry>, String> {
     if let Some(entry) = parse_plain_line(text) {
         return Ok(Some(entry));
     }
-    let body = text.trim_start();
+    if let Some(c) = text.chars().find(|&c| not_text(c)) {
+        return Err(format!(
+            "the control character U+{:04X}: sh and docker compose read it differently",
+            c as u32
+        ));
+    }
+    let body = text.trim_start_matches(BLANKS);
     if body.is_empty() || body.starts_with('#') {
         return Ok(None);
     }
     let Some(eq) = memchr::memchr(b'=', text.as_bytes()) else {
         return Err("not a key=value line (nor a # comment)".into());
     };
-    let lhs = text[..eq].trim();
+    let lhs = text[..eq].trim_matches(BLANKS);
     let key = match lhs.strip_prefix("export") {
-        Some(k) if k.starts_with([' ', '\t']) => k.trim_start(),
+        Some(k) if k.starts_with(BLANKS) => k.trim_start_matches(BLANKS),
         _ => lhs,
     };
     check_key(key)?;
     // `key` is a slice of `text`: its offset is the distance between their starts.
     let key_start = key.as_ptr() as usize - text.as_ptr() as usize;
     let after = &text[eq + 1..];
-    let start = eq + 1 + (after.len() - after.trim_start().len());
+    let start = eq + 1 + (after.len() - after.trim_start_matches(BLANKS).len());
     let v = &text[start..];
-    // `KEY= # comment`: an empty value, then a comment (as sh reads it). A value set later
-    // goes right after the `=`.
-    if start > eq + 1 && (v.is_empty() || v.starts_with('#')) {
-        return Ok(Some(Entry {
-            key: key_start..key_start + key.len(),
-            span: eq + 1..eq + 1,
-            quote: None,
-        }));
+    if start > eq + 1 && v.starts_with('#') {
+        return Err(
+            "an empty value before a comment: sh reads it empty, docker compose reads the comment (write KEY='' # comment)"
+                .into(),
+        );
     }
     let (len, quote_char) = match v.chars().next() {
-        Some(q @ '\'') => (
-            v[1..].find('\'').ok_or("unterminated ' quote")? + 2,
-            Some(q),
-        ),
+        Some(q @ '\'') => (parse_single_quoted(v)?, Some(q)),
         Some(q @ '"') => (parse_double_quoted(v)?.1, Some(q)),
-        _ => {
-            let bare = v[..comment_start(v)].trim_end();
-            if let Some(c) = bare.chars().find(|c| {
-                c.is_whitespace() || (c.is_ascii() && NOT_LITERAL_BARE.contains(&(*c as u8)))
-            }) {
-                return Err(format!(
-                    "{c:?} in an unquoted value: sh would not read it as written (quote the value)"
-                ));
-            }
-            (bare.len(), None)
-        }
+        _ => (parse_bare(v)?, None),
     };
-    let rest = v[len..].trim_start();
-    if quote_char.is_some() && !(rest.is_empty() || rest.starts_with('#')) {
-        return Err("text after the closing quote".into());
+    let rest = &v[len..];
+    let after_blanks = rest.trim_start_matches(BLANKS);
+    if quote_char.is_some()
+        && !(rest.is_empty()
+            || (rest.starts_with(BLANKS) && after_blanks.is_empty())
+            || (rest.starts_with(BLANKS) && after_blanks.starts_with('#')))
+    {
+        return Err("text after the closing quote (a comment needs a blank before its #)".into());
     }
     Ok(Some(Entry {
         key: key_start..key_start + key.len(),
@@ -291,12 +311,46 @@ fn parse_plain_line(text: &str) -> Option<Entry> {
     }
     let plain = b[eq + 1..]
         .iter()
-        .all(|&c| c > b' ' && c != 0x7f && c != b'#' && !NOT_LITERAL_BARE.contains(&c));
+        .all(|&c| c > b' ' && c < 0x7f && c != b'#' && !NOT_LITERAL_BARE.contains(&c));
     plain.then(|| Entry {
         key: 0..eq,
         span: eq + 1..b.len(),
         quote: None,
     })
+}
+
+/// A bare value at the start of `v`: its length, up to a ` # comment` and without the blanks
+/// before it.
+fn parse_bare(v: &str) -> Result<usize, String> {
+    let end = comment_start(v);
+    if v.as_bytes().get(end) == Some(&b'\t') {
+        return Err(
+            "a tab before the # of a comment: docker compose v2 reads the comment as part of the value (use a space)"
+                .into(),
+        );
+    }
+    let bare = v[..end].trim_end_matches(BLANKS);
+    if let Some(c) = bare
+        .chars()
+        .find(|c| c.is_whitespace() || (c.is_ascii() && NOT_LITERAL_BARE.contains(&(*c as u8))))
+    {
+        return Err(format!(
+            "{c:?} in an unquoted value: sh would not read it as written (quote the value)"
+        ));
+    }
+    Ok(bare.len())
+}
+
+/// `'…'` at the start of `v`: the length taken, quotes included. `$` is expanded there by
+/// docker compose v1 and `\` read as an escape by v2, so both are refused.
+fn parse_single_quoted(v: &str) -> Result<usize, String> {
+    let len = v[1..].find('\'').ok_or("unterminated ' quote")? + 2;
+    match v[1..len - 1].chars().find(|c| matches!(c, '$' | '\\')) {
+        Some(c) => Err(format!(
+            "{c:?} in single quotes: sh reads it as written, docker compose does not"
+        )),
+        None => Ok(len),
+    }
 }
 
 /// Where a ` # comment` after a bare value starts (the value's end if there is none). A `#`
@@ -314,9 +368,10 @@ fn comment_start(v: &str) -> usize {
     b.len()
 }
 
-/// `"…"` at the start of `v`: the unescaped value and the length taken, quotes included. An
-/// unescaped `$` or `` ` `` would be expanded by sh: refused.
-fn parse_double_quoted(v: &str) -> Result<(String, usize), &'static str> {
+/// `"…"` at the start of `v`: the unescaped value and the length taken, quotes included.
+/// `sh` and docker compose agree on `\"` and `\\` only: `$` and `` ` `` (escaped or not) and a
+/// backslash before anything else are refused.
+fn parse_double_quoted(v: &str) -> Result<(String, usize), String> {
     const UNTERMINATED: &str = "unterminated \" quote";
     let mut out = String::new();
     let mut chars = v.char_indices().skip(1);
@@ -324,17 +379,20 @@ fn parse_double_quoted(v: &str) -> Result<(String, usize), &'static str> {
         match c {
             '"' => return Ok((out, i + 1)),
             '\\' => match chars.next().ok_or(UNTERMINATED)? {
-                (_, e @ ('"' | '\\' | '$' | '`')) => out.push(e),
+                (_, e @ ('"' | '\\')) => out.push(e),
                 (_, other) => {
-                    out.push('\\');
-                    out.push(other);
+                    return Err(format!(
+                        "\\{other} in double quotes: sh and docker compose read it differently"
+                    ))
                 }
             },
-            '$' | '`' => return Err("an unescaped $ or ` in double quotes: sh would expand it"),
+            '$' | '`' => {
+                return Err("an unescaped $ or ` in double quotes: sh would expand it".into())
+            }
             c => out.push(c),
         }
     }
-    Err(UNTERMINATED)
+    Err(UNTERMINATED.into())
 }
 
 /// Write `value` so that [`parse_line`] (and `sh`) read it back unchanged: in the line's own
@@ -357,7 +415,7 @@ fn encode_value(value: &str, quote_char: Option<char>) -> String {
 fn double_quote(value: &str) -> String {
     let mut s = String::from("\"");
     for c in value.chars() {
-        if matches!(c, '"' | '\\' | '$' | '`') {
+        if matches!(c, '"' | '\\') {
             s.push('\\');
         }
         s.push(c);
@@ -399,7 +457,9 @@ mod tests {
             "",
             "a b",
             "it's",
-            "say \"hi\" $HOME `x` \\",
+            "say \"hi\"",
+            "tab\there",
+            "no-break\u{a0}space",
             "#x",
             " lead",
         ] {
@@ -412,10 +472,54 @@ mod tests {
 
     #[test]
     fn an_empty_value_before_a_comment() {
-        let mut f = parse("a= # set later\nb=1\n");
+        // sh reads `a` empty, docker compose reads "# set later": refused. Quoted, or blank
+        // without a comment, all three read it empty.
+        for text in ["a= # set later\n", "a=\t# set later\n", "a= #\n"] {
+            let e = KvFile::parse(Path::new("v.txt"), text.to_string()).expect_err(text);
+            assert!(
+                e.to_string().contains("an empty value before a comment"),
+                "{e}"
+            );
+        }
+        let mut f = parse("a='' # set later\nb= \n");
         assert_eq!(f.get("a").as_deref(), Some(""));
+        assert_eq!(f.get("b").as_deref(), Some(""));
         assert!(f.set("a", "v2"));
-        assert_eq!(f.to_bytes(), b"a=v2 # set later\nb=1\n");
+        assert_eq!(f.to_bytes(), b"a='v2' # set later\nb= \n");
+    }
+
+    #[test]
+    fn what_sh_and_compose_read_differently_is_refused() {
+        for (text, want) in [
+            ("a=v1\x0b\n", "U+000B"),
+            ("a=v1\x0c\n", "U+000C"),
+            ("a=\"v1\rx\"\n", "U+000D"),
+            ("a=\u{a0}v1\n", "'\\u{a0}' in an unquoted value"),
+            ("a=\u{a0}v1 # c\n", "'\\u{a0}' in an unquoted value"),
+            ("a=v1\u{3000}\n", "'\\u{3000}' in an unquoted value"),
+            ("\u{a0}a=v1\n", "invalid key"),
+            ("a=1.0\t# pinned\n", "a tab before the #"),
+            ("a=1.0 \t# pinned\n", "a tab before the #"),
+            ("a=\"a\\tb\"\n", "\\t in double quotes"),
+            ("a=\"x\\`y\"\n", "\\` in double quotes"),
+            ("a=\"x\\$y\"\n", "\\$ in double quotes"),
+            ("a='x$y'\n", "'$' in single quotes"),
+            ("a='x\\'\n", "'\\\\' in single quotes"),
+            ("a=\"v1\"#c\n", "text after the closing quote"),
+            ("\u{feff}a=v1\n", ":1: starts with a UTF-8 byte order mark"),
+        ] {
+            let e = KvFile::parse(Path::new("v.txt"), text.to_string()).expect_err(text);
+            assert!(e.to_string().contains(want), "{text:?}: {e}");
+            let e = KvFile::lookup(Path::new("v.txt"), text, "a").expect_err(text);
+            assert!(e.to_string().contains(want), "{text:?}: {e}");
+        }
+        // Where all three agree, the file reads.
+        let f = parse("a=1.0\t #c\nb=\"v1\"\t# c\nc=\"x\\\"y\\\\\"\nd='a b'\ne=v1\t\n");
+        assert_eq!(f.get("a").as_deref(), Some("1.0"));
+        assert_eq!(f.get("b").as_deref(), Some("v1"));
+        assert_eq!(f.get("c").as_deref(), Some("x\"y\\"));
+        assert_eq!(f.get("d").as_deref(), Some("a b"));
+        assert_eq!(f.get("e").as_deref(), Some("v1"));
     }
 
     #[test]
