@@ -6,6 +6,7 @@
 //! untouched value as it was written. This file dispatches between them and holds the rules
 //! for what may be written ([`check_key`], [`check_value`]).
 
+mod assignment;
 mod check;
 pub mod json;
 pub mod lines;
