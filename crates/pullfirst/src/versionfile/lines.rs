@@ -6,7 +6,7 @@
 //! only the value part of the lines it concerns.
 //!
 //! Blank lines and lines starting with `#` are kept as they are; every other line is
-//! `[export ]KEY=VALUE`, spaces allowed around both, its value read as [`super::assignment`]
+//! `[export ]KEY=VALUE`, spaces allowed around both, its value read as `assignment.rs`
 //! says (what `sh`, compose v1 and compose v2 read alike, or the file is refused). A file
 //! starting with a UTF-8 byte order mark is refused. A key that appears twice: the last one
 //! counts, as in `sh`, and `set` and `unset` change both.
