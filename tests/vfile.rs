@@ -724,3 +724,253 @@ fn the_history_can_go_to_stderr() {
     assert_eq!(ran.records()[0]["recorded"], true);
     assert_eq!(read(&d.path().join("v.txt")), "server=v1.1\n");
 }
+
+/// A directory with a `/dev/null` node, a `/dev/zero` node, a FIFO and a symlink to each.
+fn special_files() -> tempfile::TempDir {
+    let d = tempdir();
+    sh("mknod null c 1 3 && mknod zero c 1 5 && mkfifo fifo \
+        && ln -s null to-null && ln -s zero to-zero && ln -s fifo to-fifo")
+    .dir(d.path())
+    .run()
+    .success();
+    d
+}
+
+/// `ls -l`'s type letter of each special file (`c`, `p`, `l`), to show they are untouched.
+fn file_types(dir: &Path) -> String {
+    sh("for f in null zero fifo to-null to-zero to-fifo; do \
+          printf '%s=%s ' $f \"$(stat -c %F \"$f\")\"; done")
+    .dir(dir)
+    .run()
+    .success()
+    .stdout
+}
+
+#[test]
+fn devices_and_fifos_are_neither_read_nor_replaced() {
+    if !crate::harness::is_root() {
+        eprintln!("skipped: mknod needs root");
+        return;
+    }
+    let d = special_files();
+    let before = file_types(d.path());
+    assert!(before.contains("null=character special file"), "{before}");
+    let record = "{\"name\":\"a\",\"latest\":\"1\",\"update\":true}\n";
+    for name in ["null", "zero", "fifo", "to-null", "to-zero", "to-fifo"] {
+        // `timeout` turns a command blocked on the FIFO or reading /dev/zero for ever into 124.
+        for command in [
+            format!("timeout 10 vfile set {name} a=1"),
+            format!("timeout 10 vfile get {name} a"),
+            format!("timeout 10 vfile show {name}"),
+            format!("timeout 10 vfile unset {name} a"),
+        ] {
+            sh(&command)
+                .dir(d.path())
+                .run()
+                .code(74)
+                .stderr_has(&format!("{name}: is a "))
+                .stderr_has("not a regular file");
+        }
+        let ran = sh(&format!("timeout 10 vfile record {name}"))
+            .dir(d.path())
+            .stdin(record)
+            .run()
+            .code(74)
+            .stderr_has("not a regular file");
+        assert_eq!(ran.only()["recorded"], false);
+        assert_eq!(file_types(d.path()), before, "after {name}");
+    }
+    assert_eq!(temps(d.path()), Vec::<String>::new());
+
+    // The history on a FIFO nobody reads: refused at once, the version file untouched.
+    write(&d.path().join("v.txt"), "a=0\n");
+    sh("timeout 10 vfile record v.txt --history fifo")
+        .dir(d.path())
+        .stdin(record)
+        .run()
+        .code(74)
+        .stderr_has("fifo: cannot open");
+    assert_eq!(read(&d.path().join("v.txt")), "a=0\n");
+    assert_eq!(file_types(d.path()), before);
+}
+
+#[test]
+fn records_that_cannot_be_passed_on_take_the_write_back() {
+    let d = tempdir();
+    let earlier =
+        "{\"time\":\"2026-11-20T03:00:00Z\",\"key\":\"server\",\"from\":null,\"to\":\"v1.0\"}\n";
+    write(&d.path().join("v.txt"), "# pinned\nserver=v1.0\n");
+    write(&d.path().join("h.log"), earlier);
+    let flow = "{\"name\":\"server\",\"latest\":\"v1.1\",\"update\":true}\n\
+                {\"name\":\"web\",\"latest\":\"2.0\",\"update\":true}\n";
+    // stdout on a full disk: 74, and nothing changed: neither the file nor its history, nor a
+    // file that did not exist before.
+    for run in [
+        "vfile record v.txt --history h.log > /dev/full",
+        "vfile record new.txt --history h.log > /dev/full",
+    ] {
+        sh(run)
+            .dir(d.path())
+            .stdin(flow)
+            .run()
+            .code(74)
+            .stderr_has("stdout: cannot write: No space left on device");
+        assert_eq!(read(&d.path().join("v.txt")), "# pinned\nserver=v1.0\n");
+        assert_eq!(read(&d.path().join("h.log")), earlier);
+        assert!(!d.path().join("new.txt").exists());
+        let left: Vec<String> = fs::read_dir(d.path())
+            .expect("readable")
+            .flatten()
+            .map(|e| e.file_name().to_string_lossy().into_owned())
+            .filter(|n| n.starts_with('.'))
+            .collect();
+        assert_eq!(left, Vec::<String>::new(), "nothing left beside the file");
+    }
+
+    // A reader that stopped reading is no failure: the write stays (exit 0, as everywhere).
+    let (reader, writer) = std::io::pipe().expect("pipe");
+    drop(reader);
+    let mut child = Command::new(bin("vfile"))
+        .args(["record", "v.txt"])
+        .current_dir(d.path())
+        .stdin(Stdio::piped())
+        .stdout(writer)
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("vfile starts");
+    std::io::Write::write_all(&mut child.stdin.take().expect("stdin"), flow.as_bytes())
+        .expect("feed");
+    assert_eq!(child.wait().expect("waits").code(), Some(0));
+    assert_eq!(
+        read(&d.path().join("v.txt")),
+        "# pinned\nserver=v1.1\nweb=2.0\n"
+    );
+}
+
+#[test]
+fn record_memory_grows_with_the_changes_not_with_the_stream() {
+    if !Path::new("/usr/bin/time").exists() {
+        panic!("/usr/bin/time (Debian `time`) is needed: run scripts/deps.sh as root");
+    }
+    let d = tempdir();
+    // 400,000 tiny records (about 6 MB), ten of them updates: the stream once took 40 times
+    // its size in memory.
+    sh("awk 'BEGIN { for (i = 0; i < 400000; i++) \
+          if (i % 40000 == 0) printf \"{\\\"name\\\":\\\"k%d\\\",\\\"latest\\\":\\\"%d\\\",\\\"update\\\":true}\\n\", i, i; \
+          else printf \"{\\\"name\\\":\\\"a%d\\\"}\\n\", i }' > in.jsonl")
+    .dir(d.path())
+    .run()
+    .success();
+    let ran = sh(
+        "/usr/bin/time -f 'peak %M' -o peak vfile record v.txt < in.jsonl > out.jsonl \
+                  && cat peak && wc -l < out.jsonl && wc -l < v.txt",
+    )
+    .dir(d.path())
+    .run()
+    .success();
+    let mut lines = ran.stdout.lines();
+    let peak_kib: u64 = lines
+        .next()
+        .and_then(|l| l.strip_prefix("peak "))
+        .and_then(|n| n.trim().parse().ok())
+        .expect("peak");
+    assert_eq!(lines.next(), Some("400000"), "every record passed on");
+    assert_eq!(lines.next(), Some("10"), "the ten updates recorded");
+    eprintln!("vfile record, 400,000 records: peak {peak_kib} KiB");
+    assert!(peak_kib < 50 * 1024, "peak {peak_kib} KiB");
+}
+
+#[test]
+fn record_passes_numbers_it_does_not_own_on_exactly() {
+    let d = tempdir();
+    let input = concat!(
+        r#"{"name":"app","latest":"2.0","update":true,"n":123456789012345678901234567890,"#,
+        r#""e":1E2,"tiny":1e-400,"mine":{"f": 1.50},"steps":[{"step":"ipull","ok":true,"ms":1E1}]}"#,
+        "\n"
+    );
+    let ran = sh("vfile record v.txt")
+        .dir(d.path())
+        .stdin(input)
+        .run()
+        .success();
+    let line = ran.stdout.lines().next().expect("a record");
+    let want_prefix = concat!(
+        r#"{"name":"app","latest":"2.0","update":true,"n":123456789012345678901234567890,"#,
+        r#""e":1E2,"tiny":1e-400,"mine":{"f": 1.50},"steps":[{"step":"ipull","ok":true,"ms":1E1},"#,
+        r#"{"step":"vfile","ok":true,"ms":"#
+    );
+    assert!(line.starts_with(want_prefix), "{line}");
+    assert!(line.ends_with(r#"}],"recorded":true}"#), "{line}");
+    assert_eq!(read(&d.path().join("v.txt")), "app=2.0\n");
+}
+
+#[test]
+fn a_key_given_twice_in_a_record_is_refused() {
+    let d = tempdir();
+    write(&d.path().join("v.txt"), "a=1\n");
+    for bad in [
+        r#"{"name":"evil;x","name":"a","latest":"2","update":true}"#,
+        r#"{"name":"a","latest":"2","update":true,"mine":{"k":1,"k":2}}"#,
+    ] {
+        sh("vfile record v.txt")
+            .dir(d.path())
+            .stdin(format!("{bad}\n"))
+            .run()
+            .code(65)
+            .stderr_has("stdin:1: not JSON: duplicate key")
+            .stdout_is("");
+        assert_eq!(read(&d.path().join("v.txt")), "a=1\n");
+    }
+}
+
+#[test]
+fn set_on_a_json_file_keeps_the_numbers_it_does_not_own() {
+    let d = tempdir();
+    write(
+        &d.path().join("v.json"),
+        "{\"app\": \"1.0\", \"build\": 123456789012345678901234567890, \"ratio\": 1E2, \"tiny\": 1e-400}\n",
+    );
+    sh("vfile set v.json app=2.0").dir(d.path()).run().success();
+    assert_eq!(
+        read(&d.path().join("v.json")),
+        "{\n  \"app\": \"2.0\",\n  \"build\": 123456789012345678901234567890,\n  \"ratio\": 1E2,\n  \"tiny\": 1e-400\n}\n"
+    );
+    sh("vfile get v.json ratio")
+        .dir(d.path())
+        .run()
+        .success()
+        .stdout_is("1E2\n");
+    write(
+        &d.path().join("dup.json"),
+        "{\"app\": \"1\", \"app\": \"2\"}\n",
+    );
+    sh("vfile set dup.json app=3")
+        .dir(d.path())
+        .run()
+        .code(65)
+        .stderr_has("duplicate key");
+}
+
+/// The version file's rule against the real readers: sh, compose v1, compose v2.
+#[path = "vfile_oracle.rs"]
+mod oracle;
+
+#[test]
+fn a_line_compose_reads_otherwise_is_refused_and_not_kept() {
+    let d = tempdir();
+    // Compose v2 reads `1.0\t# pinned` here: every later restart would get an invalid image.
+    for text in [
+        "app=1.0\t# pinned\n",
+        "app= # set later\n",
+        "app=\"a\\tb\"\n",
+    ] {
+        write(&d.path().join("v.txt"), text);
+        sh("vfile set v.txt app=2.0")
+            .dir(d.path())
+            .run()
+            .code(65)
+            .stderr_has("v.txt:1: ");
+        sh("vfile get v.txt app").dir(d.path()).run().code(65);
+        assert_eq!(read(&d.path().join("v.txt")), text);
+    }
+}

@@ -11,8 +11,8 @@
 use std::io::{self, BufRead, BufReader, Seek, Write};
 use std::path::Path;
 
-use pullfirst::exit::Outcome;
 use pullfirst::jsonl::Records;
+use pullfirst::Outcome;
 use pullfirst::{Error, Record};
 use tempfile::SpooledTempFile;
 

@@ -20,7 +20,7 @@ pub mod template;
 use std::path::Path;
 
 use clap::{CommandFactory, Parser};
-use pullfirst::exit::Outcome;
+use pullfirst::Outcome;
 use pullfirst::{Error, ErrorKind, ExitCode, Record};
 
 use cli::{Cli, On};

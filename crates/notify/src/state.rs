@@ -6,10 +6,15 @@
 //! holds that list as JSON, and never a target URL. It is written atomically, and only after
 //! the message went out (or when there was nothing to send), so a failed delivery is tried
 //! again on the next run.
+//!
+//! `--state /dev/null` (or any character device, or a symlink to one) means "no state": nothing
+//! is read from it, nothing is written to it, and every run sends as if it were the first. The
+//! device is never replaced by a file. Any other path that is not a regular file (a FIFO, a
+//! directory) is refused, exit 74.
 
 use std::path::Path;
 
-use pullfirst::atomic::{read_optional, write};
+use pullfirst::atomic::{self, read_optional, write, Kind};
 use pullfirst::{Error, Record};
 use serde_json::{json, Value};
 
@@ -49,6 +54,10 @@ pub fn message_outcome(text: &str) -> Vec<String> {
 
 /// Whether `outcome` is what the state file recorded last time.
 pub fn unchanged(path: &Path, outcome: &[String]) -> Result<bool, Error> {
+    if no_state(path)? {
+        pullfirst::debug!("--state {}: a device, so no state", path.display());
+        return Ok(false);
+    }
     let Some(bytes) = read_optional(path)? else {
         return Ok(false);
     };
@@ -61,9 +70,17 @@ pub fn unchanged(path: &Path, outcome: &[String]) -> Result<bool, Error> {
 }
 
 pub fn save(path: &Path, outcome: &[String]) -> Result<(), Error> {
+    if no_state(path)? {
+        return Ok(());
+    }
     let time = humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string();
     let mut text = serde_json::to_string_pretty(&json!({ "outcome": outcome, "time": time }))
         .unwrap_or_default();
     text.push('\n');
     write(path, text.as_bytes())
+}
+
+/// Whether `path` names a character device (`/dev/null`): no state kept.
+fn no_state(path: &Path) -> Result<bool, Error> {
+    Ok(atomic::kind(path)? == Kind::CharDevice)
 }

@@ -9,13 +9,26 @@
 //! mode and owner; `fsync` it; `rename` it over the target; `fsync` the directory. Readers take
 //! no lock: a rename is atomic, so they see the old file or the new one.
 //!
+//! Only regular files are read or replaced. A path that names a device, a FIFO, a socket or a
+//! directory (itself or through a symlink) is refused ([`Error::NotRegular`], exit 74) before
+//! anything is read or written: renaming over `/dev/null` would replace the system's
+//! `/dev/null`, reading a FIFO would block, and reading `/dev/zero` would never end. Files are
+//! opened with `O_NONBLOCK` and checked with `fstat` on the opened descriptor, so nothing can
+//! block or slip in between the check and the read; reads stop at [`MAX_FILE`].
+//!
 //! A writer killed half-way leaves its temporary file behind. Any such file found while holding
 //! the lock belongs to a dead writer (a live one would hold the lock), so the next writer
 //! removes them; this also gives their space back before a write on a full disk.
+//!
+//! A replacement can be made undoable ([`LockedFile::replace_undoable`]) for a command whose
+//! last step (writing its records) may still fail after the file was replaced: the old file is
+//! kept as a hard link beside the new one (no space needed, so this works on a full disk) and
+//! renamed back on [`Replaced::undo`], unless another writer replaced the file since. The lock
+//! is not held meanwhile, so nothing waits on a slow reader of that command's output.
 
-use std::fs::{self, File, Permissions};
-use std::io::{self, Write};
-use std::os::unix::fs::{MetadataExt, PermissionsExt};
+use std::fs::{self, File, FileType, OpenOptions, Permissions};
+use std::io::{self, Read, Write};
+use std::os::unix::fs::{FileTypeExt, MetadataExt, OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 
 use crate::Error;
@@ -23,6 +36,9 @@ use crate::Error;
 /// Every temporary file ends so; with the target's name in front, a dead writer's leftovers
 /// can be told from anything else in the directory.
 const TEMP_SUFFIX: &str = ".vfile-tmp";
+/// The old file kept for an undo ends so, after its owner's process id: it is removed once
+/// that process is gone (another writer may come and go while the owner still needs it).
+const UNDO_SUFFIX: &str = ".vfile-undo";
 
 /// The file a path names once symlinks are followed, even when it does not exist yet.
 pub fn resolve(path: &Path) -> io::Result<PathBuf> {
@@ -44,13 +60,105 @@ pub fn resolve(path: &Path) -> io::Result<PathBuf> {
     Err(io::Error::other("too many levels of symbolic links"))
 }
 
-/// Read a file; `None` when it does not exist.
-pub fn read_optional(path: &Path) -> Result<Option<Vec<u8>>, Error> {
-    match fs::read(path) {
-        Ok(bytes) => Ok(Some(bytes)),
-        Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
-        Err(e) => Err(Error::io(path, "cannot read", e)),
+/// The most a file read here may hold: far more than any version or state file, and a bound
+/// on what a file that keeps growing can cost.
+pub const MAX_FILE: u64 = 64 << 20;
+
+/// What a path names, symlinks followed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Kind {
+    /// Nothing (yet).
+    Missing,
+    /// A regular file: the only kind read or replaced here.
+    Regular,
+    /// A character device (`/dev/null`, `/dev/zero`, a terminal).
+    CharDevice,
+    /// Anything else that is not a regular file, in words ("a FIFO", "a directory").
+    Other(&'static str),
+}
+
+impl Kind {
+    fn of(file_type: FileType) -> Kind {
+        if file_type.is_file() {
+            Kind::Regular
+        } else if file_type.is_char_device() {
+            Kind::CharDevice
+        } else {
+            Kind::Other(if file_type.is_dir() {
+                "a directory"
+            } else if file_type.is_fifo() {
+                "a FIFO"
+            } else if file_type.is_block_device() {
+                "a block device"
+            } else if file_type.is_socket() {
+                "a socket"
+            } else {
+                "not a regular file"
+            })
+        }
     }
+
+    /// The kind in words, for messages.
+    pub fn describe(self) -> &'static str {
+        match self {
+            Kind::Missing => "missing",
+            Kind::Regular => "a regular file",
+            Kind::CharDevice => "a character device",
+            Kind::Other(what) => what,
+        }
+    }
+
+    /// `Ok` for a regular or missing file; [`Error::NotRegular`] naming `shown` otherwise.
+    fn require_regular(self, shown: &Path) -> Result<(), Error> {
+        match self {
+            Kind::Missing | Kind::Regular => Ok(()),
+            other => Err(Error::NotRegular {
+                path: shown.to_path_buf(),
+                kind: other.describe(),
+            }),
+        }
+    }
+}
+
+/// What `path` names, symlinks followed (`stat`, which never blocks, even on a FIFO).
+pub fn kind(path: &Path) -> Result<Kind, Error> {
+    match fs::metadata(path) {
+        Ok(m) => Ok(Kind::of(m.file_type())),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(Kind::Missing),
+        Err(e) => Err(Error::io(path, "cannot stat", e)),
+    }
+}
+
+/// Read a regular file; `None` when it does not exist. Anything else is refused without
+/// being read: the file is opened without blocking (a FIFO with no writer would wait for
+/// ever) and checked on the opened descriptor. A file over [`MAX_FILE`] is refused (65).
+pub fn read_optional(path: &Path) -> Result<Option<Vec<u8>>, Error> {
+    let flags = rustix::fs::OFlags::NONBLOCK | rustix::fs::OFlags::NOCTTY;
+    let file = match OpenOptions::new()
+        .read(true)
+        .custom_flags(i32::try_from(flags.bits()).unwrap_or(0))
+        .open(path)
+    {
+        Ok(file) => file,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(Error::io(path, "cannot read", e)),
+    };
+    let meta = file
+        .metadata()
+        .map_err(|e| Error::io(path, "cannot stat", e))?;
+    Kind::of(meta.file_type()).require_regular(path)?;
+    let mut bytes = Vec::with_capacity(usize::try_from(meta.len().min(MAX_FILE)).unwrap_or(0));
+    file.take(MAX_FILE + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|e| Error::io(path, "cannot read", e))?;
+    if bytes.len() as u64 > MAX_FILE {
+        return Err(Error::bad_file(
+            path,
+            None,
+            format!("larger than {} MiB: not a file of ours", MAX_FILE >> 20),
+        ));
+    }
+    Ok(Some(bytes))
 }
 
 /// Replace `path` with `contents`: atomically, durably, and after any other writer.
@@ -68,18 +176,23 @@ pub struct LockedFile {
 }
 
 impl LockedFile {
-    /// Resolve `path` and wait for the lock on its directory.
+    /// Resolve `path` and wait for the lock on its directory. A path that names anything but
+    /// a regular file (or nothing yet) is refused before the lock is taken.
     pub fn lock(path: &Path) -> Result<LockedFile, Error> {
         let target = resolve(path).map_err(|e| Error::io(path, "cannot resolve", e))?;
-        let dir_path = match target.parent() {
-            Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
-            _ => PathBuf::from("."),
-        };
+        kind(&target)
+            .map_err(|e| e.at(path))?
+            .require_regular(path)?;
+        LockedFile::lock_resolved(path, target)
+    }
+
+    fn lock_resolved(shown: &Path, target: PathBuf) -> Result<LockedFile, Error> {
+        let dir_path = dir_of(&target).to_path_buf();
         let dir = File::open(&dir_path).map_err(|e| Error::io(&dir_path, "cannot open", e))?;
         dir.lock()
             .map_err(|e| Error::io(&dir_path, "cannot lock", e))?;
         Ok(LockedFile {
-            shown: path.to_path_buf(),
+            shown: shown.to_path_buf(),
             target,
             dir,
         })
@@ -87,21 +200,62 @@ impl LockedFile {
 
     /// The current contents; `None` when the file does not exist yet.
     pub fn read(&self) -> Result<Option<Vec<u8>>, Error> {
-        read_optional(&self.target).map_err(|e| match e {
-            Error::Io { what, source, .. } => Error::io(&self.shown, what, source),
-            other => other,
-        })
+        read_optional(&self.target).map_err(|e| e.at(&self.shown))
     }
 
     /// Replace the file with `contents`, atomically and durably.
     pub fn replace(&self, contents: &[u8]) -> Result<(), Error> {
-        let err = |what, e| Error::io(&self.shown, what, e);
         self.remove_stale_temps();
+        self.replace_with(contents).map(drop)
+    }
+
+    /// Replace the file with `contents` as [`replace`](Self::replace) does, keeping the old
+    /// file (a hard link beside it, or, where links are not allowed, its bytes) until the
+    /// returned [`Replaced`] is dropped or undone.
+    pub fn replace_undoable(&self, contents: &[u8]) -> Result<Replaced, Error> {
+        self.remove_stale_temps();
+        let backup = dir_of(&self.target).join(format!(
+            "{}{}{UNDO_SUFFIX}",
+            self.temp_prefix(),
+            std::process::id()
+        ));
+        let _ = fs::remove_file(&backup);
+        let old = match fs::hard_link(&self.target, &backup) {
+            Ok(()) => Old::Linked(backup),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => Old::Missing,
+            Err(_) => match self.read()? {
+                Some(bytes) => Old::Bytes(bytes),
+                None => Old::Missing,
+            },
+        };
+        let replaced = |new| Replaced {
+            shown: self.shown.clone(),
+            target: self.target.clone(),
+            new,
+            old,
+        };
+        match self.replace_with(contents) {
+            Ok(new) => Ok(replaced(new)),
+            Err(e) => {
+                drop(replaced((0, 0)));
+                Err(e)
+            }
+        }
+    }
+
+    /// Write `contents` to a temporary file and rename it over the target; the new file's
+    /// device and inode.
+    fn replace_with(&self, contents: &[u8]) -> Result<(u64, u64), Error> {
+        let err = |what, e| Error::io(&self.shown, what, e);
         let old = match fs::metadata(&self.target) {
             Ok(m) => Some(m),
             Err(e) if e.kind() == io::ErrorKind::NotFound => None,
             Err(e) => return Err(err("cannot stat", e)),
         };
+        // Checked again under the lock: what the rename would replace must be a regular file.
+        if let Some(m) = &old {
+            Kind::of(m.file_type()).require_regular(&self.shown)?;
+        }
         let dir_path = self.target.parent().filter(|p| !p.as_os_str().is_empty());
         let dir_path = dir_path.unwrap_or(Path::new("."));
         let mut temp = tempfile::Builder::new()
@@ -124,6 +278,11 @@ impl LockedFile {
         temp.as_file()
             .sync_all()
             .map_err(|e| err("cannot sync", e))?;
+        let id = temp
+            .as_file()
+            .metadata()
+            .map(|m| (m.dev(), m.ino()))
+            .map_err(|e| err("cannot stat", e))?;
         temp.persist(&self.target)
             .map_err(|e| err("cannot rename into place", e.error))?;
         // The new file is in place: from here on the change has happened, and saying
@@ -135,7 +294,7 @@ impl LockedFile {
                 self.shown.display()
             );
         }
-        Ok(())
+        Ok(id)
     }
 
     fn temp_prefix(&self) -> String {
@@ -148,18 +307,107 @@ impl LockedFile {
     }
 
     /// Remove temporary files left by writers that died; we hold the lock, so they are dead.
+    /// Old files kept for an undo go once the process that kept them is gone.
     fn remove_stale_temps(&self) {
-        let dir_path = self.target.parent().filter(|p| !p.as_os_str().is_empty());
-        let Ok(entries) = fs::read_dir(dir_path.unwrap_or(Path::new("."))) else {
+        let Ok(entries) = fs::read_dir(dir_of(&self.target)) else {
             return;
         };
         let prefix = self.temp_prefix();
         for entry in entries.flatten() {
             let name = entry.file_name();
             let name = name.to_string_lossy();
-            if name.starts_with(&prefix) && name.ends_with(TEMP_SUFFIX) {
+            let Some(rest) = name.strip_prefix(&prefix) else {
+                continue;
+            };
+            let stale = rest.ends_with(TEMP_SUFFIX)
+                || rest
+                    .strip_suffix(UNDO_SUFFIX)
+                    .is_some_and(|pid| !alive(pid));
+            if stale {
                 let _ = fs::remove_file(entry.path());
             }
+        }
+    }
+}
+
+/// Whether the process `pid` (as written in a file name) is still running.
+fn alive(pid: &str) -> bool {
+    let Some(pid) = pid
+        .parse::<i32>()
+        .ok()
+        .and_then(rustix::process::Pid::from_raw)
+    else {
+        return false;
+    };
+    pid == rustix::process::getpid()
+        || !matches!(
+            rustix::process::test_kill_process(pid),
+            Err(rustix::io::Errno::SRCH)
+        )
+}
+
+/// The directory a file is in (`.` for a bare name).
+fn dir_of(target: &Path) -> &Path {
+    match target.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    }
+}
+
+/// What a replaced file was.
+enum Old {
+    /// Nothing: the file was created.
+    Missing,
+    /// The old file, as a hard link beside the new one.
+    Linked(PathBuf),
+    /// The old file's bytes, where a hard link could not be made.
+    Bytes(Vec<u8>),
+}
+
+/// A replacement that can still be taken back ([`LockedFile::replace_undoable`]). Dropping it
+/// keeps the new file.
+pub struct Replaced {
+    shown: PathBuf,
+    target: PathBuf,
+    /// Device and inode of the new file, to tell whether another writer replaced it since.
+    new: (u64, u64),
+    old: Old,
+}
+
+impl Replaced {
+    /// The path the user gave.
+    pub fn shown(&self) -> &Path {
+        &self.shown
+    }
+
+    /// Put the old file back (or remove the new one if there was none), under the lock, unless
+    /// another writer has replaced the file since: then theirs stays, and `Ok(false)` says so.
+    pub fn undo(mut self) -> Result<bool, Error> {
+        let locked = LockedFile::lock_resolved(&self.shown, self.target.clone())?;
+        let err = |what, e| Error::io(&self.shown, what, e);
+        let now = fs::symlink_metadata(&self.target).map(|m| (m.dev(), m.ino()));
+        if now.ok() != Some(self.new) {
+            return Ok(false);
+        }
+        match std::mem::replace(&mut self.old, Old::Missing) {
+            Old::Linked(backup) => {
+                fs::rename(&backup, &self.target).map_err(|e| err("cannot restore", e))?
+            }
+            Old::Bytes(bytes) => locked.replace_with(&bytes).map(drop)?,
+            Old::Missing => fs::remove_file(&self.target).map_err(|e| err("cannot remove", e))?,
+        }
+        locked
+            .dir
+            .sync_all()
+            .map_err(|e| Error::io(dir_of(&self.target), "cannot sync", e))?;
+        Ok(true)
+    }
+}
+
+impl Drop for Replaced {
+    fn drop(&mut self) {
+        if let Old::Linked(backup) = &self.old {
+            let _ = fs::remove_file(backup);
         }
     }
 }
@@ -207,5 +455,78 @@ mod tests {
             other.exists(),
             "another file's temporaries are not ours to remove"
         );
+    }
+
+    #[test]
+    fn devices_are_refused_unread_and_unreplaced() {
+        for dev in ["/dev/zero", "/dev/null"] {
+            let path = Path::new(dev);
+            match read_optional(path) {
+                Err(Error::NotRegular { kind, .. }) => assert_eq!(kind, "a character device"),
+                other => panic!("{dev}: {other:?}"),
+            }
+            assert!(matches!(
+                LockedFile::lock(path),
+                Err(Error::NotRegular { .. })
+            ));
+        }
+        assert_eq!(
+            kind(Path::new("/")).expect("stat"),
+            Kind::Other("a directory")
+        );
+        assert_eq!(
+            kind(Path::new("/nonexistent/x")).expect("stat"),
+            Kind::Missing
+        );
+    }
+
+    #[test]
+    fn an_undoable_replacement_is_taken_back_unless_someone_wrote_since() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("v.txt");
+        let names = || {
+            let mut n: Vec<String> = fs::read_dir(dir.path())
+                .expect("dir")
+                .flatten()
+                .map(|e| e.file_name().to_string_lossy().into_owned())
+                .collect();
+            n.sort();
+            n
+        };
+        fs::write(&path, "a=1\n").expect("write");
+        let replaced = LockedFile::lock(&path)
+            .and_then(|l| l.replace_undoable(b"a=2\n"))
+            .expect("replace");
+        assert_eq!(fs::read(&path).expect("read"), b"a=2\n");
+        assert!(replaced.undo().expect("undo"));
+        assert_eq!(fs::read(&path).expect("read"), b"a=1\n");
+        assert_eq!(names(), ["v.txt"]);
+
+        // Kept when dropped; the old file beside it goes.
+        let replaced = LockedFile::lock(&path)
+            .and_then(|l| l.replace_undoable(b"a=3\n"))
+            .expect("replace");
+        drop(replaced);
+        assert_eq!(fs::read(&path).expect("read"), b"a=3\n");
+        assert_eq!(names(), ["v.txt"]);
+
+        // Another writer came in between: theirs stays.
+        let replaced = LockedFile::lock(&path)
+            .and_then(|l| l.replace_undoable(b"a=4\n"))
+            .expect("replace");
+        write(&path, b"a=5\n").expect("other writer");
+        assert!(!replaced.undo().expect("undo"));
+        assert_eq!(fs::read(&path).expect("read"), b"a=5\n");
+
+        // A new file is removed again; a dead writer's old file is cleaned up.
+        let new = dir.path().join("n.txt");
+        let replaced = LockedFile::lock(&new)
+            .and_then(|l| l.replace_undoable(b"x=1\n"))
+            .expect("replace");
+        assert!(replaced.undo().expect("undo"));
+        assert!(!new.exists());
+        fs::write(dir.path().join(".v.txt.999999999.vfile-undo"), "old").expect("write");
+        write(&path, b"a=6\n").expect("write");
+        assert_eq!(names(), ["v.txt"]);
     }
 }

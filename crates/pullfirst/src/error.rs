@@ -1,8 +1,8 @@
 //! Errors that carry their exit code.
 //!
 //! Library code returns these; `main` prints one line and exits with [`Error::exit_code`].
-//! The kinds are the exit codes of SPEC §2, so a new failure path only has to say which kind
-//! it is. Messages name files and hosts, never secrets (see [`crate::redact`]).
+//! The kinds are the exit codes of `docs/exit-status.md`, so a new failure path only has to
+//! say which kind it is. Messages name files and hosts, never secrets (see [`crate::redact`]).
 
 use std::io;
 use std::path::{Path, PathBuf};
@@ -38,6 +38,11 @@ pub enum Error {
         source: io::Error,
     },
 
+    /// A path that names something other than a regular file (a device, a FIFO, a directory)
+    /// where a file is read or replaced (exit 74). Nothing is read from it or written to it.
+    #[error("{}: is {kind}, not a regular file: refusing to read or replace it", path.display())]
+    NotRegular { path: PathBuf, kind: &'static str },
+
     /// A failure retrying will not mend (exit 1).
     #[error("{0}")]
     Permanent(String),
@@ -57,6 +62,20 @@ impl Error {
         }
     }
 
+    /// The same error, naming `shown` (the path the user gave) instead of the path it was
+    /// found at (a symlink's target).
+    pub fn at(self, shown: &Path) -> Error {
+        match self {
+            Error::Io { what, source, .. } => Error::io(shown, what, source),
+            Error::NotRegular { kind, .. } => Error::NotRegular {
+                path: shown.to_path_buf(),
+                kind,
+            },
+            Error::BadFile { line, message, .. } => Error::bad_file(shown, line, message),
+            other => other,
+        }
+    }
+
     pub fn bad_file(path: &Path, line: Option<usize>, message: impl Into<String>) -> Error {
         Error::BadFile {
             path: path.to_path_buf(),
@@ -69,7 +88,7 @@ impl Error {
         match self {
             Error::Usage(_) => ExitCode::Usage,
             Error::Input { .. } | Error::BadFile { .. } => ExitCode::DataErr,
-            Error::Io { .. } => ExitCode::IoErr,
+            Error::Io { .. } | Error::NotRegular { .. } => ExitCode::IoErr,
             Error::Permanent(_) => ExitCode::Failed,
             Error::Transient(_) => ExitCode::TempFail,
         }

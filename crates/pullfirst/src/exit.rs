@@ -1,13 +1,10 @@
-//! The exit status every command returns (SPEC §2), decided in one place.
+//! The exit status every command returns (`docs/exit-status.md`): the numbers, in one place.
 //!
-//! The status describes every record a command *emitted*, including records that had already
-//! failed upstream, so the last command of a pipeline tells the outcome of the whole flow even
-//! in a POSIX `sh` without `pipefail`. [`Outcome`] watches the records as they are written and
-//! turns them into a status; local errors (usage, bad input, I/O) override it.
+//! Which status a run ends with is decided from the records it emitted
+//! ([`crate::outcome::Outcome`]) unless a local error (usage, bad input, I/O) overrides it
+//! ([`crate::Error::exit_code`]). This module depends on nothing else in the crate.
 
-use crate::record::{ErrorKind, Record};
-
-/// The exit codes of SPEC §2. The numbers follow `sysexits.h` where one fits.
+/// The exit codes of `docs/exit-status.md`. The numbers follow `sysexits.h` where one fits.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum ExitCode {
     /// Every record emitted has `ok: true` (including "nothing to do").
@@ -61,54 +58,9 @@ impl From<ExitCode> for std::process::ExitCode {
     }
 }
 
-/// Accumulates the records a command emitted and tells the status they call for.
-///
-/// No failure: 0. Any permanent failure: 1. Failures, all transient: 75. A failed record
-/// without a readable `error.kind` counts as permanent: nobody said retrying would help.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct Outcome {
-    pub records: usize,
-    pub permanent: usize,
-    pub transient: usize,
-}
-
-impl Outcome {
-    /// Take one emitted record into account.
-    pub fn observe(&mut self, record: &Record) {
-        self.records += 1;
-        if record.ok() {
-            return;
-        }
-        match record.error_kind() {
-            Some(ErrorKind::Transient) => self.transient += 1,
-            _ => self.permanent += 1,
-        }
-    }
-
-    /// True when every record observed is ok.
-    pub fn all_ok(&self) -> bool {
-        self.permanent == 0 && self.transient == 0
-    }
-
-    /// The exit status for the records observed.
-    pub fn exit_code(&self) -> ExitCode {
-        if self.permanent > 0 {
-            ExitCode::Failed
-        } else if self.transient > 0 {
-            ExitCode::TempFail
-        } else {
-            ExitCode::Ok
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn rec(json: &str) -> Record {
-        Record::parse(json, 1).expect("test record parses")
-    }
 
     #[test]
     fn codes_are_the_documented_numbers() {
@@ -126,39 +78,5 @@ mod tests {
             assert_eq!(ExitCode::from_code(i32::from(n)), Some(code));
         }
         assert_eq!(ExitCode::from_code(3), None);
-    }
-
-    #[test]
-    fn nothing_emitted_is_success() {
-        assert_eq!(Outcome::default().exit_code(), ExitCode::Ok);
-    }
-
-    #[test]
-    fn all_transient_is_75_any_permanent_is_1() {
-        let ok = rec(r#"{"name":"a","ok":true}"#);
-        let t = rec(
-            r#"{"name":"b","ok":false,"error":{"step":"vcheck","kind":"transient","message":"x"}}"#,
-        );
-        let p = rec(
-            r#"{"name":"c","ok":false,"error":{"step":"ipull","kind":"permanent","message":"x"}}"#,
-        );
-        let bare = rec(r#"{"name":"d","ok":false}"#);
-
-        let mut o = Outcome::default();
-        o.observe(&ok);
-        assert_eq!(o.exit_code(), ExitCode::Ok);
-        o.observe(&t);
-        assert_eq!(o.exit_code(), ExitCode::TempFail);
-        o.observe(&p);
-        assert_eq!(o.exit_code(), ExitCode::Failed);
-
-        let mut o = Outcome::default();
-        o.observe(&bare);
-        assert_eq!(
-            o.exit_code(),
-            ExitCode::Failed,
-            "a failure without a kind is permanent"
-        );
-        assert_eq!(o.records, 1);
     }
 }

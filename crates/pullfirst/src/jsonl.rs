@@ -9,7 +9,7 @@
 use std::io::{self, BufRead, Write};
 
 use crate::error::{Error, Result};
-use crate::exit::Outcome;
+use crate::outcome::Outcome;
 use crate::record::Record;
 
 /// Records from a reader, one per non-blank line, each checked as it is read.

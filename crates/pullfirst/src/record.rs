@@ -1,4 +1,4 @@
-//! The flow record: one JSON object per line, one line per component (SPEC §1).
+//! The flow record: one JSON object per line, one line per component (`docs/record.md`).
 //!
 //! Wire format, as every command reads and writes it:
 //!
@@ -10,12 +10,17 @@
 //!
 //! A [`Record`] keeps every field, known or not, in the order it arrived, so users can add
 //! their own fields and filter with `jq -c`. A record nobody changed is written back exactly
-//! as it was read, byte for byte. The fields pullfirst owns are checked for type (and, for
+//! as it was read, byte for byte; in a record a step changed, every field it did not set is
+//! written back as it was read too (numbers such as `1E2` or `123456789012345678901234567890`
+//! included), and a step appended to `steps` leaves the entries before it as they were. A key
+//! given twice is refused (see [`crate::json`]). The fields pullfirst owns are checked for type (and, for
 //! names, versions, digests and image references, for grammar) when a line is parsed, so a
 //! command can reject a bad stream before it changes anything.
 
 use serde_json::{Map, Value};
+use std::collections::HashMap;
 use std::fmt;
+use std::ops::Range;
 
 use crate::error::Error;
 use crate::grammar::{is_valid_digest, is_valid_name, is_valid_tag, ImageRef};
@@ -44,12 +49,25 @@ impl fmt::Display for ErrorKind {
     }
 }
 
-/// One flow record: an ordered JSON object, plus the line it was read from while unchanged.
+/// One flow record: an ordered JSON object, plus the line it was read from and, for each field
+/// not set since, the text it was written with there.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Record {
     fields: Map<String, Value>,
-    raw: Option<String>,
+    /// The line as read (empty for a record made here).
+    source: String,
+    /// Whether nothing was changed since the line was read.
+    unchanged: bool,
+    /// The text of each field that still reads as written.
+    written: HashMap<String, Written>,
     line: usize,
+}
+
+/// A field's text: where it sits in the line read, or its own (an array appended to).
+#[derive(Clone, Debug, PartialEq)]
+enum Written {
+    Span(Range<usize>),
+    Own(String),
 }
 
 impl Record {
@@ -60,27 +78,31 @@ impl Record {
         fields.insert("name".into(), Value::from(name));
         Record {
             fields,
-            raw: None,
+            source: String::new(),
+            unchanged: false,
+            written: HashMap::new(),
             line: 0,
         }
     }
 
     /// Parse one line of input; `line` is its 1-based number, used in the error.
     pub fn parse(text: &str, line: usize) -> Result<Record, Error> {
-        let value: Value = serde_json::from_str(text).map_err(|e| Error::Input {
+        let object = crate::json::parse_object(text).map_err(|e| Error::Input {
             line,
-            message: format!("not JSON: {e}"),
+            message: e.to_string(),
         })?;
-        let Value::Object(fields) = value else {
-            return Err(Error::Input {
-                line,
-                message: "not a JSON object".into(),
-            });
-        };
-        check_fields(&fields).map_err(|message| Error::Input { line, message })?;
+        check_fields(&object.fields).map_err(|message| Error::Input { line, message })?;
+        let written = object
+            .fields
+            .keys()
+            .zip(object.spans)
+            .map(|(k, span)| (k.clone(), Written::Span(span)))
+            .collect();
         Ok(Record {
-            fields,
-            raw: Some(text.to_string()),
+            fields: object.fields,
+            source: text.to_string(),
+            unchanged: true,
+            written,
             line,
         })
     }
@@ -93,10 +115,25 @@ impl Record {
     /// The record as one line of JSON, without the newline. Unchanged records come out
     /// exactly as they were read.
     pub fn to_line(&self) -> String {
-        match &self.raw {
-            Some(raw) => raw.clone(),
-            None => Value::Object(self.fields.clone()).to_string(),
+        if self.unchanged {
+            return self.source.clone();
         }
+        let mut line = String::with_capacity(self.source.len() + 64);
+        line.push('{');
+        for (i, (key, value)) in self.fields.iter().enumerate() {
+            if i > 0 {
+                line.push(',');
+            }
+            line.push_str(&Value::from(key.as_str()).to_string());
+            line.push(':');
+            match self.written.get(key) {
+                Some(Written::Span(span)) => line.push_str(&self.source[span.clone()]),
+                Some(Written::Own(text)) => line.push_str(text),
+                None => line.push_str(&value.to_string()),
+            }
+        }
+        line.push('}');
+        line
     }
 
     /// Every field, in order.
@@ -110,7 +147,8 @@ impl Record {
 
     /// Set a field, keeping its place if it exists, appending it otherwise.
     pub fn set(&mut self, key: &str, value: impl Into<Value>) {
-        self.raw = None;
+        self.unchanged = false;
+        self.written.remove(key);
         self.fields.insert(key.to_string(), value.into());
     }
 
@@ -179,17 +217,31 @@ impl Record {
 
     /// Append `{"step": STEP, "ok": OK, "ms": MS}` to `steps`.
     pub fn push_step(&mut self, step: &str, ok: bool, ms: u64) {
-        self.raw = None;
+        self.unchanged = false;
         let mut entry = Map::new();
         entry.insert("step".into(), Value::from(step));
         entry.insert("ok".into(), Value::Bool(ok));
         entry.insert("ms".into(), Value::from(ms));
+        let entry = Value::Object(entry);
+        // The entries already there keep their text: append to it.
+        let appended = match self.written.get("steps") {
+            Some(Written::Span(span)) => Some(crate::json::append_to_array(
+                &self.source[span.clone()],
+                &entry,
+            )),
+            Some(Written::Own(text)) => Some(crate::json::append_to_array(text, &entry)),
+            None => None,
+        };
+        match appended {
+            Some(text) => self.written.insert("steps".into(), Written::Own(text)),
+            None => self.written.remove("steps"),
+        };
         let steps = self
             .fields
             .entry("steps")
             .or_insert_with(|| Value::Array(Vec::new()));
         if let Value::Array(list) = steps {
-            list.push(Value::Object(entry));
+            list.push(entry);
         }
     }
 }
@@ -298,6 +350,46 @@ mod tests {
             r2.to_line(),
             r#"{"zeta":1,"name":"a","alpha":[1,2],"ok":true,"recorded":true}"#
         );
+    }
+
+    #[test]
+    fn fields_not_set_keep_their_text_when_the_record_changes() {
+        let line = concat!(
+            r#"{"name":"a","big":123456789012345678901234567890,"e":1E2,"tiny":1e-400,"#,
+            r#""nested":{"n": 1.50},"steps":[{"step":"mine","ms":1E3}]}"#
+        );
+        let mut r = Record::parse(line, 1).expect("parses");
+        r.set("recorded", true);
+        r.push_step("vfile", true, 3);
+        assert_eq!(
+            r.to_line(),
+            concat!(
+                r#"{"name":"a","big":123456789012345678901234567890,"e":1E2,"tiny":1e-400,"#,
+                r#""nested":{"n": 1.50},"steps":[{"step":"mine","ms":1E3},"#,
+                r#"{"step":"vfile","ok":true,"ms":3}],"recorded":true}"#
+            )
+        );
+        // What was read still reads as JSON values.
+        assert_eq!(r.get("e").and_then(Value::as_f64), Some(100.0));
+        assert_eq!(
+            r.get("steps").and_then(Value::as_array).map(Vec::len),
+            Some(2)
+        );
+    }
+
+    #[test]
+    fn a_key_given_twice_is_refused() {
+        for line in [
+            r#"{"name":"evil;x","name":"a"}"#,
+            r#"{"name":"a","error":{"kind":"permanent","kind":"transient"}}"#,
+        ] {
+            match Record::parse(line, 4) {
+                Err(Error::Input { line: 4, message }) => {
+                    assert!(message.contains("duplicate key"), "{message}")
+                }
+                other => panic!("{line}: {other:?}"),
+            }
+        }
     }
 
     #[test]

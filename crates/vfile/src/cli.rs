@@ -78,7 +78,10 @@ pub enum Command {
     /// unchanged. Records are checked before anything is written: a bad line exits 65 with its
     /// line number and the file untouched. If the write fails (disk full, read-only), the
     /// records that would have been written are passed on with ok: false, and the exit status
-    /// is 74.
+    /// is 74. If the records cannot be passed on (stdout on a full disk), the write is taken
+    /// back, version file and history, and the exit status is 74. A FIFO, device or directory
+    /// in place of the file is refused (74). Memory stays small however long the stream: it
+    /// waits in a spool (a file in $TMPDIR beyond 4 MiB).
     #[command(after_help = "\
 Examples:
   ipull < checked.jsonl | vfile record versions.env --history versions.log

@@ -1,4 +1,4 @@
-//! `vfile`: the version file, written only on success (SPEC §6).
+//! `vfile`: the version file, written only on success (`docs/vfile.md`).
 //!
 //! This is what makes "record only on success" true at the end of a flow: `vfile record`
 //! writes a version only for records every earlier step marked ok, and writes them all in one
@@ -7,7 +7,7 @@
 
 pub mod cli;
 pub mod manual;
-mod record;
+mod record_command;
 
 use std::io::Write;
 use std::path::Path;
@@ -16,7 +16,7 @@ use clap::{CommandFactory, Parser};
 use pullfirst::{Error, ExitCode};
 
 use cli::{Cli, Command};
-use pullfirst::atomic::{self, read_optional, LockedFile};
+use pullfirst::atomic::{read_optional, LockedFile};
 use pullfirst::versionfile::{check_key, check_value, VersionFile};
 
 /// The clap definition, for the man page and completions.
@@ -43,7 +43,7 @@ pub fn run(cli: Cli) -> Result<ExitCode, Error> {
             atomic,
             history,
             all,
-        } => record::run(&file, atomic, history.as_deref(), all),
+        } => record_command::run(&file, atomic, history.as_deref(), all),
     }
 }
 
@@ -124,9 +124,7 @@ fn unset(path: &Path, keys: &[String]) -> Result<ExitCode, Error> {
     for key in keys {
         check_key(key).map_err(|m| Error::bad_file(Path::new("argument"), None, m))?;
     }
-    if read_optional(&atomic::resolve(path).map_err(|e| Error::io(path, "cannot resolve", e))?)?
-        .is_none()
-    {
+    if read_optional(path)?.is_none() {
         return Ok(ExitCode::Ok);
     }
     edit(path, |file| {
