@@ -8,6 +8,9 @@ mod releases;
 /// `github-tags:` sources: ordering over several pages, hostile tags.
 mod tags;
 
+/// Version order, always: backports, post-releases, numeric prereleases; real tag lists.
+mod order;
+
 /// The ETag cache: revalidation, `--no-cache`, max-age, nothing secret kept.
 mod cache;
 

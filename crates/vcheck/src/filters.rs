@@ -28,14 +28,6 @@ impl Filters {
         v.class() == class && (self.prerelease || !v.is_prerelease())
     }
 
-    /// Whether listing is needed (`releases/latest` cannot answer with these filters).
-    pub fn narrow(&self) -> bool {
-        self.matching.is_some()
-            || self.exclude.is_some()
-            || self.prerelease
-            || self.min_age.is_some()
-    }
-
     /// The highest candidate among `tags`.
     pub fn best<'a>(
         &self,

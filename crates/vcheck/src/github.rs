@@ -1,4 +1,4 @@
-//! `github:OWNER/REPO` (the latest release) and `github-tags:OWNER/REPO` (the highest tag),
+//! `github:OWNER/REPO` (the highest release) and `github-tags:OWNER/REPO` (the highest tag),
 //! through GitHub's REST API.
 //!
 //! The API root comes from `GITHUB_API_URL` (GitHub Enterprise), the token from
@@ -62,8 +62,10 @@ impl GitHub {
         Ok(resp)
     }
 
-    /// The latest release's tag, as GitHub has it, or the newest release that passes
-    /// `filters` when they narrow the choice.
+    /// The highest version among the releases that pass `filters` (never a draft; a
+    /// prerelease only with `filters.prerelease`). GitHub's own `releases/latest` is not
+    /// asked: it is the most recently published release, which after a backport is not
+    /// the highest.
     pub fn latest_release(
         &self,
         http: &Http,
@@ -71,21 +73,6 @@ impl GitHub {
         filters: &Filters,
         class: &str,
     ) -> Result<String, Fail> {
-        if !filters.narrow() && class.is_empty() {
-            let url = format!("{}/repos/{repo}/releases/latest", self.api);
-            let release = self.get(http, &url)?.json().unwrap_or(Value::Null);
-            // GitHub's latest is never a draft or a prerelease; if one comes back all the
-            // same, the list decides, as it does with filters.
-            if release["draft"] != true && release["prerelease"] != true {
-                return release["tag_name"]
-                    .as_str()
-                    .map(str::to_string)
-                    .ok_or_else(|| {
-                        Fail::permanent(format!("{repo}: the latest release has no tag_name"))
-                    });
-            }
-            pullfirst::debug!("{repo}: releases/latest is a draft or prerelease; reading the list");
-        }
         let now = std::time::SystemTime::now();
         let first = format!("{}/repos/{repo}/releases?per_page=100", self.api);
         let admitted = |r: &Value| -> Option<String> {
@@ -113,11 +100,17 @@ impl GitHub {
             }
             Some(tag.to_string())
         };
-        // Newest first: the first release that passes is the one.
+        // Whatever order GitHub lists them in (a backport is published after the newer
+        // line's release), the highest version that passes is the one: read every page.
+        let mut tags = Vec::new();
         self.pages(http, &first, "release", |list| {
-            list.iter().find_map(admitted)
-        })?
-        .ok_or_else(|| Fail::permanent(format!("{repo}: no release passes the filters")))
+            tags.extend(list.iter().filter_map(admitted));
+            None::<()>
+        })?;
+        filters
+            .best(tags.iter().map(String::as_str), class)
+            .map(str::to_string)
+            .ok_or_else(|| Fail::permanent(format!("{repo}: no release passes the filters")))
     }
 
     /// The highest version among the repository's tags.

@@ -15,7 +15,7 @@ use crate::github::GitHub;
 use crate::http::{Fail, Http};
 use crate::input::{Component, Source};
 use crate::registry::{self, Registries};
-use crate::version;
+use crate::version::{self, Update};
 
 const STEP: &str = "vcheck";
 
@@ -92,7 +92,16 @@ pub fn look_up(ctx: &Context, c: &Component) -> Record {
     r.set("current", c.current.clone());
     match result {
         Ok((latest, digest, image)) => {
-            let update = version::is_update(c.current.as_deref(), &latest);
+            let update = match version::update(c.current.as_deref(), &latest) {
+                Update::Yes => true,
+                Update::No => false,
+                Update::Unknown(why) => {
+                    // Not compared as strings: the record says so, and is no update.
+                    pullfirst::warn!("{name}: {why}; not compared");
+                    r.set("note", format!("{why}; not compared"));
+                    false
+                }
+            };
             pullfirst::debug!(
                 "{name}: {} → {latest}{}",
                 c.current.as_deref().unwrap_or("none"),

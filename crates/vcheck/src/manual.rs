@@ -6,8 +6,8 @@ use pullfirst::manual::{Example, Manual};
 pub const MANUAL: Manual = Manual {
     notes: &[(
         "Sources",
-        "github:OWNER/REPO       the latest release (never a draft; a prerelease only with\n\
-         \x20                       --prerelease)\n\
+        "github:OWNER/REPO       the highest version among the releases (never a draft; a\n\
+         \x20                       prerelease only with --prerelease)\n\
          github-tags:OWNER/REPO  the highest version among the repository's tags\n\
          registry:[HOST/]REPO    the highest version among the image's tags, and its manifest\n\
          \x20                       digest (HOST defaults to docker.io)",
