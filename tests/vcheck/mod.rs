@@ -11,6 +11,9 @@ mod tags;
 /// Version order, always: backports, post-releases, numeric prereleases; real tag lists.
 mod order;
 
+/// Per-component settings in records; prefixes, transforms, build metadata; bad settings.
+mod settings;
+
 /// The ETag cache: revalidation, `--no-cache`, max-age, nothing secret kept.
 mod cache;
 

@@ -34,6 +34,10 @@ pub const MANUAL: Manual = Manual {
             run: "vcheck --current 1.4.1 --image \"$REGISTRY/acme/app:{latest}\" app=github:acme/app",
         },
         Example {
+            about: "Settings of one component in its record (here: only the 1.4 line)",
+            run: "echo '{\"name\":\"app\",\"source\":\"github-tags:acme/app\",\"vcheck\":{\"match\":\"^1[.]4\"}}' | vcheck",
+        },
+        Example {
             about: "Components from records on stdin instead of arguments",
             run: "echo '{\"name\":\"app\",\"source\":\"github:acme/app\"}' | vcheck --versions versions.env",
         },
@@ -42,7 +46,7 @@ pub const MANUAL: Manual = Manual {
         (0, "every check succeeded (with or without an update)"),
         (1, "a check failed for good: not found, credentials refused, no version passes the filters"),
         (2, "usage: bad flags or arguments"),
-        (65, "bad input: a malformed record, version file or NAME=SOURCE; nothing was checked"),
+        (65, "bad input: a malformed record or setting, version file or NAME=SOURCE; nothing was checked"),
         (74, "an I/O error of its own: stdout or the cache could not be written"),
         (75, "only transient failures: network, timeout, 5xx, rate limit (see error.retry_after)"),
     ],

@@ -23,7 +23,7 @@ use std::cmp::Ordering;
 #[cfg(test)]
 mod props;
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Version<'a> {
