@@ -9,6 +9,7 @@
 #![allow(dead_code)]
 
 pub mod docker;
+pub mod forges;
 pub mod github;
 pub mod http;
 pub mod token;

@@ -14,6 +14,9 @@ mod order;
 /// Per-component settings in records; prefixes, transforms, build metadata; bad settings.
 mod settings;
 
+/// `gitlab:` and `gitea:` sources against stand-ins of their APIs.
+mod forges;
+
 /// The ETag cache: revalidation, `--no-cache`, max-age, nothing secret kept.
 mod cache;
 

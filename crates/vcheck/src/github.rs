@@ -131,7 +131,7 @@ impl GitHub {
 
 /// A release's web page, if it is one: an `https` (or, for a loopback GitHub, `http`) URL
 /// without a password in it.
-fn web_page(url: &str) -> Option<String> {
+pub fn web_page(url: &str) -> Option<String> {
     let parsed = url::Url::parse(url).ok()?;
     let ok = match parsed.scheme() {
         "https" => true,

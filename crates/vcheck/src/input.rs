@@ -14,6 +14,7 @@ use pullfirst::{Error, Record};
 
 use crate::cli::Cli;
 use crate::filters::Filters;
+use crate::forge::{self, Kind};
 use crate::github;
 use crate::registry::ImageRepo;
 use crate::settings;
@@ -24,6 +25,8 @@ pub enum Source {
     Release(String),
     Tags(String),
     Registry(ImageRepo),
+    /// A GitLab project's or a Gitea repository's releases (`false`) or tags (`true`).
+    Forge(Kind, String, bool),
 }
 
 impl Source {
@@ -33,6 +36,15 @@ impl Source {
             "github" => github::parse_repo(rest).map(Source::Release),
             "github-tags" => github::parse_repo(rest).map(Source::Tags),
             "registry" => ImageRepo::parse(rest).map(Source::Registry),
+            "gitlab" | "gitlab-tags" | "gitea" | "gitea-tags" => {
+                let forge = if kind.starts_with("gitlab") {
+                    Kind::GitLab
+                } else {
+                    Kind::Gitea
+                };
+                forge::parse_path(forge, rest)
+                    .map(|p| Source::Forge(forge, p, kind.ends_with("-tags")))
+            }
             _ => None,
         }
     }
@@ -127,7 +139,7 @@ pub fn gather(cli: &Cli, defaults: &Filters) -> Result<Vec<Component>, Error> {
         }
         let parsed = Source::parse(source).ok_or_else(|| {
             bad(format!(
-                "invalid source {}: expected github:OWNER/REPO, github-tags:OWNER/REPO or registry:[HOST/]REPO",
+                "invalid source {}: expected github:OWNER/REPO, github-tags:OWNER/REPO, gitlab:GROUP/PROJECT, gitlab-tags:…, gitea:OWNER/REPO, gitea-tags:… or registry:[HOST/]REPO",
                 quote(source)
             ))
         })?;

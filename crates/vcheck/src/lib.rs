@@ -11,6 +11,7 @@
 pub mod cache;
 pub mod cli;
 pub mod filters;
+pub mod forge;
 pub mod github;
 pub mod http;
 pub mod input;
@@ -30,6 +31,7 @@ use pullfirst::jsonl::RecordWriter;
 use pullfirst::{Error, ExitCode, Record};
 
 use cli::Cli;
+use forge::{Forge, Kind};
 use github::GitHub;
 use http::Http;
 use lookup::Context;
@@ -59,6 +61,8 @@ pub fn run(cli: Cli) -> Result<ExitCode, Error> {
         ),
         github: GitHub::from_env().map_err(Error::Usage)?,
         registries: Registries::load(cli.insecure_registry.clone()),
+        gitlab: Forge::from_env(Kind::GitLab).map_err(Error::Usage)?,
+        gitea: Forge::from_env(Kind::Gitea).map_err(Error::Usage)?,
         page_size: cli.page_size,
     };
 

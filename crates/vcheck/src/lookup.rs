@@ -10,6 +10,7 @@ use pullfirst::grammar::{is_valid_tag, ImageRef};
 use pullfirst::record::quote;
 use pullfirst::Record;
 
+use crate::forge::{Forge, Kind};
 use crate::github::GitHub;
 use crate::http::{Fail, Http};
 use crate::input::{Component, Source};
@@ -23,6 +24,8 @@ pub struct Context {
     pub http: Http,
     pub github: GitHub,
     pub registries: Registries,
+    pub gitlab: Forge,
+    pub gitea: Forge,
     pub page_size: u32,
 }
 
@@ -45,6 +48,18 @@ pub fn look_up(ctx: &Context, c: &Component) -> Record {
             .github
             .highest_tag(&ctx.http, repo, filters, current)
             .map(|t| (t, None, None)),
+        Source::Forge(kind, path, tags) => {
+            let forge = match kind {
+                Kind::GitLab => &ctx.gitlab,
+                Kind::Gitea => &ctx.gitea,
+            };
+            if *tags {
+                forge.highest_tag(&ctx.http, path, filters, current)
+            } else {
+                forge.latest_release(&ctx.http, path, filters, current)
+            }
+            .map(|t| (t, None, None))
+        }
         Source::Registry(image) => registry::latest_tag(
             &ctx.http,
             &ctx.registries,

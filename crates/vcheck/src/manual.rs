@@ -9,6 +9,8 @@ pub const MANUAL: Manual = Manual {
         "github:OWNER/REPO       the highest version among the releases (never a draft; a\n\
          \x20                       prerelease only with --prerelease)\n\
          github-tags:OWNER/REPO  the highest version among the repository's tags\n\
+         gitlab:GROUP/PROJECT    the highest GitLab release (gitlab-tags: its tags)\n\
+         gitea:OWNER/REPO        the highest Gitea or Forgejo release (gitea-tags: its tags)\n\
          registry:[HOST/]REPO    the highest version among the image's tags, and its manifest\n\
          \x20                       digest (HOST defaults to docker.io)",
     )],
@@ -53,6 +55,8 @@ pub const MANUAL: Manual = Manual {
     environment: &[
         ("GITHUB_TOKEN, GH_TOKEN", "a GitHub token, sent only to the GitHub API; never printed"),
         ("GITHUB_API_URL", "the GitHub API to ask (GitHub Enterprise); default https://api.github.com"),
+        ("GITLAB_TOKEN, GITLAB_API_URL", "GitLab's token and API root (default https://gitlab.com/api/v4)"),
+        ("GITEA_TOKEN, GITEA_API_URL", "Gitea's or Forgejo's token and API root (default https://codeberg.org/api/v1)"),
         ("DOCKER_CONFIG", "the directory of config.json with registry credentials (default ~/.docker)"),
         ("XDG_CACHE_HOME", "where the ETag cache lives (default ~/.cache)"),
     ],
