@@ -5,7 +5,7 @@ complete -c vcheck -l exclude -d 'Drop tags matching REGEX, e.g. known-bad relea
 complete -c vcheck -l prefix -d 'Take PREFIX off the front of tags (and of the current version) before reading them as versions, e.g. controller- for controller-v1.14.3; {latest} is then v1.14.3' -r
 complete -c vcheck -l from-pattern -d 'Rewrite tags matching REGEX into versions with --to-pattern (after --prefix), e.g. --from-pattern \'^version/(.*)$\' --to-pattern \'$1\'' -r
 complete -c vcheck -l to-pattern -d 'What --from-pattern\'s match becomes: $1, ${name} are its groups' -r
-complete -c vcheck -l min-age -d 'Skip GitHub releases younger than DUR (a fresh release gets time to be pulled back)' -r
+complete -c vcheck -l min-age -d 'Skip releases (GitHub, GitLab, Gitea) younger than DUR (a fresh release gets time to be pulled back)' -r
 complete -c vcheck -l image -d 'The image to set on each record: {name}, {latest} (the version as an image tag) and {tag} (upstream\'s tag) are filled in (registry sources default to HOST/REPO:{tag})' -r
 complete -c vcheck -l jobs -d 'Checks run at once' -r
 complete -c vcheck -l timeout -d 'Give up on a request after this long' -r

@@ -69,7 +69,7 @@ pub struct Cli {
     #[arg(long)]
     pub prerelease: bool,
 
-    /// Skip GitHub releases younger than DUR (a fresh release gets time to be pulled back)
+    /// Skip releases (GitHub, GitLab, Gitea) younger than DUR (a fresh release gets time to be pulled back)
     #[arg(long, value_parser = parse_duration, value_name = "DUR")]
     pub min_age: Option<Duration>,
 

@@ -22,7 +22,7 @@ pub struct Filters {
     /// `from_pattern` → `to_pattern`, as `Regex::replace` does it (`$1`, `${name}`).
     pub transform: Option<(Regex, String)>,
     pub prerelease: bool,
-    /// Seconds a release must have been out (`github:` releases only).
+    /// Seconds a release must have been out (releases only: tags carry no date).
     pub min_age: Option<u64>,
     /// The image template: `{name}`, `{latest}` (the image tag), `{tag}` (the raw tag).
     pub image: Option<String>,
