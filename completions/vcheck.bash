@@ -23,7 +23,7 @@ _vcheck() {
 
     case "${cmd}" in
         vcheck)
-            opts="-q -v -h -V --quiet --verbose --versions --current --match --exclude --prerelease --min-age --image --jobs --timeout --no-cache --page-size --insecure-registry --help --version"
+            opts="-q -v -h -V --quiet --verbose --versions --current --match --exclude --prefix --from-pattern --to-pattern --prerelease --min-age --image --jobs --timeout --no-cache --page-size --insecure-registry --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -42,6 +42,18 @@ _vcheck() {
                     return 0
                     ;;
                 --exclude)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --prefix)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --from-pattern)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --to-pattern)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -1,9 +1,12 @@
 complete -c vcheck -l versions -d 'Current versions from a version file (the format vfile writes)' -r -F
 complete -c vcheck -l current -d 'The current version, with a single NAME=SOURCE' -r
-complete -c vcheck -l match -d 'Keep only versions (tags) matching REGEX' -r
-complete -c vcheck -l exclude -d 'Drop versions (tags) matching REGEX, e.g. known-bad releases (a REGEX may start with -)' -r
-complete -c vcheck -l min-age -d 'Skip GitHub releases younger than DUR (a fresh release gets time to be pulled back)' -r
-complete -c vcheck -l image -d 'The image to set on each record: {name} and {latest} are filled in (registry sources default to HOST/REPO:{latest})' -r
+complete -c vcheck -l match -d 'Keep only tags matching REGEX (as upstream spells them)' -r
+complete -c vcheck -l exclude -d 'Drop tags matching REGEX, e.g. known-bad releases (a REGEX may start with -)' -r
+complete -c vcheck -l prefix -d 'Take PREFIX off the front of tags (and of the current version) before reading them as versions, e.g. controller- for controller-v1.14.3; {latest} is then v1.14.3' -r
+complete -c vcheck -l from-pattern -d 'Rewrite tags matching REGEX into versions with --to-pattern (after --prefix), e.g. --from-pattern \'^version/(.*)$\' --to-pattern \'$1\'' -r
+complete -c vcheck -l to-pattern -d 'What --from-pattern\'s match becomes: $1, ${name} are its groups' -r
+complete -c vcheck -l min-age -d 'Skip releases (GitHub, GitLab, Gitea) younger than DUR (a fresh release gets time to be pulled back)' -r
+complete -c vcheck -l image -d 'The image to set on each record: {name}, {latest} (the version as an image tag) and {tag} (upstream\'s tag) are filled in (registry sources default to HOST/REPO:{tag})' -r
 complete -c vcheck -l jobs -d 'Checks run at once' -r
 complete -c vcheck -l timeout -d 'Give up on a request after this long' -r
 complete -c vcheck -l page-size -d 'Tags asked for per page when listing a registry\'s tags' -r

@@ -234,7 +234,7 @@ fn rfc3339(epoch: SystemTime, secs_ago: u64) -> String {
 }
 
 /// RFC 3339 in UTC, seconds precision, as GitHub writes it.
-fn humantime_like(t: SystemTime) -> String {
+pub fn humantime_like(t: SystemTime) -> String {
     let secs = t.duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs());
     let days = secs / 86_400;
     let (h, m, s) = ((secs % 86_400) / 3600, (secs % 3600) / 60, secs % 60);

@@ -6,6 +6,7 @@
 //! command's stderr, which is usually the explanation.
 
 pub mod docker;
+pub mod forges;
 pub mod github;
 pub mod http;
 pub mod token;

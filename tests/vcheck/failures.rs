@@ -263,7 +263,12 @@ fn bad_arguments_are_refused() {
         .run()
         .code(65)
         .stderr_has("invalid name");
-    vcheck(&gh, cache.path(), "a=gitlab:o/a")
+    // (gitlab: was the unknown source here until issue 16 added it.)
+    vcheck(&gh, cache.path(), "a=bitbucket:o/a")
+        .run()
+        .code(65)
+        .stderr_has("invalid source");
+    vcheck(&gh, cache.path(), "a=gitea:o/a/b")
         .run()
         .code(65)
         .stderr_has("invalid source");

@@ -8,6 +8,15 @@ mod releases;
 /// `github-tags:` sources: ordering over several pages, hostile tags.
 mod tags;
 
+/// Version order, always: backports, post-releases, numeric prereleases; real tag lists.
+mod order;
+
+/// Per-component settings in records; prefixes, transforms, build metadata; bad settings.
+mod settings;
+
+/// `gitlab:` and `gitea:` sources against stand-ins of their APIs.
+mod forges;
+
 /// The ETag cache: revalidation, `--no-cache`, max-age, nothing secret kept.
 mod cache;
 

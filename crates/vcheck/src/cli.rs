@@ -33,24 +33,48 @@ pub struct Cli {
     #[arg(long, value_name = "VERSION")]
     pub current: Option<String>,
 
-    /// Keep only versions (tags) matching REGEX
+    /// Keep only tags matching REGEX (as upstream spells them)
     #[arg(long = "match", value_name = "REGEX", allow_hyphen_values = true)]
     pub matching: Option<String>,
 
-    /// Drop versions (tags) matching REGEX, e.g. known-bad releases (a REGEX may start with -)
+    /// Drop tags matching REGEX, e.g. known-bad releases (a REGEX may start with -)
     #[arg(long, value_name = "REGEX", allow_hyphen_values = true)]
     pub exclude: Option<String>,
+
+    /// Take PREFIX off the front of tags (and of the current version) before reading them as
+    /// versions, e.g. controller- for controller-v1.14.3; {latest} is then v1.14.3
+    #[arg(long, value_name = "PREFIX")]
+    pub prefix: Option<String>,
+
+    /// Rewrite tags matching REGEX into versions with --to-pattern (after --prefix),
+    /// e.g. --from-pattern '^version/(.*)$' --to-pattern '$1'
+    #[arg(
+        long,
+        value_name = "REGEX",
+        requires = "to_pattern",
+        allow_hyphen_values = true
+    )]
+    pub from_pattern: Option<String>,
+
+    /// What --from-pattern's match becomes: $1, ${name} are its groups
+    #[arg(
+        long,
+        value_name = "TEXT",
+        requires = "from_pattern",
+        allow_hyphen_values = true
+    )]
+    pub to_pattern: Option<String>,
 
     /// Admit prereleases (-rc.1, -beta, GitHub prereleases)
     #[arg(long)]
     pub prerelease: bool,
 
-    /// Skip GitHub releases younger than DUR (a fresh release gets time to be pulled back)
+    /// Skip releases (GitHub, GitLab, Gitea) younger than DUR (a fresh release gets time to be pulled back)
     #[arg(long, value_parser = parse_duration, value_name = "DUR")]
     pub min_age: Option<Duration>,
 
-    /// The image to set on each record: {name} and {latest} are filled in
-    /// (registry sources default to HOST/REPO:{latest})
+    /// The image to set on each record: {name}, {latest} (the version as an image tag) and
+    /// {tag} (upstream's tag) are filled in (registry sources default to HOST/REPO:{tag})
     #[arg(long, value_name = "TEMPLATE")]
     pub image: Option<String>,
 

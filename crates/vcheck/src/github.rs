@@ -1,4 +1,4 @@
-//! `github:OWNER/REPO` (the latest release) and `github-tags:OWNER/REPO` (the highest tag),
+//! `github:OWNER/REPO` (the highest release) and `github-tags:OWNER/REPO` (the highest tag),
 //! through GitHub's REST API.
 //!
 //! The API root comes from `GITHUB_API_URL` (GitHub Enterprise), the token from
@@ -10,10 +10,9 @@
 
 use serde_json::Value;
 
-use crate::filters::Filters;
+use crate::filters::{Candidate, Choice, Filters};
 use crate::http::{retry_after_secs, seconds_until, Fail, Http, Response};
 use crate::paging;
-use crate::version::Version;
 
 pub struct GitHub {
     pub api: String,
@@ -62,43 +61,22 @@ impl GitHub {
         Ok(resp)
     }
 
-    /// The latest release's tag, as GitHub has it, or the newest release that passes
-    /// `filters` when they narrow the choice.
+    /// The highest version among the releases that pass `filters` (never a draft; a
+    /// prerelease only with `filters.prerelease`), with its web page. GitHub's own
+    /// `releases/latest` is not asked: it is the most recently published release, which
+    /// after a backport is not the highest.
     pub fn latest_release(
         &self,
         http: &Http,
         repo: &str,
         filters: &Filters,
-        class: &str,
-    ) -> Result<String, Fail> {
-        if !filters.narrow() && class.is_empty() {
-            let url = format!("{}/repos/{repo}/releases/latest", self.api);
-            let release = self.get(http, &url)?.json().unwrap_or(Value::Null);
-            // GitHub's latest is never a draft or a prerelease; if one comes back all the
-            // same, the list decides, as it does with filters.
-            if release["draft"] != true && release["prerelease"] != true {
-                return release["tag_name"]
-                    .as_str()
-                    .map(str::to_string)
-                    .ok_or_else(|| {
-                        Fail::permanent(format!("{repo}: the latest release has no tag_name"))
-                    });
-            }
-            pullfirst::debug!("{repo}: releases/latest is a draft or prerelease; reading the list");
-        }
+        current: Option<&str>,
+    ) -> Result<Choice, Fail> {
         let now = std::time::SystemTime::now();
         let first = format!("{}/repos/{repo}/releases?per_page=100", self.api);
-        let admitted = |r: &Value| -> Option<String> {
+        let admitted = |r: &Value| -> Option<Candidate> {
             let tag = r["tag_name"].as_str()?;
             if r["draft"] == true || (r["prerelease"] == true && !filters.prerelease) {
-                return None;
-            }
-            if !filters.admits(tag) {
-                return None;
-            }
-            if !class.is_empty()
-                && !Version::parse(tag).is_some_and(|v| filters.admits_version(&v, class))
-            {
                 return None;
             }
             if let Some(min) = filters.min_age {
@@ -111,13 +89,21 @@ impl GitHub {
                     return None;
                 }
             }
-            Some(tag.to_string())
+            Some(Candidate {
+                tag: tag.to_string(),
+                url: r["html_url"].as_str().and_then(web_page),
+            })
         };
-        // Newest first: the first release that passes is the one.
+        // Whatever order GitHub lists them in (a backport is published after the newer
+        // line's release), the highest version that passes is the one: read every page.
+        let mut candidates = Vec::new();
         self.pages(http, &first, "release", |list| {
-            list.iter().find_map(admitted)
-        })?
-        .ok_or_else(|| Fail::permanent(format!("{repo}: no release passes the filters")))
+            candidates.extend(list.iter().filter_map(admitted));
+            None::<()>
+        })?;
+        filters
+            .choose(candidates, current)
+            .map_err(|n| Fail::permanent(format!("{repo}: {}", n.message("release"))))
     }
 
     /// The highest version among the repository's tags.
@@ -126,26 +112,33 @@ impl GitHub {
         http: &Http,
         repo: &str,
         filters: &Filters,
-        class: &str,
-    ) -> Result<String, Fail> {
-        let mut names = Vec::new();
+        current: Option<&str>,
+    ) -> Result<Choice, Fail> {
+        let mut candidates = Vec::new();
         let first = format!("{}/repos/{repo}/tags?per_page=100", self.api);
         self.pages(http, &first, "tag", |list| {
-            names.extend(
+            candidates.extend(
                 list.iter()
-                    .filter_map(|t| t["name"].as_str().map(str::to_string)),
+                    .filter_map(|t| t["name"].as_str().map(Candidate::tag)),
             );
             None::<()>
         })?;
         filters
-            .best(names.iter().map(String::as_str), class)
-            .map(str::to_string)
-            .ok_or_else(|| {
-                Fail::permanent(format!(
-                    "{repo}: no tag is a version that passes the filters"
-                ))
-            })
+            .choose(candidates, current)
+            .map_err(|n| Fail::permanent(format!("{repo}: {}", n.message("tag"))))
     }
+}
+
+/// A release's web page, if it is one: an `https` (or, for a loopback GitHub, `http`) URL
+/// without a password in it.
+pub fn web_page(url: &str) -> Option<String> {
+    let parsed = url::Url::parse(url).ok()?;
+    let ok = match parsed.scheme() {
+        "https" => true,
+        "http" => parsed.host_str().is_some_and(pullfirst::net::is_loopback),
+        _ => false,
+    };
+    (ok && parsed.password().is_none() && parsed.username().is_empty()).then(|| parsed.to_string())
 }
 
 impl GitHub {

@@ -1,18 +1,23 @@
 //! What to look up: `NAME=SOURCE` arguments or records on stdin, each with its current
-//! version (from `--versions`, `--current` or the record). Input is checked here, before any
-//! request: a bad name or source is bad input (65), a bad flag combination is usage (2).
+//! version (from `--versions`, `--current` or the record) and its settings (the run's, with a
+//! record's `vcheck` object over them, [`settings`]). Input is checked here, before any
+//! request: a bad name, source or setting is bad input (65) naming the component and the
+//! line, a bad flag combination is usage (2).
 
 use std::path::Path;
 
-use pullfirst::grammar::{is_valid_name, is_valid_tag, ImageRef};
+use pullfirst::grammar::{is_valid_name, is_valid_tag};
 use pullfirst::jsonl::read_all;
 use pullfirst::record::quote;
 use pullfirst::versionfile::VersionFile;
 use pullfirst::{Error, Record};
 
 use crate::cli::Cli;
+use crate::filters::Filters;
+use crate::forge::{self, Kind};
 use crate::github;
 use crate::registry::ImageRepo;
+use crate::settings;
 
 /// Where a component's versions come from.
 #[derive(Clone, Debug)]
@@ -20,6 +25,8 @@ pub enum Source {
     Release(String),
     Tags(String),
     Registry(ImageRepo),
+    /// A GitLab project's or a Gitea repository's releases (`false`) or tags (`true`).
+    Forge(Kind, String, bool),
 }
 
 impl Source {
@@ -29,6 +36,15 @@ impl Source {
             "github" => github::parse_repo(rest).map(Source::Release),
             "github-tags" => github::parse_repo(rest).map(Source::Tags),
             "registry" => ImageRepo::parse(rest).map(Source::Registry),
+            "gitlab" | "gitlab-tags" | "gitea" | "gitea-tags" => {
+                let forge = if kind.starts_with("gitlab") {
+                    Kind::GitLab
+                } else {
+                    Kind::Gitea
+                };
+                forge::parse_path(forge, rest)
+                    .map(|p| Source::Forge(forge, p, kind.ends_with("-tags")))
+            }
             _ => None,
         }
     }
@@ -40,11 +56,13 @@ pub struct Component {
     /// None: a record that failed upstream, passed on untouched.
     pub source: Option<Source>,
     pub current: Option<String>,
+    /// The run's settings, with the record's own over them.
+    pub filters: Filters,
 }
 
 /// The components to look up, from the arguments or from records on stdin, with their
 /// current versions.
-pub fn gather(cli: &Cli) -> Result<Vec<Component>, Error> {
+pub fn gather(cli: &Cli, defaults: &Filters) -> Result<Vec<Component>, Error> {
     let file = match &cli.versions {
         Some(path) => Some(VersionFile::load(path)?),
         None => None,
@@ -78,6 +96,7 @@ pub fn gather(cli: &Cli) -> Result<Vec<Component>, Error> {
                     record: r,
                     source: None,
                     current: None,
+                    filters: defaults.clone(),
                 });
                 continue;
             }
@@ -92,11 +111,17 @@ pub fn gather(cli: &Cli) -> Result<Vec<Component>, Error> {
                 .ok_or_else(|| bad("a record to check has no `source`".into()))?;
             let parsed = Source::parse(source)
                 .ok_or_else(|| bad(format!("unknown or invalid source {}", quote(source))))?;
+            let filters = match r.get("vcheck") {
+                Some(own) => settings::apply(defaults, own)
+                    .map_err(|m| bad(format!("component {}: {m}", quote(name))))?,
+                None => defaults.clone(),
+            };
             let current = current_of(name, r.current())?;
             components.push(Component {
                 record: r.clone(),
                 source: Some(parsed),
                 current,
+                filters,
             });
         }
         return Ok(components);
@@ -114,7 +139,7 @@ pub fn gather(cli: &Cli) -> Result<Vec<Component>, Error> {
         }
         let parsed = Source::parse(source).ok_or_else(|| {
             bad(format!(
-                "invalid source {}: expected github:OWNER/REPO, github-tags:OWNER/REPO or registry:[HOST/]REPO",
+                "invalid source {}: expected github:OWNER/REPO, github-tags:OWNER/REPO, gitlab:GROUP/PROJECT, gitlab-tags:…, gitea:OWNER/REPO, gitea-tags:… or registry:[HOST/]REPO",
                 quote(source)
             ))
         })?;
@@ -124,21 +149,8 @@ pub fn gather(cli: &Cli) -> Result<Vec<Component>, Error> {
             current: current_of(name, None)?,
             record,
             source: Some(parsed),
+            filters: defaults.clone(),
         });
     }
     Ok(components)
-}
-
-/// Refuse an `--image` template that cannot make a valid reference.
-pub fn validate_image_template(t: &str) -> Result<(), Error> {
-    let sample = t.replace("{name}", "name").replace("{latest}", "1.0");
-    if sample.contains(['{', '}']) {
-        return Err(Error::Usage(format!(
-            "--image {}: only {{name}} and {{latest}} are filled in",
-            quote(t)
-        )));
-    }
-    ImageRef::parse(&sample)
-        .map(|_| ())
-        .map_err(|e| Error::Usage(format!("--image {}: {e}", quote(t))))
 }

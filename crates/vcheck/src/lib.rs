@@ -11,6 +11,7 @@
 pub mod cache;
 pub mod cli;
 pub mod filters;
+pub mod forge;
 pub mod github;
 pub mod http;
 pub mod input;
@@ -18,6 +19,7 @@ pub mod lookup;
 pub mod manual;
 pub mod paging;
 pub mod registry;
+pub mod settings;
 pub mod version;
 
 use std::path::Path;
@@ -27,10 +29,9 @@ use std::sync::Mutex;
 use clap::{CommandFactory, Parser};
 use pullfirst::jsonl::RecordWriter;
 use pullfirst::{Error, ExitCode, Record};
-use regex::Regex;
 
 use cli::Cli;
-use filters::Filters;
+use forge::{Forge, Kind};
 use github::GitHub;
 use http::Http;
 use lookup::Context;
@@ -51,22 +52,8 @@ pub fn main() -> std::process::ExitCode {
 /// Look up every component and write its record, in input order; the exit status follows
 /// from the records (docs/exit-status.md).
 pub fn run(cli: Cli) -> Result<ExitCode, Error> {
-    let regex = |r: &Option<String>, flag: &str| {
-        r.as_deref()
-            .map(Regex::new)
-            .transpose()
-            .map_err(|e| Error::Usage(format!("invalid {flag} regex: {e}")))
-    };
-    let filters = Filters {
-        matching: regex(&cli.matching, "--match")?,
-        exclude: regex(&cli.exclude, "--exclude")?,
-        prerelease: cli.prerelease,
-        min_age: cli.min_age.map(|d| d.as_secs()),
-    };
-    if let Some(t) = &cli.image {
-        input::validate_image_template(t)?;
-    }
-    let components = input::gather(&cli)?;
+    let defaults = settings::defaults(&cli).map_err(Error::Usage)?;
+    let components = input::gather(&cli, &defaults)?;
     let ctx = Context {
         http: Http::new(
             cli.timeout,
@@ -74,8 +61,8 @@ pub fn run(cli: Cli) -> Result<ExitCode, Error> {
         ),
         github: GitHub::from_env().map_err(Error::Usage)?,
         registries: Registries::load(cli.insecure_registry.clone()),
-        filters,
-        image: cli.image.clone(),
+        gitlab: Forge::from_env(Kind::GitLab).map_err(Error::Usage)?,
+        gitea: Forge::from_env(Kind::Gitea).map_err(Error::Usage)?,
         page_size: cli.page_size,
     };
 

@@ -10,23 +10,22 @@ use pullfirst::grammar::{is_valid_tag, ImageRef};
 use pullfirst::record::quote;
 use pullfirst::Record;
 
-use crate::filters::{class_of, Filters};
+use crate::forge::{Forge, Kind};
 use crate::github::GitHub;
 use crate::http::{Fail, Http};
 use crate::input::{Component, Source};
 use crate::registry::{self, Registries};
-use crate::version;
+use crate::version::{self, Update};
 
 const STEP: &str = "vcheck";
 
-/// What every lookup shares: the HTTP client and its cache, the sources' settings, the
-/// filters and the `--image` template.
+/// What every lookup shares: the HTTP client and its cache, and the sources' settings.
 pub struct Context {
     pub http: Http,
     pub github: GitHub,
     pub registries: Registries,
-    pub filters: Filters,
-    pub image: Option<String>,
+    pub gitlab: Forge,
+    pub gitea: Forge,
     pub page_size: u32,
 }
 
@@ -38,44 +37,60 @@ pub fn look_up(ctx: &Context, c: &Component) -> Record {
         return r;
     };
     let name = r.name().unwrap_or("?").to_string();
-    let class = class_of(c.current.as_deref());
+    let filters = &c.filters;
+    let current = c.current.as_deref();
     let found = match source {
         Source::Release(repo) => ctx
             .github
-            .latest_release(&ctx.http, repo, &ctx.filters, &class)
+            .latest_release(&ctx.http, repo, filters, current)
             .map(|t| (t, None, None)),
         Source::Tags(repo) => ctx
             .github
-            .highest_tag(&ctx.http, repo, &ctx.filters, &class)
+            .highest_tag(&ctx.http, repo, filters, current)
             .map(|t| (t, None, None)),
+        Source::Forge(kind, path, tags) => {
+            let forge = match kind {
+                Kind::GitLab => &ctx.gitlab,
+                Kind::Gitea => &ctx.gitea,
+            };
+            if *tags {
+                forge.highest_tag(&ctx.http, path, filters, current)
+            } else {
+                forge.latest_release(&ctx.http, path, filters, current)
+            }
+            .map(|t| (t, None, None))
+        }
         Source::Registry(image) => registry::latest_tag(
             &ctx.http,
             &ctx.registries,
             image,
-            &ctx.filters,
-            &class,
+            filters,
+            current,
             ctx.page_size,
         )
         .map(|(t, d)| {
-            let default = format!("{}/{}:{{latest}}", image.host, image.repo);
+            let default = format!("{}/{}:{{tag}}", image.host, image.repo);
             (t, d, Some(default))
         }),
     };
-    let result = found.and_then(|(latest, digest, default_image)| {
-        if !is_valid_tag(&latest) {
+    let result = found.and_then(|(choice, digest, default_image)| {
+        if !is_valid_tag(&choice.latest) {
             // Said on stderr, quoted; the record only says that it was refused.
             pullfirst::warn!(
                 "{name}: upstream version {} is not a valid tag",
-                quote(&latest)
+                quote(&choice.latest)
             );
             return Err(Fail::permanent(
                 "upstream's version is not a valid image tag; refused",
             ));
         }
-        let template = ctx.image.clone().or(default_image);
+        let template = filters.image.clone().or(default_image);
         let image = match template {
             Some(t) => {
-                let image = t.replace("{name}", &name).replace("{latest}", &latest);
+                let image = t
+                    .replace("{name}", &name)
+                    .replace("{latest}", &choice.latest)
+                    .replace("{tag}", &choice.tag);
                 ImageRef::parse(&image).map_err(|e| {
                     Fail::permanent(format!(
                         "image {} is not a valid reference: {e}",
@@ -86,20 +101,37 @@ pub fn look_up(ctx: &Context, c: &Component) -> Record {
             }
             None => None,
         };
-        Ok((latest, digest, image))
+        Ok((choice, digest, image))
     });
     let ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
     r.set("current", c.current.clone());
     match result {
-        Ok((latest, digest, image)) => {
-            let update = version::is_update(c.current.as_deref(), &latest);
+        Ok((choice, digest, image)) => {
+            let compared = current.map(|c| filters.current(c));
+            let update = match version::update(compared, &choice.latest) {
+                Update::Yes => true,
+                Update::No => false,
+                Update::Unknown(why) => {
+                    // Not compared as strings: the record says so, and is no update.
+                    pullfirst::warn!("{name}: {why}; not compared");
+                    r.set("note", format!("{why}; not compared"));
+                    false
+                }
+            };
             pullfirst::debug!(
-                "{name}: {} → {latest}{}",
+                "{name}: {} → {}{}",
                 c.current.as_deref().unwrap_or("none"),
+                choice.latest,
                 if update { " (update)" } else { "" }
             );
-            r.set("latest", latest);
+            r.set("latest", choice.latest.clone());
+            if choice.tag != choice.latest {
+                r.set("tag", choice.tag);
+            }
             r.set("update", update);
+            if let Some(url) = choice.url {
+                r.set("url", url);
+            }
             if let Some(i) = image {
                 r.set("image", i);
             }

@@ -6,9 +6,11 @@ use pullfirst::manual::{Example, Manual};
 pub const MANUAL: Manual = Manual {
     notes: &[(
         "Sources",
-        "github:OWNER/REPO       the latest release (never a draft; a prerelease only with\n\
-         \x20                       --prerelease)\n\
+        "github:OWNER/REPO       the highest version among the releases (never a draft; a\n\
+         \x20                       prerelease only with --prerelease)\n\
          github-tags:OWNER/REPO  the highest version among the repository's tags\n\
+         gitlab:GROUP/PROJECT    the highest GitLab release (gitlab-tags: its tags)\n\
+         gitea:OWNER/REPO        the highest Gitea or Forgejo release (gitea-tags: its tags)\n\
          registry:[HOST/]REPO    the highest version among the image's tags, and its manifest\n\
          \x20                       digest (HOST defaults to docker.io)",
     )],
@@ -34,6 +36,10 @@ pub const MANUAL: Manual = Manual {
             run: "vcheck --current 1.4.1 --image \"$REGISTRY/acme/app:{latest}\" app=github:acme/app",
         },
         Example {
+            about: "Settings of one component in its record (here: only the 1.4 line)",
+            run: "echo '{\"name\":\"app\",\"source\":\"github-tags:acme/app\",\"vcheck\":{\"match\":\"^1[.]4\"}}' | vcheck",
+        },
+        Example {
             about: "Components from records on stdin instead of arguments",
             run: "echo '{\"name\":\"app\",\"source\":\"github:acme/app\"}' | vcheck --versions versions.env",
         },
@@ -42,13 +48,15 @@ pub const MANUAL: Manual = Manual {
         (0, "every check succeeded (with or without an update)"),
         (1, "a check failed for good: not found, credentials refused, no version passes the filters"),
         (2, "usage: bad flags or arguments"),
-        (65, "bad input: a malformed record, version file or NAME=SOURCE; nothing was checked"),
+        (65, "bad input: a malformed record or setting, version file or NAME=SOURCE; nothing was checked"),
         (74, "an I/O error of its own: stdout or the cache could not be written"),
         (75, "only transient failures: network, timeout, 5xx, rate limit (see error.retry_after)"),
     ],
     environment: &[
         ("GITHUB_TOKEN, GH_TOKEN", "a GitHub token, sent only to the GitHub API; never printed"),
         ("GITHUB_API_URL", "the GitHub API to ask (GitHub Enterprise); default https://api.github.com"),
+        ("GITLAB_TOKEN, GITLAB_API_URL", "GitLab's token and API root (default https://gitlab.com/api/v4)"),
+        ("GITEA_TOKEN, GITEA_API_URL", "Gitea's or Forgejo's token and API root (default https://codeberg.org/api/v1)"),
         ("DOCKER_CONFIG", "the directory of config.json with registry credentials (default ~/.docker)"),
         ("XDG_CACHE_HOME", "where the ETag cache lives (default ~/.cache)"),
     ],

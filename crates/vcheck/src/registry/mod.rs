@@ -15,7 +15,7 @@ use pullfirst::image::ImageRef;
 use pullfirst::net::is_loopback;
 use serde_json::Value;
 
-use crate::filters::Filters;
+use crate::filters::{Candidate, Choice, Filters};
 use crate::http::{Fail, Http};
 use crate::paging;
 use auth::Session;
@@ -88,9 +88,9 @@ pub fn latest_tag(
     registries: &Registries,
     image: &ImageRepo,
     filters: &Filters,
-    class: &str,
+    current: Option<&str>,
     page_size: u32,
-) -> Result<(String, Option<String>), Fail> {
+) -> Result<(Choice, Option<String>), Fail> {
     let base = format!("{}://{}", registries.scheme(&image.host), image.api_host());
     let mut session = Session::new(http, registries, image, base.clone());
     let mut tags: Vec<String> = Vec::new();
@@ -114,15 +114,25 @@ pub fn latest_tag(
             }
         },
     )?;
-    let latest = filters
-        .best(tags.iter().map(String::as_str), class)
-        .ok_or_else(|| {
+    let choice = filters
+        .choose(tags.iter().map(|t| Candidate::tag(t)), current)
+        .map_err(|n| {
             Fail::permanent(format!(
-                "{}/{}: no tag is a version that passes the filters",
-                image.host, image.repo
+                "{}/{}: {}",
+                image.host,
+                image.repo,
+                n.message("tag")
             ))
-        })?
-        .to_string();
+        })?;
+    // The registry's own tag: valid by the grammar when it is a tag at all, checked all the
+    // same before it goes into a URL.
+    let latest = choice.tag.clone();
+    if !pullfirst::grammar::is_valid_tag(&latest) {
+        return Err(Fail::permanent(format!(
+            "{}: a tag that is no valid tag; refused",
+            image.host
+        )));
+    }
     let manifest = format!("{base}/v2/{}/manifests/{latest}", image.repo);
     let resp = session.send(true, &manifest, Some(MANIFEST_ACCEPT))?;
     let digest = resp
@@ -135,7 +145,7 @@ pub fn latest_tag(
             image.host
         );
     }
-    Ok((latest, digest))
+    Ok((choice, digest))
 }
 
 #[cfg(test)]
