@@ -10,6 +10,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
+use anyhow::Context;
 use clap_complete::Shell;
 use pullfirst::manual::{Manual, SEE_ALSO};
 use roff::{bold, italic, roman, Roff};
@@ -57,7 +58,7 @@ fn main() -> ExitCode {
     let files = match render_all() {
         Ok(files) => files,
         Err(e) => {
-            eprintln!("xtask: {e}");
+            eprintln!("xtask: {e:#}");
             return ExitCode::FAILURE;
         }
     };
@@ -108,20 +109,21 @@ fn main() -> ExitCode {
     ExitCode::SUCCESS
 }
 
-fn render_all() -> std::io::Result<BTreeMap<PathBuf, Vec<u8>>> {
+fn render_all() -> anyhow::Result<BTreeMap<PathBuf, Vec<u8>>> {
     let mut files = BTreeMap::new();
     for (cmd, manual) in commands() {
         let name = cmd.get_name().to_string();
         // `--help` wraps at 100 columns; an example must stay one line to run as written.
         if let Some(ex) = manual.examples.iter().find(|e| e.run.len() > MAX_EXAMPLE) {
-            return Err(std::io::Error::other(format!(
+            anyhow::bail!(
                 "{name}: an example over {MAX_EXAMPLE} characters would wrap in --help: {}",
                 ex.run
-            )));
+            );
         }
         let mut cmd = cmd;
         cmd.build();
-        render_man(&cmd, &name, Some(&manual), None, &mut files)?;
+        render_man(&cmd, &name, Some(&manual), None, &mut files)
+            .with_context(|| format!("rendering the man page of {name}"))?;
         for (shell, file) in [
             (Shell::Bash, format!("{name}.bash")),
             (Shell::Zsh, format!("_{name}")),
