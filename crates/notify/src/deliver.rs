@@ -9,7 +9,7 @@
 
 use std::time::Duration;
 
-use pullfirst::ErrorKind;
+use pullfirst::{ErrorKind, Failure};
 
 use crate::payload::Payload;
 use crate::target::Target;
@@ -22,15 +22,6 @@ pub struct Delivery {
     pub agent: ureq::Agent,
     pub retries: u32,
     pub retry_delay: Duration,
-}
-
-/// Why a message was not delivered.
-#[derive(Debug)]
-pub struct Failure {
-    pub kind: ErrorKind,
-    /// What went wrong, naming the host only.
-    pub message: String,
-    pub retry_after: Option<u64>,
 }
 
 impl Delivery {

@@ -32,6 +32,7 @@ pub mod net;
 pub mod outcome;
 pub mod record;
 pub mod redact;
+pub mod step;
 pub mod units;
 pub mod versionfile;
 #[cfg(feature = "web")]
@@ -41,3 +42,4 @@ pub use error::{Error, Result};
 pub use exit::ExitCode;
 pub use outcome::Outcome;
 pub use record::{ErrorKind, Record};
+pub use step::Failure;

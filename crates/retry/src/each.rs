@@ -82,7 +82,7 @@ fn act(cli: &Cli, retrier: &mut Retrier, step: &str, record: &mut Record) {
     };
     let name = record.name().unwrap_or("?").to_string();
     let outcome = retrier.run(&mut spec);
-    let ms = u64::try_from(outcome.last.elapsed.as_millis()).unwrap_or(u64::MAX);
+    let ms = pullfirst::step::millis(outcome.last.elapsed);
     let status = outcome.last.status;
     if status == 0 {
         record.push_step(step, true, ms);

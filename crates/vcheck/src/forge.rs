@@ -12,8 +12,10 @@
 
 use serde_json::Value;
 
+use pullfirst::Failure;
+
 use crate::filters::{Candidate, Choice, Filters};
-use crate::http::{retry_after_secs, seconds_until, Fail, Http, Response};
+use crate::http::{retry_after_secs, seconds_until, Http, Response};
 use crate::paging;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -85,7 +87,7 @@ impl Forge {
         }
     }
 
-    fn get(&self, http: &Http, url: &str, path: &str) -> Result<Response, Fail> {
+    fn get(&self, http: &Http, url: &str, path: &str) -> Result<Response, Failure> {
         let mut headers = vec![("Accept", "application/json".to_string())];
         match (&self.token, self.kind) {
             (Some(t), Kind::GitLab) => headers.push(("PRIVATE-TOKEN", t.clone())),
@@ -106,7 +108,7 @@ impl Forge {
         path: &str,
         filters: &Filters,
         current: Option<&str>,
-    ) -> Result<Choice, Fail> {
+    ) -> Result<Choice, Failure> {
         let first = match self.kind {
             Kind::GitLab => format!("{}/{}/releases?per_page=100", self.api, self.project(path)),
             Kind::Gitea => format!("{}/{}/releases?limit=50", self.api, self.project(path)),
@@ -149,7 +151,7 @@ impl Forge {
         })?;
         filters
             .choose(candidates, current)
-            .map_err(|n| Fail::permanent(format!("{path}: {}", n.message("release"))))
+            .map_err(|n| Failure::permanent(format!("{path}: {}", n.message("release"))))
     }
 
     /// The highest version among the project's tags.
@@ -159,7 +161,7 @@ impl Forge {
         path: &str,
         filters: &Filters,
         current: Option<&str>,
-    ) -> Result<Choice, Fail> {
+    ) -> Result<Choice, Failure> {
         let first = match self.kind {
             Kind::GitLab => format!(
                 "{}/{}/repository/tags?per_page=100",
@@ -177,7 +179,7 @@ impl Forge {
         })?;
         filters
             .choose(candidates, current)
-            .map_err(|n| Fail::permanent(format!("{path}: {}", n.message("tag"))))
+            .map_err(|n| Failure::permanent(format!("{path}: {}", n.message("tag"))))
     }
 
     fn pages(
@@ -187,7 +189,7 @@ impl Forge {
         path: &str,
         what: &str,
         mut page: impl FnMut(&[Value]),
-    ) -> Result<(), Fail> {
+    ) -> Result<(), Failure> {
         paging::walk(
             first,
             |url| self.get(http, url, path),
@@ -196,7 +198,7 @@ impl Forge {
                     page(list);
                     Ok(None::<()>)
                 }
-                None => Err(Fail::permanent(format!(
+                None => Err(Failure::permanent(format!(
                     "{}: the {what} list is not a JSON array",
                     pullfirst::net::host_of(first)
                 ))),
@@ -206,7 +208,7 @@ impl Forge {
     }
 
     /// Sort an answer that is not a success into transient and permanent.
-    fn classify(&self, url: &str, path: &str, resp: &Response) -> Result<(), Fail> {
+    fn classify(&self, url: &str, path: &str, resp: &Response) -> Result<(), Failure> {
         let host = pullfirst::net::host_of(url);
         let label = self.kind.label();
         match resp.status {
@@ -220,22 +222,22 @@ impl Forge {
                             .and_then(|v| v.trim().parse::<u64>().ok())
                             .map(seconds_until)
                     });
-                Err(Fail::transient(
-                    format!("{host}: rate limited (HTTP 429)"),
-                    Some(after.unwrap_or(60)),
-                ))
+                Err(
+                    Failure::transient(format!("{host}: rate limited (HTTP 429)"))
+                        .retry_after(Some(after.unwrap_or(60))),
+                )
             }
-            401 => Err(Fail::permanent(format!(
+            401 => Err(Failure::permanent(format!(
                 "{host}: the {label} token was refused (HTTP 401)"
             ))),
-            403 => Err(Fail::permanent(format!(
+            403 => Err(Failure::permanent(format!(
                 "{host}: forbidden (HTTP 403) for {path}"
             ))),
-            404 => Err(Fail::permanent(format!(
+            404 => Err(Failure::permanent(format!(
                 "{host}: {path} not found (HTTP 404)"
             ))),
-            s if s >= 500 => Err(Fail::transient(format!("{host}: HTTP {s}"), None)),
-            s => Err(Fail::permanent(format!("{host}: HTTP {s} for {path}"))),
+            s if s >= 500 => Err(Failure::transient(format!("{host}: HTTP {s}"))),
+            s => Err(Failure::permanent(format!("{host}: HTTP {s} for {path}"))),
         }
     }
 }

@@ -10,8 +10,10 @@
 
 use serde_json::Value;
 
+use pullfirst::Failure;
+
 use crate::filters::{Candidate, Choice, Filters};
-use crate::http::{retry_after_secs, seconds_until, Fail, Http, Response};
+use crate::http::{retry_after_secs, seconds_until, Http, Response};
 use crate::paging;
 
 pub struct GitHub {
@@ -48,7 +50,7 @@ impl GitHub {
         })
     }
 
-    fn get(&self, http: &Http, url: &str) -> Result<Response, Fail> {
+    fn get(&self, http: &Http, url: &str) -> Result<Response, Failure> {
         let mut headers = vec![
             ("Accept", "application/vnd.github+json".to_string()),
             ("X-GitHub-Api-Version", "2022-11-28".to_string()),
@@ -71,7 +73,7 @@ impl GitHub {
         repo: &str,
         filters: &Filters,
         current: Option<&str>,
-    ) -> Result<Choice, Fail> {
+    ) -> Result<Choice, Failure> {
         let now = std::time::SystemTime::now();
         let first = format!("{}/repos/{repo}/releases?per_page=100", self.api);
         let admitted = |r: &Value| -> Option<Candidate> {
@@ -103,7 +105,7 @@ impl GitHub {
         })?;
         filters
             .choose(candidates, current)
-            .map_err(|n| Fail::permanent(format!("{repo}: {}", n.message("release"))))
+            .map_err(|n| Failure::permanent(format!("{repo}: {}", n.message("release"))))
     }
 
     /// The highest version among the repository's tags.
@@ -113,7 +115,7 @@ impl GitHub {
         repo: &str,
         filters: &Filters,
         current: Option<&str>,
-    ) -> Result<Choice, Fail> {
+    ) -> Result<Choice, Failure> {
         let mut candidates = Vec::new();
         let first = format!("{}/repos/{repo}/tags?per_page=100", self.api);
         self.pages(http, &first, "tag", |list| {
@@ -125,7 +127,7 @@ impl GitHub {
         })?;
         filters
             .choose(candidates, current)
-            .map_err(|n| Fail::permanent(format!("{repo}: {}", n.message("tag"))))
+            .map_err(|n| Failure::permanent(format!("{repo}: {}", n.message("tag"))))
     }
 }
 
@@ -150,13 +152,13 @@ impl GitHub {
         first: &str,
         what: &str,
         mut page: impl FnMut(&[Value]) -> Option<T>,
-    ) -> Result<Option<T>, Fail> {
+    ) -> Result<Option<T>, Failure> {
         paging::walk(
             first,
             |url| self.get(http, url),
             |resp| match resp.json().unwrap_or(Value::Null).as_array() {
                 Some(list) => Ok(page(list)),
-                None => Err(Fail::permanent(format!(
+                None => Err(Failure::permanent(format!(
                     "{}: the {what} list is not a JSON array",
                     pullfirst::net::host_of(first)
                 ))),
@@ -166,7 +168,7 @@ impl GitHub {
 }
 
 /// Sort a GitHub answer that is not a success into transient and permanent.
-fn classify(url: &str, resp: &Response) -> Result<(), Fail> {
+fn classify(url: &str, resp: &Response) -> Result<(), Failure> {
     let host = pullfirst::net::host_of(url);
     let repo = url
         .split("/repos/")
@@ -190,22 +192,22 @@ fn classify(url: &str, resp: &Response) -> Result<(), Fail> {
                 || resp.header("retry-after").is_some() =>
         {
             let after = retry_after();
-            Err(Fail::transient(
-                format!("{host}: rate limited (HTTP {})", resp.status),
-                Some(after.unwrap_or(60)),
-            ))
+            Err(
+                Failure::transient(format!("{host}: rate limited (HTTP {})", resp.status))
+                    .retry_after(Some(after.unwrap_or(60))),
+            )
         }
-        401 => Err(Fail::permanent(format!(
+        401 => Err(Failure::permanent(format!(
             "{host}: the GitHub token was refused (HTTP 401)"
         ))),
-        403 => Err(Fail::permanent(format!(
+        403 => Err(Failure::permanent(format!(
             "{host}: forbidden (HTTP 403) for {repo}"
         ))),
-        404 => Err(Fail::permanent(format!(
+        404 => Err(Failure::permanent(format!(
             "{host}: {repo} not found, or it has no such release (HTTP 404)"
         ))),
-        s if s >= 500 => Err(Fail::transient(format!("{host}: HTTP {s}"), None)),
-        s => Err(Fail::permanent(format!("{host}: HTTP {s} for {repo}"))),
+        s if s >= 500 => Err(Failure::transient(format!("{host}: HTTP {s}"))),
+        s => Err(Failure::permanent(format!("{host}: HTTP {s} for {repo}"))),
     }
 }
 

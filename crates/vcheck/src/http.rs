@@ -6,7 +6,7 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
-use pullfirst::ErrorKind;
+use pullfirst::Failure;
 use serde_json::Value;
 
 use crate::cache::Cache;
@@ -28,32 +28,6 @@ impl Response {
 
     pub fn json(&self) -> Option<Value> {
         serde_json::from_slice(&self.body).ok()
-    }
-}
-
-/// Why a check failed.
-#[derive(Clone, Debug)]
-pub struct Fail {
-    pub kind: ErrorKind,
-    pub message: String,
-    pub retry_after: Option<u64>,
-}
-
-impl Fail {
-    pub fn permanent(message: impl Into<String>) -> Fail {
-        Fail {
-            kind: ErrorKind::Permanent,
-            message: message.into(),
-            retry_after: None,
-        }
-    }
-
-    pub fn transient(message: impl Into<String>, retry_after: Option<u64>) -> Fail {
-        Fail {
-            kind: ErrorKind::Transient,
-            message: message.into(),
-            retry_after,
-        }
     }
 }
 
@@ -86,7 +60,7 @@ impl Http {
         url: &str,
         headers: &[(&str, String)],
         identity: Option<&str>,
-    ) -> Result<Response, Fail> {
+    ) -> Result<Response, Failure> {
         let slot = identity.and_then(|id| Some(self.cache.as_ref()?.slot(url, id)));
         let entry = slot.as_ref().and_then(|s| s.load());
         if let Some(e) = entry.as_ref().filter(|e| e.is_fresh()) {
@@ -111,7 +85,7 @@ impl Http {
     }
 
     /// `HEAD url` (never cached).
-    pub fn head(&self, url: &str, headers: &[(&str, String)]) -> Result<Response, Fail> {
+    pub fn head(&self, url: &str, headers: &[(&str, String)]) -> Result<Response, Failure> {
         let mut req = self.agent.head(url);
         for (k, v) in headers {
             req = req.header(*k, v.as_str());
@@ -123,14 +97,14 @@ impl Http {
 fn finish(
     url: &str,
     result: Result<ureq::http::Response<ureq::Body>, ureq::Error>,
-) -> Result<Response, Fail> {
+) -> Result<Response, Failure> {
     let host = pullfirst::net::host_of(url).to_string();
     let mut resp = result.map_err(|e| {
         let message = pullfirst::web::transport_error(url, &e);
         if pullfirst::web::is_permanent(&e) {
-            Fail::permanent(message)
+            Failure::permanent(message)
         } else {
-            Fail::transient(message, None)
+            Failure::transient(message)
         }
     })?;
     let status = resp.status().as_u16();
@@ -145,8 +119,8 @@ fn finish(
         .limit(32 << 20)
         .read_to_vec()
         .map_err(|e| match e {
-            ureq::Error::Timeout(_) => Fail::transient(format!("{host}: timed out"), None),
-            _ => Fail::transient(format!("{host}: the answer was cut short"), None),
+            ureq::Error::Timeout(_) => Failure::transient(format!("{host}: timed out")),
+            _ => Failure::transient(format!("{host}: the answer was cut short")),
         })?;
     Ok(Response {
         status,

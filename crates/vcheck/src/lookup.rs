@@ -8,11 +8,12 @@ use std::time::Instant;
 
 use pullfirst::grammar::{is_valid_tag, ImageRef};
 use pullfirst::record::quote;
+use pullfirst::Failure;
 use pullfirst::Record;
 
 use crate::forge::{Forge, Kind};
 use crate::github::GitHub;
-use crate::http::{Fail, Http};
+use crate::http::Http;
 use crate::input::{Component, Source};
 use crate::registry::{self, Registries};
 use crate::version::{self, Update};
@@ -80,7 +81,7 @@ pub fn look_up(ctx: &Context, c: &Component) -> Record {
                 "{name}: upstream version {} is not a valid tag",
                 quote(&choice.latest)
             );
-            return Err(Fail::permanent(
+            return Err(Failure::permanent(
                 "upstream's version is not a valid image tag; refused",
             ));
         }
@@ -92,7 +93,7 @@ pub fn look_up(ctx: &Context, c: &Component) -> Record {
                     .replace("{latest}", &choice.latest)
                     .replace("{tag}", &choice.tag);
                 ImageRef::parse(&image).map_err(|e| {
-                    Fail::permanent(format!(
+                    Failure::permanent(format!(
                         "image {} is not a valid reference: {e}",
                         quote(&image)
                     ))
@@ -103,7 +104,7 @@ pub fn look_up(ctx: &Context, c: &Component) -> Record {
         };
         Ok((choice, digest, image))
     });
-    let ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
+    let ms = pullfirst::step::millis(started.elapsed());
     r.set("current", c.current.clone());
     match result {
         Ok((choice, digest, image)) => {

@@ -3,7 +3,9 @@
 //! [`pullfirst::net::next_page`]: no credentials go anywhere else), and at most
 //! [`MAX_PAGES`] pages are read.
 
-use crate::http::{Fail, Response};
+use pullfirst::Failure;
+
+use crate::http::Response;
 
 /// At most this many pages of one list are read (GitHub's 100 items a page make 20,000
 /// releases or tags; a registry's `--page-size` sets its own). A longer list is cut there,
@@ -15,9 +17,9 @@ pub const MAX_PAGES: usize = 200;
 /// [`MAX_PAGES`]).
 pub fn walk<T>(
     first: &str,
-    mut get: impl FnMut(&str) -> Result<Response, Fail>,
-    mut page: impl FnMut(&Response) -> Result<Option<T>, Fail>,
-) -> Result<Option<T>, Fail> {
+    mut get: impl FnMut(&str) -> Result<Response, Failure>,
+    mut page: impl FnMut(&Response) -> Result<Option<T>, Failure>,
+) -> Result<Option<T>, Failure> {
     let mut url = Some(first.to_string());
     let mut read = 0;
     while let Some(current) = url.take() {
@@ -42,7 +44,7 @@ pub fn walk<T>(
 /// the page that named it. A next page on another server (scheme, host or port), or with a
 /// user or password in its address, is refused: the request would carry this server's token
 /// or password there.
-fn next_link(resp: &Response, current: &str) -> Result<Option<String>, Fail> {
+fn next_link(resp: &Response, current: &str) -> Result<Option<String>, Failure> {
     let links: Vec<&str> = resp
         .headers
         .iter()
@@ -50,7 +52,7 @@ fn next_link(resp: &Response, current: &str) -> Result<Option<String>, Fail> {
         .map(|(_, v)| v.as_str())
         .collect();
     pullfirst::net::next_page(&links.join(", "), current)
-        .map_err(|e| Fail::permanent(format!("{}: {e}", pullfirst::net::host_of(current))))
+        .map_err(|e| Failure::permanent(format!("{}: {e}", pullfirst::net::host_of(current))))
 }
 
 #[cfg(test)]

@@ -124,7 +124,7 @@ pub fn run(
         stream.pass_on(std::io::stdout().lock(), |r| r.set("recorded", false))
     } else if !stream.chosen.is_empty() {
         let result = write(path, &stream.changes, history);
-        let ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
+        let ms = pullfirst::step::millis(started.elapsed());
         let message = result
             .as_ref()
             .err()

@@ -13,7 +13,9 @@ use base64::Engine;
 use serde_json::Value;
 
 use super::{ImageRepo, Registries};
-use crate::http::{retry_after_secs, Fail, Http, Response};
+use pullfirst::Failure;
+
+use crate::http::{retry_after_secs, Http, Response};
 
 /// One registry conversation, carrying the authorisation it has earned.
 pub struct Session<'a> {
@@ -43,7 +45,12 @@ impl<'a> Session<'a> {
 
     /// `GET` (or `HEAD`) `url`, answering the registry's challenge once if it asks for
     /// credentials; an answer that is not a success is a failure, sorted.
-    pub fn send(&mut self, head: bool, url: &str, accept: Option<&str>) -> Result<Response, Fail> {
+    pub fn send(
+        &mut self,
+        head: bool,
+        url: &str,
+        accept: Option<&str>,
+    ) -> Result<Response, Failure> {
         let call = |auth: &Option<String>| {
             let mut headers = Vec::new();
             if let Some(a) = accept {
@@ -66,7 +73,7 @@ impl<'a> Session<'a> {
         self.authorization = Some(self.authorize(&challenge)?);
         let resp = call(&self.authorization)?;
         if resp.status == 401 {
-            return Err(Fail::permanent(format!(
+            return Err(Failure::permanent(format!(
                 "{}: the registry refused the credentials (HTTP 401)",
                 self.image.host
             )));
@@ -75,7 +82,7 @@ impl<'a> Session<'a> {
     }
 
     /// Answer a `WWW-Authenticate` challenge with an `Authorization` value.
-    fn authorize(&self, challenge: &str) -> Result<String, Fail> {
+    fn authorize(&self, challenge: &str) -> Result<String, Failure> {
         let host = &self.image.host;
         let creds = self.registries.credentials(host);
         let (scheme, params) = challenge.split_once(' ').unwrap_or((challenge, ""));
@@ -87,22 +94,22 @@ impl<'a> Session<'a> {
         };
         if scheme.eq_ignore_ascii_case("basic") {
             return creds.as_ref().map(basic).ok_or_else(|| {
-                Fail::permanent(format!(
+                Failure::permanent(format!(
                     "{host}: the registry wants credentials, and the Docker config has none for it"
                 ))
             });
         }
         if !scheme.eq_ignore_ascii_case("bearer") {
-            return Err(Fail::permanent(format!(
+            return Err(Failure::permanent(format!(
                 "{host}: unknown authentication scheme {scheme:?}"
             )));
         }
         let params = parse_challenge(params);
         let realm = params.get("realm").ok_or_else(|| {
-            Fail::permanent(format!("{host}: a Bearer challenge without a realm"))
+            Failure::permanent(format!("{host}: a Bearer challenge without a realm"))
         })?;
         if !realm_allowed(&self.base, realm) {
-            return Err(Fail::permanent(format!(
+            return Err(Failure::permanent(format!(
                 "{host}: the token service is plain HTTP ({}); refusing to send credentials in clear text",
                 pullfirst::net::host_of(realm)
             )));
@@ -117,7 +124,7 @@ impl<'a> Session<'a> {
         }
         query.push(("scope", scope.as_str()));
         let url = pullfirst::net::with_query(realm, &query).ok_or_else(|| {
-            Fail::permanent(format!("{host}: the token realm is not an http(s) URL"))
+            Failure::permanent(format!("{host}: the token realm is not an http(s) URL"))
         })?;
         let headers: Vec<(&str, String)> = creds
             .as_ref()
@@ -128,43 +135,47 @@ impl<'a> Session<'a> {
         match resp.status {
             200 => {}
             401 | 403 => {
-                return Err(Fail::permanent(format!(
+                return Err(Failure::permanent(format!(
                     "{host}: the token service ({token_host}) refused the credentials (HTTP {})",
                     resp.status
                 )))
             }
             s if s >= 500 || s == 429 => {
-                return Err(Fail::transient(format!("{token_host}: HTTP {s}"), None))
+                return Err(Failure::transient(format!("{token_host}: HTTP {s}")))
             }
-            s => return Err(Fail::permanent(format!("{token_host}: HTTP {s}"))),
+            s => return Err(Failure::permanent(format!("{token_host}: HTTP {s}"))),
         }
         let body = resp.json().unwrap_or(Value::Null);
         let token = body["token"]
             .as_str()
             .or(body["access_token"].as_str())
-            .ok_or_else(|| Fail::permanent(format!("{token_host}: the answer holds no token")))?;
+            .ok_or_else(|| {
+                Failure::permanent(format!("{token_host}: the answer holds no token"))
+            })?;
         pullfirst::redact::register(token);
         Ok(format!("Bearer {token}"))
     }
 }
 
 /// Sort a registry's answer that is not a success into transient and permanent.
-fn classify(host: &str, resp: Response) -> Result<Response, Fail> {
+fn classify(host: &str, resp: Response) -> Result<Response, Failure> {
     match resp.status {
         200..=299 => Ok(resp),
-        404 => Err(Fail::permanent(format!(
+        404 => Err(Failure::permanent(format!(
             "{host}: repository or tag not found (HTTP 404)"
         ))),
-        403 => Err(Fail::permanent(format!("{host}: access denied (HTTP 403)"))),
+        403 => Err(Failure::permanent(format!(
+            "{host}: access denied (HTTP 403)"
+        ))),
         429 => {
             let after = resp.header("retry-after").and_then(retry_after_secs);
-            Err(Fail::transient(
-                format!("{host}: rate limited (HTTP 429)"),
-                after.or(Some(60)),
-            ))
+            Err(
+                Failure::transient(format!("{host}: rate limited (HTTP 429)"))
+                    .retry_after(after.or(Some(60))),
+            )
         }
-        s if s >= 500 => Err(Fail::transient(format!("{host}: HTTP {s}"), None)),
-        s => Err(Fail::permanent(format!("{host}: HTTP {s}"))),
+        s if s >= 500 => Err(Failure::transient(format!("{host}: HTTP {s}"))),
+        s => Err(Failure::permanent(format!("{host}: HTTP {s}"))),
     }
 }
 

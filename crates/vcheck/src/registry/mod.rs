@@ -13,10 +13,11 @@ mod auth;
 use pullfirst::dockerconfig::DockerConfig;
 use pullfirst::image::ImageRef;
 use pullfirst::net::is_loopback;
+use pullfirst::Failure;
 use serde_json::Value;
 
 use crate::filters::{Candidate, Choice, Filters};
-use crate::http::{Fail, Http};
+use crate::http::Http;
 use crate::paging;
 use auth::Session;
 
@@ -90,7 +91,7 @@ pub fn latest_tag(
     filters: &Filters,
     current: Option<&str>,
     page_size: u32,
-) -> Result<(Choice, Option<String>), Fail> {
+) -> Result<(Choice, Option<String>), Failure> {
     let base = format!("{}://{}", registries.scheme(&image.host), image.api_host());
     let mut session = Session::new(http, registries, image, base.clone());
     let mut tags: Vec<String> = Vec::new();
@@ -107,7 +108,7 @@ pub fn latest_tag(
                 }
                 // A repository without tags may say `null`.
                 None if body["tags"].is_null() => Ok(None),
-                None => Err(Fail::permanent(format!(
+                None => Err(Failure::permanent(format!(
                     "{}: the tag list is not a list",
                     image.host
                 ))),
@@ -117,7 +118,7 @@ pub fn latest_tag(
     let choice = filters
         .choose(tags.iter().map(|t| Candidate::tag(t)), current)
         .map_err(|n| {
-            Fail::permanent(format!(
+            Failure::permanent(format!(
                 "{}/{}: {}",
                 image.host,
                 image.repo,
@@ -128,7 +129,7 @@ pub fn latest_tag(
     // same before it goes into a URL.
     let latest = choice.tag.clone();
     if !pullfirst::grammar::is_valid_tag(&latest) {
-        return Err(Fail::permanent(format!(
+        return Err(Failure::permanent(format!(
             "{}: a tag that is no valid tag; refused",
             image.host
         )));
