@@ -431,3 +431,54 @@ fn dry_run_lists_records_from_stdin_and_contacts_nothing() {
              {\"name\":\"b\",\"image\":\"127.0.0.1:5000/a/b:1\",\"update\":true}\n",
         );
 }
+
+#[test]
+fn project_name_tags_and_documents_as_compose_reads_them() {
+    let d = tempdir();
+    let dir = d.path().join("My_Shop");
+    fs::create_dir(&dir).expect("project dir");
+    project(
+        &dir,
+        &[
+            (
+                "compose.yml",
+                "services:\n  a:\n    image: a:${COMPOSE_PROJECT_NAME}\n    profiles: [p]\n  \
+                 b:\n    image: b:1\n---\nservices:\n  c:\n    image: c:1\n    \
+                 depends_on:\n      d: {condition: service_started, required: false}\n  \
+                 d:\n    image: d:1\n    profiles: [p]\n",
+            ),
+            (
+                "compose.override.yml",
+                "services:\n  a:\n    profiles: !reset []\n  b:\n    image: !override b:2\n",
+            ),
+            (
+                "named.yml",
+                "name: Shop_2\nservices:\n  n:\n    image: n:${COMPOSE_PROJECT_NAME}\n",
+            ),
+        ],
+    );
+    // The directory's name, made a project name; `!reset` drops a's profile; every document.
+    let images = agree(&dir, "--compose compose.yml", "", &[]);
+    assert!(images.contains(&"a:my_shop".to_string()), "{images:?}");
+    agree(
+        &dir,
+        "--compose compose.yml",
+        "",
+        &[("COMPOSE_PROJECT_NAME", "prod")],
+    );
+    // `name:` in a file, made a project name too.
+    let images = agree(&dir, "--compose named.yml", "-f named.yml", &[]);
+    assert_eq!(images, ["n:shop_2"]);
+    // A name from the environment must already be one, in both.
+    let c = compose_v2();
+    let env = [("COMPOSE_PROJECT_NAME", "Prod")];
+    run(
+        &dir,
+        &format!("{} -f named.yml config --images", c.display()),
+        &env,
+    )
+    .code(15);
+    run(&dir, "ipull --dry-run --compose named.yml", &env)
+        .code(65)
+        .stderr_has("COMPOSE_PROJECT_NAME \"Prod\" is not a valid project name");
+}

@@ -149,14 +149,22 @@ fn environment(request: &Request, dir: &Path) -> Result<HashMap<String, String>,
     Ok(env)
 }
 
-/// The project's name: COMPOSE_PROJECT_NAME, else the last `name:` in the files, else the
-/// project directory's name, lowercased, as compose names it.
+/// The project's name: COMPOSE_PROJECT_NAME (which must be a valid name), else the last
+/// `name:` in the files, else the project directory's name, made a valid name (lowercase,
+/// `[a-z0-9_-]`), as compose names it.
 fn project_name(
     files: &[PathBuf],
     dir: &Path,
     env: &HashMap<String, String>,
 ) -> Result<String, Error> {
     if let Some(n) = env.get("COMPOSE_PROJECT_NAME").filter(|n| !n.is_empty()) {
+        if normalized(n) != *n {
+            return Err(Error::bad_file(
+                files.first().map_or(dir, PathBuf::as_path),
+                None,
+                format!("COMPOSE_PROJECT_NAME {n:?} is not a valid project name"),
+            ));
+        }
         return Ok(n.clone());
     }
     let mut name = None;
@@ -172,10 +180,9 @@ fn project_name(
                     lookup: &lookup,
                     unset: &mut blank,
                 };
-                name = Some(
-                    template::substitute(n, vars)
-                        .map_err(|e| Error::bad_file(f, None, format!("name: {e}")))?,
-                );
+                let n = template::substitute(n, vars)
+                    .map_err(|e| Error::bad_file(f, None, format!("name: {e}")))?;
+                name = Some(normalized(&n));
             }
         }
     }
@@ -186,14 +193,18 @@ fn project_name(
             dir
         };
         let dir = std::path::absolute(here).unwrap_or_default();
-        let base = dir.file_name().and_then(|n| n.to_str()).unwrap_or_default();
-        let lower: String = base
-            .to_lowercase()
-            .chars()
-            .filter(|c| c.is_ascii_alphanumeric() || *c == '_' || *c == '-')
-            .collect();
-        lower.trim_start_matches(['_', '-']).to_string()
+        normalized(dir.file_name().and_then(|n| n.to_str()).unwrap_or_default())
     }))
+}
+
+/// `s` as a project name: lowercase, only `[a-z0-9_-]`, not starting with `_` or `-`.
+fn normalized(s: &str) -> String {
+    let lower: String = s
+        .to_lowercase()
+        .chars()
+        .filter(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || *c == '_' || *c == '-')
+        .collect();
+    lower.trim_start_matches(['_', '-']).to_string()
 }
 
 /// `--profile`s, else COMPOSE_PROFILES (comma-separated).
