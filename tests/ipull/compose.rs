@@ -477,7 +477,7 @@ fn project_name_tags_and_documents_as_compose_reads_them() {
         &format!("{} -f named.yml config --images", c.display()),
         &env,
     )
-    .code(15);
+    .code(1);
     run(&dir, "ipull --dry-run --compose named.yml", &env)
         .code(65)
         .stderr_has("COMPOSE_PROJECT_NAME \"Prod\" is not a valid project name");
