@@ -23,7 +23,7 @@ _ipull() {
 
     case "${cmd}" in
         ipull)
-            opts="-q -v -h -V --quiet --verbose --image --compose --host --jobs --timeout --platform --min-free --expect-version --atomic --check --restore --all --help --version"
+            opts="-q -v -h -V --quiet --verbose --image --compose --env-file --profile --dry-run --host --jobs --timeout --platform --min-free --expect-version --atomic --check --restore --all --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -34,6 +34,14 @@ _ipull() {
                     return 0
                     ;;
                 --compose)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --env-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --profile)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

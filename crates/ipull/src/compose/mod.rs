@@ -1,0 +1,326 @@
+//! `--compose`: the images a compose project runs, resolved as `docker compose` v2 resolves
+//! them (docs/ipull.md#compose-files), so that the images pulled first are the images the
+//! restart will run.
+//!
+//! [`resolve`] finds the files (a directory, or a file with one of compose's own names, brings
+//! its override file), builds the environment (the process environment over `--env-file`s,
+//! else the project directory's `.env`), names the project, loads and merges the files
+//! ([`load`]), keeps the services the active profiles enable, and returns each service's
+//! image. A service whose image uses a variable that is not set and has no default, a service
+//! with neither image nor build, a profile that enables nothing, or a dependency on a service
+//! that is not enabled is bad input (exit 65), naming the file and the service.
+
+mod dotenv;
+mod load;
+mod merge;
+mod template;
+mod yaml;
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+use pullfirst::Error;
+use serde_yaml_ng::{Mapping, Value};
+
+pub use yaml::MAX_DEPTH;
+
+/// The names `docker compose` looks for in a directory, in its order of preference.
+pub const FILE_NAMES: [&str; 4] = [
+    "compose.yaml",
+    "compose.yml",
+    "docker-compose.yml",
+    "docker-compose.yaml",
+];
+/// The override files it adds to one of those, in its order of preference.
+pub const OVERRIDE_NAMES: [&str; 4] = [
+    "compose.override.yml",
+    "compose.override.yaml",
+    "docker-compose.override.yml",
+    "docker-compose.override.yaml",
+];
+
+/// What the command line says about the project.
+#[derive(Debug, Clone, Default)]
+pub struct Request {
+    /// `--compose`, in order (a file, or a directory holding one).
+    pub files: Vec<PathBuf>,
+    /// `--env-file`, in order.
+    pub env_files: Vec<PathBuf>,
+    /// `--profile`, in order.
+    pub profiles: Vec<String>,
+}
+
+/// A service to pull for: its name and its image, interpolated.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Service {
+    pub name: String,
+    pub image: String,
+}
+
+/// The compose files `request` names: as given, except that one directory, or one file with
+/// a name compose looks for, brings the override file beside it (as `docker compose` run in
+/// that directory without `-f` does).
+pub fn files(request: &Request) -> Result<Vec<PathBuf>, Error> {
+    let mut files = request.files.clone();
+    if let [only] = files.as_slice() {
+        let (dir, main) = if only.is_dir() {
+            let found = FILE_NAMES
+                .iter()
+                .map(|n| only.join(n))
+                .find(|p| p.is_file())
+                .ok_or_else(|| {
+                    Error::bad_file(
+                        only,
+                        None,
+                        format!("none of {} here", FILE_NAMES.join(", ")),
+                    )
+                })?;
+            (only.clone(), found)
+        } else {
+            let dir = only.parent().map(Path::to_path_buf).unwrap_or_default();
+            (dir, only.clone())
+        };
+        let named = main
+            .file_name()
+            .and_then(|n| n.to_str())
+            .is_some_and(|n| FILE_NAMES.contains(&n));
+        files = vec![main];
+        if named {
+            if let Some(o) = OVERRIDE_NAMES
+                .iter()
+                .map(|n| dir.join(n))
+                .find(|p| p.is_file())
+            {
+                files.push(o);
+            }
+        }
+    }
+    Ok(files)
+}
+
+/// The services to pull for, in the order the files define them.
+pub fn resolve(request: &Request) -> Result<Vec<Service>, Error> {
+    let files = files(request)?;
+    let Some(first) = files.first() else {
+        return Ok(Vec::new());
+    };
+    let dir = first.parent().unwrap_or(Path::new("")).to_path_buf();
+    let mut env = environment(request, &dir)?;
+    let name = project_name(&files, &dir, &env)?;
+    env.insert("COMPOSE_PROJECT_NAME".into(), name);
+
+    let mut loader = load::Loader::default();
+    let model = loader.project(&files, &dir, &env, &[])?;
+    let services = match model.get("services") {
+        Some(Value::Mapping(m)) => m.clone(),
+        Some(Value::Null) | None => {
+            return Err(Error::bad_file(
+                first,
+                None,
+                "no `services` in the compose files",
+            ))
+        }
+        Some(_) => return Err(Error::bad_file(first, None, "services: must be a mapping")),
+    };
+    let profiles = active_profiles(request, &env);
+    select(&services, &profiles, &loader, first)
+}
+
+/// The environment compose interpolates with: the process environment, then the env files
+/// (`--env-file`s, else the project directory's `.env`) for what it does not set.
+fn environment(request: &Request, dir: &Path) -> Result<HashMap<String, String>, Error> {
+    let mut env: HashMap<String, String> = std::env::vars().collect();
+    let env_files = if request.env_files.is_empty() {
+        let disabled = env
+            .get("COMPOSE_DISABLE_ENV_FILE")
+            .is_some_and(|v| matches!(v.as_str(), "1" | "t" | "T" | "true" | "TRUE" | "True"));
+        let dotenv = dir.join(".env");
+        if !disabled && dotenv.is_file() {
+            vec![dotenv]
+        } else {
+            Vec::new()
+        }
+    } else {
+        request.env_files.clone()
+    };
+    for (k, v) in load::read_env_files(&env_files, &env)? {
+        env.entry(k).or_insert(v);
+    }
+    Ok(env)
+}
+
+/// The project's name: COMPOSE_PROJECT_NAME (which must be a valid name), else the last
+/// `name:` in the files, else the project directory's name, made a valid name (lowercase,
+/// `[a-z0-9_-]`), as compose names it.
+fn project_name(
+    files: &[PathBuf],
+    dir: &Path,
+    env: &HashMap<String, String>,
+) -> Result<String, Error> {
+    if let Some(n) = env.get("COMPOSE_PROJECT_NAME").filter(|n| !n.is_empty()) {
+        if normalized(n) != *n {
+            return Err(Error::bad_file(
+                files.first().map_or(dir, PathBuf::as_path),
+                None,
+                format!("COMPOSE_PROJECT_NAME {n:?} is not a valid project name"),
+            ));
+        }
+        return Ok(n.clone());
+    }
+    let mut name = None;
+    for f in files {
+        let Ok(text) = std::fs::read_to_string(f) else {
+            continue;
+        };
+        for doc in yaml::documents(f, &text)? {
+            if let Some(n) = doc.get("name").and_then(Value::as_str) {
+                let lookup = |k: &str| env.get(k).cloned();
+                let mut blank = |_: &str| String::new();
+                let vars = &mut template::Vars {
+                    lookup: &lookup,
+                    unset: &mut blank,
+                };
+                let n = template::substitute(n, vars)
+                    .map_err(|e| Error::bad_file(f, None, format!("name: {e}")))?;
+                name = Some(normalized(&n));
+            }
+        }
+    }
+    Ok(name.unwrap_or_else(|| {
+        let here = if dir.as_os_str().is_empty() {
+            Path::new(".")
+        } else {
+            dir
+        };
+        let dir = std::path::absolute(here).unwrap_or_default();
+        normalized(dir.file_name().and_then(|n| n.to_str()).unwrap_or_default())
+    }))
+}
+
+/// `s` as a project name: lowercase, only `[a-z0-9_-]`, not starting with `_` or `-`.
+fn normalized(s: &str) -> String {
+    let lower: String = s
+        .to_lowercase()
+        .chars()
+        .filter(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || *c == '_' || *c == '-')
+        .collect();
+    lower.trim_start_matches(['_', '-']).to_string()
+}
+
+/// `--profile`s, else COMPOSE_PROFILES (comma-separated).
+fn active_profiles(
+    request: &Request,
+    env: &HashMap<String, String>,
+) -> Vec<(String, &'static str)> {
+    if !request.profiles.is_empty() {
+        return request
+            .profiles
+            .iter()
+            .map(|p| (p.clone(), "--profile"))
+            .collect();
+    }
+    env.get("COMPOSE_PROFILES")
+        .map(|v| {
+            v.split(',')
+                .map(str::trim)
+                .filter(|p| !p.is_empty())
+                .map(|p| (p.to_string(), "COMPOSE_PROFILES"))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// The enabled services that name an image, checked.
+fn select(
+    services: &Mapping,
+    profiles: &[(String, &str)],
+    loader: &load::Loader,
+    first: &Path,
+) -> Result<Vec<Service>, Error> {
+    let bad = |m: String| Error::bad_file(first, None, m);
+    let all = profiles.iter().any(|(p, _)| p == "*");
+    let mut enabled = Vec::new();
+    let mut listed: Vec<String> = Vec::new();
+    for (name, service) in services {
+        let name = name.as_str().unwrap_or_default().to_string();
+        let Some(service) = service.as_mapping() else {
+            return Err(bad(format!("service {name}: not a mapping")));
+        };
+        let own: Vec<String> = match service.get("profiles") {
+            Some(Value::Sequence(s)) => s
+                .iter()
+                .filter_map(Value::as_str)
+                .map(str::to_string)
+                .collect(),
+            _ => Vec::new(),
+        };
+        let on = own.is_empty() || all || own.iter().any(|p| profiles.iter().any(|(q, _)| q == p));
+        listed.extend(own);
+        if service.get("image").is_none() && service.get("build").is_none() {
+            return Err(bad(format!(
+                "service {name} has neither an image nor a build"
+            )));
+        }
+        if on {
+            enabled.push((name, service));
+        }
+    }
+    for (p, from) in profiles {
+        if p != "*" && !listed.contains(p) {
+            return Err(bad(format!("{from} {p}: no service has this profile")));
+        }
+    }
+    let names: Vec<&str> = enabled.iter().map(|(n, _)| n.as_str()).collect();
+    let mut out = Vec::new();
+    for (name, service) in &enabled {
+        for dep in dependencies(service) {
+            if !names.contains(&dep.as_str()) {
+                let why = if services.contains_key(dep.as_str()) {
+                    "which no active profile enables"
+                } else {
+                    "which is not defined"
+                };
+                return Err(bad(format!("service {name} depends on {dep}, {why}")));
+            }
+        }
+        match service.get("image") {
+            Some(Value::String(image)) => {
+                if let Some((file, var)) = load::unset_in(image, loader) {
+                    return Err(Error::bad_file(
+                        file,
+                        None,
+                        format!(
+                            "service {name}: image uses ${{{var}}}, which is not set (no default)"
+                        ),
+                    ));
+                }
+                out.push(Service {
+                    name: name.clone(),
+                    image: image.clone(),
+                });
+            }
+            Some(Value::Null) | None => {
+                pullfirst::warn!("service {name} has no image (built locally?); skipped")
+            }
+            Some(_) => return Err(bad(format!("service {name}: image is not a string"))),
+        }
+    }
+    Ok(out)
+}
+
+/// The services `service` depends on and requires (`required: false` ones are left out).
+fn dependencies(service: &Mapping) -> Vec<String> {
+    match service.get("depends_on") {
+        Some(Value::Sequence(s)) => s
+            .iter()
+            .filter_map(Value::as_str)
+            .map(str::to_string)
+            .collect(),
+        Some(Value::Mapping(m)) => m
+            .iter()
+            .filter(|(_, v)| v.get("required") != Some(&Value::Bool(false)))
+            .filter_map(|(k, _)| k.as_str().map(str::to_string))
+            .collect(),
+        _ => Vec::new(),
+    }
+}
