@@ -35,6 +35,8 @@ flock util-linux
 htpasswd apache2-utils
 openssl openssl
 docker-compose docker-compose
+sshd openssh-server
+ssh openssh-client
 make make'
   ;;
 esac

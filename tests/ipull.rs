@@ -3,6 +3,9 @@
 /// Engines that never answer, or answer what a real one would not: a loopback stand-in.
 mod engine_answers;
 
+/// `ssh://` engines through a real OpenSSH server: pulls, a refused key, a hung ssh, --atomic.
+mod ssh;
+
 use std::fs;
 use std::time::{Duration, Instant};
 

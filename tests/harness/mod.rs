@@ -11,6 +11,7 @@
 pub mod docker;
 pub mod github;
 pub mod http;
+pub mod sshd;
 pub mod token;
 
 use std::io::Write;

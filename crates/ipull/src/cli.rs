@@ -46,7 +46,9 @@ pub struct Cli {
 
     /// A Docker engine to pull on (repeatable): unix:///path, tcp://host:port (TLS when
     /// DOCKER_TLS_VERIFY is set, with ca.pem, cert.pem and key.pem from DOCKER_CERT_PATH) or
-    /// https://host:port; default DOCKER_HOST, else the local socket
+    /// https://host:port, or ssh://[user@]host[:port] (through `ssh … docker system
+    /// dial-stdio` on the host, as the docker CLI; IPULL_SSH_COMMAND replaces `ssh`); default
+    /// DOCKER_HOST, else the local socket
     #[arg(long = "host", value_name = "URL", value_parser = engine_url)]
     pub hosts: Vec<String>,
 
@@ -148,6 +150,20 @@ impl Cli {
                 atomic: self.atomic,
             })
         };
+        // An ssh:// engine is checked before anything runs, DOCKER_HOST as strictly as --host:
+        // a password in it is a usage error (the message does not repeat the URL).
+        let docker_host = std::env::var("DOCKER_HOST").ok();
+        let named = self.hosts.iter().map(|h| ("--host", h.as_str()));
+        let default = docker_host
+            .as_deref()
+            .filter(|_| self.hosts.is_empty())
+            .map(|h| ("DOCKER_HOST", h));
+        for (whence, h) in named.chain(default) {
+            if h.starts_with("ssh://") {
+                crate::ssh::SshTarget::parse(h)
+                    .map_err(|e| Error::Usage(format!("{whence}: {e}")))?;
+            }
+        }
         let hosts = if self.hosts.is_empty() {
             vec![None]
         } else {
@@ -165,12 +181,20 @@ impl Cli {
 
 /// `--host`: the engine URLs ipull can talk to, checked when the command line is read.
 fn engine_url(s: &str) -> Result<String, String> {
+    // ssh:// is checked in `settings`, whose message never repeats the URL (it may hold a
+    // password).
+    if s.starts_with("ssh://") {
+        return Ok(s.to_string());
+    }
     if ["unix://", "tcp://", "http://", "https://"]
         .iter()
         .any(|p| s.starts_with(p) && s.len() > p.len())
     {
         Ok(s.to_string())
     } else {
-        Err("expected unix:///PATH, tcp://HOST:PORT or https://HOST:PORT".into())
+        Err(
+            "expected unix:///PATH, tcp://HOST:PORT, https://HOST:PORT or ssh://[USER@]HOST[:PORT]"
+                .into(),
+        )
     }
 }

@@ -75,8 +75,8 @@ impl Engine {
         Ok(engines)
     }
 
-    /// Connect to `host` (`unix://…`, `tcp://…`, `http://…`; None: DOCKER_HOST or the local
-    /// socket) and agree on the API version.
+    /// Connect to `host` (`unix://…`, `tcp://…`, `http://…`, `https://…`, `ssh://…`; None:
+    /// DOCKER_HOST or the local socket) and agree on the API version.
     pub async fn connect(host: Option<&str>, timeout: Duration) -> Result<Engine, Fail> {
         let host = host
             .map(str::to_string)
@@ -125,6 +125,12 @@ impl Engine {
                 ),
                 false,
             )
+        } else if host.starts_with("ssh://") {
+            let target = crate::ssh::SshTarget::parse(&host).map_err(|e| Fail {
+                kind: ErrorKind::Permanent,
+                message: format!("engine ssh://…: {e}"),
+            })?;
+            (crate::ssh::connect(target, secs), false)
         } else if host.starts_with("tcp://") || host.starts_with("http://") {
             (
                 Docker::connect_with_http(&host, secs, bollard::API_DEFAULT_VERSION),
@@ -133,7 +139,7 @@ impl Engine {
         } else {
             return Err(Fail {
                 kind: ErrorKind::Permanent,
-                message: format!("engine {host}: expected unix://, tcp:// or https://"),
+                message: format!("engine {host}: expected unix://, tcp://, https:// or ssh://"),
             });
         };
         let docker = docker.map_err(|e| unreachable(&e))?;
@@ -149,7 +155,9 @@ impl Engine {
         let docker = negotiated.map_err(|e| {
             // A certificate the other side refuses, or one we refuse, will not pass by itself.
             let text = format!("{e:?}").to_ascii_lowercase();
-            if tls && (text.contains("certificate") || text.contains("unknownissuer")) {
+            if let Some(ssh) = crate::ssh::SshError::behind(&e) {
+                crate::failure::ssh_failed(ssh, None, &host)
+            } else if tls && (text.contains("certificate") || text.contains("unknownissuer")) {
                 Fail {
                     kind: ErrorKind::Permanent,
                     message: format!("engine {host}: TLS refused ({e})"),

@@ -28,6 +28,7 @@ pub mod progress;
 pub mod pull;
 pub mod resolve;
 pub mod rollback;
+pub mod ssh;
 
 use std::path::Path;
 use std::time::{Duration, Instant};

@@ -42,6 +42,7 @@ pub const MANUAL: Manual = Manual {
     environment: &[
         ("DOCKER_HOST", "the engine when no --host is given (default unix:///var/run/docker.sock)"),
         ("DOCKER_TLS_VERIFY, DOCKER_CERT_PATH", "TLS to a tcp:// engine, with ca.pem, cert.pem and key.pem\nfrom DOCKER_CERT_PATH (default ~/.docker), as the docker CLI"),
+        ("IPULL_SSH_COMMAND", "run instead of `ssh` for ssh:// engines, a shell command line the\narguments are appended to (as git's GIT_SSH_COMMAND), e.g. `ssh -F ./ssh_config`"),
         ("DOCKER_CONFIG", "the directory of config.json with registry credentials (default ~/.docker)"),
         ("any variable", "with --compose, ${VAR} in the compose file is read from the environment"),
     ],
