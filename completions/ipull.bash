@@ -23,7 +23,7 @@ _ipull() {
 
     case "${cmd}" in
         ipull)
-            opts="-q -v -h -V --quiet --verbose --image --compose --host --jobs --timeout --platform --min-free --expect-version --atomic --check --restore --all --help --version"
+            opts="-q -v -h -V --quiet --verbose --image --compose --host --jobs --timeout --platform --min-free --expect-version --atomic --check --restore --all --state --prune --keep --dry-run --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -54,6 +54,14 @@ _ipull() {
                     return 0
                     ;;
                 --min-free)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --state)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --keep)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

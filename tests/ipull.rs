@@ -6,6 +6,9 @@ mod engine_answers;
 /// `ssh://` engines through a real OpenSSH server: pulls, a refused key, a hung ssh, --atomic.
 mod ssh;
 
+/// `--prune`: the rollback set kept on every engine, in-use and foreign images left alone.
+mod prune;
+
 use std::fs;
 use std::time::{Duration, Instant};
 

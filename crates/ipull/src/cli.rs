@@ -15,6 +15,7 @@ use pullfirst::Error;
 
 use crate::gather::Input;
 use crate::plan::{Selection, Which};
+use crate::prune::PruneOptions;
 use crate::pull::PullOptions;
 
 /// Pull images first, through the Docker Engine API, and leave nothing half-done
@@ -91,6 +92,27 @@ pub struct Cli {
     /// Act on every ok record, not only those with "update": true
     #[arg(long)]
     pub all: bool,
+
+    /// Note in FILE the images each run pulled, per engine and repository (what --prune may
+    /// remove); the file is replaced atomically
+    #[arg(long, value_name = "FILE")]
+    pub state: Option<PathBuf>,
+
+    /// After a good update: remove the images the --state file says were pulled for each
+    /// record's repository, except the one its tag names now and the --keep previous ones, on
+    /// every engine; never an image a container uses, never a reference ipull did not pull.
+    /// Nothing is pulled; with any failed record, nothing is pruned
+    #[arg(long, requires = "state", conflicts_with_all = ["atomic", "check", "restore"])]
+    pub prune: bool,
+
+    /// With --prune: how many previously pulled images to keep besides the running one (the
+    /// rollback set); 0 keeps only what the tag names
+    #[arg(long, default_value_t = 1, value_name = "N", requires = "prune")]
+    pub keep: usize,
+
+    /// With --prune: say what would be removed (records get would_prune), remove nothing
+    #[arg(long, requires = "prune")]
+    pub dry_run: bool,
 }
 
 /// What a run does, read once from the command line.
@@ -113,6 +135,8 @@ pub enum Mode {
     ResolveDigests,
     /// `--restore`: point each record's tag back at its previous image; pull nothing.
     Restore,
+    /// `--prune`: remove what the project pulled beyond the rollback set; pull nothing.
+    Prune(PruneOptions),
 }
 
 impl Cli {
@@ -130,14 +154,24 @@ impl Cli {
             (None, false) => Input::Images(self.images),
             (None, true) => Input::Stdin,
         };
+        // A state file that is not ours is refused before anything is pulled or pruned.
+        if let Some(path) = &self.state {
+            crate::state::State::load(path)?;
+        }
         let which = if self.restore {
             Which::Pulled
-        } else if self.all || !matches!(input, Input::Stdin) {
+        } else if self.all || self.prune || !matches!(input, Input::Stdin) {
             Which::EveryOk
         } else {
             Which::Updates
         };
-        let mode = if self.check {
+        let mode = if let (true, Some(state)) = (self.prune, &self.state) {
+            Mode::Prune(PruneOptions {
+                keep: self.keep,
+                dry_run: self.dry_run,
+                state: state.clone(),
+            })
+        } else if self.check {
             Mode::ResolveDigests
         } else if self.restore {
             Mode::Restore
@@ -148,6 +182,7 @@ impl Cli {
                 min_free: self.min_free,
                 expect_version: self.expect_version,
                 atomic: self.atomic,
+                state: self.state,
             })
         };
         // An ssh:// engine is checked before anything runs, DOCKER_HOST as strictly as --host:

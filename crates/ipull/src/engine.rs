@@ -12,7 +12,8 @@ use std::time::Duration;
 
 use bollard::auth::DockerCredentials;
 use bollard::query_parameters::{
-    CreateImageOptionsBuilder, RemoveImageOptionsBuilder, TagImageOptionsBuilder,
+    CreateImageOptionsBuilder, ListContainersOptionsBuilder, ListImagesOptionsBuilder,
+    RemoveImageOptionsBuilder, TagImageOptionsBuilder,
 };
 use bollard::Docker;
 use futures_util::StreamExt;
@@ -322,6 +323,37 @@ impl Engine {
         };
         let images = self.within("the image list", call).await?;
         Ok(images.into_iter().flat_map(|i| i.repo_digests).collect())
+    }
+
+    /// The images containers use, running or stopped: never pruned.
+    pub async fn images_in_use(&self) -> Result<HashSet<String>, Fail> {
+        let options = ListContainersOptionsBuilder::default().all(true).build();
+        let call = async {
+            self.docker
+                .list_containers(Some(options))
+                .await
+                .map_err(|e| self.classify(&e, None))
+        };
+        let list = self.within("the container list", call).await?;
+        Ok(list.into_iter().filter_map(|c| c.image_id).collect())
+    }
+
+    /// The images another image is built on (a local build's base, classic builder): never
+    /// pruned.
+    pub async fn parents(&self) -> Result<HashSet<String>, Fail> {
+        let options = ListImagesOptionsBuilder::default().all(true).build();
+        let call = async {
+            self.docker
+                .list_images(Some(options))
+                .await
+                .map_err(|e| self.classify(&e, None))
+        };
+        let images = self.within("the image list", call).await?;
+        Ok(images
+            .into_iter()
+            .map(|i| i.parent_id)
+            .filter(|p| !p.is_empty())
+            .collect())
     }
 
     /// Free bytes under the engine's data root, when it is on this machine.

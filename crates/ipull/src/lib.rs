@@ -25,10 +25,12 @@ pub mod manual;
 pub mod outcome;
 pub mod plan;
 pub mod progress;
+pub mod prune;
 pub mod pull;
 pub mod resolve;
 pub mod rollback;
 pub mod ssh;
+pub mod state;
 
 use std::path::Path;
 use std::time::{Duration, Instant};
@@ -86,6 +88,11 @@ pub fn run(cli: Cli) -> Result<ExitCode, Error> {
         }
         return Err(Error::io(Path::new("stdout"), "cannot write", e));
     }
+    if let (Mode::Pull(o), Some(applied)) = (&mode, &applied) {
+        if let Some(path) = &o.state {
+            state::remember(path, applied, &jobs);
+        }
+    }
     Ok(out.outcome().exit_code())
 }
 
@@ -119,6 +126,10 @@ async fn act(
         }
         Mode::Restore => {
             rollback::restore(&engines, records, jobs, started).await;
+            None
+        }
+        Mode::Prune(options) => {
+            prune::prune_all(options, &engines, records, jobs, started).await;
             None
         }
         Mode::Pull(options) => {

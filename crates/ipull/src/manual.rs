@@ -30,6 +30,10 @@ pub const MANUAL: Manual = Manual {
             about: "Point every tag back at the image it named before the pull",
             run: "ipull --restore < pulled.jsonl",
         },
+        Example {
+            about: "After a good update: remove what earlier runs pulled, but for the running and previous images",
+            run: "ipull --prune --state ipull-state.json < pulled.jsonl",
+        },
     ],
     exit_status: &[
         (0, "every record ok (pulled, or nothing to pull)"),
@@ -48,5 +52,6 @@ pub const MANUAL: Manual = Manual {
     ],
     files: &[
         ("$DOCKER_CONFIG/config.json", "registry credentials, handed to the engine for the pull"),
+        ("--state FILE", "the images each run pulled, per engine and repository: what --prune may\nremove (replaced atomically)"),
     ],
 };
