@@ -191,3 +191,57 @@ fn prune_needs_a_state_file_and_refuses_one_not_its_own() {
         "never overwritten"
     );
 }
+
+/// `examples/install.sh` prunes after a good update by default, and keeps everything with
+/// `PRUNE=0`.
+#[test]
+fn install_sh_prunes_after_a_good_update_unless_told_not_to() {
+    let engine = Engine::start();
+    let registry = Registry::start();
+    let reg = registry.addr();
+    let dir = tempdir();
+    let d = dir.path();
+    std::fs::write(
+        d.join("docker-compose.yml"),
+        format!(
+            "version: \"2.4\"\nservices:\n  app:\n    image: {reg}/test/app:${{app:-0}}\n    \
+             command: [\"/bin/busybox\", \"sleep\", \"86400\"]\n    \
+             network_mode: none\n    stop_signal: SIGKILL\n"
+        ),
+    )
+    .expect("compose file");
+    let (tmp, cache) = (tempdir(), tempdir());
+    let examples = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("examples");
+    let install = |extra: &str| {
+        sh(&format!("{extra} sh {}/install.sh", examples.display()))
+            .dir(d)
+            .env("DOCKER_HOST", &engine.host())
+            .env("DOCKER_CONFIG", &engine.config_dir().display().to_string())
+            .env("XDG_CACHE_HOME", &cache.path().display().to_string())
+            .env("TMPDIR", &tmp.path().display().to_string())
+            .env("CHECKS", &format!("app=registry:{reg}/test/app"))
+            .env("COMPOSE", "docker-compose -p prunetest")
+            .run()
+            .success()
+    };
+    let app = |tag: &str| format!("{reg}/test/app:{tag}");
+    let mut ids = Vec::new();
+    for tag in ["1.0", "2.0", "3.0"] {
+        registry.publish_remote(&engine, "test/app", tag);
+        install("");
+        ids.push(engine.image_id(&app(tag)).expect("pulled"));
+    }
+    // 3.0 runs, 2.0 is the rollback set, 1.0 went.
+    assert!(engine.image_id(&ids[0]).is_none(), "1.0 pruned");
+    assert_eq!(engine.image_id(&app("2.0")).as_ref(), Some(&ids[1]));
+    assert!(read(&d.join("ipull-state.json")).contains(&ids[2]));
+
+    // PRUNE=0: everything stays.
+    registry.publish_remote(&engine, "test/app", "4.0");
+    install("PRUNE=0");
+    for (tag, id) in [("2.0", &ids[1]), ("3.0", &ids[2])] {
+        assert_eq!(engine.image_id(&app(tag)).as_ref(), Some(id), "{tag} kept");
+    }
+    assert!(engine.image_id(&app("4.0")).is_some());
+    let _ = engine.docker(&["rm", "-f", "prunetest_app_1"]);
+}

@@ -142,7 +142,9 @@ impl State {
 }
 
 /// Note what a run pulled and kept (called once its records are written): a failure to write
-/// only warns, since the images it leaves out are never pruned.
+/// only warns, since the images it leaves out are never pruned. The file is written even when
+/// nothing moved, so that it exists after any run and a temporary file a killed run left next
+/// to it is cleared.
 pub fn remember(path: &Path, applied: &crate::rollback::Applied, jobs: &[crate::plan::Job]) {
     let at = now();
     let moved: Vec<_> = applied
@@ -150,9 +152,6 @@ pub fn remember(path: &Path, applied: &crate::rollback::Applied, jobs: &[crate::
         .iter()
         .filter(|(_, p)| p.previous.as_deref() != Some(p.id.as_str()))
         .collect();
-    if moved.is_empty() {
-        return;
-    }
     let noted = State::update(path, |state| {
         for ((j, e), p) in moved {
             let job = &jobs[*j];
