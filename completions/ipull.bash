@@ -23,7 +23,7 @@ _ipull() {
 
     case "${cmd}" in
         ipull)
-            opts="-q -v -h -V --quiet --verbose --image --compose --host --jobs --timeout --platform --min-free --expect-version --atomic --check --restore --all --state --prune --keep --dry-run --help --version"
+            opts="-q -v -h -V --quiet --verbose --image --compose --host --hosts --context --jobs --timeout --platform --min-free --expect-version --atomic --check --restore --all --state --prune --keep --dry-run --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -38,6 +38,14 @@ _ipull() {
                     return 0
                     ;;
                 --host)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --hosts)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --context)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

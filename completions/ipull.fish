@@ -1,6 +1,8 @@
 complete -c ipull -l image -d 'The image for records that have none: NAME=TEMPLATE with {name} and {latest}' -r
 complete -c ipull -l compose -d 'Pull every service image of a compose file (merge keys applied; ${VAR}, ${VAR:-default}, ${VAR:?error}, ${VAR:+word} from the environment), one record per service' -r -F
 complete -c ipull -l host -d 'A Docker engine to pull on (repeatable): unix:///path, tcp://host:port (TLS when DOCKER_TLS_VERIFY is set, with ca.pem, cert.pem and key.pem from DOCKER_CERT_PATH) or https://host:port, or ssh://[user@]host[:port] (through `ssh … docker system dial-stdio` on the host, as the docker CLI; IPULL_SSH_COMMAND replaces `ssh`); default DOCKER_HOST, else the local socket' -r
+complete -c ipull -l hosts -d 'Engines from a file, one URL a line (blank lines and # comments skipped), as --host' -r -F
+complete -c ipull -l context -d 'A docker CLI context (repeatable), read from its context store under DOCKER_CONFIG; without --host, --hosts, --context and DOCKER_HOST, DOCKER_CONTEXT or the config\'s currentContext applies, as for the docker CLI' -r
 complete -c ipull -l jobs -d 'Pulls at once: at most N images downloading from registries at a time; an image whose layers are all downloaded gives its place to the next while the engine unpacks it' -r
 complete -c ipull -l timeout -d 'Give up on one image after this long' -r
 complete -c ipull -l platform -d 'The platform to pull, e.g. linux/arm64' -r

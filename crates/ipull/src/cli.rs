@@ -53,6 +53,16 @@ pub struct Cli {
     #[arg(long = "host", value_name = "URL", value_parser = engine_url)]
     pub hosts: Vec<String>,
 
+    /// Engines from a file, one URL a line (blank lines and # comments skipped), as --host
+    #[arg(long = "hosts", value_name = "FILE")]
+    pub hosts_file: Option<PathBuf>,
+
+    /// A docker CLI context (repeatable), read from its context store under DOCKER_CONFIG;
+    /// without --host, --hosts, --context and DOCKER_HOST, DOCKER_CONTEXT or the config's
+    /// currentContext applies, as for the docker CLI
+    #[arg(long = "context", value_name = "NAME")]
+    pub contexts: Vec<String>,
+
     /// Pulls at once: at most N images downloading from registries at a time; an image whose
     /// layers are all downloaded gives its place to the next while the engine unpacks it
     #[arg(long, default_value_t = 4, value_name = "N",
@@ -142,6 +152,7 @@ pub enum Mode {
 impl Cli {
     /// The run this command line asks for; a malformed `--image` is a usage error.
     pub fn settings(self) -> Result<Settings, Error> {
+        let hosts = self.engines()?;
         let mut templates = HashMap::new();
         for t in &self.templates {
             let (name, template) = t.split_once('=').ok_or_else(|| {
@@ -185,25 +196,6 @@ impl Cli {
                 state: self.state,
             })
         };
-        // An ssh:// engine is checked before anything runs, DOCKER_HOST as strictly as --host:
-        // a password in it is a usage error (the message does not repeat the URL).
-        let docker_host = std::env::var("DOCKER_HOST").ok();
-        let named = self.hosts.iter().map(|h| ("--host", h.as_str()));
-        let default = docker_host
-            .as_deref()
-            .filter(|_| self.hosts.is_empty())
-            .map(|h| ("DOCKER_HOST", h));
-        for (whence, h) in named.chain(default) {
-            if h.starts_with("ssh://") {
-                crate::ssh::SshTarget::parse(h)
-                    .map_err(|e| Error::Usage(format!("{whence}: {e}")))?;
-            }
-        }
-        let hosts = if self.hosts.is_empty() {
-            vec![None]
-        } else {
-            self.hosts.into_iter().map(Some).collect()
-        };
         Ok(Settings {
             input,
             selection: Selection { which, templates },
@@ -212,6 +204,77 @@ impl Cli {
             mode,
         })
     }
+}
+
+impl Cli {
+    /// The engines, in order: `--host`s, the `--hosts` file's lines, `--context`s, each once;
+    /// none of them: `DOCKER_HOST`, else the current docker context, else the local socket
+    /// (None). An ssh:// engine is checked before anything runs, wherever it comes from: a
+    /// password in it is a usage error (the message does not repeat the URL).
+    fn engines(&self) -> Result<Vec<Option<String>>, Error> {
+        let mut named: Vec<(String, String)> = self
+            .hosts
+            .iter()
+            .map(|h| ("--host".to_string(), h.clone()))
+            .collect();
+        if let Some(path) = &self.hosts_file {
+            let check = |u: &str| engine_url(u).and_then(|u| ssh_url(&u));
+            let from_file = crate::hosts::read_hosts_file(path, check)?;
+            named.extend(
+                from_file
+                    .into_iter()
+                    .map(|h| (path.display().to_string(), h)),
+            );
+        }
+        for name in &self.contexts {
+            match crate::hosts::context_host(name)? {
+                Some(h) => named.push((format!("context {name}"), h)),
+                None => named.push((
+                    "context default".into(),
+                    default_engine().unwrap_or_else(|| LOCAL_SOCKET.into()),
+                )),
+            }
+        }
+        if named.is_empty() {
+            let docker_host = std::env::var("DOCKER_HOST").ok().filter(|h| !h.is_empty());
+            match (docker_host, crate::hosts::current_context()) {
+                (Some(h), _) => named.push(("DOCKER_HOST".into(), h)),
+                (None, Some(name)) => {
+                    if let Some(h) = crate::hosts::context_host(&name)? {
+                        named.push((format!("context {name}"), h));
+                    }
+                }
+                (None, None) => {}
+            }
+        }
+        for (whence, h) in &named {
+            ssh_url(h).map_err(|e| Error::Usage(format!("{whence}: {e}")))?;
+        }
+        if named.is_empty() {
+            return Ok(vec![None]);
+        }
+        let mut seen = std::collections::HashSet::new();
+        Ok(named
+            .into_iter()
+            .filter(|(_, h)| seen.insert(h.clone()))
+            .map(|(_, h)| Some(h))
+            .collect())
+    }
+}
+
+/// The engine when none is named: `DOCKER_HOST`, if set.
+fn default_engine() -> Option<String> {
+    std::env::var("DOCKER_HOST").ok().filter(|h| !h.is_empty())
+}
+
+const LOCAL_SOCKET: &str = "unix:///var/run/docker.sock";
+
+/// An ssh:// URL, checked as the docker CLI checks it (other URLs pass).
+fn ssh_url(s: &str) -> Result<(), String> {
+    if s.starts_with("ssh://") {
+        crate::ssh::SshTarget::parse(s)?;
+    }
+    Ok(())
 }
 
 /// `--host`: the engine URLs ipull can talk to, checked when the command line is read.

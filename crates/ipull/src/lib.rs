@@ -21,6 +21,7 @@ pub mod compose;
 pub mod engine;
 pub mod failure;
 pub mod gather;
+pub mod hosts;
 pub mod manual;
 pub mod outcome;
 pub mod plan;

@@ -44,7 +44,8 @@ pub const MANUAL: Manual = Manual {
         (75, "only transient failures: registry or engine unreachable, timed out"),
     ],
     environment: &[
-        ("DOCKER_HOST", "the engine when no --host is given (default unix:///var/run/docker.sock)"),
+        ("DOCKER_HOST", "the engine when no --host, --hosts or --context is given (default: the\ncurrent docker context, else unix:///var/run/docker.sock)"),
+        ("DOCKER_CONTEXT", "the docker CLI context when nothing else names an engine (default: the\nconfig's currentContext)"),
         ("DOCKER_TLS_VERIFY, DOCKER_CERT_PATH", "TLS to a tcp:// engine, with ca.pem, cert.pem and key.pem\nfrom DOCKER_CERT_PATH (default ~/.docker), as the docker CLI"),
         ("IPULL_SSH_COMMAND", "run instead of `ssh` for ssh:// engines, a shell command line the\narguments are appended to (as git's GIT_SSH_COMMAND), e.g. `ssh -F ./ssh_config`"),
         ("DOCKER_CONFIG", "the directory of config.json with registry credentials (default ~/.docker)"),
@@ -52,6 +53,7 @@ pub const MANUAL: Manual = Manual {
     ],
     files: &[
         ("$DOCKER_CONFIG/config.json", "registry credentials, handed to the engine for the pull"),
+        ("$DOCKER_CONFIG/contexts/meta/*/meta.json", "the docker CLI's contexts, for --context and the current context"),
         ("--state FILE", "the images each run pulled, per engine and repository: what --prune may\nremove (replaced atomically)"),
     ],
 };

@@ -142,7 +142,7 @@ impl SshError {
         };
         let said: String = stderr
             .lines()
-            .map(str::trim)
+            .map(|l| l.trim().trim_start_matches("ssh: "))
             .filter(|l| !l.is_empty() && !l.starts_with("Warning: Permanently added"))
             .collect::<Vec<_>>()
             .join("; ")
@@ -421,6 +421,10 @@ mod tests {
         let refused_port =
             SshError::from_stderr("ssh: connect to host 127.0.0.1 port 9: Connection refused");
         assert!(!refused_port.permanent);
+        assert_eq!(
+            refused_port.message,
+            "ssh: connect to host 127.0.0.1 port 9: Connection refused"
+        );
         assert!(
             !SshError::from_stderr("ssh: Could not resolve hostname x: Name or service not known")
                 .permanent
