@@ -8,7 +8,9 @@
 #      so a failed pull leaves the running service and the version file exactly as they were
 #   3. restart on images that are already here      (docker compose up -d)
 #   4. record only what is now running              (vfile record)
-#   5. tell people                                  (notify, when NOTIFY_URL is set)
+#   5. prune the images earlier updates pulled, keeping the running and the previous one
+#      (ipull --prune; only after a good update, and only images ipull noted in IPULL_STATE)
+#   6. tell people                                  (notify, when NOTIFY_URL is set)
 #
 # The version file is also the compose file's environment: `app=1.4.2` in versions.env and
 # `image: registry.example.com/app:${app}` in docker-compose.yml. The restart runs on a copy of
@@ -22,7 +24,11 @@
 #   VERSIONS  the version file (default versions.env); HISTORY its change log (versions.log)
 #   COMPOSE   the compose command (default: `docker compose`, else `docker-compose`)
 #   NOTIFY_URL  webhook URL(s) for notify; without it, nobody is told
-#   VCHECK_OPTS, IPULL_OPTS  more options for those steps (e.g. IPULL_OPTS="--min-free 2G")
+#   VCHECK_OPTS, IPULL_OPTS  more options for those steps (e.g. IPULL_OPTS="--min-free 2G";
+#             the --host options in IPULL_OPTS are the engines pruned too)
+#   IPULL_STATE  where ipull notes the images it pulled (default ipull-state.json)
+#   PRUNE     1 (default): after a good update, remove older images ipull pulled, keeping
+#             PRUNE_KEEP (default 1) previous ones besides the running one; 0: keep everything
 #
 # Exit status: 0 when everything is up to date afterwards (even if the notification could not
 # be delivered: that is said on stderr); otherwise the failing step's status (1 permanent, 65
@@ -39,6 +45,9 @@ cd "${1:-.}" || exit 2
 : "${CHECKS:?set CHECKS to the NAME=SOURCE words to check (see the top of $0)}"
 VERSIONS=${VERSIONS:-versions.env}
 HISTORY=${HISTORY:-versions.log}
+IPULL_STATE=${IPULL_STATE:-ipull-state.json}
+PRUNE=${PRUNE:-1}
+PRUNE_KEEP=${PRUNE_KEEP:-1}
 IMAGES=${IMAGES:-}
 if [ -z "${COMPOSE:-}" ]; then
   if docker compose version >/dev/null 2>&1; then COMPOSE="docker compose"; else COMPOSE=docker-compose; fi
@@ -76,7 +85,7 @@ vcheck ${VCHECK_OPTS:-} --versions "$VERSIONS" $CHECKS > "$work/checked.jsonl"
 status=$?
 [ "$status" -ne 0 ] && [ ! -s "$work/checked.jsonl" ] && failed_early vcheck "$status"
 # shellcheck disable=SC2086
-ipull ${IPULL_OPTS:-} --atomic $image_opts < "$work/checked.jsonl" > "$work/pulled.jsonl"
+ipull ${IPULL_OPTS:-} --atomic --state "$IPULL_STATE" $image_opts < "$work/checked.jsonl" > "$work/pulled.jsonl"
 status=$?
 [ "$status" -ne 0 ] && [ ! -s "$work/pulled.jsonl" ] && failed_early ipull "$status"
 if [ "$status" -ne 0 ]; then
@@ -128,7 +137,7 @@ fi
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
-# 4 and 5: record what is now running, then tell. The update worked: a notification that
+# 4, 5 and 6: record what is now running, prune, then tell. The update worked: a notification that
 # cannot be delivered is said on stderr, not turned into a failed update.
 vfile record "$VERSIONS" --history "$HISTORY" < "$work/pulled.jsonl" > "$work/recorded.jsonl"
 status=$?
@@ -137,6 +146,14 @@ if [ "$status" -ne 0 ]; then
   say "the update runs, but recording it failed (exit $status); the version file is as it was"
   tell --on failure < "$work/recorded.jsonl"
   exit "$status"
+fi
+# The update worked: the images earlier updates pulled go, but for the rollback set. A prune
+# that fails leaves images behind, never the update undone: it is said, not a failure.
+if [ "$PRUNE" != 0 ]; then
+  # shellcheck disable=SC2086
+  ipull -q ${IPULL_OPTS:-} --prune --keep "$PRUNE_KEEP" --state "$IPULL_STATE" \
+    < "$work/pulled.jsonl" > /dev/null \
+    || say "updated and recorded, but pruning old images failed (exit $?): they stay"
 fi
 tell < "$work/recorded.jsonl" || say "updated and recorded, but the notification could not be sent"
 exit 0

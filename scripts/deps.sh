@@ -83,6 +83,8 @@ htpasswd apache2-utils
 openssl openssl
 docker-compose docker-compose
 /usr/bin/time time
+sshd openssh-server
+ssh openssh-client
 make make'
   ;;
 esac

@@ -6,6 +6,15 @@ mod engine_answers;
 /// `--compose` read as Docker Compose v2 reads a project (v2 itself is the oracle), `--dry-run`.
 mod compose;
 
+/// `ssh://` engines through a real OpenSSH server: pulls, a refused key, a hung ssh, --atomic.
+mod ssh;
+
+/// `--prune`: the rollback set kept on every engine, in-use and foreign images left alone.
+mod prune;
+
+/// Fleets: `--hosts FILE` and docker contexts (`--context`, the current one).
+mod hosts;
+
 use std::fs;
 use std::time::{Duration, Instant};
 
@@ -397,7 +406,8 @@ fn compose_files_hosts_and_hostile_references() {
             .code(65);
     }
     // An engine URL ipull cannot speak to is a usage error, said before anything is read.
-    sh("ipull --host ssh://user@host x:1")
+    // (ssh:// became one it speaks: tests/ipull/ssh.rs.)
+    sh("ipull --host npipe:////./pipe/docker_engine x:1")
         .run()
         .code(2)
         .stderr_has("expected unix:///PATH");

@@ -15,6 +15,7 @@ use pullfirst::Error;
 
 use crate::gather::Input;
 use crate::plan::{Selection, Which};
+use crate::prune::PruneOptions;
 use crate::pull::PullOptions;
 
 /// Pull images first, through the Docker Engine API, and leave nothing half-done
@@ -56,16 +57,29 @@ pub struct Cli {
     #[arg(long = "profile", value_name = "NAME", requires = "compose")]
     pub profiles: Vec<String>,
 
-    /// Print the records ipull would act on, each with its resolved image, and stop: no
-    /// engine and no registry is contacted
+    /// Say what would be done and do nothing: print the records ipull would act on, each with
+    /// its resolved image, contacting no engine and no registry; with --prune, list what would
+    /// be removed (records get would_prune) and remove nothing
     #[arg(long, conflicts_with_all = ["check", "restore", "atomic"])]
     pub dry_run: bool,
 
     /// A Docker engine to pull on (repeatable): unix:///path, tcp://host:port (TLS when
     /// DOCKER_TLS_VERIFY is set, with ca.pem, cert.pem and key.pem from DOCKER_CERT_PATH) or
-    /// https://host:port; default DOCKER_HOST, else the local socket
+    /// https://host:port, or ssh://[user@]host[:port] (through `ssh … docker system
+    /// dial-stdio` on the host, as the docker CLI; IPULL_SSH_COMMAND replaces `ssh`); default
+    /// DOCKER_HOST, else the local socket
     #[arg(long = "host", value_name = "URL", value_parser = engine_url)]
     pub hosts: Vec<String>,
+
+    /// Engines from a file, one URL a line (blank lines and # comments skipped), as --host
+    #[arg(long = "hosts", value_name = "FILE")]
+    pub hosts_file: Option<PathBuf>,
+
+    /// A docker CLI context (repeatable), read from its context store under DOCKER_CONFIG;
+    /// without --host, --hosts, --context and DOCKER_HOST, DOCKER_CONTEXT or the config's
+    /// currentContext applies, as for the docker CLI
+    #[arg(long = "context", value_name = "NAME")]
+    pub contexts: Vec<String>,
 
     /// Pulls at once: at most N images downloading from registries at a time; an image whose
     /// layers are all downloaded gives its place to the next while the engine unpacks it
@@ -106,6 +120,23 @@ pub struct Cli {
     /// Act on every ok record, not only those with "update": true
     #[arg(long)]
     pub all: bool,
+
+    /// Note in FILE the images each run pulled, per engine and repository (what --prune may
+    /// remove); the file is replaced atomically
+    #[arg(long, value_name = "FILE")]
+    pub state: Option<PathBuf>,
+
+    /// After a good update: remove the images the --state file says were pulled for each
+    /// record's repository, except the one its tag names now and the --keep previous ones, on
+    /// every engine; never an image a container uses, never a reference ipull did not pull.
+    /// Nothing is pulled; with any failed record, nothing is pruned
+    #[arg(long, requires = "state", conflicts_with_all = ["atomic", "check", "restore"])]
+    pub prune: bool,
+
+    /// With --prune: how many previously pulled images to keep besides the running one (the
+    /// rollback set); 0 keeps only what the tag names
+    #[arg(long, default_value_t = 1, value_name = "N", requires = "prune")]
+    pub keep: usize,
 }
 
 /// What a run does, read once from the command line.
@@ -130,11 +161,14 @@ pub enum Mode {
     Restore,
     /// `--dry-run`: print the records to act on, with their images; contact nothing.
     DryRun,
+    /// `--prune`: remove what the project pulled beyond the rollback set; pull nothing.
+    Prune(PruneOptions),
 }
 
 impl Cli {
     /// The run this command line asks for; a malformed `--image` is a usage error.
     pub fn settings(self) -> Result<Settings, Error> {
+        let hosts = self.engines()?;
         let mut templates = HashMap::new();
         for t in &self.templates {
             let (name, template) = t.split_once('=').ok_or_else(|| {
@@ -151,14 +185,24 @@ impl Cli {
             (true, false) => Input::Images(self.images),
             (true, true) => Input::Stdin,
         };
+        // A state file that is not ours is refused before anything is pulled or pruned.
+        if let Some(path) = &self.state {
+            crate::state::State::load(path)?;
+        }
         let which = if self.restore {
             Which::Pulled
-        } else if self.all || !matches!(input, Input::Stdin) {
+        } else if self.all || self.prune || !matches!(input, Input::Stdin) {
             Which::EveryOk
         } else {
             Which::Updates
         };
-        let mode = if self.dry_run {
+        let mode = if let (true, Some(state)) = (self.prune, &self.state) {
+            Mode::Prune(PruneOptions {
+                keep: self.keep,
+                dry_run: self.dry_run,
+                state: state.clone(),
+            })
+        } else if self.dry_run {
             Mode::DryRun
         } else if self.check {
             Mode::ResolveDigests
@@ -171,12 +215,8 @@ impl Cli {
                 min_free: self.min_free,
                 expect_version: self.expect_version,
                 atomic: self.atomic,
+                state: self.state,
             })
-        };
-        let hosts = if self.hosts.is_empty() {
-            vec![None]
-        } else {
-            self.hosts.into_iter().map(Some).collect()
         };
         Ok(Settings {
             input,
@@ -188,14 +228,93 @@ impl Cli {
     }
 }
 
+impl Cli {
+    /// The engines, in order: `--host`s, the `--hosts` file's lines, `--context`s, each once;
+    /// none of them: `DOCKER_HOST`, else the current docker context, else the local socket
+    /// (None). An ssh:// engine is checked before anything runs, wherever it comes from: a
+    /// password in it is a usage error (the message does not repeat the URL).
+    fn engines(&self) -> Result<Vec<Option<String>>, Error> {
+        let mut named: Vec<(String, String)> = self
+            .hosts
+            .iter()
+            .map(|h| ("--host".to_string(), h.clone()))
+            .collect();
+        if let Some(path) = &self.hosts_file {
+            let check = |u: &str| engine_url(u).and_then(|u| ssh_url(&u));
+            let from_file = crate::hosts::read_hosts_file(path, check)?;
+            named.extend(
+                from_file
+                    .into_iter()
+                    .map(|h| (path.display().to_string(), h)),
+            );
+        }
+        for name in &self.contexts {
+            match crate::hosts::context_host(name)? {
+                Some(h) => named.push((format!("context {name}"), h)),
+                None => named.push((
+                    "context default".into(),
+                    default_engine().unwrap_or_else(|| LOCAL_SOCKET.into()),
+                )),
+            }
+        }
+        if named.is_empty() {
+            let docker_host = std::env::var("DOCKER_HOST").ok().filter(|h| !h.is_empty());
+            match (docker_host, crate::hosts::current_context()) {
+                (Some(h), _) => named.push(("DOCKER_HOST".into(), h)),
+                (None, Some(name)) => {
+                    if let Some(h) = crate::hosts::context_host(&name)? {
+                        named.push((format!("context {name}"), h));
+                    }
+                }
+                (None, None) => {}
+            }
+        }
+        for (whence, h) in &named {
+            ssh_url(h).map_err(|e| Error::Usage(format!("{whence}: {e}")))?;
+        }
+        if named.is_empty() {
+            return Ok(vec![None]);
+        }
+        let mut seen = std::collections::HashSet::new();
+        Ok(named
+            .into_iter()
+            .filter(|(_, h)| seen.insert(h.clone()))
+            .map(|(_, h)| Some(h))
+            .collect())
+    }
+}
+
+/// The engine when none is named: `DOCKER_HOST`, if set.
+fn default_engine() -> Option<String> {
+    std::env::var("DOCKER_HOST").ok().filter(|h| !h.is_empty())
+}
+
+const LOCAL_SOCKET: &str = "unix:///var/run/docker.sock";
+
+/// An ssh:// URL, checked as the docker CLI checks it (other URLs pass).
+fn ssh_url(s: &str) -> Result<(), String> {
+    if s.starts_with("ssh://") {
+        crate::ssh::SshTarget::parse(s)?;
+    }
+    Ok(())
+}
+
 /// `--host`: the engine URLs ipull can talk to, checked when the command line is read.
 fn engine_url(s: &str) -> Result<String, String> {
+    // ssh:// is checked in `settings`, whose message never repeats the URL (it may hold a
+    // password).
+    if s.starts_with("ssh://") {
+        return Ok(s.to_string());
+    }
     if ["unix://", "tcp://", "http://", "https://"]
         .iter()
         .any(|p| s.starts_with(p) && s.len() > p.len())
     {
         Ok(s.to_string())
     } else {
-        Err("expected unix:///PATH, tcp://HOST:PORT or https://HOST:PORT".into())
+        Err(
+            "expected unix:///PATH, tcp://HOST:PORT, https://HOST:PORT or ssh://[USER@]HOST[:PORT]"
+                .into(),
+        )
     }
 }

@@ -12,7 +12,8 @@ use std::time::Duration;
 
 use bollard::auth::DockerCredentials;
 use bollard::query_parameters::{
-    CreateImageOptionsBuilder, RemoveImageOptionsBuilder, TagImageOptionsBuilder,
+    CreateImageOptionsBuilder, ListContainersOptionsBuilder, ListImagesOptionsBuilder,
+    RemoveImageOptionsBuilder, TagImageOptionsBuilder,
 };
 use bollard::Docker;
 use futures_util::StreamExt;
@@ -75,8 +76,8 @@ impl Engine {
         Ok(engines)
     }
 
-    /// Connect to `host` (`unix://…`, `tcp://…`, `http://…`; None: DOCKER_HOST or the local
-    /// socket) and agree on the API version.
+    /// Connect to `host` (`unix://…`, `tcp://…`, `http://…`, `https://…`, `ssh://…`; None:
+    /// DOCKER_HOST or the local socket) and agree on the API version.
     pub async fn connect(host: Option<&str>, timeout: Duration) -> Result<Engine, Fail> {
         let host = host
             .map(str::to_string)
@@ -125,6 +126,12 @@ impl Engine {
                 ),
                 false,
             )
+        } else if host.starts_with("ssh://") {
+            let target = crate::ssh::SshTarget::parse(&host).map_err(|e| Fail {
+                kind: ErrorKind::Permanent,
+                message: format!("engine ssh://…: {e}"),
+            })?;
+            (crate::ssh::connect(target, secs), false)
         } else if host.starts_with("tcp://") || host.starts_with("http://") {
             (
                 Docker::connect_with_http(&host, secs, bollard::API_DEFAULT_VERSION),
@@ -133,7 +140,7 @@ impl Engine {
         } else {
             return Err(Fail {
                 kind: ErrorKind::Permanent,
-                message: format!("engine {host}: expected unix://, tcp:// or https://"),
+                message: format!("engine {host}: expected unix://, tcp://, https:// or ssh://"),
             });
         };
         let docker = docker.map_err(|e| unreachable(&e))?;
@@ -149,7 +156,9 @@ impl Engine {
         let docker = negotiated.map_err(|e| {
             // A certificate the other side refuses, or one we refuse, will not pass by itself.
             let text = format!("{e:?}").to_ascii_lowercase();
-            if tls && (text.contains("certificate") || text.contains("unknownissuer")) {
+            if let Some(ssh) = crate::ssh::SshError::behind(&e) {
+                crate::failure::ssh_failed(ssh, None, &host)
+            } else if tls && (text.contains("certificate") || text.contains("unknownissuer")) {
                 Fail {
                     kind: ErrorKind::Permanent,
                     message: format!("engine {host}: TLS refused ({e})"),
@@ -314,6 +323,37 @@ impl Engine {
         };
         let images = self.within("the image list", call).await?;
         Ok(images.into_iter().flat_map(|i| i.repo_digests).collect())
+    }
+
+    /// The images containers use, running or stopped: never pruned.
+    pub async fn images_in_use(&self) -> Result<HashSet<String>, Fail> {
+        let options = ListContainersOptionsBuilder::default().all(true).build();
+        let call = async {
+            self.docker
+                .list_containers(Some(options))
+                .await
+                .map_err(|e| self.classify(&e, None))
+        };
+        let list = self.within("the container list", call).await?;
+        Ok(list.into_iter().filter_map(|c| c.image_id).collect())
+    }
+
+    /// The images another image is built on (a local build's base, classic builder): never
+    /// pruned.
+    pub async fn parents(&self) -> Result<HashSet<String>, Fail> {
+        let options = ListImagesOptionsBuilder::default().all(true).build();
+        let call = async {
+            self.docker
+                .list_images(Some(options))
+                .await
+                .map_err(|e| self.classify(&e, None))
+        };
+        let images = self.within("the image list", call).await?;
+        Ok(images
+            .into_iter()
+            .map(|i| i.parent_id)
+            .filter(|p| !p.is_empty())
+            .collect())
     }
 
     /// Free bytes under the engine's data root, when it is on this machine.

@@ -2,7 +2,8 @@
 //! are permanent; a registry or engine that cannot be reached, an engine that does not answer
 //! in time, and a rate limit are transient (docs/exit-status.md). The engine's own words decide
 //! where it answered (an HTTP error, or an error frame in a pull stream), by the phrases the
-//! engine and registries use, never by bare numbers.
+//! engine and registries use, never by bare numbers; for an `ssh://` engine whose ssh ended
+//! first, ssh's own words decide (a refused key is permanent, said so).
 
 use pullfirst::ErrorKind;
 
@@ -18,6 +19,9 @@ pub struct Fail {
 /// its status; when it did not answer, the engine is unreachable.
 pub fn classify(e: &bollard::errors::Error, image: Option<&str>, engine: &str) -> Fail {
     use bollard::errors::Error as E;
+    if let Some(ssh) = crate::ssh::SshError::behind(e) {
+        return ssh_failed(ssh, image, engine);
+    }
     let text = pullfirst::redact::scrub(&match e {
         E::DockerResponseServerError { message, .. } => message.clone(),
         E::DockerStreamError { error } => error.clone(),
@@ -47,6 +51,25 @@ pub fn classify(e: &bollard::errors::Error, image: Option<&str>, engine: &str) -
     Fail {
         kind,
         message: format!("{subject}{what} on {engine} ({detail})"),
+    }
+}
+
+/// An `ssh://` engine whose ssh ended before the engine answered: ssh's own words, sorted
+/// ([`crate::ssh::SshError::from_stderr`]): a refused key is permanent, an unreachable host
+/// transient.
+pub fn ssh_failed(ssh: &crate::ssh::SshError, image: Option<&str>, engine: &str) -> Fail {
+    let subject = image.map(|i| format!("{i}: ")).unwrap_or_default();
+    let (kind, what) = if ssh.permanent {
+        (ErrorKind::Permanent, "engine refused")
+    } else {
+        (ErrorKind::Transient, "engine unreachable")
+    };
+    Fail {
+        kind,
+        message: format!(
+            "{subject}{what} on {engine} ({})",
+            pullfirst::redact::scrub(&ssh.message)
+        ),
     }
 }
 

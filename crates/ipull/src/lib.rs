@@ -21,13 +21,17 @@ pub mod compose;
 pub mod engine;
 pub mod failure;
 pub mod gather;
+pub mod hosts;
 pub mod manual;
 pub mod outcome;
 pub mod plan;
 pub mod progress;
+pub mod prune;
 pub mod pull;
 pub mod resolve;
 pub mod rollback;
+pub mod ssh;
+pub mod state;
 
 use std::path::Path;
 use std::time::{Duration, Instant};
@@ -88,6 +92,11 @@ pub fn run(cli: Cli) -> Result<ExitCode, Error> {
         }
         return Err(Error::io(Path::new("stdout"), "cannot write", e));
     }
+    if let (Mode::Pull(o), Some(applied)) = (&mode, &applied) {
+        if let Some(path) = &o.state {
+            state::remember(path, applied, &jobs);
+        }
+    }
     Ok(out.outcome().exit_code())
 }
 
@@ -142,6 +151,10 @@ async fn act(
             None
         }
         Mode::DryRun => None,
+        Mode::Prune(options) => {
+            prune::prune_all(options, &engines, records, jobs, started).await;
+            None
+        }
         Mode::Pull(options) => {
             pull::pull_all(options, engines, &config, records, jobs, started).await
         }

@@ -34,6 +34,10 @@ pub const MANUAL: Manual = Manual {
             about: "Point every tag back at the image it named before the pull",
             run: "ipull --restore < pulled.jsonl",
         },
+        Example {
+            about: "After a good update: remove what earlier runs pulled, but for the running and previous images",
+            run: "ipull --prune --state ipull-state.json < pulled.jsonl",
+        },
     ],
     exit_status: &[
         (0, "every record ok (pulled, or nothing to pull)"),
@@ -44,8 +48,10 @@ pub const MANUAL: Manual = Manual {
         (75, "only transient failures: registry or engine unreachable, timed out"),
     ],
     environment: &[
-        ("DOCKER_HOST", "the engine when no --host is given (default unix:///var/run/docker.sock)"),
+        ("DOCKER_HOST", "the engine when no --host, --hosts or --context is given (default: the\ncurrent docker context, else unix:///var/run/docker.sock)"),
+        ("DOCKER_CONTEXT", "the docker CLI context when nothing else names an engine (default: the\nconfig's currentContext)"),
         ("DOCKER_TLS_VERIFY, DOCKER_CERT_PATH", "TLS to a tcp:// engine, with ca.pem, cert.pem and key.pem\nfrom DOCKER_CERT_PATH (default ~/.docker), as the docker CLI"),
+        ("IPULL_SSH_COMMAND", "run instead of `ssh` for ssh:// engines, a shell command line the\narguments are appended to (as git's GIT_SSH_COMMAND), e.g. `ssh -F ./ssh_config`"),
         ("DOCKER_CONFIG", "the directory of config.json with registry credentials (default ~/.docker)"),
         ("any variable", "with --compose, ${VAR} in the compose files is read from the environment,\nthen from --env-file or the project's .env"),
         ("COMPOSE_PROFILES", "with --compose and no --profile, the profiles to enable (comma-separated)"),
@@ -54,5 +60,7 @@ pub const MANUAL: Manual = Manual {
     ],
     files: &[
         ("$DOCKER_CONFIG/config.json", "registry credentials, handed to the engine for the pull"),
+        ("$DOCKER_CONFIG/contexts/meta/*/meta.json", "the docker CLI's contexts, for --context and the current context"),
+        ("--state FILE", "the images each run pulled, per engine and repository: what --prune may\nremove (replaced atomically)"),
     ],
 };

@@ -32,6 +32,8 @@ pub struct PullOptions {
     pub min_free: Option<u64>,
     pub expect_version: bool,
     pub atomic: bool,
+    /// `--state`: where to note what was pulled and kept.
+    pub state: Option<std::path::PathBuf>,
 }
 
 /// Pull every job on every engine, and write the outcome into the records. Returns what was
