@@ -167,10 +167,6 @@ impl Sshd {
     pub fn log(&self) -> String {
         std::fs::read_to_string(self.dir.path().join("sshd.log")).unwrap_or_default()
     }
-
-    pub fn dir(&self) -> PathBuf {
-        self.dir.path().to_path_buf()
-    }
 }
 
 impl Drop for Sshd {
