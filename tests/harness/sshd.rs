@@ -10,7 +10,7 @@
 //! for the refused-key case. The server stops when the guard is dropped.
 
 use std::net::TcpStream;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
