@@ -99,7 +99,7 @@ pub struct Cli {
     #[arg(long, value_parser = parse_size, value_name = "SIZE")]
     pub min_free: Option<u64>,
 
-    /// Fail a record whose image has an org.opencontainers.image.version label that differs
+    /// Failure a record whose image has an org.opencontainers.image.version label that differs
     /// from its latest
     #[arg(long)]
     pub expect_version: bool,

@@ -20,11 +20,9 @@ use futures_util::StreamExt;
 use pullfirst::dockerconfig::DockerConfig;
 use pullfirst::grammar::ImageRef;
 use pullfirst::record::quote;
-use pullfirst::ErrorKind;
+use pullfirst::Failure;
 
 use crate::answers;
-
-pub use crate::failure::Fail;
 
 pub struct Engine {
     docker: Docker,
@@ -68,7 +66,7 @@ impl Engine {
     pub async fn connect_all(
         hosts: &[Option<String>],
         timeout: Duration,
-    ) -> Result<Vec<Engine>, Fail> {
+    ) -> Result<Vec<Engine>, Failure> {
         let mut engines = Vec::with_capacity(hosts.len());
         for h in hosts {
             engines.push(Engine::connect(h.as_deref(), timeout).await?);
@@ -78,7 +76,7 @@ impl Engine {
 
     /// Connect to `host` (`unix://…`, `tcp://…`, `http://…`, `https://…`, `ssh://…`; None:
     /// DOCKER_HOST or the local socket) and agree on the API version.
-    pub async fn connect(host: Option<&str>, timeout: Duration) -> Result<Engine, Fail> {
+    pub async fn connect(host: Option<&str>, timeout: Duration) -> Result<Engine, Failure> {
         let host = host
             .map(str::to_string)
             .or_else(|| std::env::var("DOCKER_HOST").ok().filter(|h| !h.is_empty()))
@@ -86,12 +84,11 @@ impl Engine {
         // Every call is bounded by --timeout (`within`), which names what timed out; the
         // client's own limit (whole seconds, up to the answer's headers only) stays out of its way.
         let secs = timeout.as_secs().saturating_add(60);
-        let unreachable = |e: &dyn std::fmt::Display| Fail {
-            kind: ErrorKind::Transient,
-            message: format!(
+        let unreachable = |e: &dyn std::fmt::Display| {
+            Failure::transient(format!(
                 "engine {host} unreachable: {}",
                 pullfirst::redact::scrub(&e.to_string())
-            ),
+            ))
         };
         // TLS as the docker CLI decides it: https://, or tcp:// with DOCKER_TLS_VERIFY set.
         let tls = host.starts_with("https://")
@@ -103,16 +100,17 @@ impl Engine {
                 true,
             )
         } else if tls {
-            let dir = cert_path().ok_or_else(|| Fail {
-                kind: ErrorKind::Permanent,
-                message: format!("engine {host}: TLS needs DOCKER_CERT_PATH (or ~/.docker)"),
+            let dir = cert_path().ok_or_else(|| {
+                Failure::permanent(format!(
+                    "engine {host}: TLS needs DOCKER_CERT_PATH (or ~/.docker)"
+                ))
             })?;
             let [ca, cert, key] = ["ca.pem", "cert.pem", "key.pem"].map(|f| dir.join(f));
             if let Some(missing) = [&ca, &cert, &key].into_iter().find(|p| !p.is_file()) {
-                return Err(Fail {
-                    kind: ErrorKind::Permanent,
-                    message: format!("engine {host}: TLS needs {}", missing.display()),
-                });
+                return Err(Failure::permanent(format!(
+                    "engine {host}: TLS needs {}",
+                    missing.display()
+                )));
             }
             let host = host.replacen("https://", "tcp://", 1);
             (
@@ -127,10 +125,8 @@ impl Engine {
                 false,
             )
         } else if host.starts_with("ssh://") {
-            let target = crate::ssh::SshTarget::parse(&host).map_err(|e| Fail {
-                kind: ErrorKind::Permanent,
-                message: format!("engine ssh://…: {e}"),
-            })?;
+            let target = crate::ssh::SshTarget::parse(&host)
+                .map_err(|e| Failure::permanent(format!("engine ssh://…: {e}")))?;
             (crate::ssh::connect(target, secs), false)
         } else if host.starts_with("tcp://") || host.starts_with("http://") {
             (
@@ -138,20 +134,18 @@ impl Engine {
                 false,
             )
         } else {
-            return Err(Fail {
-                kind: ErrorKind::Permanent,
-                message: format!("engine {host}: expected unix://, tcp://, https:// or ssh://"),
-            });
+            return Err(Failure::permanent(format!(
+                "engine {host}: expected unix://, tcp://, https:// or ssh://"
+            )));
         };
         let docker = docker.map_err(|e| unreachable(&e))?;
         let negotiated = tokio::time::timeout(timeout, docker.negotiate_version())
             .await
-            .map_err(|_| Fail {
-                kind: ErrorKind::Transient,
-                message: format!(
+            .map_err(|_| {
+                Failure::transient(format!(
                     "engine {host} unreachable: no answer within {}",
                     pullfirst::units::format_duration(timeout)
-                ),
+                ))
             })?;
         let docker = negotiated.map_err(|e| {
             // A certificate the other side refuses, or one we refuse, will not pass by itself.
@@ -159,10 +153,7 @@ impl Engine {
             if let Some(ssh) = crate::ssh::SshError::behind(&e) {
                 crate::failure::ssh_failed(ssh, None, &host)
             } else if tls && (text.contains("certificate") || text.contains("unknownissuer")) {
-                Fail {
-                    kind: ErrorKind::Permanent,
-                    message: format!("engine {host}: TLS refused ({e})"),
-                }
+                Failure::permanent(format!("engine {host}: TLS refused ({e})"))
             } else {
                 unreachable(&e)
             }
@@ -179,23 +170,20 @@ impl Engine {
     async fn within<T>(
         &self,
         what: &str,
-        call: impl Future<Output = Result<T, Fail>>,
-    ) -> Result<T, Fail> {
+        call: impl Future<Output = Result<T, Failure>>,
+    ) -> Result<T, Failure> {
         match tokio::time::timeout(self.timeout, call).await {
             Ok(result) => result,
-            Err(_) => Err(Fail {
-                kind: ErrorKind::Transient,
-                message: format!(
-                    "{what}: timed out after {} on {}",
-                    pullfirst::units::format_duration(self.timeout),
-                    self.shown
-                ),
-            }),
+            Err(_) => Err(Failure::transient(format!(
+                "{what}: timed out after {} on {}",
+                pullfirst::units::format_duration(self.timeout),
+                self.shown
+            ))),
         }
     }
 
     /// What `reference` points to on the engine (None: nothing), its answer checked.
-    pub async fn inspect(&self, reference: &str) -> Result<Option<Inspected>, Fail> {
+    pub async fn inspect(&self, reference: &str) -> Result<Option<Inspected>, Failure> {
         match self.inspect_unchecked(reference).await? {
             Some(i) if !answers::is_image_id(&i.id) => {
                 Err(self.malformed(reference, "image ID (not sha256: and 64 hex digits)", &i.id))
@@ -207,11 +195,11 @@ impl Engine {
     /// The image ID `reference` points to, as the engine says it, unchecked: only for deciding
     /// whether a failed pull moved the tag (an answer too malformed to record still says
     /// that), never for a record.
-    pub async fn points_to(&self, reference: &str) -> Result<Option<String>, Fail> {
+    pub async fn points_to(&self, reference: &str) -> Result<Option<String>, Failure> {
         Ok(self.inspect_unchecked(reference).await?.map(|i| i.id))
     }
 
-    async fn inspect_unchecked(&self, reference: &str) -> Result<Option<Inspected>, Fail> {
+    async fn inspect_unchecked(&self, reference: &str) -> Result<Option<Inspected>, Failure> {
         let call = async {
             match self.docker.inspect_image(reference).await {
                 Ok(i) => Ok(Some(Inspected {
@@ -238,7 +226,7 @@ impl Engine {
         platform: Option<&str>,
         credentials: Option<DockerCredentials>,
         mut progress: impl FnMut(&bollard::models::CreateImageInfo),
-    ) -> Result<(), Fail> {
+    ) -> Result<(), Failure> {
         let mut options = CreateImageOptionsBuilder::default().from_image(from);
         if let Some(p) = platform {
             options = options.platform(p);
@@ -252,13 +240,10 @@ impl Engine {
                     Ok(info) => match answers::error_frame(&info) {
                         None => progress(&info),
                         Some(what) => {
-                            return Err(Fail {
-                                kind: ErrorKind::Permanent,
-                                message: format!(
-                                    "{from}: failed on {} (the pull stream sent {what})",
-                                    self.shown
-                                ),
-                            })
+                            return Err(Failure::permanent(format!(
+                                "{from}: failed on {} (the pull stream sent {what})",
+                                self.shown
+                            )))
                         }
                     },
                     Err(e) => return Err(self.classify(&e, Some(from))),
@@ -270,7 +255,7 @@ impl Engine {
     }
 
     /// Point `image`'s tag (`latest` when it has none) at image `id`.
-    pub async fn tag(&self, id: &str, image: &ImageRef) -> Result<(), Fail> {
+    pub async fn tag(&self, id: &str, image: &ImageRef) -> Result<(), Failure> {
         let repo = image.repository();
         let tag = image.tag.as_deref().unwrap_or("latest");
         let options = TagImageOptionsBuilder::default()
@@ -291,7 +276,7 @@ impl Engine {
     /// A reference that is the last one to an image a container uses stays, and says so
     /// ([`Untag::InUse`]): removing it would need force, and force can delete an image from
     /// under a stopped container.
-    pub async fn untag(&self, reference: &str, prune: bool) -> Result<Untag, Fail> {
+    pub async fn untag(&self, reference: &str, prune: bool) -> Result<Untag, Failure> {
         let options = RemoveImageOptionsBuilder::default().noprune(!prune).build();
         let call = async {
             match self
@@ -314,7 +299,7 @@ impl Engine {
     }
 
     /// Every `repo@digest` reference the engine holds now: what a rollback must leave alone.
-    pub async fn digest_references(&self) -> Result<HashSet<String>, Fail> {
+    pub async fn digest_references(&self) -> Result<HashSet<String>, Failure> {
         let call = async {
             self.docker
                 .list_images(None::<bollard::query_parameters::ListImagesOptions>)
@@ -326,7 +311,7 @@ impl Engine {
     }
 
     /// The images containers use, running or stopped: never pruned.
-    pub async fn images_in_use(&self) -> Result<HashSet<String>, Fail> {
+    pub async fn images_in_use(&self) -> Result<HashSet<String>, Failure> {
         let options = ListContainersOptionsBuilder::default().all(true).build();
         let call = async {
             self.docker
@@ -340,7 +325,7 @@ impl Engine {
 
     /// The images another image is built on (a local build's base, classic builder): never
     /// pruned.
-    pub async fn parents(&self) -> Result<HashSet<String>, Fail> {
+    pub async fn parents(&self) -> Result<HashSet<String>, Failure> {
         let options = ListImagesOptionsBuilder::default().all(true).build();
         let call = async {
             self.docker
@@ -357,7 +342,7 @@ impl Engine {
     }
 
     /// Free bytes under the engine's data root, when it is on this machine.
-    pub async fn free_space(&self) -> Result<Option<(String, u64)>, Fail> {
+    pub async fn free_space(&self) -> Result<Option<(String, u64)>, Failure> {
         let call = async {
             self.docker
                 .info()
@@ -383,7 +368,7 @@ impl Engine {
         &self,
         name: &str,
         credentials: Option<DockerCredentials>,
-    ) -> Result<Option<String>, Fail> {
+    ) -> Result<Option<String>, Failure> {
         let call = async {
             self.docker
                 .inspect_registry_image(name, credentials)
@@ -408,7 +393,7 @@ impl Engine {
         reference: &str,
         inspected: &Inspected,
         is_repo: impl Fn(&str) -> bool,
-    ) -> Result<Option<String>, Fail> {
+    ) -> Result<Option<String>, Failure> {
         match answers::repo_digest(&inspected.repo_digests, is_repo) {
             Ok(found) => Ok(found.map(str::to_string)),
             Err(entry) => Err(self.malformed(
@@ -420,19 +405,16 @@ impl Engine {
     }
 
     /// An answer that fails [`crate::answers`]' checks: permanent, the value quoted.
-    fn malformed(&self, subject: &str, what: &str, value: &str) -> Fail {
-        Fail {
-            kind: ErrorKind::Permanent,
-            message: format!(
-                "{subject}: malformed answer from {}: {what} {}",
-                self.shown,
-                quote(value)
-            ),
-        }
+    fn malformed(&self, subject: &str, what: &str, value: &str) -> Failure {
+        Failure::permanent(format!(
+            "{subject}: malformed answer from {}: {what} {}",
+            self.shown,
+            quote(value)
+        ))
     }
 
     /// Sort an engine error into a kind, naming the image and this engine.
-    fn classify(&self, e: &bollard::errors::Error, image: Option<&str>) -> Fail {
+    fn classify(&self, e: &bollard::errors::Error, image: Option<&str>) -> Failure {
         crate::failure::classify(e, image, &self.shown)
     }
 }

@@ -6,18 +6,12 @@
 //! first, ssh's own words decide (a refused key is permanent, said so).
 
 use pullfirst::ErrorKind;
-
-/// Why something failed on an engine.
-#[derive(Clone, Debug)]
-pub struct Fail {
-    pub kind: ErrorKind,
-    pub message: String,
-}
+use pullfirst::Failure;
 
 /// Sort an engine error into a kind, naming the image and engine. When the engine answered
 /// (an HTTP error, or an error frame in a pull stream), by what its message says, else by
 /// its status; when it did not answer, the engine is unreachable.
-pub fn classify(e: &bollard::errors::Error, image: Option<&str>, engine: &str) -> Fail {
+pub fn classify(e: &bollard::errors::Error, image: Option<&str>, engine: &str) -> Failure {
     use bollard::errors::Error as E;
     if let Some(ssh) = crate::ssh::SshError::behind(e) {
         return ssh_failed(ssh, image, engine);
@@ -48,28 +42,30 @@ pub fn classify(e: &bollard::errors::Error, image: Option<&str>, engine: &str) -
     };
     let subject = image.map(|i| format!("{i}: ")).unwrap_or_default();
     let detail: String = text.chars().take(300).collect();
-    Fail {
+    Failure {
         kind,
         message: format!("{subject}{what} on {engine} ({detail})"),
+        retry_after: None,
     }
 }
 
 /// An `ssh://` engine whose ssh ended before the engine answered: ssh's own words, sorted
 /// ([`crate::ssh::SshError::from_stderr`]): a refused key is permanent, an unreachable host
 /// transient.
-pub fn ssh_failed(ssh: &crate::ssh::SshError, image: Option<&str>, engine: &str) -> Fail {
+pub fn ssh_failed(ssh: &crate::ssh::SshError, image: Option<&str>, engine: &str) -> Failure {
     let subject = image.map(|i| format!("{i}: ")).unwrap_or_default();
     let (kind, what) = if ssh.permanent {
         (ErrorKind::Permanent, "engine refused")
     } else {
         (ErrorKind::Transient, "engine unreachable")
     };
-    Fail {
+    Failure {
         kind,
         message: format!(
             "{subject}{what} on {engine} ({})",
             pullfirst::redact::scrub(&ssh.message)
         ),
+        retry_after: None,
     }
 }
 

@@ -13,10 +13,10 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::time::Instant;
 
 use pullfirst::record::quote;
+use pullfirst::Failure;
 use pullfirst::{ErrorKind, Record};
 use serde_json::{Map, Value};
 
-use crate::failure::Fail;
 use crate::plan::Job;
 
 /// The step's name in records.
@@ -41,7 +41,7 @@ pub struct Outcomes {
     engines: usize,
     atomic: bool,
     pulls: BTreeMap<At, Pulled>,
-    failures: BTreeMap<At, Fail>,
+    failures: BTreeMap<At, Failure>,
     /// Failed pulls that moved the tag all the same (the engine finished as the time ran out,
     /// or tagging by digest failed after the pull): undone like any other.
     moved: BTreeMap<At, Pulled>,
@@ -51,9 +51,9 @@ pub struct Outcomes {
 #[derive(Clone, Debug)]
 pub enum Verdict {
     /// The job failed (on the first engine, in `--host` order, where it did).
-    Failed(Fail),
+    Failed(Failure),
     /// `--atomic`: the job was fine, but another failed, so it was rolled back.
-    RolledBack(Fail),
+    RolledBack(Failure),
     /// Pulled on every engine, in engine order.
     Pulled(Vec<Pulled>),
 }
@@ -75,7 +75,7 @@ impl Outcomes {
     }
 
     /// Job `job` failed on engine `engine`; `left` is what the engine changed all the same.
-    pub fn failed(&mut self, job: usize, engine: usize, fail: Fail, left: Option<Pulled>) {
+    pub fn failed(&mut self, job: usize, engine: usize, fail: Failure, left: Option<Pulled>) {
         if let Some(p) = left {
             self.moved.insert((job, engine), p);
         }
@@ -95,20 +95,14 @@ impl Outcomes {
                     quote(label),
                     quote(latest)
                 );
-                self.failures.insert(
-                    (j, e),
-                    Fail {
-                        kind: ErrorKind::Permanent,
-                        message,
-                    },
-                );
+                self.failures.insert((j, e), Failure::permanent(message));
             }
         }
     }
 
     /// The failure that names the run's: the first permanent one in (job, engine) order, else
     /// the first transient one.
-    pub fn cause(&self) -> Option<&Fail> {
+    pub fn cause(&self) -> Option<&Failure> {
         self.failures
             .values()
             .min_by_key(|f| f.kind == ErrorKind::Transient)
@@ -154,16 +148,17 @@ impl Outcomes {
             return Verdict::Failed(f.clone());
         }
         if self.rolls_back_all() {
-            let cause = self.cause().cloned().unwrap_or(Fail {
-                kind: ErrorKind::Permanent,
-                message: String::new(),
-            });
-            return Verdict::RolledBack(Fail {
+            let cause = self
+                .cause()
+                .cloned()
+                .unwrap_or(Failure::permanent(String::new()));
+            return Verdict::RolledBack(Failure {
                 kind: cause.kind,
                 message: format!(
                     "--atomic: rolled back because another image failed ({})",
                     cause.message
                 ),
+                retry_after: None,
             });
         }
         Verdict::Pulled(
@@ -243,16 +238,16 @@ impl Verdict {
 }
 
 fn ms(since: Instant) -> u64 {
-    u64::try_from(since.elapsed().as_millis()).unwrap_or(u64::MAX)
+    pullfirst::step::millis(since.elapsed())
 }
 
 /// Mark a record failed at this step, and say why on stderr.
-pub fn failed(r: &mut Record, f: &Fail, started: Instant) {
+pub fn failed(r: &mut Record, f: &Failure, started: Instant) {
     pullfirst::error!("{}", f.message);
     fail_quietly(r, f, started);
 }
 
-fn fail_quietly(r: &mut Record, f: &Fail, started: Instant) {
+fn fail_quietly(r: &mut Record, f: &Failure, started: Instant) {
     r.fail(STEP, f.kind, &f.message, None);
     r.push_step(STEP, false, ms(started));
 }
@@ -267,7 +262,7 @@ pub fn succeeded(r: &mut Record, started: Instant) {
 
 /// The run is refused before anything is pulled: every record fails for the same reason,
 /// said once.
-pub fn fail_all(records: &mut [Record], jobs: &[Job], f: &Fail, started: Instant) {
+pub fn fail_all(records: &mut [Record], jobs: &[Job], f: &Failure, started: Instant) {
     pullfirst::error!("{}", f.message);
     for job in jobs {
         for &i in &job.indices {

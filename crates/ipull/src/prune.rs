@@ -15,11 +15,11 @@ use std::collections::{BTreeMap, HashSet};
 use std::path::PathBuf;
 use std::time::Instant;
 
-use pullfirst::{ErrorKind, Record};
+use pullfirst::Failure;
+use pullfirst::Record;
 use serde_json::{json, Value};
 
 use crate::engine::{Engine, Untag};
-use crate::failure::Fail;
 use crate::outcome::{fail_all, failed, succeeded};
 use crate::plan::{familiar, Job};
 use crate::state::{Entry, State};
@@ -83,10 +83,7 @@ pub async fn prune_all(
     let state = match State::load(&options.state) {
         Ok(s) => s,
         Err(e) => {
-            let f = Fail {
-                kind: ErrorKind::Permanent,
-                message: format!("--prune: {e}"),
-            };
+            let f = Failure::permanent(format!("--prune: {e}"));
             fail_all(records, jobs, &f, started);
             return;
         }
@@ -100,7 +97,7 @@ pub async fn prune_all(
             .push(j);
     }
     let mut gone: Vec<Gone> = Vec::new();
-    let mut failures: BTreeMap<String, Fail> = BTreeMap::new();
+    let mut failures: BTreeMap<String, Failure> = BTreeMap::new();
     for engine in engines {
         let result = prune_engine(options, engine, &state, jobs, &repos, &mut gone).await;
         if let Err((repo, f)) = result {
@@ -162,8 +159,8 @@ async fn prune_engine(
     jobs: &[Job],
     repos: &BTreeMap<String, Vec<usize>>,
     gone: &mut Vec<Gone>,
-) -> Result<(), (Option<String>, Fail)> {
-    let whole = |f: Fail| (None, f);
+) -> Result<(), (Option<String>, Failure)> {
+    let whole = |f: Failure| (None, f);
     let in_use = engine.images_in_use().await.map_err(whole)?;
     let parents = engine.parents().await.map_err(whole)?;
     for (repo, js) in repos {
@@ -171,7 +168,7 @@ async fn prune_engine(
         if entries.is_empty() {
             continue;
         }
-        let on = |f: Fail| (Some(repo.clone()), f);
+        let on = |f: Failure| (Some(repo.clone()), f);
         let mut running = HashSet::new();
         for &j in js {
             if let Some(id) = engine.points_to(&jobs[j].reference).await.map_err(on)? {

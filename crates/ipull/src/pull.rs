@@ -13,11 +13,11 @@ use bollard::auth::DockerCredentials;
 use futures_util::StreamExt;
 use indicatif::{MultiProgress, ProgressDrawTarget};
 use pullfirst::dockerconfig::DockerConfig;
+use pullfirst::Failure;
 use pullfirst::{ErrorKind, Record};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 use crate::engine::{credentials, Engine};
-use crate::failure::Fail;
 use crate::outcome::{fail_all, Outcomes, Pulled};
 use crate::plan::{familiar, Job};
 use crate::progress::{Layers, Progress};
@@ -120,15 +120,16 @@ async fn preflight(
     options: &PullOptions,
     records: &[Record],
     engines: &[Engine],
-) -> Result<Vec<HashSet<String>>, Fail> {
+) -> Result<Vec<HashSet<String>>, Failure> {
     if options.atomic {
         if let Some(upstream) = records.iter().find(|r| !r.ok()) {
-            return Err(Fail {
+            return Err(Failure {
                 kind: upstream.error_kind().unwrap_or(ErrorKind::Permanent),
                 message: format!(
                     "--atomic: {} failed upstream, so nothing is pulled",
                     upstream.name().unwrap_or("a record")
                 ),
+                retry_after: None,
             });
         }
     }
@@ -136,15 +137,12 @@ async fn preflight(
         for e in engines {
             match e.free_space().await? {
                 Some((root, free)) if free < min => {
-                    return Err(Fail {
-                        kind: ErrorKind::Permanent,
-                        message: format!(
-                            "no space: {} free under {root} on {}, --min-free is {}; nothing pulled",
-                            human(free),
-                            e.shown,
-                            human(min)
-                        ),
-                    });
+                    return Err(Failure::permanent(format!(
+                        "no space: {} free under {root} on {}, --min-free is {}; nothing pulled",
+                        human(free),
+                        e.shown,
+                        human(min)
+                    )));
                 }
                 Some(_) => {}
                 None => pullfirst::warn!(
@@ -165,7 +163,7 @@ async fn preflight(
 /// A pull that failed; `previous` is what the tag pointed to when the pull was started (None:
 /// it was not started), so that what the engine did anyway can be undone.
 struct PullFailed {
-    fail: Fail,
+    fail: Failure,
     previous: Option<Option<String>>,
 }
 
@@ -206,9 +204,11 @@ async fn pull_one(
         drop(slot);
         progress.done(&layers);
         // What was pulled; pulled by digest, the tag is pointed at it.
-        let after = engine.inspect(&from).await?.ok_or_else(|| Fail {
-            kind: ErrorKind::Permanent,
-            message: format!("{from}: pulled, then not found on {}", engine.shown),
+        let after = engine.inspect(&from).await?.ok_or_else(|| {
+            Failure::permanent(format!(
+                "{from}: pulled, then not found on {}",
+                engine.shown
+            ))
         })?;
         if job.digest.is_some() && job.tagged() {
             engine.tag(&after.id, &job.image).await?;
@@ -225,7 +225,7 @@ async fn pull_one(
             label: after.version_label,
         })
     };
-    pulled.await.map_err(|fail: Fail| PullFailed {
+    pulled.await.map_err(|fail: Failure| PullFailed {
         fail,
         previous: Some(previous),
     })

@@ -9,11 +9,11 @@
 use std::collections::HashSet;
 use std::time::Instant;
 
-use pullfirst::{ErrorKind, Record};
+use pullfirst::Failure;
+use pullfirst::Record;
 use serde_json::Value;
 
 use crate::engine::{Engine, Untag};
-use crate::failure::Fail;
 use crate::outcome::{failed, succeeded, Pulled};
 use crate::plan::Job;
 
@@ -139,7 +139,7 @@ pub async fn restore(engines: &[Engine], records: &mut [Record], jobs: &[Job], s
 /// The image `job`'s tag pointed to on engine `e` before the run, as record `r` says. With
 /// several engines the record names each one's previous image; an engine it does not name
 /// (another spelling of the socket, say) is not guessed at.
-fn previous_of(r: &Record, job: &Job, e: &Engine) -> Result<Option<String>, Fail> {
+fn previous_of(r: &Record, job: &Job, e: &Engine) -> Result<Option<String>, Failure> {
     let map = match r.get("previous_image_ids") {
         Some(Value::Object(ids)) => ids,
         _ => {
@@ -152,14 +152,11 @@ fn previous_of(r: &Record, job: &Job, e: &Engine) -> Result<Option<String>, Fail
     match map.get(&e.shown) {
         Some(Value::String(id)) => Ok(Some(id.clone())),
         Some(Value::Null) => Ok(None),
-        _ => Err(Fail {
-            kind: ErrorKind::Permanent,
-            message: format!(
+        _ => Err(Failure::permanent(format!(
                 "{}: the record has no previous image for engine {} (previous_image_ids names {}); nothing restored there",
                 job.reference,
                 e.shown,
                 map.keys().cloned().collect::<Vec<_>>().join(", ")
-            ),
-        }),
+            ))),
     }
 }

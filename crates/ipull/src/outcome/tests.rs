@@ -4,20 +4,21 @@
 use std::time::Instant;
 
 use pullfirst::grammar::ImageRef;
+use pullfirst::Failure;
 use pullfirst::{ErrorKind, Record};
 use serde_json::{json, Value};
 
 use super::{Outcomes, Pulled, Verdict};
-use crate::failure::Fail;
 use crate::plan::Job;
 
 const PERMANENT: ErrorKind = ErrorKind::Permanent;
 const TRANSIENT: ErrorKind = ErrorKind::Transient;
 
-fn fail(kind: ErrorKind, message: &str) -> Fail {
-    Fail {
+fn fail(kind: ErrorKind, message: &str) -> Failure {
+    Failure {
         kind,
         message: message.to_string(),
+        retry_after: None,
     }
 }
 
