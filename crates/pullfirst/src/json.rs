@@ -107,7 +107,7 @@ impl<'de: 'a, 'a> serde::Deserialize<'de> for Pairs<'a> {
 }
 
 fn duplicate<E: de::Error>(key: &str) -> E {
-    E::custom(format_args!("duplicate key {}", crate::record::quote(key)))
+    E::custom(format_args!("duplicate key {}", quote(key)))
 }
 
 /// A [`Value`], built as serde_json builds one, but refusing duplicate keys.
@@ -170,6 +170,17 @@ impl<'de> Visitor<'de> for Strict {
         }
         Ok(Value::Object(object))
     }
+}
+
+/// A value for an error message: JSON-quoted, so newlines and escapes stay visible, and cut
+/// short so a hostile megabyte of input does not become a megabyte of log.
+pub fn quote(s: &str) -> String {
+    let cut: String = s.chars().take(80).collect();
+    let mut q = Value::from(cut).to_string();
+    if s.chars().count() > 80 {
+        q.push('…');
+    }
+    q
 }
 
 #[cfg(test)]

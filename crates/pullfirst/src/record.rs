@@ -324,16 +324,8 @@ fn expected_type(key: &str) -> &'static str {
     }
 }
 
-/// A value for an error message: JSON-quoted, so newlines and escapes stay visible, and cut
-/// short so a hostile megabyte of input does not become a megabyte of log.
-pub fn quote(s: &str) -> String {
-    let cut: String = s.chars().take(80).collect();
-    let mut q = Value::from(cut).to_string();
-    if s.chars().count() > 80 {
-        q.push('…');
-    }
-    q
-}
+/// Quoting values for messages lives with the JSON reader, which needs it too.
+pub use crate::json::quote;
 
 #[cfg(test)]
 mod tests {

@@ -23,10 +23,7 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use rustix::event::{poll, PollFd, PollFlags, Timespec};
-use rustix::process::{
-    kill_process_group, test_kill_process_group, wait as wait_any, Pid, Signal, WaitOptions,
-    WaitStatus,
-};
+use rustix::process::{kill_process_group, test_kill_process_group, Pid, Signal, WaitStatus};
 
 use crate::policy::TIMED_OUT;
 use crate::signals::Signals;
@@ -228,7 +225,7 @@ fn wait(pid: Pid, limit: Option<Duration>, grace: Duration, signals: &Signals) -
     let limit_at = limit.and_then(|l| Instant::now().checked_add(l));
     let mut phase = Phase::Running;
     loop {
-        if let Some(status) = reap(Some(pid)) {
+        if let Some(status) = crate::reap::reap(Some(pid)) {
             let timed_out = !matches!(phase, Phase::Running);
             if timed_out {
                 stop_group(pid, grace);
@@ -276,7 +273,7 @@ fn stop_group(group: Pid, grace: Duration) {
     let deadline = Instant::now().checked_add(grace);
     let mut killed = false;
     loop {
-        reap_orphans();
+        crate::reap::reap_orphans();
         if test_kill_process_group(group).is_err() {
             return; // nobody left in the group
         }
@@ -291,32 +288,10 @@ fn stop_group(group: Pid, grace: Duration) {
     }
 }
 
-/// Reap every exited child: orphans of the attempt come to us as its subreaper.
-pub fn reap_orphans() {
-    reap(None);
-}
-
-/// Reap every exited child, returning the status of `attempt` if it was among them: orphans
-/// are reaped the moment they are seen, and the attempt's own status is kept, not lost.
-fn reap(attempt: Option<Pid>) -> Option<WaitStatus> {
-    let mut found = None;
-    while let Ok(Some((pid, status))) = wait_any(WaitOptions::NOHANG) {
-        if Some(pid) == attempt {
-            found = Some(status);
-        }
-    }
-    found
-}
-
 /// Whether retry's stdout is a pipe or socket whose reader has gone.
 pub fn stdout_reader_gone() -> bool {
     let stdout = std::io::stdout();
     let mut fds = [PollFd::new(&stdout, PollFlags::empty())];
     let ready = poll(&mut fds, Some(&Timespec::default()));
     ready.is_ok_and(|n| n > 0) && fds[0].revents().intersects(PollFlags::ERR | PollFlags::HUP)
-}
-
-/// Become the subreaper of what we start, so its orphans are ours to reap.
-pub fn become_subreaper() {
-    let _ = rustix::process::set_child_subreaper(Some(Pid::INIT));
 }

@@ -13,6 +13,7 @@ pub mod cli;
 mod each;
 pub mod manual;
 pub mod policy;
+pub mod reap;
 mod signals;
 
 use std::io::{BufRead, IsTerminal, Read};
@@ -281,7 +282,7 @@ impl Retrier {
     /// The settings of `cli`; from now on, signals are caught and passed on to attempts, and
     /// orphans are ours to reap.
     fn new(cli: &Cli) -> Result<Retrier, Error> {
-        attempt::become_subreaper();
+        reap::become_subreaper();
         let signals = Signals::install()
             .map_err(|e| Error::io(Path::new("signals"), "cannot install handlers for", e))?;
         Ok(Retrier {

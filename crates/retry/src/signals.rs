@@ -120,7 +120,7 @@ impl Signals {
     pub fn sleep(&self, d: Duration) -> bool {
         let until = Instant::now().checked_add(d);
         loop {
-            crate::attempt::reap_orphans();
+            crate::reap::reap_orphans();
             if self.received().is_some() {
                 return false;
             }

@@ -14,7 +14,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use serde_json::{json, Value};
 
-use crate::http::Response;
+use crate::response::Response;
 
 /// Headers worth keeping with a cached response.
 const KEPT_HEADERS: &[&str] = &["etag", "link", "cache-control", "docker-content-digest"];

@@ -7,29 +7,10 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use pullfirst::Failure;
-use serde_json::Value;
 
 use crate::cache::Cache;
 
-/// A response, or a cached one standing in for it.
-pub struct Response {
-    pub status: u16,
-    pub headers: Vec<(String, String)>,
-    pub body: Vec<u8>,
-}
-
-impl Response {
-    pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers
-            .iter()
-            .find(|(k, _)| k.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.as_str())
-    }
-
-    pub fn json(&self) -> Option<Value> {
-        serde_json::from_slice(&self.body).ok()
-    }
-}
+pub use crate::response::Response;
 
 pub struct Http {
     agent: ureq::Agent,

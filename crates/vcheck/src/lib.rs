@@ -19,6 +19,7 @@ pub mod lookup;
 pub mod manual;
 pub mod paging;
 pub mod registry;
+pub mod response;
 pub mod settings;
 pub mod version;
 
