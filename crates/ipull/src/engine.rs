@@ -422,7 +422,7 @@ impl Engine {
 /// The credentials the docker CLI would use for `image`'s registry (`~/.docker/config.json`,
 /// credential helpers), for the engine to pass on.
 pub fn credentials(config: &DockerConfig, image: &ImageRef) -> Option<DockerCredentials> {
-    let host = image.domain.clone().unwrap_or_else(|| "docker.io".into());
+    let host = image.registry().to_string();
     let (username, password) = config.lookup(&host)?;
     Some(DockerCredentials {
         username: Some(username),

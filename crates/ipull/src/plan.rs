@@ -44,7 +44,7 @@ impl Job {
     /// The reference the engine keeps for the image pulled by `digest` (`repo@sha256:…`, Docker
     /// Hub's repositories the short way).
     pub fn by_digest(&self, digest: &str) -> String {
-        format!("{}@{digest}", familiar(&self.image.repository()))
+        format!("{}@{digest}", self.image.familiar_name())
     }
 }
 
@@ -150,19 +150,9 @@ fn same_reference(a: &str, b: &str) -> bool {
     let key = |r: &str| {
         ImageRef::parse(r)
             .ok()
-            .map(|i| (familiar(&i.repository()), i.tag, i.digest))
+            .map(|i| (i.familiar_name(), i.tag, i.digest))
     };
     key(a).is_some() && key(a) == key(b)
-}
-
-/// A repository as the engine names it in `RepoDigests` and references: Docker Hub's
-/// `docker.io/library/redis` and `docker.io/team/app` are `redis` and `team/app`.
-pub fn familiar(repository: &str) -> String {
-    let short = repository
-        .strip_prefix("docker.io/")
-        .or_else(|| repository.strip_prefix("index.docker.io/"))
-        .unwrap_or(repository);
-    short.strip_prefix("library/").unwrap_or(short).to_string()
 }
 
 #[cfg(test)]
@@ -188,13 +178,21 @@ mod tests {
 
     #[test]
     fn docker_hub_names_the_short_way() {
-        assert_eq!(familiar("docker.io/library/redis"), "redis");
-        assert_eq!(familiar("docker.io/team/app"), "team/app");
-        assert_eq!(familiar("library/redis"), "redis");
-        assert_eq!(familiar("redis"), "redis");
+        // As the engine names repositories in `RepoDigests` and references.
+        let familiar = |r: &str| ImageRef::parse(r).map(|i| i.familiar_name()).ok();
         assert_eq!(
-            familiar("127.0.0.1:5000/library/x"),
-            "127.0.0.1:5000/library/x"
+            familiar("docker.io/library/redis").as_deref(),
+            Some("redis")
+        );
+        assert_eq!(familiar("index.docker.io/redis").as_deref(), Some("redis"));
+        assert_eq!(familiar("docker.io/team/app").as_deref(), Some("team/app"));
+        assert_eq!(familiar("library/redis").as_deref(), Some("redis"));
+        assert_eq!(familiar("redis").as_deref(), Some("redis"));
+        // Docker keeps `library/` before a path of more than one part.
+        assert_eq!(familiar("library/a/b").as_deref(), Some("library/a/b"));
+        assert_eq!(
+            familiar("127.0.0.1:5000/library/x").as_deref(),
+            Some("127.0.0.1:5000/library/x")
         );
     }
 }

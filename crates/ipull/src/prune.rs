@@ -21,7 +21,7 @@ use serde_json::{json, Value};
 
 use crate::engine::{Engine, Untag};
 use crate::outcome::{fail_all, failed, succeeded};
-use crate::plan::{familiar, Job};
+use crate::plan::Job;
 use crate::state::{Entry, State};
 
 /// How a prune goes, from the command line.
@@ -91,10 +91,7 @@ pub async fn prune_all(
     // The repositories, each with the jobs (tags) that name it.
     let mut repos: BTreeMap<String, Vec<usize>> = BTreeMap::new();
     for (j, job) in jobs.iter().enumerate() {
-        repos
-            .entry(familiar(&job.image.repository()))
-            .or_default()
-            .push(j);
+        repos.entry(job.image.familiar_name()).or_default().push(j);
     }
     let mut gone: Vec<Gone> = Vec::new();
     let mut failures: BTreeMap<String, Failure> = BTreeMap::new();

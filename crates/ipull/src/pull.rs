@@ -19,9 +19,10 @@ use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 use crate::engine::{credentials, Engine};
 use crate::outcome::{fail_all, Outcomes, Pulled};
-use crate::plan::{familiar, Job};
+use crate::plan::Job;
 use crate::progress::{Layers, Progress};
 use crate::rollback::{left_behind, undo, Applied};
+use pullfirst::grammar::ImageRef;
 
 /// How a pull run goes, from the command line.
 #[derive(Clone, Debug)]
@@ -215,8 +216,10 @@ async fn pull_one(
         }
         // The engine names Docker Hub images the short way (`redis@…`, not
         // `docker.io/library/redis@…`).
-        let repo = familiar(&job.image.repository());
-        let found = engine.repo_digest(&from, &after, |r| familiar(r) == repo)?;
+        let repo = job.image.familiar_name();
+        let found = engine.repo_digest(&from, &after, |r| {
+            ImageRef::parse(r).is_ok_and(|i| i.familiar_name() == repo)
+        })?;
         let digest = job.digest.clone().or(found);
         Ok(Pulled {
             previous: previous.clone(),

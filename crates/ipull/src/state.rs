@@ -157,7 +157,7 @@ pub fn remember(path: &Path, applied: &crate::rollback::Applied, jobs: &[crate::
             let job = &jobs[*j];
             state.note(
                 &applied.engines[*e].shown,
-                &crate::plan::familiar(&job.image.repository()),
+                &job.image.familiar_name(),
                 Entry {
                     image_id: p.id.clone(),
                     reference: job.reference.clone(),
