@@ -269,15 +269,19 @@ fn atomic_undoes_the_whole_run() {
     assert!(engine.image_id(&format!("{reg}/test/a:1.0")).is_some());
 }
 
-#[test]
-fn min_free_expect_version_and_check() {
+/// A private engine and registry holding `test/app:2.0` (labelled 2.0), not yet pulled.
+fn app_2_0() -> (Engine, Registry, String, Vec<String>) {
     let engine = Engine::start();
     let registry = Registry::start();
-    let reg = registry.addr();
     registry.publish_remote(&engine, "test/app", "2.0");
     let before = engine.image_list();
-    let image = format!("{reg}/test/app:2.0");
+    let image = format!("{}/test/app:2.0", registry.addr());
+    (engine, registry, image, before)
+}
 
+#[test]
+fn min_free_refuses_before_any_pull() {
+    let (engine, _registry, image, before) = app_2_0();
     let r = ipull(&engine, &format!("--min-free 100000T {image}"))
         .run()
         .code(1)
@@ -285,7 +289,12 @@ fn min_free_expect_version_and_check() {
         .only();
     assert_eq!(r["ok"], false);
     assert_eq!(engine.image_list(), before, "refused before any pull");
+}
 
+#[test]
+fn check_resolves_digests_and_pulls_nothing() {
+    let (engine, registry, image, before) = app_2_0();
+    let reg = registry.addr();
     let r = ipull(&engine, "--check")
         .stdin(format!(
             "{{\"name\":\"app\",\"image\":\"{image}\",\"update\":true}}\n"
@@ -306,7 +315,11 @@ fn min_free_expect_version_and_check() {
         .code(1)
         .only();
     assert_eq!(r["error"]["kind"], "permanent");
+}
 
+#[test]
+fn expect_version_fails_a_label_that_disagrees() {
+    let (engine, _registry, image, before) = app_2_0();
     // The image's label says 2.0; a record that says 2.1 fails, and leaves nothing behind.
     let wrong =
         format!("{{\"name\":\"app\",\"image\":\"{image}\",\"latest\":\"2.1\",\"update\":true}}\n");
