@@ -8,7 +8,7 @@ mkdir -p bench/results
 # from PyPI (nvchecker, apprise) are installed into target/bench-venv by their scripts.
 sh scripts/deps.sh bench
 export PATH="${PULLFIRST_BIN:-$PWD/target/release}:$PATH"
-for b in bench/vfile.sh bench/retry.sh bench/notify.sh bench/memory.sh bench/vcheck.sh bench/vcheck-registry.sh bench/ipull.sh \
+for b in bench/vfile.sh bench/retry.sh bench/notify.sh bench/memory.sh bench/vcheck.sh bench/vcheck-registry.sh bench/ipull.sh bench/compose.sh \
   bench/flow.sh; do
   sh "$b"
 done
