@@ -27,7 +27,7 @@ use crate::answers;
 pub use crate::failure::Fail;
 
 pub struct Engine {
-    docker: Docker,
+    pub(crate) docker: Docker,
     /// How the engine is named in messages.
     pub shown: String,
     /// A local unix socket: the data root is on this machine's file systems.
@@ -176,7 +176,7 @@ impl Engine {
     }
 
     /// Run one call to the engine within `--timeout`; `what` names it should it time out.
-    async fn within<T>(
+    pub(crate) async fn within<T>(
         &self,
         what: &str,
         call: impl Future<Output = Result<T, Fail>>,
@@ -432,7 +432,7 @@ impl Engine {
     }
 
     /// Sort an engine error into a kind, naming the image and this engine.
-    fn classify(&self, e: &bollard::errors::Error, image: Option<&str>) -> Fail {
+    pub(crate) fn classify(&self, e: &bollard::errors::Error, image: Option<&str>) -> Fail {
         crate::failure::classify(e, image, &self.shown)
     }
 }
