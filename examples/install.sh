@@ -144,6 +144,8 @@ if ! $COMPOSE --env-file "$work/next.env" up -d >&2; then
   # The records say so too: each updated component fails at the restart step (retry --each
   # with a step that fails marks them; the other records pass untouched).
   retry -q --each -n 1 --step restart -- false < "$work/pulled.jsonl" > "$work/failed.jsonl" 2>/dev/null
+  # The versions that failed are not tried again (vfile release NAME clears that).
+  vfile -q quarantine "$VERSIONS" < "$work/failed.jsonl" > /dev/null
   if [ -s "$work/failed.jsonl" ]; then cat "$work/failed.jsonl"; else cat "$work/pulled.jsonl"; fi
   exit 1
 fi
@@ -166,6 +168,8 @@ if [ "$status" -ne 0 ]; then
     tell --on failure < "$work/verified.jsonl" || say "(the notification could not be sent)"
     tell_text "update failed at the health gate, and the previous versions do not run again either: the service may be down"
   fi
+  # The versions that failed are not tried again (vfile release NAME clears that).
+  vfile -q quarantine "$VERSIONS" < "$work/verified.jsonl" > /dev/null
   cat "$work/verified.jsonl"
   exit 1
 fi

@@ -171,7 +171,17 @@ fn gate(compose_v2: bool) {
         "cannot read /etc/web.conf",
     );
 
-    // Runs, but its healthcheck never passes: given up after HEALTH_TIMEOUT.
+    // The next run does not try 1.1 again: nothing restarts, and it says why.
+    let before = d.running(&engine);
+    let ran = d.install().success();
+    assert!(ran.stderr.contains("quarantined"), "{}", ran.stderr);
+    assert_eq!(ran.records()[0]["quarantined"], true, "{}", ran.stdout);
+    assert_eq!(d.running(&engine), before, "nothing restarted");
+    assert_eq!(d.versions(), "web=1.0\n");
+    assert!(d.messages(&mut seen).is_empty());
+
+    // A newer version is tried. Runs, but its healthcheck never passes: given up after
+    // HEALTH_TIMEOUT.
     release_behaving(&engine, &registry, "web", "1.2", NEVER_HEALTHY);
     fails_and_rolls_back(&d, &engine, &reg, "1.0", &mut seen, "unhealthy");
 
