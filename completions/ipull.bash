@@ -23,7 +23,7 @@ _ipull() {
 
     case "${cmd}" in
         ipull)
-            opts="-q -v -h -V --quiet --verbose --image --compose --env-file --profile --dry-run --host --hosts --context --jobs --timeout --platform --min-free --expect-version --atomic --check --restore --all --state --prune --keep --help --version"
+            opts="-q -v -h -V --quiet --verbose --image --compose --env-file --profile --dry-run --host --hosts --context --jobs --timeout --platform --min-free --expect-version --atomic --check --restore --all --state --prune --keep --verify --settle --health-timeout --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -78,6 +78,14 @@ _ipull() {
                     return 0
                     ;;
                 --keep)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --settle)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --health-timeout)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

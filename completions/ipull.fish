@@ -11,14 +11,17 @@ complete -c ipull -l platform -d 'The platform to pull, e.g. linux/arm64' -r
 complete -c ipull -l min-free -d 'Refuse to pull anything when an engine\'s data root has less free space than SIZE' -r
 complete -c ipull -l state -d 'Note in FILE the images each run pulled, per engine and repository (what --prune may remove); the file is replaced atomically' -r -F
 complete -c ipull -l keep -d 'With --prune: how many previously pulled images to keep besides the running one (the rollback set); 0 keeps only what the tag names' -r
+complete -c ipull -l settle -d 'With --verify: how long every container must run without exiting or restarting' -r
+complete -c ipull -l health-timeout -d 'With --verify: give up waiting for healthchecks and the settle period after this long' -r
 complete -c ipull -s q -l quiet -d 'Print only errors on stderr'
 complete -c ipull -s v -l verbose -d 'Say more on stderr about what is being done'
 complete -c ipull -l dry-run -d 'Say what would be done and do nothing: print the records ipull would act on, each with its resolved image, contacting no engine and no registry; with --prune, list what would be removed (records get would_prune) and remove nothing'
-complete -c ipull -l expect-version -d 'Fail a record whose image has an org.opencontainers.image.version label that differs from its latest'
+complete -c ipull -l expect-version -d 'Failure a record whose image has an org.opencontainers.image.version label that differs from its latest'
 complete -c ipull -l atomic -d 'All or nothing: if any image fails, remove what this run pulled, restore tags, and fail every record'
 complete -c ipull -l check -d 'Only confirm each image exists in its registry (resolve its digest); pull nothing'
 complete -c ipull -l restore -d 'Point each record\'s image back at its previous_image_id; pull nothing'
 complete -c ipull -l all -d 'Act on every ok record, not only those with "update": true'
 complete -c ipull -l prune -d 'After a good update: remove the images the --state file says were pulled for each record\'s repository, except the one its tag names now and the --keep previous ones, on every engine; never an image a container uses, never a reference ipull did not pull. Nothing is pulled; with any failed record, nothing is pruned'
+complete -c ipull -l verify -d 'The health gate, after a restart: pull nothing, and fail each record (step "health") unless every container of the services running its image runs its image_id (after --restore, its previous_image_id), is healthy where a healthcheck is defined, and neither exits nor restarts for --settle, all within --health-timeout. A container that exits, restarts or runs another image fails at once, with its last log lines'
 complete -c ipull -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c ipull -s V -l version -d 'Print version'

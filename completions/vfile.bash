@@ -19,8 +19,14 @@ _vfile() {
             vfile,get)
                 cmd="vfile__subcmd__get"
                 ;;
+            vfile,quarantine)
+                cmd="vfile__subcmd__quarantine"
+                ;;
             vfile,record)
                 cmd="vfile__subcmd__record"
+                ;;
+            vfile,release)
+                cmd="vfile__subcmd__release"
                 ;;
             vfile,set)
                 cmd="vfile__subcmd__set"
@@ -38,7 +44,7 @@ _vfile() {
 
     case "${cmd}" in
         vfile)
-            opts="-q -v -h -V --quiet --verbose --help --version get set unset show record"
+            opts="-q -v -h -V --quiet --verbose --help --version get set quarantine release unset show record"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -52,6 +58,20 @@ _vfile() {
             return 0
             ;;
         vfile__subcmd__get)
+            opts="-q -v -h --quiet --verbose --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        vfile__subcmd__quarantine)
             opts="-q -v -h --quiet --verbose --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -83,13 +103,31 @@ _vfile() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
-        vfile__subcmd__set)
+        vfile__subcmd__release)
             opts="-q -v -h --quiet --verbose --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        vfile__subcmd__set)
+            opts="-q -v -h --hold --history --quiet --verbose --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --history)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;

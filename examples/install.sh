@@ -7,10 +7,13 @@
 #   2. pull every new image first, all or nothing   (ipull --atomic); nothing is stopped yet,
 #      so a failed pull leaves the running service and the version file exactly as they were
 #   3. restart on images that are already here      (docker compose up -d)
-#   4. record only what is now running              (vfile record)
-#   5. prune the images earlier updates pulled, keeping the running and the previous one
+#   4. the health gate: every container of the updated services runs the pulled image, is
+#      healthy where a healthcheck is defined and stays up for SETTLE (ipull --verify);
+#      otherwise the previous images are put back, started again, and verified in turn
+#   5. record only what is now running              (vfile record)
+#   6. prune the images earlier updates pulled, keeping the running and the previous one
 #      (ipull --prune; only after a good update, and only images ipull noted in IPULL_STATE)
-#   6. tell people                                  (notify, when NOTIFY_URL is set)
+#   7. tell people                                  (notify, when NOTIFY_URL is set)
 #
 # The version file is also the compose file's environment: `app=1.4.2` in versions.env and
 # `image: registry.example.com/app:${app}` in docker-compose.yml. The restart runs on a copy of
@@ -27,6 +30,8 @@
 #   VCHECK_OPTS, IPULL_OPTS  more options for those steps (e.g. IPULL_OPTS="--min-free 2G";
 #             the --host options in IPULL_OPTS are the engines pruned too)
 #   IPULL_STATE  where ipull notes the images it pulled (default ipull-state.json)
+#   SETTLE    how long updated containers must run without exiting or restarting (default 10s)
+#   HEALTH_TIMEOUT  how long to wait for healthchecks and the settle period (default 2m)
 #   PRUNE     1 (default): after a good update, remove older images ipull pulled, keeping
 #             PRUNE_KEEP (default 1) previous ones besides the running one; 0: keep everything
 #
@@ -48,6 +53,8 @@ HISTORY=${HISTORY:-versions.log}
 IPULL_STATE=${IPULL_STATE:-ipull-state.json}
 PRUNE=${PRUNE:-1}
 PRUNE_KEEP=${PRUNE_KEEP:-1}
+SETTLE=${SETTLE:-10s}
+HEALTH_TIMEOUT=${HEALTH_TIMEOUT:-2m}
 IMAGES=${IMAGES:-}
 if [ -z "${COMPOSE:-}" ]; then
   if docker compose version >/dev/null 2>&1; then COMPOSE="docker compose"; else COMPOSE=docker-compose; fi
@@ -117,11 +124,18 @@ interrupted() { # STATUS
 }
 trap 'interrupted 130' INT
 trap 'interrupted 143' TERM
+# Put the previous images back, start them again, and check that every service runs what the
+# version file says, healthy: 0 when it does.
+roll_back() {
+  ipull -q --restore < "$work/pulled.jsonl" > /dev/null \
+    && $COMPOSE --env-file "$VERSIONS" up -d >&2 \
+    && ipull -q --verify --settle "$SETTLE" --health-timeout "$HEALTH_TIMEOUT" \
+      --compose . --env-file "$VERSIONS" > /dev/null
+}
 if ! $COMPOSE --env-file "$work/next.env" up -d >&2; then
   trap '' INT TERM
   say "restart failed: putting the previous images back"
-  if ipull -q --restore < "$work/pulled.jsonl" > /dev/null \
-    && $COMPOSE --env-file "$VERSIONS" up -d >&2; then
+  if roll_back; then
     tell_text "update failed at restart; the previous versions were restored and run again"
   else
     say "the previous versions could not be started again either: the service needs a person"
@@ -130,16 +144,42 @@ if ! $COMPOSE --env-file "$work/next.env" up -d >&2; then
   # The records say so too: each updated component fails at the restart step (retry --each
   # with a step that fails marks them; the other records pass untouched).
   retry -q --each -n 1 --step restart -- false < "$work/pulled.jsonl" > "$work/failed.jsonl" 2>/dev/null
+  # The versions that failed are not tried again (vfile release NAME clears that).
+  vfile -q quarantine "$VERSIONS" < "$work/failed.jsonl" > /dev/null
   if [ -s "$work/failed.jsonl" ]; then cat "$work/failed.jsonl"; else cat "$work/pulled.jsonl"; fi
+  exit 1
+fi
+
+# 4: the health gate. The update is done only when what runs is what was pulled, healthy and
+# staying up; otherwise it is undone like a failed restart, and the records say which
+# container, in what state, with its last log lines.
+ipull -q --verify --settle "$SETTLE" --health-timeout "$HEALTH_TIMEOUT" \
+  < "$work/pulled.jsonl" > "$work/verified.jsonl"
+status=$?
+if [ "$status" -ne 0 ]; then
+  trap '' INT TERM
+  [ -s "$work/verified.jsonl" ] || cp "$work/pulled.jsonl" "$work/verified.jsonl"
+  say "the health gate failed: putting the previous images back"
+  if roll_back; then
+    say "the previous versions run again and pass the health gate"
+    tell --on failure < "$work/verified.jsonl" || say "(the notification could not be sent)"
+  else
+    say "the previous versions could not be started again or do not pass the health gate: the service needs a person"
+    tell --on failure < "$work/verified.jsonl" || say "(the notification could not be sent)"
+    tell_text "update failed at the health gate, and the previous versions do not run again either: the service may be down"
+  fi
+  # The versions that failed are not tried again (vfile release NAME clears that).
+  vfile -q quarantine "$VERSIONS" < "$work/verified.jsonl" > /dev/null
+  cat "$work/verified.jsonl"
   exit 1
 fi
 
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
-# 4, 5 and 6: record what is now running, prune, then tell. The update worked: a notification that
+# 5, 6 and 7: record what is now running, prune, then tell. The update worked: a notification that
 # cannot be delivered is said on stderr, not turned into a failed update.
-vfile record "$VERSIONS" --history "$HISTORY" < "$work/pulled.jsonl" > "$work/recorded.jsonl"
+vfile record "$VERSIONS" --history "$HISTORY" < "$work/verified.jsonl" > "$work/recorded.jsonl"
 status=$?
 [ "$status" -ne 0 ] && [ ! -s "$work/recorded.jsonl" ] && failed_early "vfile record" "$status"
 if [ "$status" -ne 0 ]; then

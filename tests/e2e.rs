@@ -11,6 +11,9 @@ mod harness_smoke;
 /// Whole flows: the examples (install.sh, nightly.sh, Makefile) and `make demo`, under failure.
 mod flows;
 
+/// The health gate: only healthy versions recorded, the previous ones run again otherwise.
+mod health;
+
 /// Every example of `--help` and the man pages, run as written.
 mod examples;
 

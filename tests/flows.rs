@@ -13,32 +13,32 @@ use crate::harness::github::{repos, FakeGitHub, Release, Repo, State};
 use crate::harness::http::{Reply, Server};
 use crate::harness::{bin_dir, read, sh, tempdir, write_script, Ran, Sh, Tmpfs};
 
-fn examples() -> PathBuf {
+pub(crate) fn examples() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("examples")
 }
 
 /// Build `REGISTRY/test/NAME:VERSION`, push it, and forget it locally: a release upstream.
-fn release(engine: &Engine, registry: &Registry, name: &str, version: &str) {
+pub(crate) fn release(engine: &Engine, registry: &Registry, name: &str, version: &str) {
     registry.publish_remote(engine, &format!("test/{name}"), version);
 }
 
 /// One container of a compose service, as the engine sees it.
 #[derive(Debug, Clone, PartialEq)]
-struct Running {
-    service: String,
-    container: String,
-    image_id: String,
-    running: bool,
+pub(crate) struct Running {
+    pub(crate) service: String,
+    pub(crate) container: String,
+    pub(crate) image_id: String,
+    pub(crate) running: bool,
 }
 
 /// A compose deployment in a directory of its own: services `test/NAME:${NAME}` from
 /// `versions.env`, updated by `examples/install.sh`; a receiver for its notifications.
-struct Deployment {
-    dir: PathBuf,
+pub(crate) struct Deployment {
+    pub(crate) dir: PathBuf,
     _dir: Option<tempfile::TempDir>,
     tmp: tempfile::TempDir,
     cache: tempfile::TempDir,
-    project: String,
+    pub(crate) project: String,
     /// `NAME=SOURCE` words for vcheck.
     checks: String,
     env: Vec<(String, String)>,
@@ -49,7 +49,12 @@ struct Deployment {
 
 impl Deployment {
     /// `reg` is the registry address the deployment pulls from (a proxy, perhaps).
-    fn new(engine: &Engine, reg: &str, services: &[&str], dir: Option<PathBuf>) -> Deployment {
+    pub(crate) fn new(
+        engine: &Engine,
+        reg: &str,
+        services: &[&str],
+        dir: Option<PathBuf>,
+    ) -> Deployment {
         let (dir, owned) = match dir {
             Some(d) => (d, None),
             None => {
@@ -85,17 +90,17 @@ impl Deployment {
         }
     }
 
-    fn env(mut self, key: &str, value: &str) -> Deployment {
+    pub(crate) fn env(mut self, key: &str, value: &str) -> Deployment {
         self.env.push((key.to_string(), value.to_string()));
         self
     }
 
-    fn compose(&self) -> String {
+    pub(crate) fn compose(&self) -> String {
         format!("docker-compose -p {}", self.project)
     }
 
     /// The environment every step of the flow runs in.
-    fn vars(&self) -> Vec<(String, String)> {
+    pub(crate) fn vars(&self) -> Vec<(String, String)> {
         let mut v = vec![
             ("DOCKER_HOST".into(), self.host.clone()),
             ("DOCKER_CONFIG".into(), self.config.clone()),
@@ -107,12 +112,14 @@ impl Deployment {
             ("CHECKS".into(), self.checks.clone()),
             ("COMPOSE".into(), self.compose()),
             ("NOTIFY_URL".into(), self.receiver.url("/hook")),
+            // The health gate's settle period, short: these services have no healthcheck.
+            ("SETTLE".into(), "1s".into()),
         ];
         v.extend(self.env.iter().cloned());
         v
     }
 
-    fn sh(&self, script: &str) -> Sh {
+    pub(crate) fn sh(&self, script: &str) -> Sh {
         let mut s = sh(script).dir(&self.dir);
         for (k, v) in self.vars() {
             s = s.env(&k, &v);
@@ -121,13 +128,13 @@ impl Deployment {
     }
 
     /// `sh examples/install.sh`: POSIX sh (dash), no pipefail.
-    fn install(&self) -> Ran {
+    pub(crate) fn install(&self) -> Ran {
         self.sh(&format!("sh {}/install.sh", examples().display()))
             .run()
     }
 
     /// Every container of the project, sorted by service.
-    fn running(&self, engine: &Engine) -> Vec<Running> {
+    pub(crate) fn running(&self, engine: &Engine) -> Vec<Running> {
         let ids = engine.docker_ok(&[
             "ps",
             "-aq",
@@ -156,12 +163,12 @@ impl Deployment {
         out
     }
 
-    fn versions(&self) -> String {
+    pub(crate) fn versions(&self) -> String {
         std::fs::read_to_string(self.dir.join("versions.env")).unwrap_or_default()
     }
 
     /// `(key, from, to)` of every history line.
-    fn history(&self) -> Vec<(String, Option<String>, String)> {
+    pub(crate) fn history(&self) -> Vec<(String, Option<String>, String)> {
         std::fs::read_to_string(self.dir.join("versions.log"))
             .unwrap_or_default()
             .lines()
@@ -177,7 +184,7 @@ impl Deployment {
     }
 
     /// The bodies the receiver got, taken (the next call sees only newer ones).
-    fn messages(&self, seen: &mut usize) -> Vec<Value> {
+    pub(crate) fn messages(&self, seen: &mut usize) -> Vec<Value> {
         let all = self.receiver.requests();
         let new = all[*seen..]
             .iter()
@@ -200,7 +207,7 @@ impl Drop for Deployment {
     }
 }
 
-fn service<'a>(running: &'a [Running], name: &str) -> &'a Running {
+pub(crate) fn service<'a>(running: &'a [Running], name: &str) -> &'a Running {
     let found: Vec<&Running> = running.iter().filter(|r| r.service == name).collect();
     assert_eq!(found.len(), 1, "one container for {name}: {running:?}");
     found[0]

@@ -17,6 +17,7 @@ use crate::gather::Input;
 use crate::plan::{Selection, Which};
 use crate::prune::PruneOptions;
 use crate::pull::PullOptions;
+use crate::verify::VerifyOptions;
 
 /// Pull images first, through the Docker Engine API, and leave nothing half-done
 ///
@@ -137,6 +138,24 @@ pub struct Cli {
     /// rollback set); 0 keeps only what the tag names
     #[arg(long, default_value_t = 1, value_name = "N", requires = "prune")]
     pub keep: usize,
+
+    /// The health gate, after a restart: pull nothing, and fail each record (step "health")
+    /// unless every container of the services running its image runs its image_id (after
+    /// --restore, its previous_image_id), is healthy where a healthcheck is defined, and
+    /// neither exits nor restarts for --settle, all within --health-timeout. A container that
+    /// exits, restarts or runs another image fails at once, with its last log lines
+    #[arg(long, conflicts_with_all = ["atomic", "check", "restore", "prune", "dry_run"])]
+    pub verify: bool,
+
+    /// With --verify: how long every container must run without exiting or restarting
+    #[arg(long, default_value = "10s", value_parser = parse_duration, value_name = "DUR",
+          requires = "verify")]
+    pub settle: Duration,
+
+    /// With --verify: give up waiting for healthchecks and the settle period after this long
+    #[arg(long, default_value = "2m", value_parser = parse_duration, value_name = "DUR",
+          requires = "verify")]
+    pub health_timeout: Duration,
 }
 
 /// What a run does, read once from the command line.
@@ -163,6 +182,8 @@ pub enum Mode {
     DryRun,
     /// `--prune`: remove what the project pulled beyond the rollback set; pull nothing.
     Prune(PruneOptions),
+    /// `--verify`: the health gate; pull nothing.
+    Verify(VerifyOptions),
 }
 
 impl Cli {
@@ -201,6 +222,11 @@ impl Cli {
                 keep: self.keep,
                 dry_run: self.dry_run,
                 state: state.clone(),
+            })
+        } else if self.verify {
+            Mode::Verify(VerifyOptions {
+                settle: self.settle,
+                timeout: self.health_timeout,
             })
         } else if self.dry_run {
             Mode::DryRun

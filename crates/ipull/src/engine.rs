@@ -25,7 +25,7 @@ use pullfirst::Failure;
 use crate::answers;
 
 pub struct Engine {
-    docker: Docker,
+    pub(crate) docker: Docker,
     /// How the engine is named in messages.
     pub shown: String,
     /// A local unix socket: the data root is on this machine's file systems.
@@ -167,7 +167,7 @@ impl Engine {
     }
 
     /// Run one call to the engine within `--timeout`; `what` names it should it time out.
-    async fn within<T>(
+    pub(crate) async fn within<T>(
         &self,
         what: &str,
         call: impl Future<Output = Result<T, Failure>>,
@@ -414,7 +414,7 @@ impl Engine {
     }
 
     /// Sort an engine error into a kind, naming the image and this engine.
-    fn classify(&self, e: &bollard::errors::Error, image: Option<&str>) -> Failure {
+    pub(crate) fn classify(&self, e: &bollard::errors::Error, image: Option<&str>) -> Failure {
         crate::failure::classify(e, image, &self.shown)
     }
 }

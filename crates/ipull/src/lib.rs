@@ -12,12 +12,14 @@
 //! as jobs), [`engine`] (every call to an engine, bounded) with [`answers`] (what it answers,
 //! checked) and [`failure`] (what kind of failure), [`pull`] (the pulls) with [`progress`]
 //! (the bars), [`outcome`] (what the records say and what to roll back, as plain data),
-//! [`rollback`] (tags put back, and `--restore`), [`resolve`] (`--check`). [`compose`] reads
+//! [`rollback`] (tags put back, and `--restore`), [`resolve`] (`--check`), [`verify`] (the
+//! health gate, `--verify`) with [`containers`] (what runs). [`compose`] reads
 //! compose files for [`gather`].
 
 pub mod answers;
 pub mod cli;
 pub mod compose;
+pub mod containers;
 pub mod engine;
 pub mod failure;
 pub mod gather;
@@ -32,6 +34,7 @@ pub mod resolve;
 pub mod rollback;
 pub mod ssh;
 pub mod state;
+pub mod verify;
 
 use std::path::Path;
 use std::time::{Duration, Instant};
@@ -153,6 +156,10 @@ async fn act(
         Mode::DryRun => None,
         Mode::Prune(options) => {
             prune::prune_all(options, &engines, records, jobs, started).await;
+            None
+        }
+        Mode::Verify(options) => {
+            verify::verify(options, &engines, records, jobs, started).await;
             None
         }
         Mode::Pull(options) => {

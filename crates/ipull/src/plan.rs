@@ -146,7 +146,7 @@ pub fn plan(records: &mut [Record], select: &Selection, origin: &Path) -> Result
 }
 
 /// Whether two references name one tag (or digest) on an engine.
-fn same_reference(a: &str, b: &str) -> bool {
+pub fn same_reference(a: &str, b: &str) -> bool {
     let key = |r: &str| {
         ImageRef::parse(r)
             .ok()

@@ -139,7 +139,7 @@ pub async fn restore(engines: &[Engine], records: &mut [Record], jobs: &[Job], s
 /// The image `job`'s tag pointed to on engine `e` before the run, as record `r` says. With
 /// several engines the record names each one's previous image; an engine it does not name
 /// (another spelling of the socket, say) is not guessed at.
-fn previous_of(r: &Record, job: &Job, e: &Engine) -> Result<Option<String>, Failure> {
+pub(crate) fn previous_of(r: &Record, job: &Job, e: &Engine) -> Result<Option<String>, Failure> {
     let map = match r.get("previous_image_ids") {
         Some(Value::Object(ids)) => ids,
         _ => {

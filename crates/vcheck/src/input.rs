@@ -9,6 +9,7 @@ use std::path::Path;
 use pullfirst::grammar::{is_valid_name, is_valid_tag};
 use pullfirst::jsonl::read_all;
 use pullfirst::record::quote;
+use pullfirst::versionfile::pins::Pins;
 use pullfirst::versionfile::VersionFile;
 use pullfirst::{Error, Record};
 
@@ -58,6 +59,10 @@ pub struct Component {
     pub current: Option<String>,
     /// The run's settings, with the record's own over them.
     pub filters: Filters,
+    /// Held at this version (`vfile set --hold`): no update offered.
+    pub hold: Option<String>,
+    /// Versions that failed their restart or health gate: not offered again.
+    pub quarantined: Vec<String>,
 }
 
 /// The components to look up, from the arguments or from records on stdin, with their
@@ -67,6 +72,13 @@ pub fn gather(cli: &Cli, defaults: &Filters) -> Result<Vec<Component>, Error> {
         Some(path) => Some(VersionFile::load(path)?),
         None => None,
     };
+    // The pins next to the version file (docs/version-file.md#pins).
+    let pins = match &cli.versions {
+        Some(path) => Pins::load(path)?,
+        None => Pins::default(),
+    };
+    let hold = |name: &str| pins.hold.get(name).cloned();
+    let quarantined = |name: &str| pins.quarantine.get(name).cloned().unwrap_or_default();
     if cli.current.is_some() && cli.targets.len() != 1 {
         return Err(Error::Usage(
             "--current goes with exactly one NAME=SOURCE".into(),
@@ -97,6 +109,8 @@ pub fn gather(cli: &Cli, defaults: &Filters) -> Result<Vec<Component>, Error> {
                     source: None,
                     current: None,
                     filters: defaults.clone(),
+                    hold: None,
+                    quarantined: Vec::new(),
                 });
                 continue;
             }
@@ -122,6 +136,8 @@ pub fn gather(cli: &Cli, defaults: &Filters) -> Result<Vec<Component>, Error> {
                 source: Some(parsed),
                 current,
                 filters,
+                hold: hold(name),
+                quarantined: quarantined(name),
             });
         }
         return Ok(components);
@@ -150,6 +166,8 @@ pub fn gather(cli: &Cli, defaults: &Filters) -> Result<Vec<Component>, Error> {
             record,
             source: Some(parsed),
             filters: defaults.clone(),
+            hold: hold(name),
+            quarantined: quarantined(name),
         });
     }
     Ok(components)

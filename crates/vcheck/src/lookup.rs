@@ -119,6 +119,23 @@ pub fn look_up(ctx: &Context, c: &Component) -> Record {
                     false
                 }
             };
+            // Held, or a version that failed its restart or health gate: not offered.
+            let update = if !update {
+                false
+            } else if let Some(held) = &c.hold {
+                pullfirst::info!("{name}: held at {held}; {} not offered", choice.latest);
+                r.set("held", held.clone());
+                false
+            } else if c.quarantined.contains(&choice.latest) {
+                pullfirst::info!(
+                    "{name}: {} is quarantined (it failed before); `vfile release` to try it again",
+                    choice.latest
+                );
+                r.set("quarantined", true);
+                false
+            } else {
+                true
+            };
             pullfirst::debug!(
                 "{name}: {} → {}{}",
                 c.current.as_deref().unwrap_or("none"),

@@ -42,7 +42,10 @@ pub enum Command {
     },
 
     /// Set one or more keys, in one atomic write
-    #[command(after_help = "Example:\n  vfile set versions.env app=1.4.1 worker=1.4.1")]
+    #[command(
+        after_help = "Examples:\n  vfile set versions.env app=1.4.1 worker=1.4.1\n  \
+        vfile set --hold --history versions.log versions.env app=1.4.0   # a rollback by hand"
+    )]
     Set {
         /// The version file (created if missing)
         file: PathBuf,
@@ -50,6 +53,32 @@ pub enum Command {
         /// which sh and docker-compose --env-file would read differently)
         #[arg(required = true, value_name = "KEY=VALUE")]
         pairs: Vec<String>,
+        /// Hold these components at these versions: vcheck offers no update for them until
+        /// `vfile release` (kept in FILE.pins.json)
+        #[arg(long)]
+        hold: bool,
+        /// Append one JSON line per change ({"time","key","from","to"}) to LOG, as record does
+        #[arg(long, value_name = "LOG")]
+        history: Option<PathBuf>,
+    },
+
+    /// Read flow records on stdin and quarantine the version of each that failed its restart or
+    /// health gate (error step restart or health, kind permanent): vcheck does not offer it
+    /// again until a newer one comes or `vfile release`; pass every record on
+    #[command(after_help = "Example:\n  vfile quarantine versions.env < verified.jsonl")]
+    Quarantine {
+        /// The version file (its pins are FILE.pins.json)
+        file: PathBuf,
+    },
+
+    /// Release components: end their hold and clear their quarantined versions
+    #[command(after_help = "Example:\n  vfile release versions.env app")]
+    Release {
+        /// The version file (its pins are FILE.pins.json)
+        file: PathBuf,
+        /// The components to release
+        #[arg(required = true, value_name = "NAME")]
+        names: Vec<String>,
     },
 
     /// Remove one or more keys, in one atomic write

@@ -7,6 +7,7 @@
 
 pub mod cli;
 pub mod manual;
+mod pins;
 mod record_command;
 
 use std::io::Write;
@@ -35,7 +36,14 @@ pub fn main() -> std::process::ExitCode {
 pub fn run(cli: Cli) -> Result<ExitCode, Error> {
     match cli.command {
         Command::Get { file, key } => get(&file, &key),
-        Command::Set { file, pairs } => set(&file, &pairs),
+        Command::Set {
+            file,
+            pairs,
+            hold,
+            history,
+        } => set(&file, &pairs, hold, history.as_deref()),
+        Command::Quarantine { file } => pins::quarantine(&file),
+        Command::Release { file, names } => pins::release(&file, &names),
         Command::Unset { file, keys } => unset(&file, &keys),
         Command::Show { file } => show(&file),
         Command::Record {
@@ -96,7 +104,12 @@ fn show(path: &Path) -> Result<ExitCode, Error> {
     Ok(ExitCode::Ok)
 }
 
-fn set(path: &Path, pairs: &[String]) -> Result<ExitCode, Error> {
+fn set(
+    path: &Path,
+    pairs: &[String],
+    hold: bool,
+    history: Option<&Path>,
+) -> Result<ExitCode, Error> {
     let mut parsed = Vec::with_capacity(pairs.len());
     for pair in pairs {
         let Some((key, value)) = pair.split_once('=') else {
@@ -110,13 +123,25 @@ fn set(path: &Path, pairs: &[String]) -> Result<ExitCode, Error> {
             .map_err(|m| Error::bad_file(Path::new("argument"), None, m))?;
         parsed.push((key, value));
     }
-    edit(path, |file| {
-        let mut changed = false;
-        for (key, value) in &parsed {
-            changed |= file.set(key, value);
-        }
-        (changed, ())
-    })?;
+    if let Some(log) = history {
+        // A change by hand goes to the history like a recorded one (record_command::write).
+        let changes = parsed
+            .iter()
+            .map(|(k, v)| (k.to_string(), serde_json::Value::from(*v)))
+            .collect();
+        drop(record_command::write(path, &changes, Some(log))?);
+    } else {
+        edit(path, |file| {
+            let mut changed = false;
+            for (key, value) in &parsed {
+                changed |= file.set(key, value);
+            }
+            (changed, ())
+        })?;
+    }
+    if hold {
+        pins::hold(path, &parsed)?;
+    }
     Ok(ExitCode::Ok)
 }
 

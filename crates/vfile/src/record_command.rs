@@ -172,7 +172,7 @@ pub fn run(
 ///
 /// What was written can be undone until the returned [`Applied`] is dropped; `None` when
 /// nothing needed writing.
-fn write(
+pub(crate) fn write(
     path: &Path,
     changes: &Map<String, Value>,
     history: Option<&Path>,
@@ -262,7 +262,7 @@ fn write(
 }
 
 /// A write of the version file and its history that can still be taken back.
-struct Applied {
+pub(crate) struct Applied {
     replaced: Replaced,
     appended: Option<Appended>,
 }

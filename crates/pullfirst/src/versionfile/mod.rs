@@ -10,6 +10,7 @@ mod assignment;
 mod check;
 pub mod json;
 pub mod lines;
+pub mod pins;
 
 use std::path::Path;
 

@@ -1,0 +1,105 @@
+//! The pins next to a version file (`versions.env.pins.json`, docs/version-file.md#pins): the
+//! components held at a version by hand, and the versions that failed their restart or health
+//! gate (quarantined), so that the next runs do not try them again. Written by `vfile`,
+//! atomically and under the same kind of lock as the version file; read by `vcheck`.
+//!
+//! ```json
+//! {"version":1,"hold":{"web":"1.1"},"quarantine":{"api":["2.0"]}}
+//! ```
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use crate::atomic::{read_optional, LockedFile};
+use crate::Error;
+
+/// Holds and quarantined versions, per component.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Pins {
+    pub version: u32,
+    /// Components that stay at this version until released.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub hold: BTreeMap<String, String>,
+    /// Versions that failed and are not tried again until released.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub quarantine: BTreeMap<String, Vec<String>>,
+}
+
+impl Pins {
+    /// Where the pins of `version_file` live: the same name, `.pins.json` added.
+    pub fn path_for(version_file: &Path) -> PathBuf {
+        let mut name = version_file.as_os_str().to_owned();
+        name.push(".pins.json");
+        PathBuf::from(name)
+    }
+
+    /// The pins of `version_file` (none when there is no pins file).
+    pub fn load(version_file: &Path) -> Result<Pins, Error> {
+        let path = Pins::path_for(version_file);
+        match read_optional(&path)? {
+            Some(bytes) => Pins::parse(&path, &bytes),
+            None => Ok(Pins::default()),
+        }
+    }
+
+    fn parse(path: &Path, bytes: &[u8]) -> Result<Pins, Error> {
+        serde_json::from_slice(bytes)
+            .map_err(|e| Error::bad_file(path, None, format!("not a pins file (version 1): {e}")))
+    }
+
+    /// Whether `version` of `name` is quarantined.
+    pub fn quarantined(&self, name: &str, version: &str) -> bool {
+        self.quarantine
+            .get(name)
+            .is_some_and(|v| v.iter().any(|q| q == version))
+    }
+
+    /// Lock the pins of `version_file`, change them, and write them back (atomically,
+    /// durably) if the change says it changed something.
+    pub fn edit(version_file: &Path, change: impl FnOnce(&mut Pins) -> bool) -> Result<(), Error> {
+        let path = Pins::path_for(version_file);
+        let locked = LockedFile::lock(&path)?;
+        let mut pins = match locked.read()? {
+            Some(bytes) => Pins::parse(&path, &bytes)?,
+            None => Pins::default(),
+        };
+        if change(&mut pins) {
+            pins.version = 1;
+            let mut text = serde_json::to_string(&pins)
+                .map_err(|e| Error::bad_file(&path, None, e.to_string()))?;
+            text.push('\n');
+            locked.replace(text.as_bytes())?;
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pins_sit_next_to_the_version_file() {
+        assert_eq!(
+            Pins::path_for(Path::new("/srv/app/versions.env")),
+            PathBuf::from("/srv/app/versions.env.pins.json")
+        );
+    }
+
+    #[test]
+    fn a_pins_file_reads_and_is_strict() {
+        let p = Path::new("x.pins.json");
+        let pins = Pins::parse(
+            p,
+            br#"{"version":1,"hold":{"web":"1.1"},"quarantine":{"api":["2.0"]}}"#,
+        )
+        .expect("parses");
+        assert_eq!(pins.hold["web"], "1.1");
+        assert!(pins.quarantined("api", "2.0"));
+        assert!(!pins.quarantined("api", "2.1"));
+        assert!(Pins::parse(p, br#"{"version":1,"holds":{}}"#).is_err());
+    }
+}
