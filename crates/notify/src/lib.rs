@@ -177,7 +177,8 @@ impl Sending<'_> {
                 return Ok(flow.exit_code());
             }
         }
-        let failures = send_all(self.delivery, self.targets, &messages()?);
+        let messages: Vec<Message> = messages()?.iter().map(payload::scrubbed).collect();
+        let failures = send_all(self.delivery, self.targets, &messages);
         let status = combine(flow, &failures);
         if failures.is_empty() {
             if let Some(path) = self.state {
