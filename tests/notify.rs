@@ -4,6 +4,9 @@
 /// What is hidden from messages and logs, and what is kept readable.
 mod redaction;
 
+/// Telegram, Matrix, Pushover and the other services with APIs of their own.
+mod services;
+
 use std::fs;
 use std::time::{Duration, Instant};
 

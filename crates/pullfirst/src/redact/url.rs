@@ -120,11 +120,25 @@ fn read(kind: Kind, scheme: &str, rest: &str) -> Reading {
         shown: format!("{scheme}://"),
         hidden: Vec::new(),
     };
-    let (userinfo, host, tail) = split_authority(rest);
+    let (userinfo, host, tail) = if kind == Kind::Opaque {
+        // Read as a URL parser does: the authority ends at the first '/', '?' or '#', so a
+        // query holding an '@' (`?chats=@channel`) is not taken for userinfo.
+        let end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+        let (authority, tail) = rest.split_at(end);
+        match authority.rsplit_once('@') {
+            Some((u, h)) => (Some(u), h, tail),
+            None => (None, authority, tail),
+        }
+    } else {
+        split_authority(rest)
+    };
     if let Some(u) = userinfo {
         r.hide(u);
         if let Some((user, password)) = u.split_once(':') {
-            r.hide(user);
+            // A user that is a plain word (`signal`, `bot`) stays readable elsewhere.
+            if !plain_word(user) {
+                r.hide(user);
+            }
             r.hide(password);
         }
     }
@@ -134,8 +148,12 @@ fn read(kind: Kind, scheme: &str, rest: &str) -> Reading {
         // registered, so they stay readable where they appear in other text.
         for part in std::iter::once(host).chain(path.split('/')).chain(
             query
+                .trim_start_matches('?')
                 .split('&')
-                .filter_map(|kv| kv.split_once('=').map(|p| p.1)),
+                .filter_map(|kv| kv.split_once('='))
+                // `api=` says where the service is, not who may use it.
+                .filter(|(k, _)| *k != "api")
+                .map(|(_, v)| v),
         ) {
             if !plain_word(part) {
                 r.hide(part);

@@ -8,6 +8,17 @@
 //! | ntfy | the text itself, title and tags in headers | 4,096 bytes of body |
 //! | gotify | `{"title","message","priority"}` | 65,535 characters |
 //! | json | `{"title","text","status","records"}` | none |
+//! | telegram | `sendMessage` `{"chat_id","text","parse_mode":"HTML"}`, one per chat | 4,096 characters |
+//! | matrix | `m.room.message` `{"msgtype":"m.text","body"}`, PUT, one per room | 60,000 bytes (events are at most 65,536) |
+//! | mattermost | `{"text","channel","username"}` | 16,383 characters |
+//! | rocketchat | `{"text","channel","alias"}` | 5,000 characters |
+//! | googlechat | `{"text"}` | 4,096 characters |
+//! | pushover | `{"token","user","title","message","priority","device"}` | 1,024 characters, title 250 |
+//! | pushbullet | `{"type":"note","title","body"}` (+ device, channel or e-mail), one per target | none documented |
+//! | zulip | form `type=stream&to&topic&content`, Basic auth | 10,000 characters, topic 60 |
+//! | bark | `{"device_key","title","body","group"}` | 3,072 bytes of body (APNs' 4 KB payload), title 256 |
+//! | signal | `{"message","number","recipients"}` (signal-cli REST `/v2/send`) | 2,000 characters |
+//! | homeassistant | `{"title","message"}` to `persistent_notification.create`, Bearer | none documented |
 //!
 //! A summary that does not fit keeps its first lines and ends with a note of how many
 //! components were left out, rather than being refused by the service. Discord mentions are
@@ -18,8 +29,14 @@ use serde_json::{json, Value};
 use crate::message::Message;
 use crate::target::Format;
 
-/// An HTTP request body and its content type, plus extra headers.
+mod services;
+pub use services::requests;
+
+/// One HTTP request: its method, where it goes (the target's URL when `None`), its body and
+/// content type, plus extra headers.
 pub struct Payload {
+    pub method: &'static str,
+    pub url: Option<String>,
     pub content_type: &'static str,
     pub headers: Vec<(&'static str, String)>,
     pub body: Vec<u8>,
@@ -33,14 +50,22 @@ fn limit(format: Format) -> Option<usize> {
         Format::Teams => Some(24_000),
         Format::Ntfy => Some(4_096),
         Format::Gotify => Some(65_535),
-        Format::Json => None,
+        Format::Json | Format::Pushbullet | Format::HomeAssistant => None,
+        Format::Telegram | Format::GoogleChat => Some(4_096),
+        Format::Matrix => Some(60_000),
+        Format::Mattermost => Some(16_383),
+        Format::RocketChat => Some(5_000),
+        Format::Pushover => Some(1_024),
+        Format::Zulip => Some(10_000),
+        Format::Bark => Some(3_072),
+        Format::Signal => Some(2_000),
     }
 }
 
 /// The size of `s` as `format` counts it.
 fn size(format: Format, s: &str) -> usize {
     match format {
-        Format::Ntfy => s.len(),
+        Format::Ntfy | Format::Matrix | Format::Bark => s.len(),
         // Teams limits the whole payload in bytes, as sent: JSON-encoded (`\n` is two bytes,
         // a quote two). Its title and summary, at most TEAMS_TITLE bytes each, and the
         // envelope leave 24,000 of the 28 KB for the text.
@@ -182,6 +207,8 @@ fn slack_escape(s: &str) -> String {
 
 pub fn build(format: Format, m: &Message) -> Payload {
     let json_payload = |v: Value| Payload {
+        method: "POST",
+        url: None,
         content_type: "application/json",
         headers: Vec::new(),
         body: v.to_string().into_bytes(),
@@ -209,6 +236,8 @@ pub fn build(format: Format, m: &Message) -> Payload {
             "text": fit(format, "", &m.lines, "\n\n"),
         })),
         Format::Ntfy => Payload {
+            method: "POST",
+            url: None,
             content_type: "text/plain; charset=utf-8",
             headers: vec![
                 ("X-Title", ascii_header(&m.title)),
@@ -230,7 +259,9 @@ pub fn build(format: Format, m: &Message) -> Payload {
             "message": fit(format, "", &m.lines, "\n"),
             "priority": if m.failed { 8 } else { 4 },
         })),
-        Format::Json => json_payload(json!({
+        // The services with their own requests come through [`requests`]; asked for here,
+        // they get the generic body.
+        _ => json_payload(json!({
             "title": m.title,
             "text": m.lines.join("\n"),
             "status": if m.failed { "failure" } else { "success" },
