@@ -1,6 +1,12 @@
 //! `notify` end to end: the built binary in bash pipelines, sending to real HTTP receivers on
 //! 127.0.0.1 that check each service's documented payload shape and answer as it would.
 
+/// What is hidden from messages and logs, and what is kept readable.
+mod redaction;
+
+/// Telegram, Matrix, Pushover and the other services with APIs of their own.
+mod services;
+
 use std::fs;
 use std::time::{Duration, Instant};
 

@@ -9,6 +9,7 @@ pub mod docker;
 pub mod forges;
 pub mod github;
 pub mod http;
+pub mod services;
 pub mod sshd;
 pub mod token;
 

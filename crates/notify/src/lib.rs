@@ -177,7 +177,8 @@ impl Sending<'_> {
                 return Ok(flow.exit_code());
             }
         }
-        let failures = send_all(self.delivery, self.targets, &messages()?);
+        let messages: Vec<Message> = messages()?.iter().map(payload::scrubbed).collect();
+        let failures = send_all(self.delivery, self.targets, &messages);
         let status = combine(flow, &failures);
         if failures.is_empty() {
             if let Some(path) = self.state {
@@ -219,19 +220,38 @@ fn any_wanted(on: On, t: Tally) -> bool {
 /// Targets are served at the same time, one thread each; each target gets its messages one
 /// after another, in order, which also keeps within services' per-webhook rate limits.
 fn send_all(delivery: &Delivery, targets: &[Target], messages: &[Message]) -> Vec<ErrorKind> {
+    let report = |f: &pullfirst::Failure| {
+        let after = f
+            .retry_after
+            .map(|s| format!("; retry after {s}s"))
+            .unwrap_or_default();
+        pullfirst::error!("not delivered: {} ({}){after}", f.message, f.kind);
+    };
     let send_to = |t: &Target| {
         let mut failures = Vec::new();
+        let session = match delivery.login(t) {
+            Ok(s) => s,
+            Err(f) => {
+                report(&f);
+                return vec![f.kind; messages.len()];
+            }
+        };
         for m in messages {
-            let payload = payload::build(t.format, m);
-            match delivery.send(t, &payload) {
-                Ok(()) => pullfirst::info!("sent to {} ({})", t.host, t.format.name()),
-                Err(f) => {
-                    let after = f
-                        .retry_after
-                        .map(|s| format!("; retry after {s}s"))
-                        .unwrap_or_default();
-                    pullfirst::error!("not delivered: {} ({}){after}", f.message, f.kind);
-                    failures.push(f.kind);
+            for mut payload in payload::requests(t, m) {
+                if let Some(token) = &session {
+                    payload
+                        .headers
+                        .retain(|(k, _)| !k.eq_ignore_ascii_case("authorization"));
+                    payload
+                        .headers
+                        .push(("Authorization", format!("Bearer {token}")));
+                }
+                match delivery.send(t, &payload) {
+                    Ok(()) => pullfirst::info!("sent to {} ({})", t.host, t.format.name()),
+                    Err(f) => {
+                        report(&f);
+                        failures.push(f.kind);
+                    }
                 }
             }
         }

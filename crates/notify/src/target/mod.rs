@@ -1,12 +1,18 @@
 //! Where a notification goes, and in which shape.
 //!
 //! A target is a URL, and a URL is a secret: webhook URLs carry their token in the path or
-//! the query. So a [`Target`] shows only its host, in messages and in `Debug`. The payload
-//! shape follows the URL: an explicit `FORMAT+https://…` prefix, else the service's host,
-//! else the service's path pattern (so a self-hosted or test receiver is recognised too),
-//! else a generic JSON POST.
+//! the query. So a [`Target`] shows only its host, in messages and in `Debug`. A service's
+//! scheme URL (`telegram://…`, `matrix://…`, [`scheme`]) names its service; an `http(s)`
+//! URL's payload shape follows the URL: an explicit `FORMAT+https://…` prefix, else the
+//! service's host, else the service's path pattern (so a self-hosted or test receiver is
+//! recognised too), else a generic JSON POST.
+
+mod parts;
+pub mod scheme;
 
 use std::fmt;
+
+pub use scheme::{MatrixAuth, Service};
 
 /// The payload shapes notify speaks.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
@@ -17,6 +23,28 @@ pub enum Format {
     Ntfy,
     Gotify,
     Json,
+    #[value(skip)]
+    Telegram,
+    #[value(skip)]
+    Matrix,
+    #[value(skip)]
+    Mattermost,
+    #[value(skip)]
+    RocketChat,
+    #[value(skip)]
+    GoogleChat,
+    #[value(skip)]
+    Pushover,
+    #[value(skip)]
+    Pushbullet,
+    #[value(skip)]
+    Zulip,
+    #[value(skip)]
+    Bark,
+    #[value(skip)]
+    Signal,
+    #[value(skip)]
+    HomeAssistant,
 }
 
 impl Format {
@@ -28,6 +56,17 @@ impl Format {
             Format::Ntfy => "ntfy",
             Format::Gotify => "gotify",
             Format::Json => "json",
+            Format::Telegram => "telegram",
+            Format::Matrix => "matrix",
+            Format::Mattermost => "mattermost",
+            Format::RocketChat => "rocketchat",
+            Format::GoogleChat => "googlechat",
+            Format::Pushover => "pushover",
+            Format::Pushbullet => "pushbullet",
+            Format::Zulip => "zulip",
+            Format::Bark => "bark",
+            Format::Signal => "signal",
+            Format::HomeAssistant => "homeassistant",
         }
     }
 
@@ -52,6 +91,8 @@ pub struct Target {
     pub format: Format,
     /// Host and port, the only part of the URL ever shown.
     pub host: String,
+    /// What a service URL sends with (tokens, chats, rooms); [`Service::Webhook`] otherwise.
+    pub service: Service,
 }
 
 impl fmt::Debug for Target {
@@ -64,6 +105,17 @@ impl Target {
     /// Parse a target URL; `forced` (from `--format`) overrides the detected shape.
     pub fn parse(raw: &str, forced: Option<Format>) -> Result<Target, String> {
         let raw = raw.trim();
+        if let Some(parsed) = scheme::parse(raw) {
+            let parsed = parsed?;
+            let host = pullfirst::net::host_of(&parsed.api).to_string();
+            pullfirst::web::check_url(&parsed.api)?;
+            return Ok(Target {
+                url: parsed.api,
+                format: parsed.format,
+                host,
+                service: parsed.service,
+            });
+        }
         let (prefix, url) = match raw.split_once("+http") {
             Some((p, rest)) if Format::from_name(p).is_some() => {
                 (Format::from_name(p), format!("http{rest}"))
@@ -75,7 +127,12 @@ impl Target {
         };
         if scheme != "http" && scheme != "https" {
             return Err(format!(
-                "a target has scheme {scheme:?}; only http and https are sent to"
+                "{}: unknown scheme {scheme:?} (known: http, https, FORMAT+https, {})",
+                pullfirst::redact::show_url(&url),
+                scheme::SCHEMES
+                    .split_whitespace()
+                    .collect::<Vec<_>>()
+                    .join(", ")
             ));
         }
         let host = pullfirst::net::host_of(&url).to_string();
@@ -85,7 +142,12 @@ impl Target {
         pullfirst::web::check_url(&url)?;
         let path = &rest[rest.find('/').unwrap_or(rest.len())..];
         let format = forced.or(prefix).unwrap_or_else(|| detect(&host, path));
-        Ok(Target { url, format, host })
+        Ok(Target {
+            url,
+            format,
+            host,
+            service: Service::Webhook,
+        })
     }
 }
 

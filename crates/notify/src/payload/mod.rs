@@ -8,6 +8,17 @@
 //! | ntfy | the text itself, title and tags in headers | 4,096 bytes of body |
 //! | gotify | `{"title","message","priority"}` | 65,535 characters |
 //! | json | `{"title","text","status","records"}` | none |
+//! | telegram | `sendMessage` `{"chat_id","text","parse_mode":"HTML"}`, one per chat | 4,096 characters |
+//! | matrix | `m.room.message` `{"msgtype":"m.text","body"}`, PUT, one per room | 60,000 bytes (events are at most 65,536) |
+//! | mattermost | `{"text","channel","username"}` | 16,383 characters |
+//! | rocketchat | `{"text","channel","alias"}` | 5,000 characters |
+//! | googlechat | `{"text"}` | 4,096 characters |
+//! | pushover | `{"token","user","title","message","priority","device"}` | 1,024 characters, title 250 |
+//! | pushbullet | `{"type":"note","title","body"}` (+ device, channel or e-mail), one per target | none documented |
+//! | zulip | form `type=stream&to&topic&content`, Basic auth | 10,000 characters, topic 60 |
+//! | bark | `{"device_key","title","body","group"}` | 3,072 bytes of body (APNs' 4 KB payload), title 256 |
+//! | signal | `{"message","number","recipients"}` (signal-cli REST `/v2/send`) | 2,000 characters |
+//! | homeassistant | `{"title","message"}` to `persistent_notification.create`, Bearer | none documented |
 //!
 //! A summary that does not fit keeps its first lines and ends with a note of how many
 //! components were left out, rather than being refused by the service. Discord mentions are
@@ -18,8 +29,14 @@ use serde_json::{json, Value};
 use crate::message::Message;
 use crate::target::Format;
 
-/// An HTTP request body and its content type, plus extra headers.
+mod services;
+pub use services::requests;
+
+/// One HTTP request: its method, where it goes (the target's URL when `None`), its body and
+/// content type, plus extra headers.
 pub struct Payload {
+    pub method: &'static str,
+    pub url: Option<String>,
     pub content_type: &'static str,
     pub headers: Vec<(&'static str, String)>,
     pub body: Vec<u8>,
@@ -33,14 +50,22 @@ fn limit(format: Format) -> Option<usize> {
         Format::Teams => Some(24_000),
         Format::Ntfy => Some(4_096),
         Format::Gotify => Some(65_535),
-        Format::Json => None,
+        Format::Json | Format::Pushbullet | Format::HomeAssistant => None,
+        Format::Telegram | Format::GoogleChat => Some(4_096),
+        Format::Matrix => Some(60_000),
+        Format::Mattermost => Some(16_383),
+        Format::RocketChat => Some(5_000),
+        Format::Pushover => Some(1_024),
+        Format::Zulip => Some(10_000),
+        Format::Bark => Some(3_072),
+        Format::Signal => Some(2_000),
     }
 }
 
 /// The size of `s` as `format` counts it.
 fn size(format: Format, s: &str) -> usize {
     match format {
-        Format::Ntfy => s.len(),
+        Format::Ntfy | Format::Matrix | Format::Bark => s.len(),
         // Teams limits the whole payload in bytes, as sent: JSON-encoded (`\n` is two bytes,
         // a quote two). Its title and summary, at most TEAMS_TITLE bytes each, and the
         // envelope leave 24,000 of the 28 KB for the text.
@@ -49,10 +74,68 @@ fn size(format: Format, s: &str) -> usize {
     }
 }
 
-/// Join `head` and `lines` with `sep`, dropping trailing lines (with a note saying how many)
-/// until the result fits the format's limit. Sizes are added up once, so a summary of a
-/// hundred thousand components is cut as fast as one of ten.
+/// Join `head` and `lines` with `sep` so that the result fits the format's limit. When not
+/// everything fits, one line alone is cut to the room there is; among several, a line longer
+/// than a fair share (a quarter of the limit) is shortened to it, so a huge first line cannot
+/// crowd out every other; then trailing lines are dropped, with a note saying how many.
+/// Sizes are added up once, so a summary of a hundred thousand components is cut as fast as
+/// one of ten.
 fn fit(format: Format, head: &str, lines: &[String], sep: &str) -> String {
+    let Some(max) = limit(format) else {
+        return fit_lines(format, head, lines, sep, usize::MAX);
+    };
+    let sep_size = size(format, sep);
+    let head_size = if head.is_empty() {
+        0
+    } else {
+        size(format, head) + sep_size
+    };
+    let all = head_size
+        + lines.iter().map(|l| size(format, l)).sum::<usize>()
+        + sep_size * lines.len().saturating_sub(1);
+    if all <= max {
+        return fit_lines(format, head, lines, sep, max);
+    }
+    if let [only] = lines {
+        let room = max.saturating_sub(head_size);
+        if room > size(format, "…") {
+            return fit_lines(format, head, &[cut_to(format, only, room)], sep, max);
+        }
+    }
+    let fair = max / 4;
+    let capped: Vec<String> = lines
+        .iter()
+        .map(|l| {
+            if size(format, l) > fair {
+                cut_to(format, l, fair)
+            } else {
+                l.clone()
+            }
+        })
+        .collect();
+    fit_lines(format, head, &capped, sep, max)
+}
+
+/// The longest start of `s` that, with `…` after it, is at most `max` as `format` counts.
+fn cut_to(format: Format, s: &str, max: usize) -> String {
+    let ellipsis = "…";
+    let room = max.saturating_sub(size(format, ellipsis));
+    let mut used = 0;
+    let mut end = 0;
+    for (i, c) in s.char_indices() {
+        let mut buf = [0u8; 4];
+        let w = size(format, c.encode_utf8(&mut buf));
+        if used + w > room {
+            break;
+        }
+        used += w;
+        end = i + c.len_utf8();
+    }
+    format!("{}{ellipsis}", &s[..end])
+}
+
+/// Join `head` and as many of `lines` as fit in `max`, with a note of how many were left out.
+fn fit_lines(format: Format, head: &str, lines: &[String], sep: &str, max: usize) -> String {
     let note = |left: usize| {
         format!(
             "… and {left} more component{} not shown",
@@ -70,9 +153,6 @@ fn fit(format: Format, head: &str, lines: &[String], sep: &str) -> String {
             parts.push(m);
         }
         parts.join(sep)
-    };
-    let Some(max) = limit(format) else {
-        return join(lines.len());
     };
     // The size of join(n): head, the first n lines and (when some are left out) the note,
     // with a separator between each two.
@@ -101,12 +181,7 @@ fn fit(format: Format, head: &str, lines: &[String], sep: &str) -> String {
         return join(n);
     }
     // Not even the head fits: cut it by characters.
-    let ellipsis = "…";
-    let mut text: String = join(0);
-    while !text.is_empty() && size(format, &text) + size(format, ellipsis) > max {
-        text.pop();
-    }
-    text + ellipsis
+    cut_to(format, &join(0), max)
 }
 
 /// At most `max` bytes of `s`, cut at a character boundary (with `…` when cut).
@@ -132,6 +207,8 @@ fn slack_escape(s: &str) -> String {
 
 pub fn build(format: Format, m: &Message) -> Payload {
     let json_payload = |v: Value| Payload {
+        method: "POST",
+        url: None,
         content_type: "application/json",
         headers: Vec::new(),
         body: v.to_string().into_bytes(),
@@ -159,6 +236,8 @@ pub fn build(format: Format, m: &Message) -> Payload {
             "text": fit(format, "", &m.lines, "\n\n"),
         })),
         Format::Ntfy => Payload {
+            method: "POST",
+            url: None,
             content_type: "text/plain; charset=utf-8",
             headers: vec![
                 ("X-Title", ascii_header(&m.title)),
@@ -180,12 +259,39 @@ pub fn build(format: Format, m: &Message) -> Payload {
             "message": fit(format, "", &m.lines, "\n"),
             "priority": if m.failed { 8 } else { 4 },
         })),
-        Format::Json => json_payload(json!({
+        // The services with their own requests come through [`requests`]; asked for here,
+        // they get the generic body.
+        _ => json_payload(json!({
             "title": m.title,
             "text": m.lines.join("\n"),
             "status": if m.failed { "failure" } else { "success" },
             "records": m.records,
         })),
+    }
+}
+
+/// `m` with every text taken from records (title, lines, the records' own strings) scrubbed
+/// of secrets: an upstream error that echoes a token, a URL with a key in its query.
+pub fn scrubbed(m: &Message) -> Message {
+    fn scrub_value(v: &Value) -> Value {
+        match v {
+            Value::String(s) => Value::String(pullfirst::redact::scrub(s)),
+            Value::Array(a) => Value::Array(a.iter().map(scrub_value).collect()),
+            Value::Object(o) => {
+                Value::Object(o.iter().map(|(k, v)| (k.clone(), scrub_value(v))).collect())
+            }
+            other => other.clone(),
+        }
+    }
+    Message {
+        title: pullfirst::redact::scrub(&m.title),
+        lines: m
+            .lines
+            .iter()
+            .map(|l| pullfirst::redact::scrub(l))
+            .collect(),
+        records: m.records.iter().map(scrub_value).collect(),
+        ..m.clone()
     }
 }
 
@@ -298,6 +404,34 @@ mod tests {
             ));
         }
         parts.join("\n").chars().count()
+    }
+
+    #[test]
+    fn a_huge_first_line_is_shortened_not_the_summary_dropped() {
+        let mut m = message(20, 10);
+        m.lines[0] = format!("0000 {}", "y".repeat(5000));
+        for format in [Format::Ntfy, Format::Discord] {
+            let p = build(format, &m);
+            let text = match format {
+                Format::Ntfy => String::from_utf8(p.body.clone()).expect("utf-8"),
+                _ => body(&p)["content"].as_str().expect("content").to_string(),
+            };
+            assert!(size(format, &text) <= limit(format).unwrap_or(0));
+            let first = text.lines().find(|l| l.starts_with("0000")).expect("first");
+            assert!(first.ends_with('…') && first.len() > 100, "{first}");
+            for i in 1..20 {
+                assert!(
+                    text.contains(&format!("{i:04} xxxxxxxxxx")),
+                    "{format:?} {i}"
+                );
+            }
+        }
+        // One line alone (a --message) is cut to all the room there is.
+        let mut m = message(1, 0);
+        m.lines[0] = "z".repeat(10_000);
+        let p = build(Format::Ntfy, &m);
+        assert_eq!(p.body.len(), 4096);
+        assert!(String::from_utf8(p.body).expect("utf-8").ends_with("z…"));
     }
 
     #[test]

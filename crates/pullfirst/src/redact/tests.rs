@@ -1,0 +1,204 @@
+//! The redaction table: ordinary URLs survive untouched, secret-bearing ones do not.
+
+use super::*;
+
+/// URLs an operator needs to act on, shown exactly as they are.
+const ORDINARY: &[&str] = &[
+    "https://docs.docker.com/docker-hub/download-rate-limit/",
+    "https://www.docker.com/increase-rate-limit",
+    "https://ghcr.io/v2/org/app/manifests/1.25.3-alpine3.18",
+    "https://registry-1.docker.io/v2/library/nginx/manifests/sha256:0d17b565c37bcbd895e9d92315a05c1c3c9a29f762b011a10c54a66cd53c9b31",
+    "https://auth.docker.io/token?scope=repository:library/nginx:pull&service=registry.docker.io",
+    "http://127.0.0.1:5000/v2/org/app/tags/list?n=100&last=1.0",
+    "https://push.example.org/ntfy",
+    "http://127.0.0.1:8080/hook",
+    "https://github.com/caddyserver/caddy/releases/tag/v2.7.6",
+    "https://api.github.com/repos/org/app/releases?page=2&per_page=100",
+    "https://example.org/",
+    "https://h.example:8443/a/b/c",
+    "unix:///run/docker.sock",
+    "ssh://deploy@host.example:2222",
+    "tcp://10.0.0.5:2376",
+];
+
+/// URLs with secrets, and how each is shown: none of the `secret` parts may remain.
+const SECRET: &[(&str, &str, &[&str])] = &[
+    (
+        "https://hooks.slack.com/services/T0AAA1/B0BBB2/XXXXsecretXXXX",
+        "https://hooks.slack.com/services/***",
+        &["T0AAA1", "B0BBB2", "secret"],
+    ),
+    (
+        "https://discord.com/api/webhooks/1234567890/tok-en_SECRET2",
+        "https://discord.com/api/webhooks/***",
+        &["1234567890", "SECRET2"],
+    ),
+    (
+        "https://x.webhook.office.com/webhookb2/a-b@c/IncomingWebhook/d1e2/f3g4",
+        "https://x.webhook.office.com/webhookb2/***",
+        &["a-b@c", "d1e2", "f3g4"],
+    ),
+    (
+        "https://api.telegram.org/bot123456:AAH-secretToken_x/sendMessage",
+        "https://api.telegram.org/bot***/sendMessage",
+        &["AAH", "secretToken"],
+    ),
+    (
+        "https://matrix.example.org/_matrix/client/v3/rooms/!r:m/send/m.room.message/1?access_token=syt_c2VjcmV0_abc",
+        "https://matrix.example.org/_matrix/client/v3/rooms/!r:m/send/m.room.message/1?access_token=***",
+        &["syt_", "c2VjcmV0"],
+    ),
+    (
+        "https://chat.example.org/hooks/xi9abc5d1f8e7qwe3rty",
+        "https://chat.example.org/hooks/***",
+        &["xi9abc5d1f8e7qwe3rty"],
+    ),
+    (
+        "https://push.example.org/message?token=AbCdEf12345",
+        "https://push.example.org/message?token=***",
+        &["AbCdEf12345"],
+    ),
+    (
+        "http://user:pw-Secret@127.0.0.1:8080/x?token=1.",
+        "http://***@127.0.0.1:8080/x?token=***",
+        &["user", "pw-Secret", "token=1"],
+    ),
+    (
+        "https://chat.googleapis.com/v1/spaces/AAAA/messages?key=AIzaSyDdI0&token=Zz9-Qq",
+        "https://chat.googleapis.com/v1/spaces/AAAA/messages?key=***&token=***",
+        &["AIzaSyDdI0", "Zz9-Qq"],
+    ),
+    (
+        "https://maker.ifttt.com/trigger/deploy/with/key/abcDEF",
+        "https://maker.ifttt.com/trigger/deploy/with/key/***",
+        &["abcDEF"],
+    ),
+    (
+        "https://ntfy.sh/mytopic-s3cret",
+        "https://ntfy.sh/***",
+        &["s3cret"],
+    ),
+    (
+        "https://api.day.app/DeViCeKeY/title",
+        "https://api.day.app/***/title",
+        &["DeViCeKeY"],
+    ),
+    (
+        "https://example.org/hook/gHj8Kq2mNp4Rs6Tv8Xz0",
+        "https://example.org/hook/***",
+        &["gHj8Kq2mNp4Rs6Tv8Xz0"],
+    ),
+    (
+        "https://example.org/cb#access_token=abcd1234",
+        "https://example.org/cb#***",
+        &["abcd1234"],
+    ),
+    (
+        "telegram://123456:AAH-secretToken@telegram?chats=@chan",
+        "telegram://***",
+        &["AAH", "secretToken", "@chan"],
+    ),
+    (
+        "pushover://shoutrrr:apiTokenABC@userKeyXYZ/?devices=phone",
+        "pushover://***",
+        &["apiToken", "userKey"],
+    ),
+    (
+        "matrix://bot:pAssword@matrix.example.org/?rooms=!room:example.org",
+        "matrix://***@matrix.example.org/?rooms=***",
+        &["bot:", "pAssword", "!room"],
+    ),
+    (
+        "mattermost://chat.example.org/xi9abc5d1f8e7qwe3rty/town-square",
+        "mattermost://chat.example.org/***",
+        &["xi9abc5d1f8e7qwe3rty", "town-square"],
+    ),
+    (
+        "smtp://mailer:Pa55word@mail.example.org:587/?from=a@b&to=c@d",
+        "smtp://***@mail.example.org:587/?from=***&to=***",
+        &["mailer", "Pa55word", "a@b", "c@d"],
+    ),
+    (
+        "slack+https://h.example/x/y",
+        "slack+https://h.example/x/y",
+        &[],
+    ),
+];
+
+#[test]
+fn ordinary_urls_survive_untouched() {
+    for url in ORDINARY {
+        let text = format!("pulling failed: see {url} for more");
+        assert_eq!(url::scrub_urls(&text), text, "{url}");
+    }
+}
+
+#[test]
+fn secret_urls_are_shown_without_their_secrets() {
+    for (url, shown, secrets) in SECRET {
+        let got = url::scrub_urls(&format!("POST {url} failed"));
+        assert_eq!(got, format!("POST {shown} failed"), "{url}");
+        for s in *secrets {
+            assert!(!got.contains(s), "{url}: {s} in {got}");
+        }
+    }
+}
+
+#[test]
+fn registered_url_parts_are_masked_elsewhere_and_plain_paths_are_not() {
+    register_url("https://discord.com/api/webhooks/123/tok-en_SECRET2");
+    assert_eq!(
+        mask_known("path api/webhooks/123/tok-en_SECRET2 leaked"),
+        "path *** leaked"
+    );
+    assert_eq!(mask_known("echoed tok-en_SECRET2"), "echoed ***");
+    // A target whose path is a word keeps that word readable: the format name `ntfy`.
+    register_url("http://127.0.0.1:41234/ntfy");
+    assert_eq!(
+        scrub("sent to 127.0.0.1:41234 (ntfy)"),
+        "sent to 127.0.0.1:41234 (ntfy)"
+    );
+    // The token-host schemes register the token, not the scheme's placeholder host.
+    register_url("telegram://987654:BBQ-tokenPart@telegram?chats=12345678");
+    assert_eq!(mask_known("bad 987654:BBQ-tokenPart"), "bad ***");
+    assert_eq!(mask_known("sent (telegram)"), "sent (telegram)");
+}
+
+#[test]
+fn odd_urls_neither_leak_nor_panic() {
+    // A password with '#', '?' or '/' in it is not the host.
+    for url in [
+        "http://apiuser:Pa55#word@127.0.0.1:18080/x",
+        "http://hookuser:Pa55?word@127.0.0.1:18085/hook/T",
+        "http://u:pa/ss@127.0.0.1:1",
+    ] {
+        let s = scrub(&format!("failed: {url}"));
+        assert!(
+            !s.contains("Pa55") && !s.contains("pa") && !s.contains("user"),
+            "{s}"
+        );
+    }
+    // Non-ASCII just before "://" (a record's name, an upstream tag) is text, not a panic.
+    assert_eq!(scrub("é://x"), "é://x");
+    assert_eq!(scrub("név=é://x ü"), "név=é://x ü");
+    assert_eq!(
+        scrub("αhttps://h/services/T/B/x"),
+        "αhttps://h/services/***"
+    );
+    assert_eq!(scrub("no url here"), "no url here");
+}
+
+#[test]
+fn registered_secrets_are_masked_anywhere() {
+    register("ghp_abcdefSECRET");
+    register("abc"); // too short to register
+    assert_eq!(
+        scrub("token ghp_abcdefSECRET refused; abc"),
+        "token *** refused; abc"
+    );
+    // In a URL's path too, where the URL reading alone would keep it.
+    assert_eq!(
+        scrub("GET https://h.example/x/ghp_abcdefSECRET/y"),
+        "GET https://h.example/x/***/y"
+    );
+}
