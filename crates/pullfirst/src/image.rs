@@ -333,6 +333,8 @@ mod tests {
             "a_",
             "x@sha256:zz",
             "host:port/a",
+            // A bracketed first part with no `:` is no host to Docker, and no path either.
+            "[a0]/a",
         ] {
             assert!(ImageRef::parse(bad).is_err(), "{bad:?}");
         }

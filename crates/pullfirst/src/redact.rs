@@ -157,6 +157,30 @@ mod tests {
         assert_eq!(scrub("αhttps://h/p"), "αhttps://h/***");
     }
 
+    /// Found by the property test (`tests/properties/redact.rs`): a password beginning with
+    /// `:` and holding `#` made `user::0` look like a host and port, so the user name and the
+    /// start of the password were shown.
+    #[test]
+    fn a_user_and_password_cut_short_are_not_taken_for_a_host() {
+        for (url, shown) in [
+            ("http://~AAa::0#/@a", "http://***/***"),
+            ("http://svc~x:0#pw/@h/x", "http://***/***"),
+            ("https://user!:1#/@h", "https://***/***"),
+            ("http://[::1]x:80/y", "http://***/***"),
+        ] {
+            assert_eq!(scrub(url), shown, "{url}");
+        }
+        // Hosts as they are written still show.
+        for url in [
+            "https://b\u{fc}cher.example:8443/",
+            "http://my_host.local/",
+            "http://[fe80::1]:80/",
+            "http://10.0.0.1/",
+        ] {
+            assert_eq!(scrub(url), url);
+        }
+    }
+
     #[test]
     fn registered_secrets_are_masked_anywhere() {
         register("ghp_abcdefSECRET");
