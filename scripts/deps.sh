@@ -3,13 +3,18 @@
 #
 # Checks first and changes nothing when all is there. Otherwise, as root on Debian, installs
 # the missing packages with apt-get; anywhere else, says which packages are needed and fails.
-# Usage: scripts/deps.sh [test|lint|bench|ci|demo|demo-own-engine]   (default: test)
+# Usage: scripts/deps.sh [test|lint|bench|ci|demo|demo-own-engine|mutants]   (default: test)
 #   lint: `make lint`'s tools; bench: `make bench`'s peers; ci: test, lint and bench together
 #   (what .ci/run installs); demo: what `make demo` needs with a private engine;
-#   demo-own-engine: with the user's.
+#   demo-own-engine: with the user's; mutants: cargo-mutants (`make mutants`), from crates.io.
 set -eu
 
 want=${1:-test}
+if [ "$want" = mutants ]; then
+  command -v cargo-mutants >/dev/null 2>&1 && exit 0
+  echo "deps: installing cargo-mutants from crates.io with cargo (about 3 minutes)" >&2
+  exec cargo install --locked cargo-mutants
+fi
 # command  package
 engine='dockerd docker.io
 containerd containerd

@@ -181,6 +181,35 @@ mod tests {
         }
     }
 
+    /// The tokens and notification URLs of the environment are registered at start-up: a
+    /// message that quotes them (an echoed header, a path in an error) shows `***`.
+    #[test]
+    fn secrets_from_the_environment_are_registered() {
+        std::env::set_var("GITHUB_TOKEN", " ghp_FromEnvironment1 ");
+        std::env::set_var("GH_TOKEN", "gho_FromEnvironment2");
+        std::env::set_var(
+            "NOTIFY_URL",
+            "https://hookuser:hookPassword3@hooks.example/services/T0/PathSecret4 \
+             ntfy://ntfy.example/topicSecret5?auth=QuerySecret6",
+        );
+        register_from_env();
+        let text =
+            "sent ghp_FromEnvironment1 and gho_FromEnvironment2; user hookuser:hookPassword3 \
+                    hookPassword3 at services/T0/PathSecret4, topicSecret5?auth=QuerySecret6";
+        let out = scrub(text);
+        for secret in [
+            "FromEnvironment1",
+            "FromEnvironment2",
+            "hookPassword3",
+            "PathSecret4",
+            "topicSecret5",
+            "QuerySecret6",
+        ] {
+            assert!(!out.contains(secret), "{secret} in {out}");
+        }
+        assert!(out.starts_with("sent *** and ***; user "), "{out}");
+    }
+
     #[test]
     fn registered_secrets_are_masked_anywhere() {
         register("ghp_abcdefSECRET");
