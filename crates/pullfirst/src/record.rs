@@ -519,6 +519,27 @@ mod tests {
         assert!(refusal(r#"{"name":"a","current":1}"#).contains("(expected a string or null)"));
     }
 
+    /// What the commands read from a record: its fields, and the line it came from.
+    #[test]
+    fn accessors_read_the_fields() {
+        let line = r#"{"name":"a","current":"1","latest":"2","image":"r/a:2","update":true,"x":1}"#;
+        let r = Record::parse(line, 9).expect("valid");
+        assert_eq!(r.line(), 9);
+        assert_eq!(r.name(), Some("a"));
+        assert_eq!(r.current(), Some("1"));
+        assert_eq!(r.latest(), Some("2"));
+        assert_eq!(r.image(), Some("r/a:2"));
+        assert!(r.update());
+        assert_eq!(r.fields().len(), 6);
+        assert_eq!(r.fields().keys().last().map(String::as_str), Some("x"));
+        let r = Record::new("b");
+        assert_eq!(
+            (r.line(), r.latest(), r.current(), r.image()),
+            (0, None, None, None)
+        );
+        assert_eq!(r.to_line(), r#"{"name":"b"}"#);
+    }
+
     /// The types of the fields pullfirst owns, each named in the refusal.
     #[test]
     fn owned_fields_have_their_types() {
