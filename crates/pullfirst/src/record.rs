@@ -585,5 +585,8 @@ mod tests {
     fn quote_shows_control_characters_and_cuts_long_values() {
         assert_eq!(quote("a\nb"), r#""a\nb""#);
         assert!(quote(&"x".repeat(1000)).len() < 100);
+        // 80 characters are shown whole; the 81st is cut, with an ellipsis.
+        assert_eq!(quote(&"é".repeat(80)), format!("\"{}\"", "é".repeat(80)));
+        assert_eq!(quote(&"é".repeat(81)), format!("\"{}\"…", "é".repeat(80)));
     }
 }
