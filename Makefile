@@ -58,13 +58,14 @@ fuzz:
 	PROPTEST_CASES=$(FUZZ_CASES) $(CARGO) test $(FUZZ_TESTS)
 
 # Mutation testing (docs/testing.md#mutation-testing): each mutant of the library code is built
-# and the crate's unit tests run against it, one at a time (the machine is shared). Settings
+# and the crate's unit tests run against it, one at a time (the machine is shared; MUTANTS_JOBS=
+# with MUTANTS_ARGS=--in-place mutates this tree instead of a copy, for a full disk). Settings
 # and the mutants excluded as equivalent, each with its reason, are in .cargo/mutants.toml.
 MUTANTS_JOBS ?= 1
 MUTANTS_ARGS ?=
 mutants:
 	@command -v cargo-mutants >/dev/null 2>&1 || sh scripts/deps.sh mutants
-	$(CARGO) mutants --workspace --jobs $(MUTANTS_JOBS) $(MUTANTS_ARGS) -- --lib
+	$(CARGO) mutants --workspace $(if $(MUTANTS_JOBS),--jobs $(MUTANTS_JOBS)) $(MUTANTS_ARGS) -- --lib
 
 lint:
 	@sh scripts/deps.sh lint

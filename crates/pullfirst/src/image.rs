@@ -405,6 +405,8 @@ mod tests {
             ImageRef::parse(""),
             Err(BadImageRef("empty image reference"))
         );
+        let e = ImageRef::parse("a@b").expect_err("no digest");
+        assert_eq!(e.to_string(), "invalid digest");
         let long = format!("example.com/{}", "a/".repeat(260));
         assert_eq!(
             ImageRef::parse(&long),

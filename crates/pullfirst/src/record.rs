@@ -531,7 +531,7 @@ mod tests {
         assert_eq!(r.image(), Some("r/a:2"));
         assert!(r.update());
         assert_eq!(r.fields().len(), 6);
-        assert_eq!(r.fields().keys().last().map(String::as_str), Some("x"));
+        assert_eq!(r.fields().keys().next_back().map(String::as_str), Some("x"));
         let r = Record::new("b");
         assert_eq!(
             (r.line(), r.latest(), r.current(), r.image()),
