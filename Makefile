@@ -7,6 +7,9 @@
 #   make install      binaries, man pages and completions under $(DESTDIR)$(PREFIX)
 #   make bench        benchmarks against the peer tools; tables in bench/results/
 #   make demo         a short demonstration on this machine
+#   make fuzz         the property tests with many more cases (FUZZ_CASES, default 200000)
+#   make mutants      mutation testing of the library code with the unit tests (cargo-mutants;
+#                     MUTANTS_ARGS="-f crates/pullfirst/src/record.rs" for one file)
 
 PREFIX  ?= /usr/local
 DESTDIR ?=
@@ -31,7 +34,7 @@ BASHDIR := $(DESTDIR)$(PREFIX)/share/bash-completion/completions
 ZSHDIR  := $(DESTDIR)$(PREFIX)/share/zsh/site-functions
 FISHDIR := $(DESTDIR)$(PREFIX)/share/fish/vendor_completions.d
 
-.PHONY: all build test lint gen man completions install uninstall bench demo deps clean
+.PHONY: all build test lint gen man completions install uninstall bench demo deps clean fuzz mutants
 
 all: build
 
@@ -46,6 +49,23 @@ deps:
 test: deps
 	$(CARGO) build --workspace --bins
 	$(CARGO) test --workspace
+
+# The property tests (docs/testing.md#property-tests), run much longer than `make test` runs
+# them. FUZZ_TESTS names the test binaries, as `cargo test` options.
+FUZZ_CASES ?= 200000
+FUZZ_TESTS ?= -p pullfirst --test properties --test secrets
+fuzz:
+	PROPTEST_CASES=$(FUZZ_CASES) $(CARGO) test $(FUZZ_TESTS)
+
+# Mutation testing (docs/testing.md#mutation-testing): each mutant of the library code is built
+# and the crate's unit tests run against it, one at a time (the machine is shared; MUTANTS_JOBS=
+# with MUTANTS_ARGS=--in-place mutates this tree instead of a copy, for a full disk). Settings
+# and the mutants excluded as equivalent, each with its reason, are in .cargo/mutants.toml.
+MUTANTS_JOBS ?= 1
+MUTANTS_ARGS ?=
+mutants:
+	@command -v cargo-mutants >/dev/null 2>&1 || sh scripts/deps.sh mutants
+	$(CARGO) mutants --workspace $(if $(MUTANTS_JOBS),--jobs $(MUTANTS_JOBS)) $(MUTANTS_ARGS) -- --lib
 
 lint:
 	@sh scripts/deps.sh lint

@@ -3,10 +3,11 @@
 #
 # Checks first and changes nothing when all is there. Otherwise, as root on Debian, installs
 # the missing packages with apt-get; anywhere else, says which packages are needed and fails.
-# Usage: scripts/deps.sh [test|lint|bench|ci|demo|demo-own-engine|compose-v2]   (default: test)
+# Usage: scripts/deps.sh [test|lint|bench|ci|demo|demo-own-engine|compose-v2|mutants]   (default: test)
 #   lint: `make lint`'s tools; bench: `make bench`'s peers; ci: test, lint and bench together
 #   (what .ci/run installs); demo: what `make demo` needs with a private engine;
-#   demo-own-engine: with the user's; compose-v2: only Docker Compose v2 (below).
+#   demo-own-engine: with the user's; compose-v2: only Docker Compose v2 (below); mutants:
+#   cargo-mutants (`make mutants`), from crates.io.
 #
 # test and ci also fetch Docker Compose v2, the oracle the compose tests compare `ipull
 # --compose` with, into target/tools/docker-compose-v2 when it is not there yet. Debian
@@ -52,6 +53,12 @@ fetch_compose_v2() {
   rm -rf "$dir"
   "$compose_v2" version >/dev/null
 }
+
+if [ "$want" = mutants ]; then
+  command -v cargo-mutants >/dev/null 2>&1 && exit 0
+  echo "deps: installing cargo-mutants from crates.io with cargo (about 3 minutes)" >&2
+  exec cargo install --locked cargo-mutants
+fi
 
 case "$want" in
 compose-v2) fetch_compose_v2; exit ;;

@@ -285,3 +285,26 @@ fn combine(mut flow: Outcome, failures: &[ErrorKind]) -> ExitCode {
     }
     flow.exit_code()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A `--to` URL's credentials are registered for scrubbing before anything is sent, so a
+    /// message that quotes them (an echoed error from the service) shows `***`.
+    #[test]
+    fn the_credentials_of_to_urls_are_registered() {
+        let cli = Cli::try_parse_from([
+            "notify",
+            "--to",
+            "https://hookuser:ToPassword7@hooks.example/services/ToPathSecret8",
+        ])
+        .expect("valid arguments");
+        assert_eq!(targets(&cli).expect("one target").len(), 1);
+        let out = pullfirst::redact::scrub("echoed ToPassword7 and services/ToPathSecret8");
+        assert!(
+            !out.contains("ToPassword7") && !out.contains("ToPathSecret8"),
+            "{out}"
+        );
+    }
+}

@@ -205,6 +205,77 @@ mod tests {
         assert!(m.failed);
     }
 
+    /// With `--each`, a failed record is sent as a failure (red, priority high), an updated
+    /// one as a success, each with its own title.
+    #[test]
+    fn each_record_is_sent_with_its_own_status() {
+        let failed = rec(
+            r#"{"name":"redis","ok":false,"update":true,"error":{"step":"ipull","message":"gone"}}"#,
+        );
+        let m = single(&failed, None, None);
+        assert!(m.failed);
+        assert_eq!(m.title, "pullfirst: redis failed");
+        assert_eq!(m.lines, ["✗ redis: failed at ipull: gone"]);
+        assert_eq!(m.records.len(), 1);
+        let updated = rec(r#"{"name":"web","current":"1","latest":"2","update":true}"#);
+        let m = single(&updated, None, None);
+        assert!(!m.failed);
+        assert_eq!(m.title, "pullfirst: web updated");
+        let same = rec(r#"{"name":"db","latest":"2"}"#);
+        let m = single(&same, None, None);
+        assert!(!m.failed);
+        assert_eq!(m.title, "pullfirst: db unchanged");
+        assert_eq!(m.lines, ["· db: 2, up to date"]);
+        let t = Template::parse("{name} is {status}: {error}", RECORD_FIELDS).expect("valid");
+        assert_eq!(
+            single(&failed, Some(&t), None).title,
+            "redis is failed: ipull: gone"
+        );
+    }
+
+    #[test]
+    fn summary_titles_and_statuses() {
+        let up = rec(r#"{"name":"a","update":true}"#);
+        let same = rec(r#"{"name":"b"}"#);
+        let failed = rec(r#"{"name":"c","ok":false,"error":{"message":"x"}}"#);
+        let m = summary(&[&same], None, None);
+        assert_eq!(
+            (m.title.as_str(), m.failed),
+            ("pullfirst: all 1 up to date", false)
+        );
+        assert_eq!(m.lines, ["· b: up to date"]);
+        let m = summary(&[&up, &same], None, None);
+        assert_eq!(
+            (m.title.as_str(), m.failed),
+            ("pullfirst: 1 updated", false)
+        );
+        assert_eq!(m.lines[0], "✓ a: new → ?");
+        let m = summary(&[&failed, &same], None, None);
+        assert_eq!((m.title.as_str(), m.failed), ("pullfirst: 1 failed", true));
+        assert_eq!(m.lines[0], "✗ c: failed at x");
+        let t = Template::parse(
+            "{status} {count} {failed} {updated} {names}",
+            SUMMARY_FIELDS,
+        )
+        .expect("valid");
+        assert_eq!(
+            summary(&[&up, &failed, &same], Some(&t), None).title,
+            "failed 3 1 1 a, c, b"
+        );
+        assert_eq!(
+            summary(&[&up, &same], Some(&t), None).title,
+            "updated 2 0 1 a, b"
+        );
+        assert_eq!(summary(&[&same], Some(&t), None).title, "unchanged 1 0 0 b");
+        // Fields that are not strings are shown as JSON; absent ones are empty.
+        let r = rec(r#"{"name":"a","x":[1]}"#);
+        assert_eq!(field(&r, "digest"), "");
+        assert_eq!(field(&r, "x"), "[1]");
+        assert_eq!(field(&r, "source"), "");
+        let r = rec(r#"{"name":"a","error":{"kind":"permanent","message":"m"}}"#);
+        assert_eq!(field(&r, "error"), "m");
+    }
+
     #[test]
     fn templates() {
         let a = rec(r#"{"name":"server","latest":"v2","update":true,"image":"r/s:v2"}"#);

@@ -84,3 +84,59 @@ pub fn save(path: &Path, outcome: &[String]) -> Result<(), Error> {
 fn no_state(path: &Path) -> Result<bool, Error> {
     Ok(atomic::kind(path)? == Kind::CharDevice)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rec(s: &str) -> Record {
+        Record::parse(s, 1).expect("valid")
+    }
+
+    /// Two different messages never count as the same outcome (the hash is of the text), and
+    /// the state file holds the hash, not the text.
+    #[test]
+    fn message_outcomes_differ_with_their_text() {
+        let a = message_outcome("disk full on host-1");
+        assert_eq!(a, message_outcome("disk full on host-1"));
+        assert_ne!(a, message_outcome("disk full on host-2"));
+        assert_ne!(message_outcome(""), message_outcome(" "));
+        assert!(!a[0].contains("disk"), "{a:?}");
+        assert_eq!(a[0].len(), "message ".len() + 16);
+    }
+
+    /// The outcome names each component and what happened, the failing step and kind but not
+    /// the message; sorted, so the order of records does not matter.
+    #[test]
+    fn outcomes_compare_what_happened() {
+        let failed = rec(
+            r#"{"name":"b","ok":false,"error":{"step":"ipull","kind":"transient","message":"t=5s"}}"#,
+        );
+        let updated = rec(r#"{"name":"a","update":true,"latest":"2"}"#);
+        let same = rec(r#"{"name":"c"}"#);
+        let o = outcome(&[failed.clone(), updated.clone(), same.clone()]);
+        assert_eq!(
+            o,
+            ["a updated 2", "b failed ipull transient", "c unchanged"]
+        );
+        assert_eq!(o, outcome(&[same, failed, updated]));
+        let other = rec(r#"{"name":"b","ok":false,"error":{"step":"vcheck","kind":"transient"}}"#);
+        assert_ne!(outcome(&[other]), ["b failed ipull transient"]);
+    }
+
+    #[test]
+    fn a_state_file_is_compared_and_saved() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("state.json");
+        let o = vec!["a updated 2".to_string()];
+        assert!(!unchanged(&path, &o).expect("no file yet"));
+        save(&path, &o).expect("saved");
+        assert!(unchanged(&path, &o).expect("read"));
+        assert!(!unchanged(&path, &["a updated 3".to_string()]).expect("read"));
+        std::fs::write(&path, "not json").expect("write");
+        assert!(!unchanged(&path, &o).expect("unreadable state is no state"));
+        let null = Path::new("/dev/null");
+        save(null, &o).expect("nothing written");
+        assert!(!unchanged(null, &o).expect("no state"));
+    }
+}

@@ -93,4 +93,32 @@ mod tests {
         assert!(Template::parse("{name", &["name"]).is_err());
         assert!(Template::parse("a } b", &["name"]).is_err());
     }
+
+    /// Literal text after the last placeholder, or with none at all, is kept.
+    #[test]
+    fn trailing_and_plain_text_is_kept() {
+        let t = Template::parse("{name} updated", &["name"]).expect("valid");
+        assert_eq!(t.render(|_| "redis".into()), "redis updated");
+        let t = Template::parse("no placeholder }}", &["name"]).expect("valid");
+        assert_eq!(t.render(|_| unreachable!()), "no placeholder }");
+        let t = Template::parse("{a}{b}", &["a", "b"]).expect("valid");
+        assert_eq!(t.render(|k| format!("<{k}>")), "<a><b>");
+        assert_eq!(
+            Template::parse("", &[])
+                .expect("valid")
+                .render(|_| "x".into()),
+            ""
+        );
+        let e = Template::parse("{nope}", &["name", "latest"]).expect_err("unknown");
+        assert!(
+            e.contains("unknown placeholder {nope}") && e.contains("{name} {latest}"),
+            "{e}"
+        );
+        assert!(Template::parse("{name", &["name"])
+            .expect_err("")
+            .contains("unclosed {"));
+        assert!(Template::parse("a } b", &[])
+            .expect_err("")
+            .contains("lone }"));
+    }
 }

@@ -21,5 +21,22 @@ mod tests {
     fn names_stay_the_same() {
         assert_eq!(fingerprint(""), 0xcbf2_9ce4_8422_2325);
         assert_eq!(fingerprint("a"), 0xaf63_dc4c_8601_ec8c);
+        assert_eq!(fingerprint("foobar"), 0x8594_4171_f739_67e8);
+    }
+
+    /// Cache entries and state are keyed by fingerprints: different inputs, different names.
+    #[test]
+    fn different_inputs_have_different_names() {
+        let mut seen = std::collections::HashSet::new();
+        for i in 0..20_000 {
+            for s in [
+                format!("{i}"),
+                format!("message {i}\n"),
+                format!("https://h/{i}"),
+            ] {
+                assert!(seen.insert(fingerprint(&s)), "{s} collides");
+            }
+        }
+        assert_ne!(fingerprint("ab"), fingerprint("ba"));
     }
 }

@@ -293,6 +293,145 @@ mod tests {
         assert_eq!(r.to_string(), "index.docker.io/debian", "kept as written");
     }
 
+    /// `localhost/app` is on the registry `localhost`: read as a Docker Hub image, Docker
+    /// Hub's credentials would be looked up and handed to the engine for it.
+    #[test]
+    fn localhost_and_hosts_name_their_registry() {
+        for (image, registry, remote, familiar) in [
+            ("localhost/app", "localhost", "app", "localhost/app"),
+            (
+                "localhost:5000/app:1",
+                "localhost:5000",
+                "app",
+                "localhost:5000/app",
+            ),
+            (
+                "LOCALDOMAIN/team/app",
+                "LOCALDOMAIN",
+                "team/app",
+                "LOCALDOMAIN/team/app",
+            ),
+            ("example.com/app", "example.com", "app", "example.com/app"),
+            ("app", DOCKER_HUB, "library/app", "app"),
+            (
+                "localhostx/app",
+                DOCKER_HUB,
+                "localhostx/app",
+                "localhostx/app",
+            ),
+            (
+                "docker.io/library/a/b",
+                DOCKER_HUB,
+                "library/a/b",
+                "library/a/b",
+            ),
+            ("docker.io/team/app", DOCKER_HUB, "team/app", "team/app"),
+        ] {
+            let r = ImageRef::parse(image).expect(image);
+            assert_eq!(r.registry(), registry, "{image}");
+            assert_eq!(r.remote(), remote, "{image}");
+            assert_eq!(r.familiar_name(), familiar, "{image}");
+            assert_eq!(r.full_name(), format!("{registry}/{remote}"), "{image}");
+        }
+        let r = ImageRef::parse("localhost/app").expect("valid");
+        assert_eq!(r.domain.as_deref(), Some("localhost"));
+        assert_eq!(r.path, "app");
+        assert_eq!(r.repository(), "localhost/app");
+    }
+
+    #[test]
+    fn invalid_registry_hosts_are_refused() {
+        for bad in [
+            ":5000/app",
+            "host:/app",
+            "host:123456/app",
+            "host:5x/app",
+            "my_host.com/app",
+            "-host.com/app",
+            "host-.com/app",
+            "a..b/app",
+            ".a/app",
+            "[::1]x/app",
+            "[::1]:/app",
+            "[::g]/app",
+            "[::1/app",
+        ] {
+            assert_eq!(
+                ImageRef::parse(bad),
+                Err(BadImageRef("invalid registry host")),
+                "{bad}"
+            );
+        }
+        for ok in [
+            "host:1/app",
+            "host:65535/app",
+            "a-b.c/app",
+            "[::1]/app",
+            "[FE80::1]:5/a",
+        ] {
+            assert!(ImageRef::parse(ok).is_ok(), "{ok}");
+        }
+    }
+
+    #[test]
+    fn digests_of_other_algorithms_or_lengths_are_refused() {
+        for digest in [
+            "sha512:abcd".to_string(),
+            format!("sha256:{}", "a".repeat(63)),
+            format!("sha256:{}", "a".repeat(65)),
+            format!("sha384:{}", "a".repeat(64)),
+            format!("md5:{}", "a".repeat(32)),
+            format!("SHA256:{}", "a".repeat(64)),
+        ] {
+            assert_eq!(
+                ImageRef::parse(&format!("redis@{digest}")),
+                Err(BadImageRef("invalid digest")),
+                "{digest}"
+            );
+        }
+        for digest in [
+            format!("sha384:{}", "a".repeat(96)),
+            format!("sha512:{}", "a".repeat(128)),
+        ] {
+            let r = ImageRef::parse(&format!("redis:7@{digest}")).expect("valid");
+            assert_eq!(r.digest.as_deref(), Some(digest.as_str()));
+            assert_eq!(r.to_string(), format!("redis:7@{digest}"));
+        }
+    }
+
+    #[test]
+    fn refusals_say_why() {
+        assert_eq!(
+            ImageRef::parse(""),
+            Err(BadImageRef("empty image reference"))
+        );
+        let e = ImageRef::parse("a@b").expect_err("no digest");
+        assert_eq!(e.to_string(), "invalid digest");
+        let long = format!("example.com/{}", "a/".repeat(260));
+        assert_eq!(
+            ImageRef::parse(&long),
+            Err(BadImageRef("image reference too long"))
+        );
+        assert_eq!(
+            ImageRef::parse("a:b/c"),
+            Err(BadImageRef("invalid registry host"))
+        );
+        assert_eq!(ImageRef::parse("redis:-1"), Err(BadImageRef("invalid tag")));
+        assert_eq!(
+            ImageRef::parse("team/App"),
+            Err(BadImageRef("repository name must be lowercase"))
+        );
+        assert_eq!(
+            ImageRef::parse("a/-b"),
+            Err(BadImageRef("invalid repository name"))
+        );
+        // 512 bytes is the most.
+        let at_most = format!("{}.io/a", "h".repeat(507));
+        assert_eq!(at_most.len(), 512);
+        assert!(ImageRef::parse(&at_most).is_ok());
+        assert!(ImageRef::parse(&format!("{at_most}b")).is_err());
+    }
+
     #[test]
     fn image_references() {
         assert!(ImageRef::parse(&"0123456789abcdef".repeat(4)).is_err());
@@ -333,6 +472,8 @@ mod tests {
             "a_",
             "x@sha256:zz",
             "host:port/a",
+            // A bracketed first part with no `:` is no host to Docker, and no path either.
+            "[a0]/a",
         ] {
             assert!(ImageRef::parse(bad).is_err(), "{bad:?}");
         }

@@ -115,10 +115,28 @@ pub fn split_authority(rest: &str) -> (Option<&str>, &str, &str) {
     (userinfo, &after[..end], &after[end..])
 }
 
-/// `host[:port]` with a numeric port, or a bracketed IPv6 address.
+/// `host[:port]` with a numeric port: a name of letters, digits, `-`, `.` and `_`, or a
+/// bracketed IPv6 address. Anything else (`user:`, `~u::0`) is part of a user or password
+/// that a `/` or `#` in it cut short, and must not be shown.
 pub fn plausible_host(host: &str) -> bool {
-    let (_, port) = split_port(host);
-    !host.is_empty() && port.is_none_or(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()))
+    let (name, port) = split_port(host);
+    let name_ok = match host.strip_prefix('[') {
+        Some(rest) => {
+            let after = rest.split_once(']').map_or("x", |(_, a)| a);
+            (after.is_empty() || after.starts_with(':'))
+                && !name.is_empty()
+                && name
+                    .bytes()
+                    .all(|b| b.is_ascii_hexdigit() || matches!(b, b':' | b'.'))
+        }
+        None => {
+            !name.is_empty()
+                && name
+                    .chars()
+                    .all(|c| c.is_alphanumeric() || matches!(c, '-' | '.' | '_'))
+        }
+    };
+    name_ok && port.is_none_or(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()))
 }
 
 /// Whether a URL carries a user (and perhaps a password) before its host.

@@ -406,6 +406,120 @@ mod tests {
         parts.join("\n").chars().count()
     }
 
+    /// The join of `head`, the first `n` lines and the note, as `fit` promises it, built the
+    /// slow way.
+    fn naive(head: &str, lines: &[String], n: usize, sep: &str) -> String {
+        let mut parts: Vec<String> = Vec::new();
+        if !head.is_empty() {
+            parts.push(head.to_string());
+        }
+        parts.extend(lines[..n].iter().cloned());
+        if n < lines.len() {
+            let left = lines.len() - n;
+            let s = if left == 1 { "" } else { "s" };
+            parts.push(format!("… and {left} more component{s} not shown"));
+        }
+        parts.join(sep)
+    }
+
+    /// Every cut, in every format, is the longest join that fits the limit as the service
+    /// counts it (bytes for ntfy with the multibyte `✓ → ✗ ·` of the default lines, JSON bytes
+    /// for Teams, characters for the others), down to the last unit: at the limit it is kept
+    /// whole, one over it loses a line.
+    #[test]
+    fn fit_keeps_the_longest_join_that_fits() {
+        for (format, sep) in [
+            (Format::Discord, "\n"),
+            (Format::Ntfy, "\n"),
+            (Format::Slack, "\n"),
+            (Format::Teams, "\n\n"),
+            (Format::Gotify, "\n"),
+        ] {
+            let max = limit(format).expect("a limit");
+            for head in ["", "**t**"] {
+                for width in [1usize, 7, 30, 61] {
+                    // Lines of one width, sized so the whole summary lands on either side of
+                    // the limit.
+                    let line = |i: usize| format!("✓ {i:03} {} → ✗ ·\"", "é".repeat(width));
+                    let line_size = size(format, &line(0));
+                    let n = max / line_size.max(1) + 2;
+                    let lines: Vec<String> = (0..n.min(3000)).map(line).collect();
+                    let text = fit(format, head, &lines, sep);
+                    let shown = (0..=lines.len())
+                        .rev()
+                        .find(|&k| size(format, &naive(head, &lines, k, sep)) <= max)
+                        .expect("the head fits");
+                    assert_eq!(text, naive(head, &lines, shown, sep), "{format:?} {width}");
+                }
+                // A summary of exactly the limit is whole; one unit more and a line goes.
+                for extra in [0usize, 1] {
+                    let fixed =
+                        size(format, head) + usize::from(!head.is_empty()) * size(format, sep);
+                    let first = "a".repeat(max + extra - fixed - size(format, sep) - 10);
+                    let lines = vec![first, "b".repeat(10)];
+                    let whole = naive(head, &lines, 2, sep);
+                    assert_eq!(size(format, &whole), max + extra, "{format:?}");
+                    let text = fit(format, head, &lines, sep);
+                    if extra == 0 {
+                        assert_eq!(text, whole, "{format:?} at the limit");
+                    } else {
+                        assert_ne!(text, whole, "{format:?} one over the limit");
+                        assert!(size(format, &text) <= max, "{format:?}");
+                    }
+                }
+            }
+            // A head longer than the limit is cut to it, with an ellipsis, and no shorter.
+            // (Cutting takes time quadratic in the head's length: the small limits only.)
+            if max > 4_096 {
+                continue;
+            }
+            let head = "ж".repeat(max + 5);
+            let text = fit(format, &head, &[], sep);
+            assert!(text.ends_with('…'), "{format:?}");
+            assert!(size(format, &text) <= max, "{format:?}");
+            assert!(
+                size(format, &text) + size(format, "ж") > max,
+                "{format:?} cut too short"
+            );
+            assert!(head.starts_with(text.trim_end_matches('…')));
+        }
+        // Without a limit (json), everything is joined.
+        let lines: Vec<String> = (0..5000)
+            .map(|i| format!("{i} {}", "x".repeat(50)))
+            .collect();
+        assert_eq!(
+            fit(Format::Json, "h", &lines, "\n"),
+            naive("h", &lines, 5000, "\n")
+        );
+        // One left out is "component", not "components".
+        let lines = vec!["a".repeat(1960), "b".repeat(50)];
+        assert_eq!(
+            fit(Format::Discord, "", &lines, "\n"),
+            format!("{}\n… and 1 more component not shown", "a".repeat(1960))
+        );
+    }
+
+    #[test]
+    fn ntfy_limit_is_counted_in_bytes() {
+        // 1,000 lines of 4 three-byte characters: 4,000 characters, 12,000 bytes.
+        let m = Message {
+            title: "t".into(),
+            lines: (0..1000).map(|_| "✓→✗·".to_string()).collect(),
+            failed: false,
+            records: Vec::new(),
+        };
+        let p = build(Format::Ntfy, &m);
+        assert!(p.body.len() <= 4096, "{}", p.body.len());
+        assert!(p.body.len() > 4096 - 40, "{}", p.body.len());
+        assert!(p.headers.contains(&("X-Tags", "white_check_mark".into())));
+        assert!(p.headers.contains(&("X-Priority", "3".into())));
+        let failed = Message { failed: true, ..m };
+        let p = build(Format::Ntfy, &failed);
+        assert!(p.headers.contains(&("X-Tags", "rotating_light".into())));
+        assert!(p.headers.contains(&("X-Priority", "4".into())));
+        assert_eq!(ascii_header("é ok\n"), "? ok?");
+    }
+
     #[test]
     fn a_huge_first_line_is_shortened_not_the_summary_dropped() {
         let mut m = message(20, 10);

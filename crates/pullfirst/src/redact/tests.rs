@@ -202,3 +202,58 @@ fn registered_secrets_are_masked_anywhere() {
         "GET https://h.example/x/***/y"
     );
 }
+
+/// Found by the property test (`tests/properties/redact.rs`): a password beginning with
+/// `:` and holding `#` made `user::0` look like a host and port, so the user name and the
+/// start of the password were shown.
+#[test]
+fn a_user_and_password_cut_short_are_not_taken_for_a_host() {
+    for (url, secrets) in [
+        ("http://~AAa::0#/@a", &["AAa", "::0"][..]),
+        ("http://svc~x:0#pw/@h/x", &["svc", "pw"][..]),
+        ("https://user!:1#/@h", &["user"][..]),
+        ("http://[::1]x:80/y", &["x:80"][..]),
+    ] {
+        let shown = scrub(url);
+        for secret in secrets {
+            assert!(!shown.contains(secret), "{url} shown as {shown}");
+        }
+    }
+    // Hosts as they are written still show.
+    for url in [
+        "https://b\u{fc}cher.example:8443/",
+        "http://my_host.local/",
+        "http://[fe80::1]:80/",
+        "http://10.0.0.1/",
+    ] {
+        assert_eq!(scrub(url), url);
+    }
+}
+
+/// The tokens and notification URLs of the environment are registered at start-up: a
+/// message that quotes them (an echoed header, a path in an error) shows `***`.
+#[test]
+fn secrets_from_the_environment_are_registered() {
+    std::env::set_var("GITHUB_TOKEN", " ghp_FromEnvironment1 ");
+    std::env::set_var("GH_TOKEN", "gho_FromEnvironment2");
+    std::env::set_var(
+        "NOTIFY_URL",
+        "https://hookuser:hookPassword3@hooks.example/services/T0/PathSecret4 \
+         ntfy://ntfy.example/topicSecret5?auth=QuerySecret6",
+    );
+    register_from_env();
+    let text = "sent ghp_FromEnvironment1 and gho_FromEnvironment2; user hookuser:hookPassword3 \
+                hookPassword3 at services/T0/PathSecret4, topicSecret5?auth=QuerySecret6";
+    let out = scrub(text);
+    for secret in [
+        "FromEnvironment1",
+        "FromEnvironment2",
+        "hookPassword3",
+        "PathSecret4",
+        "topicSecret5",
+        "QuerySecret6",
+    ] {
+        assert!(!out.contains(secret), "{secret} in {out}");
+    }
+    assert!(out.starts_with("sent *** and ***; user "), "{out}");
+}

@@ -170,6 +170,14 @@ fn read(kind: Kind, scheme: &str, rest: &str) -> Reading {
     } else {
         r.hide(host);
         r.shown.push_str("***");
+        // No host to be read where one should be: a user or password left unencoded
+        // (`http://:p/w#@h`) may run on into what looks like a path, query or fragment, so
+        // none of it is shown. (Found by the redaction property test.)
+        if !tail.is_empty() {
+            r.hide(tail.trim_start_matches(['/', '?', '#']));
+            r.shown.push_str("/***");
+            return r;
+        }
     }
     let before = r.hidden.len();
     match kind {
@@ -237,6 +245,17 @@ fn web_path(r: &mut Reading, host: &str, path: &str) {
     while let Some((i, segment)) = segments.next() {
         if i > 0 {
             r.shown.push('/');
+        }
+        // An '@' in the path: a user or password left unencoded (`http://u:p/w@h`, which a URL
+        // parser reads as a path); nothing from here on is shown. (Found by the redaction
+        // property test.)
+        if segment.contains('@') {
+            let rest: Vec<&str> = std::iter::once(segment)
+                .chain(segments.map(|(_, s)| s))
+                .collect();
+            r.hide(&rest.join("/"));
+            r.shown.push_str("***");
+            return;
         }
         let lower = segment.to_ascii_lowercase();
         let telegram = lower

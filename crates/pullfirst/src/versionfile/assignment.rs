@@ -235,3 +235,99 @@ fn double_quote(value: &str) -> String {
     s.push('"');
     s
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// (key, value) as a line reads, or the refusal.
+    fn read(line: &str) -> Result<Option<(String, String)>, String> {
+        Ok(parse_line(line)?.map(|e| (e.key(line).to_string(), e.value(line).into_owned())))
+    }
+
+    fn pair(k: &str, v: &str) -> Result<Option<(String, String)>, String> {
+        Ok(Some((k.to_string(), v.to_string())))
+    }
+
+    /// A `#` inside a bare value is part of it, as in `sh`; one after a blank starts a comment.
+    #[test]
+    fn a_hash_inside_a_value_is_the_value() {
+        assert_eq!(read("k=a#b"), pair("k", "a#b"));
+        assert_eq!(read("k=a#b # note"), pair("k", "a#b"));
+        assert_eq!(read("k=#x"), pair("k", "#x"));
+        assert_eq!(read("k=a##"), pair("k", "a##"));
+        assert_eq!(read("k=a #c"), pair("k", "a"));
+        assert_eq!(read("k=a  #c #d"), pair("k", "a"));
+        assert_eq!(read("k=v1 # x#y"), pair("k", "v1"));
+        assert_eq!(read("k='a b' # c"), pair("k", "a b"));
+        assert_eq!(read("k=\"a\"\t# c"), pair("k", "a"));
+        assert!(read("k=a\t#c").is_err(), "a tab before the #");
+        assert!(read("k='a'#c").is_err(), "no blank before the #");
+        assert!(read("k= # c").is_err());
+        assert_eq!(read("  # comment"), Ok(None));
+        assert_eq!(read(""), Ok(None));
+    }
+
+    #[test]
+    fn keys_and_export() {
+        assert_eq!(read("exporter='1.2'"), pair("exporter", "1.2"));
+        assert_eq!(read("exporter=1.2"), pair("exporter", "1.2"));
+        assert_eq!(read("export k='1.2'"), pair("k", "1.2"));
+        assert_eq!(read("export\tk=1"), pair("k", "1"));
+        assert_eq!(read("export=1"), pair("export", "1"));
+        assert_eq!(read(" k=1"), pair("k", "1"));
+        for bad in ["=1", "='1'", " =1", "a b=1", "k", "k\u{b}=1"] {
+            assert!(read(bad).is_err(), "{bad:?}");
+        }
+        let longest = "k".repeat(128);
+        let over = "k".repeat(129);
+        for value in ["1", "'1'", "1 # c"] {
+            assert_eq!(read(&format!("{longest}={value}")), pair(&longest, "1"));
+            assert!(read(&format!("{over}={value}")).is_err(), "{value}");
+        }
+    }
+
+    /// A value is written in the line's own quoting when it can be, never so that the quote
+    /// ends early: `k='old'` set to `it's` becomes `k="it's"`, not `k='it's'`.
+    #[test]
+    fn values_are_written_so_they_read_back() {
+        assert_eq!(encode_value("it's", Some('\'')), "\"it's\"");
+        assert_eq!(encode_value("v2", Some('\'')), "'v2'");
+        assert_eq!(encode_value("v2", Some('"')), "\"v2\"");
+        assert_eq!(encode_value("say \"hi\"", Some('"')), r#""say \"hi\"""#);
+        assert_eq!(encode_value("v1.2-rc:x/y@z%+=,", None), "v1.2-rc:x/y@z%+=,");
+        assert_eq!(encode_value("", None), "''");
+        assert_eq!(encode_value("a b", None), "'a b'");
+        assert_eq!(encode_value("a#b", None), "'a#b'");
+        assert_eq!(encode_value("it's", None), "\"it's\"");
+        for (value, quote) in [
+            ("it's", Some('\'')),
+            ("it's \"x\"", Some('\'')),
+            ("a b", None),
+            ("#x", None),
+            ("", Some('"')),
+            ("~", None),
+        ] {
+            let line = format!("k={}", encode_value(value, quote));
+            assert_eq!(read(&line), pair("k", value), "{line}");
+        }
+    }
+
+    #[test]
+    fn quotes_and_escapes() {
+        assert_eq!(read(r#"k="a\"b\\c""#), pair("k", r#"a"b\c"#));
+        assert!(read(r#"k="a\tb""#).is_err());
+        assert!(read(r#"k="$x""#).is_err());
+        assert!(read("k=\"`x`\"").is_err());
+        assert!(read("k='$x'").is_err());
+        assert!(read(r"k='a\b'").is_err());
+        assert!(read("k='open").is_err());
+        assert!(read("k=\"open").is_err());
+        assert!(read("k=\"open\\").is_err());
+        assert!(read("k=a;b").is_err());
+        assert!(read("k=~x").is_err());
+        assert!(read("k=a\u{a0}b").is_err());
+        assert!(read("k=a\u{b}").is_err());
+        assert!(read("k=a\u{2028}").is_err());
+    }
+}
