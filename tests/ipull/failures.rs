@@ -201,6 +201,28 @@ fn atomic_rolls_back_on_every_engine() {
     assert!(ran.records().iter().all(|r| r["ok"] == false));
     assert_eq!(one_engine.image_list(), before_one);
     assert_eq!(other.image_list(), before_other);
+    // The run ends with a line per engine: x was pulled and undone on both, y failed on both.
+    for engine in [&one_engine, &other] {
+        let line = format!("{}: 0 pulled, 1 failed, 1 undone", engine.host());
+        assert!(ran.stderr.contains(&line), "{line} not in {}", ran.stderr);
+    }
+
+    // Without --atomic, x stays on both engines and its record names its image on each.
+    let ran = ipull(&one_engine, &hosts.replace("--atomic ", ""))
+        .stdin(&input)
+        .run()
+        .code(1);
+    let x = &ran.records()[0];
+    assert_eq!(x["ok"], true);
+    let id = one_engine
+        .image_id(&format!("{reg}/test/x:1.0"))
+        .expect("x is kept");
+    assert_eq!(x["image_ids"][one_engine.host()], id.as_str());
+    assert_eq!(x["image_ids"][other.host()], id.as_str());
+    for engine in [&one_engine, &other] {
+        let line = format!("{}: 1 pulled, 1 failed, 0 undone", engine.host());
+        assert!(ran.stderr.contains(&line), "{line} not in {}", ran.stderr);
+    }
 }
 
 #[test]

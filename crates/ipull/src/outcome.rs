@@ -47,6 +47,27 @@ pub struct Outcomes {
     moved: BTreeMap<At, Pulled>,
 }
 
+/// What a run left on one engine.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct EngineTally {
+    /// Images pulled there and kept.
+    pub pulled: usize,
+    /// Images that failed there.
+    pub failed: usize,
+    /// Changes undone there (a failed job's, or all of them under `--atomic`).
+    pub undone: usize,
+}
+
+impl EngineTally {
+    /// `3 pulled, 1 failed, 2 undone`.
+    pub fn describe(&self) -> String {
+        format!(
+            "{} pulled, {} failed, {} undone",
+            self.pulled, self.failed, self.undone
+        )
+    }
+}
+
 /// What a job's records say.
 #[derive(Clone, Debug)]
 pub enum Verdict {
@@ -184,6 +205,24 @@ impl Outcomes {
         }
     }
 
+    /// Per engine, in engine order: how many images are pulled and kept there, how many failed
+    /// there, and how many of its changes are undone (the summary of a fleet run).
+    pub fn by_engine(&self) -> Vec<EngineTally> {
+        let undone = self.to_undo();
+        let all = self.rolls_back_all();
+        (0..self.engines)
+            .map(|e| EngineTally {
+                pulled: self
+                    .pulls
+                    .keys()
+                    .filter(|&&(j, at)| at == e && !all && !self.job_failed(j))
+                    .count(),
+                failed: self.failures.keys().filter(|&&(_, at)| at == e).count(),
+                undone: undone.iter().filter(|&&(_, at, _)| at == e).count(),
+            })
+            .collect()
+    }
+
     /// What stays pulled, for an undo after all: every pull of a job that did not fail,
     /// unless everything was rolled back already.
     pub fn kept(self) -> Vec<(At, Pulled)> {
@@ -232,6 +271,12 @@ impl Verdict {
                 })
                 .collect();
             r.set("previous_image_ids", Value::Object(ids));
+            let ids: Map<String, Value> = engines
+                .iter()
+                .zip(pulled)
+                .map(|(e, p)| (e.clone(), Value::from(p.id.clone())))
+                .collect();
+            r.set("image_ids", Value::Object(ids));
         }
         succeeded(r, started);
     }

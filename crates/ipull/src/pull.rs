@@ -107,6 +107,12 @@ pub async fn pull_all(
     }
     let names: Vec<String> = engines.iter().map(|e| e.shown.clone()).collect();
     outcomes.write(jobs, records, &names, started);
+    // A fleet run ends with a line per engine: which has what, which failed.
+    if engines.len() > 1 {
+        for (name, tally) in names.iter().zip(outcomes.by_engine()) {
+            pullfirst::info!("{name}: {}", tally.describe());
+        }
+    }
     Some(Applied {
         engines,
         pulls: outcomes.kept(),

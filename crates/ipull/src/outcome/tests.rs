@@ -312,3 +312,49 @@ fn a_record_rolled_back_carries_the_kind_of_the_cause() {
         Some(json!("b:1: timed out"))
     );
 }
+
+#[test]
+fn a_fleet_run_is_tallied_per_engine() {
+    use super::EngineTally;
+    // Two engines, three jobs: job 0 pulled on both; job 1 failed on engine 1 after being
+    // pulled on engine 0 (undone there); job 2 pulled on engine 0 only so far.
+    let mut o = Outcomes::new(2, false);
+    o.pulled(0, 0, pulled(None, 'a'));
+    o.pulled(0, 1, pulled(None, 'a'));
+    o.pulled(1, 0, pulled(Some('b'), 'c'));
+    o.failed(1, 1, fail(PERMANENT, "not found"), None);
+    o.pulled(2, 0, pulled(None, 'e'));
+    let tally = |pulled, failed, undone| EngineTally {
+        pulled,
+        failed,
+        undone,
+    };
+    assert_eq!(o.by_engine(), vec![tally(2, 0, 1), tally(1, 1, 0)]);
+    assert_eq!(tally(2, 0, 1).describe(), "2 pulled, 0 failed, 1 undone");
+    // Under --atomic the same run keeps nothing anywhere.
+    let mut o = Outcomes::new(2, true);
+    o.pulled(0, 0, pulled(None, 'a'));
+    o.pulled(0, 1, pulled(None, 'a'));
+    o.failed(1, 1, fail(TRANSIENT, "timed out"), None);
+    assert_eq!(o.by_engine(), vec![tally(0, 0, 1), tally(0, 1, 1)]);
+}
+
+#[test]
+fn a_record_of_a_fleet_run_names_the_image_on_each_engine() {
+    let v = Verdict::Pulled(vec![pulled(None, 'a'), pulled(Some('b'), 'a')]);
+    let mut r = Record::new("app");
+    let engines = ["unix:///one".to_string(), "ssh://two".to_string()];
+    v.write(&mut r, &engines, Instant::now());
+    assert_eq!(
+        r.get("image_ids"),
+        Some(&json!({"unix:///one": id('a'), "ssh://two": id('a')}))
+    );
+    assert_eq!(
+        r.get("previous_image_ids"),
+        Some(&json!({"unix:///one": null, "ssh://two": id('b')}))
+    );
+    // One engine: no per-engine fields.
+    let mut r = Record::new("app");
+    Verdict::Pulled(vec![pulled(None, 'a')]).write(&mut r, &engines[..1], Instant::now());
+    assert!(r.get("image_ids").is_none());
+}
