@@ -4,7 +4,8 @@
 #   make lint         rustfmt, clippy (warnings denied), generated files fresh, man pages and
 #                     shell scripts clean (mandoc, shellcheck)
 #   make gen          regenerate man/ and completions/ from the clap definitions
-#   make install      binaries, man pages and completions under $(DESTDIR)$(PREFIX)
+#   make install      binaries, man pages, completions and the example flows under
+#                     $(DESTDIR)$(PREFIX) (examples in share/pullfirst/examples)
 #   make bench        benchmarks against the peer tools; tables in bench/results/
 #   make demo         a short demonstration on this machine
 #   make fuzz         the property tests with many more cases (FUZZ_CASES, default 200000)
@@ -33,6 +34,7 @@ MANDIR  := $(DESTDIR)$(PREFIX)/share/man/man1
 BASHDIR := $(DESTDIR)$(PREFIX)/share/bash-completion/completions
 ZSHDIR  := $(DESTDIR)$(PREFIX)/share/zsh/site-functions
 FISHDIR := $(DESTDIR)$(PREFIX)/share/fish/vendor_completions.d
+EXDIR   := $(DESTDIR)$(PREFIX)/share/pullfirst/examples
 
 .PHONY: all build test lint gen man completions install uninstall bench demo deps clean fuzz mutants
 
@@ -82,7 +84,7 @@ gen:
 man completions: gen
 
 install: build
-	install -d $(BINDIR) $(MANDIR) $(BASHDIR) $(ZSHDIR) $(FISHDIR)
+	install -d $(BINDIR) $(MANDIR) $(BASHDIR) $(ZSHDIR) $(FISHDIR) $(EXDIR)
 	for b in $(STATIC_BINS); do install -m 755 $(STATIC_DIR)/$$b $(BINDIR)/$$b; done
 	for b in $(NET_BINS); do install -m 755 $(NET_DIR)/$$b $(BINDIR)/$$b; done
 	for b in $(BINS); do \
@@ -91,11 +93,15 @@ install: build
 	  install -m 644 completions/$$b.fish $(FISHDIR)/$$b.fish; \
 	done
 	install -m 644 man/*.1 $(MANDIR)/
+	# The example flows, ready to copy or run (they find the commands on PATH).
+	install -m 755 examples/install.sh examples/nightly.sh $(EXDIR)/
+	install -m 644 examples/Makefile $(EXDIR)/Makefile
 
 uninstall:
 	for b in $(BINS); do \
 	  rm -f $(BINDIR)/$$b $(BASHDIR)/$$b $(ZSHDIR)/_$$b $(FISHDIR)/$$b.fish $(MANDIR)/$$b.1 $(MANDIR)/$$b-*.1; \
 	done
+	rm -rf $(DESTDIR)$(PREFIX)/share/pullfirst
 
 bench: build
 	PULLFIRST_BIN=$(BIN_PATH) sh bench/run.sh
