@@ -12,6 +12,9 @@ update\t''"
 complete -c notify -l title -d 'The title; placeholders {status} {count} {failed} {updated} {names} (with --each, those of --text; with --message, sent as given)' -r
 complete -c notify -l text -d 'The line for each component; placeholders {name} {current} {latest} {image} {error} {status} {source} {digest}' -r
 complete -c notify -l message -d 'Send TEXT alone, and read no stdin' -r
+complete -c notify -l status -d 'What --message tells, shown as each service shows it (colour, tags, priority): success, failure, or info when it says neither' -r -f -a "success\t'Green, a check mark'
+failure\t'Red, an alarm, a higher priority'
+info\t'Blue: neither (what TEXT says, notify cannot know)'"
 complete -c notify -l state -d 'Send only when the outcome differs from the last run\'s, as kept in FILE' -r -F
 complete -c notify -l timeout -d 'Give up on one request after this long' -r
 complete -c notify -l retries -d 'Further tries after a network error, a 5xx or a 429' -r

@@ -78,10 +78,15 @@ pub fn run(cli: Cli) -> Result<ExitCode, Error> {
         let message = Message {
             title: cli.title.clone().unwrap_or_else(|| "pullfirst".into()),
             lines: vec![body.clone()],
-            failed: false,
+            status: cli.status,
             records: Vec::new(),
         };
-        let outcome = state::message_outcome(body);
+        // The same text with another status is another message; info keeps the outcome
+        // that text alone had before --status.
+        let mut outcome = state::message_outcome(body);
+        if cli.status != message::Level::Info {
+            outcome.push(format!("status {}", cli.status.word()));
+        }
         return send.unless_unchanged(
             &outcome,
             Outcome::default(),

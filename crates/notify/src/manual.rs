@@ -31,6 +31,10 @@ pub const MANUAL: Manual = Manual {
             run: "notify --message 'nightly update skipped: maintenance window'",
         },
         Example {
+            about: "A failure of your own, shown as a failure (red, an alarm, a higher priority)",
+            run: "notify --message 'update failed at restart; previous images restored' --status failure",
+        },
+        Example {
             about: "Another target in ntfy's shape, beside NOTIFY_URL",
             run: "notify --to \"ntfy+$NOTIFY_URL\" < pulled.jsonl",
         },
