@@ -22,5 +22,6 @@ complete -c notify -l retry-delay -d 'Wait before the first further try (doubled
 complete -c notify -s q -l quiet -d 'Print only errors on stderr'
 complete -c notify -s v -l verbose -d 'Say more on stderr about what is being done'
 complete -c notify -l each -d 'One message per record instead of one summary'
+complete -c notify -l exit-delivery -d 'Exit with the deliveries\' status alone (0 sent or nothing to send, 1 refused, 75 not delivered), not the records\': for scripts that know the flow\'s own status'
 complete -c notify -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c notify -s V -l version -d 'Print version'

@@ -305,3 +305,32 @@ fn the_same_text_with_another_status_is_sent_again_under_state() {
     assert_eq!(got.len(), 2, "another status is another message");
     assert_eq!(json(&got[1])["status"], "success");
 }
+
+#[test]
+fn exit_delivery_counts_the_deliveries_alone() {
+    let ok = Server::start(any_json);
+    // A failed record, delivered: 0 with --exit-delivery, the records' 75 without.
+    sh(&format!("notify --exit-delivery --to {}", ok.url("/hook")))
+        .stdin(FLOW)
+        .run()
+        .success()
+        .stdout_is(FLOW);
+    sh(&format!("notify --to {}", ok.url("/hook")))
+        .stdin(FLOW)
+        .run()
+        .code(75);
+    // Refused: 1, whatever the records say; not delivered at all: 75.
+    let refusing = Server::start(|_| crate::harness::http::Reply::text(400, "no_text"));
+    sh(&format!(
+        "notify --exit-delivery --to {}",
+        refusing.url("/hook")
+    ))
+    .stdin(ALL_OK)
+    .run()
+    .code(1)
+    .stdout_is(ALL_OK);
+    sh("notify --exit-delivery --retries 0 --to http://127.0.0.1:9/hook")
+        .stdin(FLOW)
+        .run()
+        .code(75);
+}

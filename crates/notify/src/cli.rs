@@ -60,6 +60,11 @@ pub struct Cli {
     #[arg(long, value_enum, requires = "message", default_value_t = Level::Info)]
     pub status: Level,
 
+    /// Exit with the deliveries' status alone (0 sent or nothing to send, 1 refused, 75 not
+    /// delivered), not the records': for scripts that know the flow's own status
+    #[arg(long)]
+    pub exit_delivery: bool,
+
     /// Send only when the outcome differs from the last run's, as kept in FILE
     #[arg(long, value_name = "FILE")]
     pub state: Option<PathBuf>,

@@ -41,7 +41,10 @@ pub const MANUAL: Manual = Manual {
     ],
     exit_status: &[
         (0, "sent (or nothing to send) and every record ok"),
-        (1, "a record failed, or a service refused the message"),
+        (
+            1,
+            "a record failed (not counted with --exit-delivery), or a service refused the message",
+        ),
         (2, "usage: bad flags, arguments or target URLs"),
         (65, "bad input: a malformed record; nothing was sent"),
         (
