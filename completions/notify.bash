@@ -23,7 +23,7 @@ _notify() {
 
     case "${cmd}" in
         notify)
-            opts="-q -v -h -V --quiet --verbose --to --format --on --each --title --text --message --state --timeout --retries --retry-delay --help --version"
+            opts="-q -v -h -V --quiet --verbose --to --format --on --each --title --text --message --status --exit-delivery --state --timeout --retries --retry-delay --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -51,6 +51,10 @@ _notify() {
                     ;;
                 --message)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --status)
+                    COMPREPLY=($(compgen -W "success failure info" -- "${cur}"))
                     return 0
                     ;;
                 --state)

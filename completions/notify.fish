@@ -12,6 +12,9 @@ update\t''"
 complete -c notify -l title -d 'The title; placeholders {status} {count} {failed} {updated} {names} (with --each, those of --text; with --message, sent as given)' -r
 complete -c notify -l text -d 'The line for each component; placeholders {name} {current} {latest} {image} {error} {status} {source} {digest}' -r
 complete -c notify -l message -d 'Send TEXT alone, and read no stdin' -r
+complete -c notify -l status -d 'What --message tells, shown as each service shows it (colour, tags, priority): success, failure, or info when it says neither' -r -f -a "success\t'Green, a check mark'
+failure\t'Red, an alarm, a higher priority'
+info\t'Blue: neither (what TEXT says, notify cannot know)'"
 complete -c notify -l state -d 'Send only when the outcome differs from the last run\'s, as kept in FILE' -r -F
 complete -c notify -l timeout -d 'Give up on one request after this long' -r
 complete -c notify -l retries -d 'Further tries after a network error, a 5xx or a 429' -r
@@ -19,5 +22,6 @@ complete -c notify -l retry-delay -d 'Wait before the first further try (doubled
 complete -c notify -s q -l quiet -d 'Print only errors on stderr'
 complete -c notify -s v -l verbose -d 'Say more on stderr about what is being done'
 complete -c notify -l each -d 'One message per record instead of one summary'
+complete -c notify -l exit-delivery -d 'Exit with the deliveries\' status alone (0 sent or nothing to send, 1 refused, 75 not delivered), not the records\': for scripts that know the flow\'s own status'
 complete -c notify -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c notify -s V -l version -d 'Print version'

@@ -61,12 +61,14 @@ if [ -z "${COMPOSE:-}" ]; then
 fi
 
 say() { printf 'install.sh: %s\n' "$*" >&2; }
-# notify when there is somewhere to send to; otherwise pass the records through.
+# notify when there is somewhere to send to; otherwise pass the records through. Its exit
+# status is the delivery's alone (--exit-delivery): failed records are this script's to tell.
 tell() {
-  if [ -n "${NOTIFY_URL:-}" ]; then notify -q "$@"; else cat; fi
+  if [ -n "${NOTIFY_URL:-}" ]; then notify -q --exit-delivery "$@"; else cat; fi
 }
+# A failure told in words: sent as a failure (red, an alarm), never as a success.
 tell_text() {
-  if [ -n "${NOTIFY_URL:-}" ]; then notify -q --message "$1" || true; fi
+  if [ -n "${NOTIFY_URL:-}" ]; then notify -q --message "$1" --status failure || true; fi
 }
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/install.XXXXXX") || exit 74

@@ -43,8 +43,9 @@ BUILD_TIMEOUT=${BUILD_TIMEOUT:-1h}
 BUILD=${BUILD:-'docker build -q -t "$FLOW_IMAGE" --build-arg "VERSION=$FLOW_LATEST" "$FLOW_NAME" >/dev/null && docker push -q "$FLOW_IMAGE" >/dev/null'}
 
 say() { printf 'nightly.sh: %s\n' "$*" >&2; }
+# A failure told in words: sent as a failure (red, an alarm), never as a success.
 tell_text() {
-  if [ -n "${NOTIFY_URL:-}" ]; then notify -q --message "$1" || true; fi
+  if [ -n "${NOTIFY_URL:-}" ]; then notify -q --message "$1" --status failure || true; fi
 }
 for tool in vcheck vfile notify; do
   command -v "$tool" >/dev/null || { say "$tool is not on PATH ($PATH)"; exit 2; }
@@ -98,10 +99,12 @@ if [ "$status" -ne 0 ] && [ ! -s "$work/built.jsonl" ]; then
 fi
 
 # 4. Tell: failures always; otherwise only when something new was built (quiet nights stay
-# quiet). A notification that cannot be sent is said on stderr (cron mails it).
+# quiet). A notification that cannot be sent is said on stderr (cron mails it); notify's exit
+# status is the delivery's alone (--exit-delivery), so a failed build is not taken for one.
 if [ -n "${NOTIFY_URL:-}" ]; then
   if [ "$status" -ne 0 ]; then on=failure; else on=update; fi
-  notify -q --on "$on" < "$work/built.jsonl" || say "the notification could not be sent"
+  notify -q --exit-delivery --on "$on" < "$work/built.jsonl" \
+    || say "the notification could not be sent (the flow's own status is $status)"
 else
   cat "$work/built.jsonl"
 fi

@@ -13,6 +13,9 @@ use crate::harness::github::{repos, FakeGitHub, Release, Repo, State};
 use crate::harness::http::{Reply, Server};
 use crate::harness::{bin_dir, read, sh, tempdir, write_script, Ran, Sh, Tmpfs};
 
+/// What the examples tell: failures as failures, a failed delivery apart from a failed flow.
+mod status;
+
 pub(crate) fn examples() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("examples")
 }

@@ -7,6 +7,9 @@ mod redaction;
 /// Telegram, Matrix, Pushover and the other services with APIs of their own.
 mod services;
 
+/// Success, failure and info, as each service shows them.
+mod status;
+
 use std::fs;
 use std::time::{Duration, Instant};
 

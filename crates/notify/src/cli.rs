@@ -8,6 +8,7 @@ use clap::{Parser, ValueEnum};
 use pullfirst::cli::CommonArgs;
 use pullfirst::units::parse_duration;
 
+use crate::message::Level;
 use crate::target::Format;
 
 /// Tell people what happened: pass flow records through and send a summary
@@ -53,6 +54,16 @@ pub struct Cli {
     /// Send TEXT alone, and read no stdin
     #[arg(long, value_name = "TEXT", conflicts_with_all = ["text", "on"])]
     pub message: Option<String>,
+
+    /// What --message tells, shown as each service shows it (colour, tags, priority):
+    /// success, failure, or info when it says neither
+    #[arg(long, value_enum, requires = "message", default_value_t = Level::Info)]
+    pub status: Level,
+
+    /// Exit with the deliveries' status alone (0 sent or nothing to send, 1 refused, 75 not
+    /// delivered), not the records': for scripts that know the flow's own status
+    #[arg(long)]
+    pub exit_delivery: bool,
 
     /// Send only when the outcome differs from the last run's, as kept in FILE
     #[arg(long, value_name = "FILE")]

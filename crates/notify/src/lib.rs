@@ -69,6 +69,7 @@ pub fn run(cli: Cli) -> Result<ExitCode, Error> {
     let delivery = Delivery::new(cli.timeout, cli.retries, cli.retry_delay);
     let send = Sending {
         state: cli.state.as_deref(),
+        exit_delivery: cli.exit_delivery,
         delivery: &delivery,
         targets: &targets,
     };
@@ -78,10 +79,15 @@ pub fn run(cli: Cli) -> Result<ExitCode, Error> {
         let message = Message {
             title: cli.title.clone().unwrap_or_else(|| "pullfirst".into()),
             lines: vec![body.clone()],
-            failed: false,
+            status: cli.status,
             records: Vec::new(),
         };
-        let outcome = state::message_outcome(body);
+        // The same text with another status is another message; info keeps the outcome
+        // that text alone had before --status.
+        let mut outcome = state::message_outcome(body);
+        if cli.status != message::Level::Info {
+            outcome.push(format!("status {}", cli.status.word()));
+        }
         return send.unless_unchanged(
             &outcome,
             Outcome::default(),
@@ -156,6 +162,8 @@ fn messages(
 /// Where one run's messages go, and the `--state` file it compares outcomes with.
 struct Sending<'a> {
     state: Option<&'a Path>,
+    /// `--exit-delivery`: the records' outcome does not count in the exit status.
+    exit_delivery: bool,
     delivery: &'a Delivery,
     targets: &'a [Target],
 }
@@ -171,6 +179,11 @@ impl Sending<'_> {
         same: &str,
         messages: impl FnOnce() -> Result<Vec<Message>, Error>,
     ) -> Result<ExitCode, Error> {
+        let flow = if self.exit_delivery {
+            Outcome::default()
+        } else {
+            flow
+        };
         if let Some(path) = self.state {
             if state::unchanged(path, outcome)? {
                 pullfirst::info!("{same}; nothing sent");

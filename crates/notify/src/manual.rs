@@ -31,13 +31,20 @@ pub const MANUAL: Manual = Manual {
             run: "notify --message 'nightly update skipped: maintenance window'",
         },
         Example {
+            about: "A failure of your own, shown as a failure (red, an alarm, a higher priority)",
+            run: "notify --message 'update failed at restart; previous images restored' --status failure",
+        },
+        Example {
             about: "Another target in ntfy's shape, beside NOTIFY_URL",
             run: "notify --to \"ntfy+$NOTIFY_URL\" < pulled.jsonl",
         },
     ],
     exit_status: &[
         (0, "sent (or nothing to send) and every record ok"),
-        (1, "a record failed, or a service refused the message"),
+        (
+            1,
+            "a record failed (not counted with --exit-delivery), or a service refused the message",
+        ),
         (2, "usage: bad flags, arguments or target URLs"),
         (65, "bad input: a malformed record; nothing was sent"),
         (

@@ -45,13 +45,67 @@ impl Status {
     }
 }
 
+/// What a message tells, as the services show it (colour, tags, priority, the json format's
+/// `status`): records that failed, records that did not, or a `--message` that says neither
+/// (docs/notify.md#status).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default, clap::ValueEnum)]
+pub enum Level {
+    /// Green, a check mark
+    Success,
+    /// Red, an alarm, a higher priority
+    Failure,
+    /// Blue: neither (what TEXT says, notify cannot know)
+    #[default]
+    Info,
+}
+
+impl Level {
+    /// The word the json format's `status` field and the docs use.
+    pub fn word(self) -> &'static str {
+        match self {
+            Level::Success => "success",
+            Level::Failure => "failure",
+            Level::Info => "info",
+        }
+    }
+
+    /// The colour of chat services' bars and cards: red, green, blue.
+    pub fn rgb(self) -> u32 {
+        match self {
+            Level::Failure => 0xD7_00_00,
+            Level::Success => 0x2E_B8_86,
+            Level::Info => 0x00_78_D7,
+        }
+    }
+
+    /// [`Level::rgb`] as hex digits, without `#`.
+    pub fn hex(self) -> String {
+        format!("{:06X}", self.rgb())
+    }
+
+    /// The mark that begins the title on services that have no colour or priority of their
+    /// own; info has none.
+    pub fn mark(self) -> &'static str {
+        match self {
+            Level::Failure => "✗ ",
+            Level::Success => "✓ ",
+            Level::Info => "",
+        }
+    }
+
+    /// The mark and the word, for the coloured bar of chat services: `✗ failure`.
+    pub fn label(self) -> String {
+        format!("{}{}", self.mark(), self.word())
+    }
+}
+
 /// A message ready to be shaped for a service.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Message {
     pub title: String,
     /// One line per component (or the text of `--message`).
     pub lines: Vec<String>,
-    pub failed: bool,
+    pub status: Level,
     /// The records this message is about (for the generic JSON payload).
     pub records: Vec<Value>,
 }
@@ -138,7 +192,11 @@ pub fn summary(records: &[&Record], title: Option<&Template>, text: Option<&Temp
     Message {
         title,
         lines: records.iter().map(|r| line(r, text)).collect(),
-        failed: status == Status::Failed,
+        status: if status == Status::Failed {
+            Level::Failure
+        } else {
+            Level::Success
+        },
         records: records
             .iter()
             .map(|r| Value::Object(r.fields().clone()))
@@ -156,8 +214,19 @@ pub fn single(r: &Record, title: Option<&Template>, text: Option<&Template>) -> 
     Message {
         title,
         lines: vec![line(r, text)],
-        failed: !r.ok(),
+        status: if r.ok() {
+            Level::Success
+        } else {
+            Level::Failure
+        },
         records: vec![Value::Object(r.fields().clone())],
+    }
+}
+
+impl Message {
+    /// Whether this message tells of a failure.
+    pub fn failed(&self) -> bool {
+        self.status == Level::Failure
     }
 }
 
@@ -202,7 +271,7 @@ mod tests {
                 "· web: 2, up to date"
             ]
         );
-        assert!(m.failed);
+        assert!(m.failed());
     }
 
     /// With `--each`, a failed record is sent as a failure (red, priority high), an updated

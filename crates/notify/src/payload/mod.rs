@@ -26,7 +26,7 @@
 
 use serde_json::{json, Value};
 
-use crate::message::Message;
+use crate::message::{Level, Message};
 use crate::target::Format;
 
 mod services;
@@ -199,6 +199,16 @@ fn cut_bytes(s: &str, max: usize) -> String {
 /// The longest title a Teams card gets (it is sent twice, as title and summary).
 const TEAMS_TITLE: usize = 1_000;
 
+/// The coloured bar of Slack's (and Mattermost's, Rocket.Chat's) attachments, saying the
+/// status beside the message.
+fn bar(status: Level) -> Value {
+    json!([{
+        "color": format!("#{}", status.hex()),
+        "fallback": status.label(),
+        "text": status.label(),
+    }])
+}
+
 fn slack_escape(s: &str) -> String {
     s.replace('&', "&amp;")
         .replace('<', "&lt;")
@@ -217,19 +227,23 @@ pub fn build(format: Format, m: &Message) -> Payload {
         Format::Slack => {
             let lines: Vec<String> = m.lines.iter().map(|l| slack_escape(l)).collect();
             let head = format!("*{}*", slack_escape(&m.title));
-            json_payload(json!({ "text": fit(format, &head, &lines, "\n") }))
+            json_payload(json!({
+                "text": fit(format, &head, &lines, "\n"),
+                "attachments": bar(m.status),
+            }))
         }
         Format::Discord => {
             let head = format!("**{}**", m.title);
             json_payload(json!({
                 "content": fit(format, &head, &m.lines, "\n"),
+                "embeds": [{ "title": m.status.label(), "color": m.status.rgb() }],
                 "allowed_mentions": { "parse": [] },
             }))
         }
         Format::Teams => json_payload(json!({
             "@type": "MessageCard",
             "@context": "https://schema.org/extensions",
-            "themeColor": if m.failed { "D70000" } else { "2EB886" },
+            "themeColor": m.status.hex(),
             "summary": cut_bytes(&m.title, TEAMS_TITLE),
             "title": cut_bytes(&m.title, TEAMS_TITLE),
             // Teams markdown needs a blank line to break a line.
@@ -243,28 +257,28 @@ pub fn build(format: Format, m: &Message) -> Payload {
                 ("X-Title", ascii_header(&m.title)),
                 (
                     "X-Tags",
-                    if m.failed {
-                        "rotating_light"
-                    } else {
-                        "white_check_mark"
+                    match m.status {
+                        Level::Failure => "rotating_light",
+                        Level::Success => "white_check_mark",
+                        Level::Info => "information_source",
                     }
                     .into(),
                 ),
-                ("X-Priority", if m.failed { "4" } else { "3" }.into()),
+                ("X-Priority", if m.failed() { "4" } else { "3" }.into()),
             ],
             body: fit(format, "", &m.lines, "\n").into_bytes(),
         },
         Format::Gotify => json_payload(json!({
             "title": m.title,
             "message": fit(format, "", &m.lines, "\n"),
-            "priority": if m.failed { 8 } else { 4 },
+            "priority": if m.failed() { 8 } else { 4 },
         })),
         // The services with their own requests come through [`requests`]; asked for here,
         // they get the generic body.
         _ => json_payload(json!({
             "title": m.title,
             "text": m.lines.join("\n"),
-            "status": if m.failed { "failure" } else { "success" },
+            "status": m.status.word(),
             "records": m.records,
         })),
     }
@@ -318,7 +332,7 @@ mod tests {
             lines: (0..n)
                 .map(|i| format!("{i:04} {}", "x".repeat(width)))
                 .collect(),
-            failed: true,
+            status: Level::Failure,
             records: Vec::new(),
         }
     }

@@ -8,17 +8,19 @@ use percent_encoding::{utf8_percent_encode, NON_ALPHANUMERIC};
 use serde_json::{json, Value};
 
 use super::{cut_bytes, fit, Payload};
-use crate::message::Message;
+use crate::message::{Level, Message};
 use crate::target::{Format, MatrixAuth, Service, Target};
 
 /// The requests that tell `m` to `target`.
 pub fn requests(target: &Target, m: &Message) -> Vec<Payload> {
     let format = target.format;
     let api = &target.url;
+    // Services with no colour or priority of their own say the status in the title.
+    let title = format!("{}{}", m.status.mark(), m.title);
     match &target.service {
         Service::Webhook => vec![super::build(format, m)],
         Service::Telegram { token, chats } => {
-            let head = format!("<b>{}</b>", html(&m.title));
+            let head = format!("<b>{}</b>", html(&title));
             let lines: Vec<String> = m.lines.iter().map(|l| html(l)).collect();
             let text = fit(format, &head, &lines, "\n");
             chats
@@ -38,7 +40,7 @@ pub fn requests(target: &Target, m: &Message) -> Vec<Payload> {
                 .collect()
         }
         Service::Matrix { auth, rooms } => {
-            let text = fit(format, &m.title, &m.lines, "\n");
+            let text = fit(format, &title, &m.lines, "\n");
             let token = match auth {
                 MatrixAuth::Token(t) => t.clone(),
                 // Logged in by the delivery first, which puts the token in its place.
@@ -64,7 +66,10 @@ pub fn requests(target: &Target, m: &Message) -> Vec<Payload> {
         }
         Service::Mattermost { username, channel } | Service::RocketChat { username, channel } => {
             let head = format!("**{}**", m.title);
-            let mut body = json!({ "text": fit(format, &head, &m.lines, "\n") });
+            let mut body = json!({
+                "text": fit(format, &head, &m.lines, "\n"),
+                "attachments": super::bar(m.status),
+            });
             if let Some(c) = channel {
                 body["channel"] = json!(c);
             }
@@ -79,7 +84,7 @@ pub fn requests(target: &Target, m: &Message) -> Vec<Payload> {
             vec![json_request("POST", api.clone(), body)]
         }
         Service::GoogleChat => {
-            let head = format!("*{}*", m.title);
+            let head = format!("*{title}*");
             vec![json_request(
                 "POST",
                 api.clone(),
@@ -95,7 +100,7 @@ pub fn requests(target: &Target, m: &Message) -> Vec<Payload> {
             let priority = priority
                 .as_deref()
                 .and_then(|p| p.parse::<i64>().ok())
-                .unwrap_or(if m.failed { 1 } else { 0 });
+                .unwrap_or(if m.failed() { 1 } else { 0 });
             let mut body = json!({
                 "token": token,
                 "user": user,
@@ -112,7 +117,7 @@ pub fn requests(target: &Target, m: &Message) -> Vec<Payload> {
             let note = |to: Option<&str>| {
                 let mut body = json!({
                     "type": "note",
-                    "title": m.title,
+                    "title": title,
                     "body": fit(format, "", &m.lines, "\n"),
                 });
                 match to {
@@ -137,12 +142,17 @@ pub fn requests(target: &Target, m: &Message) -> Vec<Payload> {
             stream,
             topic,
         } => {
+            // The topic groups messages, so the status goes in the content's first line.
             let topic = topic.clone().unwrap_or_else(|| cut_chars(&m.title, 60));
+            let head = match m.status {
+                Level::Info => String::new(),
+                status => format!("**{}**", status.label()),
+            };
             let form: String = url::form_urlencoded::Serializer::new(String::new())
                 .append_pair("type", "stream")
                 .append_pair("to", stream)
                 .append_pair("topic", &topic)
-                .append_pair("content", &fit(format, "", &m.lines, "\n"))
+                .append_pair("content", &fit(format, &head, &m.lines, "\n"))
                 .finish();
             let auth = base64_basic(email, key);
             vec![Payload {
@@ -161,7 +171,7 @@ pub fn requests(target: &Target, m: &Message) -> Vec<Payload> {
                 "title": cut_bytes(&m.title, 256),
                 "body": fit(format, "", &m.lines, "\n"),
                 "group": "pullfirst",
-                "level": if m.failed { "timeSensitive" } else { "active" },
+                "level": if m.failed() { "timeSensitive" } else { "active" },
             }),
         )],
         Service::Signal { auth, from, to } => {
@@ -169,7 +179,7 @@ pub fn requests(target: &Target, m: &Message) -> Vec<Payload> {
                 "POST",
                 format!("{api}/v2/send"),
                 json!({
-                    "message": fit(format, &m.title, &m.lines, "\n"),
+                    "message": fit(format, &title, &m.lines, "\n"),
                     "number": from,
                     "recipients": to,
                 }),
@@ -181,7 +191,7 @@ pub fn requests(target: &Target, m: &Message) -> Vec<Payload> {
         }
         Service::HomeAssistant { token, id } => {
             let mut body = json!({
-                "title": m.title,
+                "title": title,
                 "message": fit(format, "", &m.lines, "\n"),
             });
             if let Some(id) = id {
