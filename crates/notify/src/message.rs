@@ -282,17 +282,17 @@ mod tests {
             r#"{"name":"redis","ok":false,"update":true,"error":{"step":"ipull","message":"gone"}}"#,
         );
         let m = single(&failed, None, None);
-        assert!(m.failed);
+        assert!(m.failed());
         assert_eq!(m.title, "pullfirst: redis failed");
         assert_eq!(m.lines, ["✗ redis: failed at ipull: gone"]);
         assert_eq!(m.records.len(), 1);
         let updated = rec(r#"{"name":"web","current":"1","latest":"2","update":true}"#);
         let m = single(&updated, None, None);
-        assert!(!m.failed);
+        assert!(!m.failed());
         assert_eq!(m.title, "pullfirst: web updated");
         let same = rec(r#"{"name":"db","latest":"2"}"#);
         let m = single(&same, None, None);
-        assert!(!m.failed);
+        assert!(!m.failed());
         assert_eq!(m.title, "pullfirst: db unchanged");
         assert_eq!(m.lines, ["· db: 2, up to date"]);
         let t = Template::parse("{name} is {status}: {error}", RECORD_FIELDS).expect("valid");
@@ -309,18 +309,21 @@ mod tests {
         let failed = rec(r#"{"name":"c","ok":false,"error":{"message":"x"}}"#);
         let m = summary(&[&same], None, None);
         assert_eq!(
-            (m.title.as_str(), m.failed),
+            (m.title.as_str(), m.failed()),
             ("pullfirst: all 1 up to date", false)
         );
         assert_eq!(m.lines, ["· b: up to date"]);
         let m = summary(&[&up, &same], None, None);
         assert_eq!(
-            (m.title.as_str(), m.failed),
+            (m.title.as_str(), m.failed()),
             ("pullfirst: 1 updated", false)
         );
         assert_eq!(m.lines[0], "✓ a: new → ?");
         let m = summary(&[&failed, &same], None, None);
-        assert_eq!((m.title.as_str(), m.failed), ("pullfirst: 1 failed", true));
+        assert_eq!(
+            (m.title.as_str(), m.failed()),
+            ("pullfirst: 1 failed", true)
+        );
         assert_eq!(m.lines[0], "✗ c: failed at x");
         let t = Template::parse(
             "{status} {count} {failed} {updated} {names}",

@@ -506,11 +506,18 @@ mod tests {
             naive("h", &lines, 5000, "\n")
         );
         // One left out is "component", not "components".
-        let lines = vec!["a".repeat(1960), "b".repeat(50)];
-        assert_eq!(
-            fit(Format::Discord, "", &lines, "\n"),
-            format!("{}\n… and 1 more component not shown", "a".repeat(1960))
-        );
+        let mut one_left_out = false;
+        for k in 35..50 {
+            let lines: Vec<String> = (0..k)
+                .map(|i| format!("{i:02}{}", "x".repeat(46)))
+                .collect();
+            let text = fit(Format::Discord, "", &lines, "\n");
+            if text.contains("… and 1 more") {
+                one_left_out = true;
+                assert!(text.ends_with("… and 1 more component not shown"), "{text}");
+            }
+        }
+        assert!(one_left_out, "no run left exactly one out");
     }
 
     #[test]
@@ -519,7 +526,7 @@ mod tests {
         let m = Message {
             title: "t".into(),
             lines: (0..1000).map(|_| "✓→✗·".to_string()).collect(),
-            failed: false,
+            status: crate::message::Level::Success,
             records: Vec::new(),
         };
         let p = build(Format::Ntfy, &m);
@@ -527,7 +534,10 @@ mod tests {
         assert!(p.body.len() > 4096 - 40, "{}", p.body.len());
         assert!(p.headers.contains(&("X-Tags", "white_check_mark".into())));
         assert!(p.headers.contains(&("X-Priority", "3".into())));
-        let failed = Message { failed: true, ..m };
+        let failed = Message {
+            status: crate::message::Level::Failure,
+            ..m
+        };
         let p = build(Format::Ntfy, &failed);
         assert!(p.headers.contains(&("X-Tags", "rotating_light".into())));
         assert!(p.headers.contains(&("X-Priority", "4".into())));
