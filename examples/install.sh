@@ -134,7 +134,9 @@ roll_back() {
     && ipull -q --verify --settle "$SETTLE" --health-timeout "$HEALTH_TIMEOUT" \
       --compose . --env-file "$VERSIONS" > /dev/null
 }
-if ! $COMPOSE --env-file "$work/next.env" up -d >&2; then
+# compose's own words are kept (and shown as they come) for the records of a failed restart.
+if ! { $COMPOSE --env-file "$work/next.env" up -d 2>&1; echo "$?" > "$work/compose.status"; } \
+  | tee "$work/compose.out" >&2 || [ "$(cat "$work/compose.status")" != 0 ]; then
   trap '' INT TERM
   say "restart failed: putting the previous images back"
   if roll_back; then
@@ -144,8 +146,10 @@ if ! $COMPOSE --env-file "$work/next.env" up -d >&2; then
     tell_text "update failed at restart, and restarting the previous versions failed too: the service may be down"
   fi
   # The records say so too: each updated component fails at the restart step (retry --each
-  # with a step that fails marks them; the other records pass untouched).
-  retry -q --each -n 1 --step restart -- false < "$work/pulled.jsonl" > "$work/failed.jsonl" 2>/dev/null
+  # with a step that fails marks them, with compose's last line as the reason; the other
+  # records pass untouched).
+  retry -q --each -n 1 --step restart -- sh -c 'tail -n 3 "$1"; exit 1' sh "$work/compose.out" \
+    < "$work/pulled.jsonl" > "$work/failed.jsonl" 2>/dev/null
   # The versions that failed are not tried again (vfile release NAME clears that).
   vfile -q quarantine "$VERSIONS" < "$work/failed.jsonl" > /dev/null
   if [ -s "$work/failed.jsonl" ]; then cat "$work/failed.jsonl"; else cat "$work/pulled.jsonl"; fi

@@ -713,6 +713,14 @@ fn term_during_the_restart_runs_the_previous_version_again() {
     let r = ran.only();
     assert_eq!(r["ok"], false, "{r}");
     assert_eq!(r["error"]["step"], "restart", "{r}");
+    // compose's own last word is the reason the record gives, not just "exited 1".
+    assert!(
+        r["error"]["message"]
+            .as_str()
+            .is_some_and(|m| m.starts_with("restart exited 1 after 1 attempt: ")
+                && m.ends_with("simulated: a container failed")),
+        "{r}"
+    );
     assert_eq!(r["pulled"], true, "{r}");
     assert_eq!(d.versions(), "app=1.0\n", "nothing recorded");
     let running = d.running(&engine);

@@ -100,12 +100,58 @@ fn act(cli: &Cli, retrier: &mut Retrier, step: &str, record: &mut Record) {
         None if outcome.last.timed_out => "timed out".to_string(),
         None => format!("exited {status}"),
     };
-    let message = format!(
+    let mut message = format!(
         "{step} {how} after {} attempt{}",
         outcome.attempts,
         if outcome.attempts == 1 { "" } else { "s" }
     );
+    // The command's own last word (compose's error line, say) goes into the record, scrubbed
+    // of secrets and cut short: "restart exited 1" alone tells an operator nothing.
+    let mut last = outcome.last;
+    if let Some(said) = last.kept_stdout().and_then(last_line) {
+        message.push_str(": ");
+        message.push_str(&said);
+    }
     pullfirst::error!("{name}: {message}");
     record.fail(step, kind, &message, None);
     record.push_step(step, false, ms);
+}
+
+/// The last line of `out` that says something, scrubbed of secrets and cut to 200 characters;
+/// only the last 8 KiB are read, however long the output.
+fn last_line(mut out: impl std::io::BufRead + std::io::Seek) -> Option<String> {
+    use std::io::{Read, SeekFrom};
+    let len = out.seek(SeekFrom::End(0)).ok()?;
+    out.seek(SeekFrom::Start(len.saturating_sub(8192))).ok()?;
+    let mut tail = Vec::new();
+    out.take(8192).read_to_end(&mut tail).ok()?;
+    let text = String::from_utf8_lossy(&tail);
+    let line = text.lines().map(str::trim).rfind(|l| !l.is_empty())?;
+    let line = pullfirst::redact::scrub(line);
+    let mut cut: String = line.chars().take(200).collect();
+    if line.chars().count() > 200 {
+        cut.push('…');
+    }
+    Some(cut)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::last_line;
+    use std::io::Cursor;
+
+    #[test]
+    fn the_last_line_that_says_something() {
+        let said = |s: &str| last_line(Cursor::new(s.as_bytes().to_vec()));
+        assert_eq!(
+            said("Creating app ... \nERROR: for app  manifest unknown\n\n  \n").as_deref(),
+            Some("ERROR: for app  manifest unknown")
+        );
+        assert_eq!(said(""), None);
+        assert_eq!(said("\n \n"), None);
+        let long = format!("{}\n{}\n", "x".repeat(20_000), "y".repeat(300));
+        let cut = said(&long).expect("a line");
+        assert_eq!(cut.chars().count(), 201);
+        assert!(cut.starts_with("yyy") && cut.ends_with('…'));
+    }
 }
