@@ -109,8 +109,34 @@ vfile -q record "$work/next.env" < "$work/pulled.jsonl" > /dev/null
 status=$?
 [ "$status" -eq 0 ] || failed_early "vfile (staging the new versions)" "$status"
 if cmp -s "$VERSIONS" "$work/next.env"; then
-  say "everything is up to date"
-  tell --on update < "$work/pulled.jsonl" || say "(the notification could not be sent)"
+  # Nothing new upstream; but does the deployment run? One whose services are not running (a
+  # fresh host, a restore from backup) is started: pull first, up, the health gate, and that
+  # is told as a start, not as "up to date".
+  if ipull -q --verify --settle 0 --health-timeout "$HEALTH_TIMEOUT" \
+      --compose . --env-file "$VERSIONS" > /dev/null 2>&1; then
+    say "everything is up to date"
+    tell --on update < "$work/pulled.jsonl" || say "(the notification could not be sent)"
+    exit 0
+  fi
+  say "up to date, but not running as the version file says: starting it"
+  # shellcheck disable=SC2086
+  ipull -q ${IPULL_OPTS:-} --compose . --env-file "$VERSIONS" > /dev/null \
+    || failed_early "pulling the images to start" "$?"
+  $COMPOSE --env-file "$VERSIONS" up -d >&2 || failed_early "starting the services" "$?"
+  ipull --verify --settle "$SETTLE" --health-timeout "$HEALTH_TIMEOUT" \
+    --compose . --env-file "$VERSIONS" > "$work/started.jsonl"
+  status=$?
+  if [ "$status" -ne 0 ]; then
+    tell_text "the services were not running, and once started they failed the health gate"
+    cat "$work/started.jsonl"
+    exit "$status"
+  fi
+  say "started"
+  if [ -n "${NOTIFY_URL:-}" ]; then
+    notify -q --message "started: the services were not running; they run the versions of $VERSIONS now" \
+      --status success || say "(the notification could not be sent)"
+  fi
+  cat "$work/started.jsonl"
   exit 0
 fi
 

@@ -954,3 +954,48 @@ fn make_demo_runs_a_whole_flow_and_cleans_up() {
         .collect();
     assert!(left.is_empty(), "the demo left {left:?}");
 }
+
+/// A deployment whose version file is filled in but whose services are not running (a fresh
+/// host, a restore from backup) is started, and told as a start, not as "up to date".
+#[test]
+fn a_stopped_deployment_is_started_and_told_so() {
+    let engine = Engine::start();
+    let registry = Registry::start();
+    let reg = registry.addr();
+    release(&engine, &registry, "app", "1.0");
+    let d = Deployment::new(&engine, &reg, &["app"], None);
+    let mut seen = 0;
+    d.install().success();
+    assert_eq!(d.versions(), "app=1.0\n");
+    let app1 = service(&d.running(&engine), "app").image_id.clone();
+    d.messages(&mut seen);
+    // Still up to date and running: nothing happens, nobody is told.
+    d.install().success().stderr_has("everything is up to date");
+    assert!(d.messages(&mut seen).is_empty());
+
+    // The services go away (and their image with them); the version file stays.
+    d.sh(&format!("{} down", d.compose())).run().success();
+    engine.docker_ok(&["rmi", &format!("{reg}/test/app:1.0")]);
+    assert!(d.running(&engine).is_empty());
+    let ran = d
+        .install()
+        .success()
+        .stderr_has("not running")
+        .stderr_has("started");
+    let running = d.running(&engine);
+    assert_eq!(service(&running, "app").image_id, app1, "1.0 runs again");
+    assert!(service(&running, "app").running);
+    assert_eq!(d.versions(), "app=1.0\n", "the version file is as it was");
+    // The records are the health gate's: each service passed it.
+    let records = ran.records();
+    assert_eq!(records.len(), 1, "{}", ran.stdout);
+    assert_eq!(records[0]["steps"][0]["step"], "health", "{}", ran.stdout);
+    assert_eq!(records[0]["steps"][0]["ok"], true, "{}", ran.stdout);
+    let m = d.messages(&mut seen);
+    assert_eq!(m.len(), 1, "{m:?}");
+    assert_eq!(m[0]["status"], "success");
+    assert!(
+        m[0]["text"].as_str().is_some_and(|t| t.contains("started")),
+        "{m:?}"
+    );
+}
