@@ -524,7 +524,11 @@ pub fn read_oldver(path: &Path) -> Result<HashMap<String, String>, Error> {
     };
     data.iter()
         .map(|(name, v)| {
-            let version = if nested { &v["version"] } else { v };
+            let version = match (nested, v) {
+                (false, v) => v,
+                (true, Value::Object(o)) => o.get("version").unwrap_or(&Value::Null),
+                (true, _) => return Err(bad(None, &format!("{} is not an object", quote(name)))),
+            };
             match version {
                 Value::String(s) => Ok(Some((name.clone(), s.clone()))),
                 Value::Null => Ok(None),

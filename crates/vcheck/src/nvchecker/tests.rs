@@ -204,6 +204,8 @@ fn record_files_in_all_three_formats() {
     }
     std::fs::write(&p, r#"{"version":3,"data":{}}"#).expect("write");
     assert!(read_oldver(&p).is_err());
+    std::fs::write(&p, r#"{"version":2,"data":{"app":"1.2"}}"#).expect("write");
+    assert!(read_oldver(&p).is_err(), "version 2 holds objects");
     std::fs::write(&p, "app\n").expect("write");
     assert!(read_oldver(&p).is_err());
     assert!(read_oldver(&dir.path().join("none"))
