@@ -1,3 +1,4 @@
+complete -c vcheck -l nvchecker -d 'Components from an nvchecker configuration file (its entries whose sources vcheck has; the others are reported as failed records); current versions from its oldver file unless --versions is given' -r -F
 complete -c vcheck -l versions -d 'Current versions from a version file (the format vfile writes)' -r -F
 complete -c vcheck -l current -d 'The current version, with a single NAME=SOURCE' -r
 complete -c vcheck -l match -d 'Keep only tags matching REGEX (as upstream spells them)' -r

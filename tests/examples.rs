@@ -88,6 +88,11 @@ fn every_example_in_help_and_man_pages_runs_as_written() {
     let d = dir.path();
     std::fs::write(d.join("versions.env"), "app=1.4.1\nworker=1.4.1\n").expect("write");
     std::fs::write(
+        d.join("nvchecker.toml"),
+        "[app]\nsource = \"github\"\ngithub = \"acme/app\"\nuse_max_release = true\n",
+    )
+    .expect("write");
+    std::fs::write(
         d.join("docker-compose.yml"),
         "services:\n  app:\n    image: ${REGISTRY}/acme/app:1.4.2\n  \
          worker:\n    image: ${REGISTRY}/acme/worker:1.4.2\n",

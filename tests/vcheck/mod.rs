@@ -29,6 +29,9 @@ mod input;
 /// `Link: rel="next"` pages, and the credentials that must not follow a smuggled one.
 mod paging;
 
+/// `--nvchecker FILE`: an nvchecker configuration's supported and unsupported entries.
+mod nvchecker;
+
 /// `registry:` sources against the real private registry and stand-ins.
 mod registry;
 

@@ -25,6 +25,12 @@ pub struct Cli {
     #[arg(value_name = "NAME=SOURCE")]
     pub targets: Vec<String>,
 
+    /// Components from an nvchecker configuration file (its entries whose sources vcheck has;
+    /// the others are reported as failed records); current versions from its oldver file
+    /// unless --versions is given
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["targets", "current"])]
+    pub nvchecker: Option<PathBuf>,
+
     /// Current versions from a version file (the format vfile writes)
     #[arg(long, value_name = "FILE", conflicts_with = "current")]
     pub versions: Option<PathBuf>,

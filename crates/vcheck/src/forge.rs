@@ -41,6 +41,11 @@ pub struct Forge {
 }
 
 impl Forge {
+    /// The API root requests go to (no trailing `/`).
+    pub fn api(&self) -> &str {
+        &self.api
+    }
+
     /// The forge's API root and token from the environment.
     pub fn from_env(kind: Kind) -> Result<Forge, String> {
         let (api_var, default, token_var) = match kind {

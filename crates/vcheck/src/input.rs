@@ -31,7 +31,7 @@ pub enum Source {
 }
 
 impl Source {
-    fn parse(s: &str) -> Option<Source> {
+    pub(crate) fn parse(s: &str) -> Option<Source> {
         let (kind, rest) = s.split_once(':')?;
         match kind {
             "github" => github::parse_repo(rest).map(Source::Release),
@@ -65,40 +65,75 @@ pub struct Component {
     pub quarantined: Vec<String>,
 }
 
-/// The components to look up, from the arguments or from records on stdin, with their
-/// current versions.
-pub fn gather(cli: &Cli, defaults: &Filters) -> Result<Vec<Component>, Error> {
-    let file = match &cli.versions {
-        Some(path) => Some(VersionFile::load(path)?),
-        None => None,
-    };
-    // The pins next to the version file (docs/version-file.md#pins).
-    let pins = match &cli.versions {
-        Some(path) => Pins::load(path)?,
-        None => Pins::default(),
-    };
-    let hold = |name: &str| pins.hold.get(name).cloned();
-    let quarantined = |name: &str| pins.quarantine.get(name).cloned().unwrap_or_default();
-    if cli.current.is_some() && cli.targets.len() != 1 {
-        return Err(Error::Usage(
-            "--current goes with exactly one NAME=SOURCE".into(),
-        ));
+/// What is known about each component before asking upstream: its current version (from
+/// `--versions`, else `--current`, else what the input says) and its pins.
+pub struct Known<'a> {
+    cli: &'a Cli,
+    file: Option<VersionFile>,
+    pins: Pins,
+}
+
+impl<'a> Known<'a> {
+    pub fn load(cli: &'a Cli) -> Result<Known<'a>, Error> {
+        let file = match &cli.versions {
+            Some(path) => Some(VersionFile::load(path)?),
+            None => None,
+        };
+        // The pins next to the version file (docs/version-file.md#pins).
+        let pins = match &cli.versions {
+            Some(path) => Pins::load(path)?,
+            None => Pins::default(),
+        };
+        Ok(Known { cli, file, pins })
     }
-    let current_of = |name: &str, fallback: Option<&str>| -> Result<Option<String>, Error> {
-        let value = match (&file, &cli.current) {
-            (Some(f), _) => f.get(name),
-            (None, Some(c)) => Some(c.clone()),
-            (None, None) => fallback.map(str::to_string),
+
+    /// Held at this version (`vfile set --hold`).
+    pub fn hold(&self, name: &str) -> Option<String> {
+        self.pins.hold.get(name).cloned()
+    }
+
+    /// Versions that failed their restart or health gate.
+    pub fn quarantined(&self, name: &str) -> Vec<String> {
+        self.pins.quarantine.get(name).cloned().unwrap_or_default()
+    }
+
+    /// The current version of `name`; `fallback` is what the input itself says. `source`
+    /// names where the fallback came from in a message.
+    pub fn current(
+        &self,
+        name: &str,
+        fallback: Option<&str>,
+        source: &Path,
+    ) -> Result<Option<String>, Error> {
+        let (value, from) = match (&self.file, &self.cli.current) {
+            (Some(f), _) => (f.get(name), self.cli.versions.as_deref()),
+            (None, Some(c)) => (Some(c.clone()), Some(Path::new("--current"))),
+            (None, None) => (fallback.map(str::to_string), Some(source)),
         };
         match value {
             Some(v) if !is_valid_tag(&v) => Err(Error::bad_file(
-                cli.versions.as_deref().unwrap_or(Path::new("--current")),
+                from.unwrap_or(source),
                 None,
                 format!("the version of {name} is not a valid tag: {}", quote(&v)),
             )),
             v => Ok(v),
         }
-    };
+    }
+}
+
+/// The components to look up, from the arguments or from records on stdin, with their
+/// current versions.
+pub fn gather(cli: &Cli, defaults: &Filters) -> Result<Vec<Component>, Error> {
+    let known = Known::load(cli)?;
+    let hold = |name: &str| known.hold(name);
+    let quarantined = |name: &str| known.quarantined(name);
+    if cli.current.is_some() && cli.targets.len() != 1 {
+        return Err(Error::Usage(
+            "--current goes with exactly one NAME=SOURCE".into(),
+        ));
+    }
+    let current_of =
+        |name: &str, fallback: Option<&str>| known.current(name, fallback, Path::new("--current"));
     let mut components = Vec::new();
     if cli.targets.is_empty() {
         for r in read_all(std::io::stdin().lock())? {

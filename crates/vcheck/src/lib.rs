@@ -1,7 +1,8 @@
 //! `vcheck`: is there a newer version? (docs/vcheck.md)
 //!
 //! The first step of a flow: one record per component with `current`, `latest` and `update`.
-//! This file only orchestrates: what to look up comes from [`input`]; each lookup
+//! This file only orchestrates: what to look up comes from [`input`] (or an nvchecker
+//! configuration, [`nvchecker`]); each lookup
 //! ([`lookup`]) asks GitHub releases and tags ([`github`]) or an OCI registry ([`registry`]),
 //! page by page ([`paging`]), over one HTTP client ([`http`]) with an ETag cache ([`cache`]).
 //! Upstream values are untrusted, so a version is a candidate only if it is a valid image tag
@@ -17,6 +18,7 @@ pub mod http;
 pub mod input;
 pub mod lookup;
 pub mod manual;
+pub mod nvchecker;
 pub mod paging;
 pub mod registry;
 pub mod response;
@@ -54,16 +56,29 @@ pub fn main() -> std::process::ExitCode {
 /// from the records (docs/exit-status.md).
 pub fn run(cli: Cli) -> Result<ExitCode, Error> {
     let defaults = settings::defaults(&cli).map_err(Error::Usage)?;
-    let components = input::gather(&cli, &defaults)?;
+    let github = GitHub::from_env().map_err(Error::Usage)?;
+    let gitlab = Forge::from_env(Kind::GitLab).map_err(Error::Usage)?;
+    let gitea = Forge::from_env(Kind::Gitea).map_err(Error::Usage)?;
+    let components = match &cli.nvchecker {
+        Some(file) => {
+            let apis = nvchecker::Apis {
+                github: &github.api,
+                gitlab: gitlab.api(),
+                gitea: gitea.api(),
+            };
+            nvchecker::gather(&cli, &defaults, file, &apis)?
+        }
+        None => input::gather(&cli, &defaults)?,
+    };
     let ctx = Context {
         http: Http::new(
             cli.timeout,
             (!cli.no_cache).then(cache::Cache::default_dir).flatten(),
         ),
-        github: GitHub::from_env().map_err(Error::Usage)?,
+        github,
         registries: Registries::load(cli.insecure_registry.clone()),
-        gitlab: Forge::from_env(Kind::GitLab).map_err(Error::Usage)?,
-        gitea: Forge::from_env(Kind::Gitea).map_err(Error::Usage)?,
+        gitlab,
+        gitea,
         page_size: cli.page_size,
     };
 

@@ -40,6 +40,10 @@ pub const MANUAL: Manual = Manual {
             run: "echo '{\"name\":\"app\",\"source\":\"github-tags:acme/app\",\"vcheck\":{\"match\":\"^1[.]4\"}}' | vcheck",
         },
         Example {
+            about: "The entries of an nvchecker configuration (the others are reported as failed)",
+            run: "vcheck --nvchecker nvchecker.toml",
+        },
+        Example {
             about: "Components from records on stdin instead of arguments",
             run: "echo '{\"name\":\"app\",\"source\":\"github:acme/app\"}' | vcheck --versions versions.env",
         },
