@@ -7,6 +7,9 @@ mod redaction;
 /// Telegram, Matrix, Pushover and the other services with APIs of their own.
 mod services;
 
+/// E-mail over SMTP, against a real server on 127.0.0.1.
+mod smtp;
+
 use std::fs;
 use std::time::{Duration, Instant};
 

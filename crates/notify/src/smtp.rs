@@ -4,7 +4,8 @@
 //! One message goes to every `?to=` address at once. The answers are classed as the HTTP
 //! ones are: a 4xx reply, a refused or dropped connection and a server that does not answer
 //! within `--timeout` are transient (tried again, then exit 75); a 5xx reply (a refused
-//! login, a refused recipient), a certificate that does not verify, a server that offers no
+//! login, a refused recipient), a certificate that does not verify (`HOST: certificate
+//! refused (…)`, as over HTTPS), a TLS handshake that fails, a server that offers no
 //! STARTTLS when it is required or no login mechanism notify speaks, and an answer that is not
 //! SMTP are permanent. `--timeout` bounds the whole exchange, not only each read, so a server
 //! that trickles cannot hold notify past it. The password is never part of a message: the
@@ -124,19 +125,33 @@ fn transport(
     Ok(builder.build())
 }
 
-/// Whether the error comes from a socket that waited too long.
-fn timed_out(e: &lettre::transport::smtp::Error) -> bool {
+/// The I/O error at the root of `e`, if any.
+fn io_cause(e: &lettre::transport::smtp::Error) -> Option<&std::io::Error> {
     let mut source = std::error::Error::source(e);
     while let Some(err) = source {
         if let Some(io) = err.downcast_ref::<std::io::Error>() {
-            return matches!(
-                io.kind(),
-                std::io::ErrorKind::TimedOut | std::io::ErrorKind::WouldBlock
-            );
+            return Some(io);
         }
         source = err.source();
     }
-    false
+    None
+}
+
+/// Whether the error comes from a socket that waited too long.
+fn timed_out(e: &lettre::transport::smtp::Error) -> bool {
+    io_cause(e).is_some_and(|io| {
+        matches!(
+            io.kind(),
+            std::io::ErrorKind::TimedOut | std::io::ErrorKind::WouldBlock
+        )
+    })
+}
+
+/// rustls' own error, which a failed handshake comes back as (inside an I/O error).
+fn rustls_cause(e: &lettre::transport::smtp::Error) -> Option<&rustls::Error> {
+    io_cause(e)
+        .and_then(|io| io.get_ref())
+        .and_then(|inner| inner.downcast_ref::<rustls::Error>())
 }
 
 fn classify(host: &str, timeout: &str, e: &lettre::transport::smtp::Error) -> Attempt {
@@ -155,10 +170,22 @@ fn classify(host: &str, timeout: &str, e: &lettre::transport::smtp::Error) -> At
         };
         return final_failure(format!("{host}: {what} ({said})"));
     }
-    if e.is_tls() {
-        return final_failure(format!("{host}: TLS failed ({said})"));
+    match rustls_cause(e) {
+        Some(rustls::Error::InvalidCertificate(why)) => {
+            return final_failure(format!("{host}: certificate refused ({why:?})"));
+        }
+        Some(_) => return final_failure(format!("{host}: TLS failed ({said})")),
+        None if e.is_tls() => return final_failure(format!("{host}: TLS failed ({said})")),
+        None => {}
+    }
+    if e.is_client() && said.contains("STARTTLS") {
+        return final_failure(format!(
+            "{host}: the server offers no STARTTLS, and it is required (a login is never sent \
+             in the clear unless the URL says ?starttls=no)"
+        ));
     }
     if e.is_client() || e.is_response() {
+        let said = said.trim_start_matches("internal client error: ");
         return final_failure(format!("{host}: {said}"));
     }
     // Connection refused or dropped, a name that does not resolve now: try again.
