@@ -128,6 +128,7 @@ hyperfine hyperfine
 python3 python3
 /usr/bin/retry retry
 socat socat
+swaks swaks
 curl curl
 /usr/bin/time time"
 fi
