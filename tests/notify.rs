@@ -10,6 +10,9 @@ mod services;
 /// Success, failure and info, as each service shows them.
 mod status;
 
+/// E-mail over SMTP, against a real server on 127.0.0.1.
+mod smtp;
+
 use std::fs;
 use std::time::{Duration, Instant};
 

@@ -10,6 +10,7 @@ pub mod forges;
 pub mod github;
 pub mod http;
 pub mod services;
+pub mod smtp;
 pub mod sshd;
 pub mod token;
 

@@ -10,7 +10,8 @@
 //! final: the service refused the message and will refuse it again (the service's own words,
 //! `description`, `error`, `msg` or `message`, are quoted). Redirects are not followed: a
 //! webhook that moved is an error to fix, not a reason to post a message (and its token)
-//! somewhere else.
+//! somewhere else. E-mail targets go over SMTP instead ([`crate::smtp`]), their answers
+//! classed the same way and retried by the same loop.
 
 use std::time::Duration;
 
@@ -25,6 +26,8 @@ const MAX_RETRY_AFTER: Duration = Duration::from_secs(60);
 
 pub struct Delivery {
     pub agent: ureq::Agent,
+    /// How long one request (or one SMTP exchange) may take.
+    pub timeout: Duration,
     pub retries: u32,
     pub retry_delay: Duration,
 }
@@ -34,6 +37,7 @@ impl Delivery {
         let config = pullfirst::web::agent_config("notify", timeout).build();
         Delivery {
             agent: ureq::Agent::new_with_config(config),
+            timeout,
             retries,
             retry_delay,
         }
@@ -114,6 +118,10 @@ impl Delivery {
     }
 
     fn post(&self, target: &Target, payload: &Payload) -> Result<Vec<u8>, Attempt> {
+        if let Service::Email(email) = &target.service {
+            return crate::smtp::send(email, &target.host, payload, self.timeout)
+                .map(|()| Vec::new());
+        }
         let url = payload.url.as_deref().unwrap_or(&target.url);
         let host = &target.host;
         let mut headers: Vec<(&str, &str)> = vec![("Content-Type", payload.content_type)];
@@ -273,7 +281,8 @@ fn service_says(answer: &[u8]) -> Option<String> {
     (!said.is_empty()).then(|| pullfirst::redact::scrub(&said))
 }
 
-enum Attempt {
+/// How one try ended: worth another (after a wait, if the service named one), or not.
+pub(crate) enum Attempt {
     Retry {
         after: Option<Duration>,
         failure: Failure,

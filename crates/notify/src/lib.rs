@@ -5,7 +5,7 @@
 //! and a message that could not be delivered is an exit status, not a lost record. The parts:
 //! [`input`] (the records, checked and spooled, not held), [`target`] (where, and in which
 //! shape), [`message`] (what to say), [`payload`] (each service's body and limits),
-//! [`deliver`] (HTTP with retries), [`state`] (say it once).
+//! [`deliver`] (HTTP with retries; e-mail through [`smtp`]), [`state`] (say it once).
 
 pub mod cli;
 pub mod deliver;
@@ -13,6 +13,7 @@ pub mod input;
 pub mod manual;
 pub mod message;
 pub mod payload;
+pub mod smtp;
 pub mod state;
 pub mod target;
 pub mod template;

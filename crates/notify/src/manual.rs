@@ -8,10 +8,13 @@ pub const MANUAL: Manual = Manual {
         "Targets",
         "Targets come from --to and from NOTIFY_URL (space-separated); prefer NOTIFY_URL, since\n\
          arguments are visible to every user of the machine. Webhook URLs are secrets: they are\n\
-         never printed, and errors name the host only. The shape follows the URL\n\
-         (hooks.slack.com, discord.com/api/webhooks, *.webhook.office.com, ntfy.sh, Gotify's\n\
-         /message?token=, else generic JSON); a FORMAT+ prefix (slack+https://...) or --format\n\
-         sets it. Records are passed through unchanged whatever happens to the message.",
+         never printed, and errors show only what is not secret. An https:// URL's shape\n\
+         follows it (hooks.slack.com, discord.com/api/webhooks, *.webhook.office.com, ntfy.sh,\n\
+         Gotify's /message?token=, else generic JSON); a FORMAT+ prefix (slack+https://...) or\n\
+         --format sets it. Services also take their own URLs, as shoutrrr writes them:\n\
+         telegram://, matrix://, mattermost://, rocketchat://, googlechat://, pushover://,\n\
+         pushbullet://, zulip://, bark://, signal://, hassio://, smtp:// and smtps:// (e-mail).\n\
+         Records are passed through unchanged whatever happens to the message.",
     )],
     examples: &[
         Example {

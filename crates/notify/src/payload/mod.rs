@@ -19,6 +19,7 @@
 //! | bark | `{"device_key","title","body","group"}` | 3,072 bytes of body (APNs' 4 KB payload), title 256 |
 //! | signal | `{"message","number","recipients"}` (signal-cli REST `/v2/send`) | 2,000 characters |
 //! | homeassistant | `{"title","message"}` to `persistent_notification.create`, Bearer | none documented |
+//! | email | plain text, the title as subject, over SMTP ([`crate::smtp`]) | 1,000,000 bytes of body |
 //!
 //! A summary that does not fit keeps its first lines and ends with a note of how many
 //! components were left out, rather than being refused by the service. Discord mentions are
@@ -59,13 +60,14 @@ fn limit(format: Format) -> Option<usize> {
         Format::Zulip => Some(10_000),
         Format::Bark => Some(3_072),
         Format::Signal => Some(2_000),
+        Format::Email => Some(1_000_000),
     }
 }
 
 /// The size of `s` as `format` counts it.
 fn size(format: Format, s: &str) -> usize {
     match format {
-        Format::Ntfy | Format::Matrix | Format::Bark => s.len(),
+        Format::Ntfy | Format::Matrix | Format::Bark | Format::Email => s.len(),
         // Teams limits the whole payload in bytes, as sent: JSON-encoded (`\n` is two bytes,
         // a quote two). Its title and summary, at most TEAMS_TITLE bytes each, and the
         // envelope leave 24,000 of the 28 KB for the text.

@@ -205,6 +205,14 @@ pub fn requests(target: &Target, m: &Message) -> Vec<Payload> {
             p.headers.push(("Authorization", format!("Bearer {token}")));
             vec![p]
         }
+        // E-mail: the text, and the title as its subject; the delivery sends them over SMTP.
+        Service::Email(_) => vec![Payload {
+            method: "SMTP",
+            url: None,
+            content_type: "text/plain; charset=utf-8",
+            headers: vec![("Subject", m.title.clone())],
+            body: fit(format, "", &m.lines, "\n").into_bytes(),
+        }],
     }
 }
 

@@ -5,8 +5,10 @@
 //! scheme URL (`telegram://…`, `matrix://…`, [`scheme`]) names its service; an `http(s)`
 //! URL's payload shape follows the URL: an explicit `FORMAT+https://…` prefix, else the
 //! service's host, else the service's path pattern (so a self-hosted or test receiver is
-//! recognised too), else a generic JSON POST.
+//! recognised too), else a generic JSON POST. An `smtp://` or `smtps://` URL is e-mail
+//! ([`email`]).
 
+pub mod email;
 mod parts;
 pub mod scheme;
 
@@ -45,6 +47,8 @@ pub enum Format {
     Signal,
     #[value(skip)]
     HomeAssistant,
+    #[value(skip)]
+    Email,
 }
 
 impl Format {
@@ -67,6 +71,7 @@ impl Format {
             Format::Bark => "bark",
             Format::Signal => "signal",
             Format::HomeAssistant => "homeassistant",
+            Format::Email => "email",
         }
     }
 
@@ -105,6 +110,15 @@ impl Target {
     /// Parse a target URL; `forced` (from `--format`) overrides the detected shape.
     pub fn parse(raw: &str, forced: Option<Format>) -> Result<Target, String> {
         let raw = raw.trim();
+        if let Some(email) = email::parse(raw) {
+            let email = email?;
+            return Ok(Target {
+                url: raw.to_string(),
+                format: Format::Email,
+                host: pullfirst::net::host_of(raw).to_string(),
+                service: Service::Email(Box::new(email)),
+            });
+        }
         if let Some(parsed) = scheme::parse(raw) {
             let parsed = parsed?;
             let host = pullfirst::net::host_of(&parsed.api).to_string();

@@ -65,6 +65,8 @@ pub enum Service {
         token: String,
         id: Option<String>,
     },
+    /// E-mail over SMTP, sent by [`crate::smtp`] rather than over HTTP.
+    Email(Box<super::email::Email>),
 }
 
 #[derive(Clone)]
@@ -87,9 +89,10 @@ fn register(secrets: &[&str]) {
     }
 }
 
-/// The schemes read here, for the error that names an unknown one.
+/// The schemes read here and e-mail's ([`super::email`]), for the error that names an
+/// unknown one.
 pub const SCHEMES: &str = "telegram tgram matrix matrixs mattermost rocketchat googlechat gchat \
-    pushover pover pushbullet pbul zulip bark barks signal signals hassio hassios";
+    pushover pover pushbullet pbul zulip bark barks signal signals hassio hassios smtp smtps";
 
 /// Read a service URL; `None` when its scheme is none of [`SCHEMES`].
 pub fn parse(raw: &str) -> Option<Result<Parsed, String>> {
