@@ -1,0 +1,258 @@
+//! Unit tests of `payload/mod.rs`: each service's body, and cutting to its limits.
+
+use super::*;
+
+fn message(n: usize, width: usize) -> Message {
+    Message {
+        title: "pullfirst: <b> & co".into(),
+        lines: (0..n)
+            .map(|i| format!("{i:04} {}", "x".repeat(width)))
+            .collect(),
+        status: Level::Failure,
+        records: Vec::new(),
+    }
+}
+
+fn body(p: &Payload) -> Value {
+    serde_json::from_slice(&p.body).expect("JSON body")
+}
+
+#[test]
+fn discord_is_cut_at_2000_characters_with_a_note() {
+    let p = build(Format::Discord, &message(100, 60));
+    let content = body(&p)["content"].as_str().expect("content").to_string();
+    assert!(content.chars().count() <= 2000);
+    assert!(content.ends_with("more components not shown"), "{content}");
+    let shown = content.lines().filter(|l| l.ends_with('x')).count();
+    assert!(content.contains(&format!("and {} more", 100 - shown)));
+    assert_eq!(body(&p)["allowed_mentions"]["parse"], json!([]));
+}
+
+#[test]
+fn slack_escapes_and_short_messages_are_whole() {
+    let p = build(Format::Slack, &message(2, 3));
+    assert_eq!(
+        body(&p)["text"],
+        "*pullfirst: &lt;b&gt; &amp; co*\n0000 xxx\n0001 xxx"
+    );
+}
+
+#[test]
+fn ntfy_counts_bytes_and_uses_headers() {
+    let p = build(Format::Ntfy, &message(200, 40));
+    assert!(p.body.len() <= 4096);
+    assert!(p
+        .headers
+        .iter()
+        .any(|(k, v)| *k == "X-Title" && v == "pullfirst: <b> & co"));
+}
+
+#[test]
+fn teams_payloads_stay_under_28_kb_in_bytes() {
+    // Three-byte characters (the ✓ and → of every line, Cyrillic messages) and a huge
+    // title: the payload, in bytes, stays within Teams' 28 KB.
+    let mut m = message(3000, 20);
+    for l in &mut m.lines {
+        *l = format!("✓ {l} → ошибка");
+    }
+    m.title = "т".repeat(5000);
+    let p = build(Format::Teams, &m);
+    assert!(p.body.len() <= 28 * 1024, "{}", p.body.len());
+    // Short lines (the separators weigh) and quotes (escaped in JSON) too.
+    let mut m = message(20_000, 0);
+    for l in &mut m.lines {
+        *l = format!("\"{l}\"");
+    }
+    let p = build(Format::Teams, &m);
+    assert!(p.body.len() <= 28 * 1024, "{}", p.body.len());
+    let text = body(&p)["text"].as_str().expect("text").to_string();
+    assert!(text.ends_with("more components not shown"));
+}
+
+#[test]
+fn fit_matches_the_joined_size_exactly() {
+    // The computed size is the real one: every cut is the longest that fits.
+    for (n, width) in [(10, 5), (100, 60), (37, 200)] {
+        let m = message(n, width);
+        let text = fit(Format::Discord, "**t**", &m.lines, "\n");
+        assert!(text.chars().count() <= 2000);
+        let shown = text.lines().filter(|l| l.ends_with('x')).count();
+        if shown < n {
+            let more = fit_size_with(shown + 1, &m.lines);
+            assert!(more > 2000, "{n} {width}: one more line would have fit");
+        }
+    }
+}
+
+fn fit_size_with(n: usize, lines: &[String]) -> usize {
+    let mut parts = vec!["**t**".to_string()];
+    parts.extend(lines[..n].iter().cloned());
+    if n < lines.len() {
+        parts.push(format!(
+            "… and {} more components not shown",
+            lines.len() - n
+        ));
+    }
+    parts.join("\n").chars().count()
+}
+
+/// The join of `head`, the first `n` lines and the note, as `fit` promises it, built the
+/// slow way.
+fn naive(head: &str, lines: &[String], n: usize, sep: &str) -> String {
+    let mut parts: Vec<String> = Vec::new();
+    if !head.is_empty() {
+        parts.push(head.to_string());
+    }
+    parts.extend(lines[..n].iter().cloned());
+    if n < lines.len() {
+        let left = lines.len() - n;
+        let s = if left == 1 { "" } else { "s" };
+        parts.push(format!("… and {left} more component{s} not shown"));
+    }
+    parts.join(sep)
+}
+
+/// Every cut, in every format, is the longest join that fits the limit as the service
+/// counts it (bytes for ntfy with the multibyte `✓ → ✗ ·` of the default lines, JSON bytes
+/// for Teams, characters for the others), down to the last unit: at the limit it is kept
+/// whole, one over it loses a line.
+#[test]
+fn fit_keeps_the_longest_join_that_fits() {
+    for (format, sep) in [
+        (Format::Discord, "\n"),
+        (Format::Ntfy, "\n"),
+        (Format::Slack, "\n"),
+        (Format::Teams, "\n\n"),
+        (Format::Gotify, "\n"),
+    ] {
+        let max = limit(format).expect("a limit");
+        for head in ["", "**t**"] {
+            for width in [1usize, 7, 30, 61] {
+                // Lines of one width, sized so the whole summary lands on either side of
+                // the limit.
+                let line = |i: usize| format!("✓ {i:03} {} → ✗ ·\"", "é".repeat(width));
+                let line_size = size(format, &line(0));
+                let n = max / line_size.max(1) + 2;
+                let lines: Vec<String> = (0..n.min(3000)).map(line).collect();
+                let text = fit(format, head, &lines, sep);
+                let shown = (0..=lines.len())
+                    .rev()
+                    .find(|&k| size(format, &naive(head, &lines, k, sep)) <= max)
+                    .expect("the head fits");
+                assert_eq!(text, naive(head, &lines, shown, sep), "{format:?} {width}");
+            }
+            // A summary of exactly the limit is whole; one unit more and a line goes.
+            for extra in [0usize, 1] {
+                let fixed = size(format, head) + usize::from(!head.is_empty()) * size(format, sep);
+                let first = "a".repeat(max + extra - fixed - size(format, sep) - 10);
+                let lines = vec![first, "b".repeat(10)];
+                let whole = naive(head, &lines, 2, sep);
+                assert_eq!(size(format, &whole), max + extra, "{format:?}");
+                let text = fit(format, head, &lines, sep);
+                if extra == 0 {
+                    assert_eq!(text, whole, "{format:?} at the limit");
+                } else {
+                    assert_ne!(text, whole, "{format:?} one over the limit");
+                    assert!(size(format, &text) <= max, "{format:?}");
+                }
+            }
+        }
+        // A head longer than the limit is cut to it, with an ellipsis, and no shorter.
+        // (Cutting takes time quadratic in the head's length: the small limits only.)
+        if max > 4_096 {
+            continue;
+        }
+        let head = "ж".repeat(max + 5);
+        let text = fit(format, &head, &[], sep);
+        assert!(text.ends_with('…'), "{format:?}");
+        assert!(size(format, &text) <= max, "{format:?}");
+        assert!(
+            size(format, &text) + size(format, "ж") > max,
+            "{format:?} cut too short"
+        );
+        assert!(head.starts_with(text.trim_end_matches('…')));
+    }
+    // Without a limit (json), everything is joined.
+    let lines: Vec<String> = (0..5000)
+        .map(|i| format!("{i} {}", "x".repeat(50)))
+        .collect();
+    assert_eq!(
+        fit(Format::Json, "h", &lines, "\n"),
+        naive("h", &lines, 5000, "\n")
+    );
+    // One left out is "component", not "components".
+    let mut one_left_out = false;
+    for k in 35..50 {
+        let lines: Vec<String> = (0..k)
+            .map(|i| format!("{i:02}{}", "x".repeat(46)))
+            .collect();
+        let text = fit(Format::Discord, "", &lines, "\n");
+        if text.contains("… and 1 more") {
+            one_left_out = true;
+            assert!(text.ends_with("… and 1 more component not shown"), "{text}");
+        }
+    }
+    assert!(one_left_out, "no run left exactly one out");
+}
+
+#[test]
+fn ntfy_limit_is_counted_in_bytes() {
+    // 1,000 lines of 4 three-byte characters: 4,000 characters, 12,000 bytes.
+    let m = Message {
+        title: "t".into(),
+        lines: (0..1000).map(|_| "✓→✗·".to_string()).collect(),
+        status: crate::message::Level::Success,
+        records: Vec::new(),
+    };
+    let p = build(Format::Ntfy, &m);
+    assert!(p.body.len() <= 4096, "{}", p.body.len());
+    assert!(p.body.len() > 4096 - 40, "{}", p.body.len());
+    assert!(p.headers.contains(&("X-Tags", "white_check_mark".into())));
+    assert!(p.headers.contains(&("X-Priority", "3".into())));
+    let failed = Message {
+        status: crate::message::Level::Failure,
+        ..m
+    };
+    let p = build(Format::Ntfy, &failed);
+    assert!(p.headers.contains(&("X-Tags", "rotating_light".into())));
+    assert!(p.headers.contains(&("X-Priority", "4".into())));
+    assert_eq!(ascii_header("é ok\n"), "? ok?");
+}
+
+#[test]
+fn a_huge_first_line_is_shortened_not_the_summary_dropped() {
+    let mut m = message(20, 10);
+    m.lines[0] = format!("0000 {}", "y".repeat(5000));
+    for format in [Format::Ntfy, Format::Discord] {
+        let p = build(format, &m);
+        let text = match format {
+            Format::Ntfy => String::from_utf8(p.body.clone()).expect("utf-8"),
+            _ => body(&p)["content"].as_str().expect("content").to_string(),
+        };
+        assert!(size(format, &text) <= limit(format).unwrap_or(0));
+        let first = text.lines().find(|l| l.starts_with("0000")).expect("first");
+        assert!(first.ends_with('…') && first.len() > 100, "{first}");
+        for i in 1..20 {
+            assert!(
+                text.contains(&format!("{i:04} xxxxxxxxxx")),
+                "{format:?} {i}"
+            );
+        }
+    }
+    // One line alone (a --message) is cut to all the room there is.
+    let mut m = message(1, 0);
+    m.lines[0] = "z".repeat(10_000);
+    let p = build(Format::Ntfy, &m);
+    assert_eq!(p.body.len(), 4096);
+    assert!(String::from_utf8(p.body).expect("utf-8").ends_with("z…"));
+}
+
+#[test]
+fn json_carries_everything() {
+    let p = build(Format::Json, &message(500, 60));
+    assert_eq!(
+        body(&p)["text"].as_str().map(|t| t.lines().count()),
+        Some(500)
+    );
+    assert_eq!(body(&p)["status"], "failure");
+}

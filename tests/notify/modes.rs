@@ -1,0 +1,105 @@
+//! `--each`, `--on` and `--message`: what is sent, and when.
+
+use super::*;
+
+#[test]
+fn each_mode_and_on_filters() {
+    let server = Server::start(any_json);
+    let url = server.url("/hook");
+    sh(&format!(
+        "notify --each --to {url} --text '{{name}} is {{status}}' --title '{{name}}'"
+    ))
+    .stdin(FLOW)
+    .run()
+    .code(75)
+    .stdout_is(FLOW);
+    let got = server.requests();
+    assert_eq!(got.len(), 3, "one message per record");
+    let titles: Vec<Value> = got
+        .iter()
+        .map(|r| r.json().expect("json")["title"].clone())
+        .collect();
+    assert_eq!(titles, [json!("server"), json!("redis"), json!("web")]);
+    assert_eq!(got[1].json().expect("json")["text"], "redis is failed");
+
+    // --on failure: nothing for an all-ok stream; one message when something failed.
+    let quiet = Server::start(any_json);
+    sh(&format!("notify --on failure --to {}", quiet.url("/h")))
+        .stdin(ALL_OK)
+        .run()
+        .success()
+        .stdout_is(ALL_OK);
+    assert_eq!(quiet.requests().len(), 0);
+    sh(&format!("notify --on failure --to {}", quiet.url("/h")))
+        .stdin(FLOW)
+        .run()
+        .code(75);
+    assert_eq!(quiet.requests().len(), 1);
+    // --each --on failure: only the failed record.
+    sh(&format!(
+        "notify --each --on failure --to {}",
+        quiet.url("/h")
+    ))
+    .stdin(FLOW)
+    .run()
+    .code(75);
+    assert_eq!(quiet.requests().len(), 2);
+    assert_eq!(
+        quiet.requests()[1].json().expect("json")["records"][0]["name"],
+        "redis"
+    );
+    // --on update / success.
+    sh(&format!("notify --on success --to {}", quiet.url("/h")))
+        .stdin(FLOW)
+        .run()
+        .code(75);
+    assert_eq!(quiet.requests().len(), 2);
+    sh(&format!("notify --on update --to {}", quiet.url("/h")))
+        .stdin(ALL_OK)
+        .run()
+        .success();
+    assert_eq!(quiet.requests().len(), 3);
+
+    // No records, nothing to say.
+    sh(&format!("notify --to {}", quiet.url("/h")))
+        .stdin("")
+        .run()
+        .success();
+    assert_eq!(quiet.requests().len(), 3);
+}
+
+#[test]
+fn message_mode_reads_no_stdin() {
+    let server = Server::start(slack);
+    // stdin stays open and empty for ever (a FIFO held open for writing): notify must not
+    // wait for it, or `timeout` ends it with 124.
+    let d = tempdir();
+    sh(&format!(
+        "mkfifo never; exec 3<>never; \
+         timeout 5 notify --message 'update failed at restart; previous images restored' --to {} <&3",
+        server.url("/services/T1/B1/x")
+    ))
+    .dir(d.path())
+    .run()
+    .success()
+    .stdout_is("");
+    let got = server.requests();
+    assert_eq!(got.len(), 1);
+    assert_eq!(
+        got[0].json().expect("json")["text"],
+        "*pullfirst*\nupdate failed at restart; previous images restored"
+    );
+
+    // Its title is sent as given, braces and all: there are no records to fill it from.
+    sh(&format!(
+        "notify --message 'restored' --title 'web {{status}} {{up}}' --to {}",
+        server.url("/services/T1/B1/x")
+    ))
+    .run()
+    .success();
+    let got = server.requests();
+    assert_eq!(
+        got[1].json().expect("json")["text"],
+        "*web {status} {up}*\nrestored"
+    );
+}
