@@ -15,6 +15,7 @@
 
 use std::time::Duration;
 
+pub(crate) use crate::attempt::Attempt;
 use pullfirst::{ErrorKind, Failure};
 
 use crate::payload::Payload;
@@ -279,13 +280,4 @@ fn service_says(answer: &[u8]) -> Option<String> {
         })?;
     let said: String = said.chars().filter(|c| !c.is_control()).take(200).collect();
     (!said.is_empty()).then(|| pullfirst::redact::scrub(&said))
-}
-
-/// How one try ended: worth another (after a wait, if the service named one), or not.
-pub(crate) enum Attempt {
-    Retry {
-        after: Option<Duration>,
-        failure: Failure,
-    },
-    Final(Failure),
 }

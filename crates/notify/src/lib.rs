@@ -7,6 +7,7 @@
 //! shape), [`message`] (what to say), [`payload`] (each service's body and limits),
 //! [`deliver`] (HTTP with retries; e-mail through [`smtp`]), [`state`] (say it once).
 
+mod attempt;
 pub mod cli;
 pub mod deliver;
 pub mod input;

@@ -21,7 +21,7 @@ use lettre::transport::smtp::extension::ClientId;
 use lettre::{Message, SmtpTransport, Transport};
 use pullfirst::{ErrorKind, Failure};
 
-use crate::deliver::Attempt;
+use crate::attempt::Attempt;
 use crate::payload::Payload;
 use crate::target::email::{Auth, Email, Security};
 
