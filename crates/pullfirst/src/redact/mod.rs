@@ -22,6 +22,7 @@ mod url;
 use std::sync::{Mutex, PoisonError};
 
 pub use env::{is_secret_name, register_from_env};
+pub use url::reads_as_url;
 
 static SECRETS: Mutex<Vec<String>> = Mutex::new(Vec::new());
 
