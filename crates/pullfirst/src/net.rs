@@ -138,10 +138,16 @@ pub fn plausible_host(host: &str) -> bool {
     };
     name_ok
         && port.is_none_or(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()))
-        // And a URL parser takes it for a host: `A-.0` (a last label of digits that is no IPv4
-        // address) is not one, so what looks like it is more likely a user cut short.
+        // And a URL parser takes its name for a host (the port is judged above): `A-.0` (a
+        // last label of digits that is no IPv4 address) is not one, so what looks like it is
+        // more likely a user cut short.
         // (Found by the redaction property test.)
-        && url::Url::parse(&format!("http://{host}/")).is_ok()
+        && url::Url::parse(&if host.starts_with('[') {
+            format!("http://[{name}]/")
+        } else {
+            format!("http://{name}/")
+        })
+        .is_ok()
 }
 
 /// Whether a URL carries a user (and perhaps a password) before its host.
