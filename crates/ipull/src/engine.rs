@@ -12,8 +12,8 @@ use std::time::Duration;
 
 use bollard::auth::DockerCredentials;
 use bollard::query_parameters::{
-    CreateImageOptionsBuilder, ListContainersOptionsBuilder, ListImagesOptionsBuilder,
-    RemoveImageOptionsBuilder, TagImageOptionsBuilder,
+    CreateImageOptionsBuilder, ListImagesOptionsBuilder, RemoveImageOptionsBuilder,
+    TagImageOptionsBuilder,
 };
 use bollard::Docker;
 use futures_util::StreamExt;
@@ -298,42 +298,38 @@ impl Engine {
         self.within(reference, call).await
     }
 
-    /// Every `repo@digest` reference the engine holds now: what a rollback must leave alone.
-    pub async fn digest_references(&self) -> Result<HashSet<String>, Failure> {
-        let call = async {
-            self.docker
-                .list_images(None::<bollard::query_parameters::ListImagesOptions>)
-                .await
-                .map_err(|e| self.classify(&e, None))
-        };
-        let images = self.within("the image list", call).await?;
-        Ok(images.into_iter().flat_map(|i| i.repo_digests).collect())
-    }
-
-    /// The images containers use, running or stopped: never pruned.
-    pub async fn images_in_use(&self) -> Result<HashSet<String>, Failure> {
-        let options = ListContainersOptionsBuilder::default().all(true).build();
-        let call = async {
-            self.docker
-                .list_containers(Some(options))
-                .await
-                .map_err(|e| self.classify(&e, None))
-        };
-        let list = self.within("the container list", call).await?;
-        Ok(list.into_iter().filter_map(|c| c.image_id).collect())
-    }
-
-    /// The images another image is built on (a local build's base, classic builder): never
-    /// pruned.
-    pub async fn parents(&self) -> Result<HashSet<String>, Failure> {
-        let options = ListImagesOptionsBuilder::default().all(true).build();
+    /// The engine's images (`all`: intermediate layers too), one call bounded by `--timeout`.
+    async fn images(&self, all: bool) -> Result<Vec<bollard::models::ImageSummary>, Failure> {
+        let options = ListImagesOptionsBuilder::default().all(all).build();
         let call = async {
             self.docker
                 .list_images(Some(options))
                 .await
                 .map_err(|e| self.classify(&e, None))
         };
-        let images = self.within("the image list", call).await?;
+        self.within("the image list", call).await
+    }
+
+    /// Every `repo@digest` reference the engine holds now: what a rollback must leave alone.
+    pub async fn digest_references(&self) -> Result<HashSet<String>, Failure> {
+        let images = self.images(false).await?;
+        Ok(images.into_iter().flat_map(|i| i.repo_digests).collect())
+    }
+
+    /// The images containers use, running or stopped: never pruned.
+    pub async fn images_in_use(&self) -> Result<HashSet<String>, Failure> {
+        let list = self.containers().await?;
+        Ok(list
+            .into_iter()
+            .map(|c| c.image_id)
+            .filter(|id| !id.is_empty())
+            .collect())
+    }
+
+    /// The images another image is built on (a local build's base, classic builder): never
+    /// pruned.
+    pub async fn parents(&self) -> Result<HashSet<String>, Failure> {
+        let images = self.images(true).await?;
         Ok(images
             .into_iter()
             .map(|i| i.parent_id)
