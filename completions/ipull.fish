@@ -5,7 +5,8 @@ complete -c ipull -l profile -d 'With --compose: enable the services of profile 
 complete -c ipull -l host -d 'A Docker engine to pull on (repeatable): unix:///path, tcp://host:port (TLS when DOCKER_TLS_VERIFY is set, with ca.pem, cert.pem and key.pem from DOCKER_CERT_PATH) or https://host:port, or ssh://[user@]host[:port] (through `ssh … docker system dial-stdio` on the host, as the docker CLI; IPULL_SSH_COMMAND replaces `ssh`); default DOCKER_HOST, else the local socket' -r
 complete -c ipull -l hosts -d 'Engines from a file, one URL a line (blank lines and # comments skipped), as --host' -r -F
 complete -c ipull -l context -d 'A docker CLI context (repeatable), read from its context store under DOCKER_CONFIG; without --host, --hosts, --context and DOCKER_HOST, DOCKER_CONTEXT or the config\'s currentContext applies, as for the docker CLI' -r
-complete -c ipull -l jobs -d 'Pulls at once: at most N images downloading from registries at a time; an image whose layers are all downloaded gives its place to the next while the engine unpacks it' -r
+complete -c ipull -l jobs -d 'Pulls at once on each engine: at most N images downloading from registries at a time; an image whose layers are all downloaded gives its place to the next while the engine unpacks it' -r
+complete -c ipull -l engine-jobs -d 'Engines worked on at once (connected, pulled on, checked), for fleets: the others wait their turn' -r
 complete -c ipull -l timeout -d 'Give up on one image after this long' -r
 complete -c ipull -l platform -d 'The platform to pull, e.g. linux/arm64' -r
 complete -c ipull -l min-free -d 'Refuse to pull anything when an engine\'s data root has less free space than SIZE' -r

@@ -96,3 +96,46 @@ fn a_hosts_file_and_docker_contexts_name_the_engines() {
         .code(2)
         .stderr_has("\"nowhere\"");
 }
+
+/// `--jobs` counts per engine and `--engine-jobs` bounds the engines worked on at once: two
+/// engines pulling from a registry that stalls, each pull given up after `--timeout`. One
+/// engine at a time takes at least two timeouts; the default (all engines at once, one pull
+/// each) about one.
+#[test]
+fn engines_are_worked_on_at_once_up_to_engine_jobs() {
+    use crate::harness::docker::Proxy;
+    use std::time::{Duration, Instant};
+    let a = Engine::start();
+    let b = Engine::start();
+    let registry = Registry::start();
+    registry.publish(&a, "test/slow", "1.0", 1 << 20);
+    a.docker_ok(&["rmi", &format!("{}/test/slow:1.0", registry.addr())]);
+    let proxy = Proxy::start(registry.port);
+    proxy.forward(false);
+    let image = format!("127.0.0.1:{}/test/slow:1.0", proxy.port);
+    let run = |extra: &str| {
+        let started = Instant::now();
+        let records = sh(&format!(
+            "ipull --timeout 3s --jobs 1 {extra} --host {} --host {} {image}",
+            a.host(),
+            b.host()
+        ))
+        .run()
+        .code(75)
+        .records();
+        let r = &records[0];
+        assert_eq!(r["error"]["kind"], "transient", "{r}");
+        started.elapsed()
+    };
+    let one_at_a_time = run("--engine-jobs 1");
+    assert!(
+        one_at_a_time >= Duration::from_secs(6),
+        "one engine at a time, two timeouts of 3 s: {one_at_a_time:?}"
+    );
+    let at_once = run("");
+    assert!(
+        at_once < Duration::from_millis(5500),
+        "both engines at once (--jobs is per engine): {at_once:?}"
+    );
+    proxy.forward(true);
+}

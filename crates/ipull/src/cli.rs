@@ -82,11 +82,18 @@ pub struct Cli {
     #[arg(long = "context", value_name = "NAME")]
     pub contexts: Vec<String>,
 
-    /// Pulls at once: at most N images downloading from registries at a time; an image whose
-    /// layers are all downloaded gives its place to the next while the engine unpacks it
+    /// Pulls at once on each engine: at most N images downloading from registries at a time;
+    /// an image whose layers are all downloaded gives its place to the next while the engine
+    /// unpacks it
     #[arg(long, default_value_t = 4, value_name = "N",
           value_parser = clap::value_parser!(u32).range(1..=64))]
     pub jobs: u32,
+
+    /// Engines worked on at once (connected, pulled on, checked), for fleets: the others wait
+    /// their turn
+    #[arg(long, default_value_t = 8, value_name = "N",
+          value_parser = clap::value_parser!(u32).range(1..=256))]
+    pub engine_jobs: u32,
 
     /// Give up on one image after this long
     #[arg(long, default_value = "10m", value_parser = parse_duration, value_name = "DUR")]
@@ -166,6 +173,8 @@ pub struct Settings {
     pub hosts: Vec<Option<String>>,
     /// `--timeout`.
     pub timeout: Duration,
+    /// `--engine-jobs`: engines worked on at once.
+    pub engine_jobs: usize,
     pub mode: Mode,
 }
 
@@ -249,6 +258,7 @@ impl Cli {
             selection: Selection { which, templates },
             hosts,
             timeout: self.timeout,
+            engine_jobs: self.engine_jobs as usize,
             mode,
         })
     }

@@ -66,10 +66,16 @@ impl Engine {
     pub async fn connect_all(
         hosts: &[Option<String>],
         timeout: Duration,
+        at_once: usize,
     ) -> Result<Vec<Engine>, Failure> {
+        // `at_once` connections at a time (an ssh:// engine's handshake is the slow part), in
+        // the order given; the first engine that cannot be reached stops the run.
+        let mut connecting = futures_util::stream::iter(hosts)
+            .map(|h| Engine::connect(h.as_deref(), timeout))
+            .buffered(at_once.max(1));
         let mut engines = Vec::with_capacity(hosts.len());
-        for h in hosts {
-            engines.push(Engine::connect(h.as_deref(), timeout).await?);
+        while let Some(engine) = connecting.next().await {
+            engines.push(engine?);
         }
         Ok(engines)
     }

@@ -68,6 +68,7 @@ pub fn run(cli: Cli) -> Result<ExitCode, Error> {
         selection,
         hosts,
         timeout,
+        engine_jobs,
         mode,
     } = cli.settings()?;
     let mut records = gather::gather(&input)?;
@@ -79,7 +80,13 @@ pub fn run(cli: Cli) -> Result<ExitCode, Error> {
         .enable_all()
         .build()
         .map_err(|e| Error::io(Path::new("tokio"), "cannot start", e))?;
-    let applied = runtime.block_on(act(&mode, &hosts, timeout, &mut records, &jobs));
+    let applied = runtime.block_on(act(
+        &mode,
+        &hosts,
+        (timeout, engine_jobs),
+        &mut records,
+        &jobs,
+    ));
     let mut out = RecordWriter::new(std::io::stdout().lock());
     let written = records.iter().try_for_each(|r| out.write(r));
     if let Err(e) = written {
@@ -126,7 +133,7 @@ fn dry_run(records: &[Record], jobs: &[Job]) -> Result<ExitCode, Error> {
 async fn act(
     mode: &Mode,
     hosts: &[Option<String>],
-    timeout: Duration,
+    (timeout, engine_jobs): (Duration, usize),
     records: &mut [Record],
     jobs: &[Job],
 ) -> Option<Applied> {
@@ -134,7 +141,7 @@ async fn act(
     if jobs.is_empty() {
         return None;
     }
-    let engines = match Engine::connect_all(hosts, timeout).await {
+    let engines = match Engine::connect_all(hosts, timeout, engine_jobs).await {
         Ok(engines) => engines,
         Err(f) => {
             fail_all(records, jobs, &f, started);
@@ -163,7 +170,16 @@ async fn act(
             None
         }
         Mode::Pull(options) => {
-            pull::pull_all(options, engines, &config, records, jobs, started).await
+            pull::pull_all(
+                options,
+                engines,
+                engine_jobs,
+                &config,
+                records,
+                jobs,
+                started,
+            )
+            .await
         }
     }
 }

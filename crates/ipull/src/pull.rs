@@ -1,6 +1,6 @@
-//! Running the pulls: every job on every engine, `--jobs` downloading at a time, after the
-//! checks that must hold before anything is pulled (`--atomic` with a record failed upstream,
-//! `--min-free`). Each pull is inspected before and after, so that what it changed is known;
+//! Running the pulls: every job on every engine (`--engine-jobs` engines at a time, `--jobs`
+//! downloading at a time on each), after the checks that must hold before anything is pulled
+//! (`--atomic` with a record failed upstream, `--min-free`). Each pull is inspected before and after, so that what it changed is known;
 //! the outcome and what to roll back are then decided by [`crate::outcome`] and carried out by
 //! [`crate::rollback`].
 
@@ -42,6 +42,7 @@ pub struct PullOptions {
 pub async fn pull_all(
     options: &PullOptions,
     engines: Vec<Engine>,
+    engine_jobs: usize,
     config: &DockerConfig,
     records: &mut [Record],
     jobs: &[Job],
@@ -55,32 +56,43 @@ pub async fn pull_all(
         }
     };
 
-    // Every image on every engine, --jobs downloading at a time: a pull holds its slot until
-    // the engine has downloaded all its layers, then gives it to the next while the engine
-    // unpacks (local work, no load on the registry), as docker's own download manager does.
+    // Every image on every engine: --engine-jobs engines at a time, each with --jobs images
+    // downloading at a time. A pull holds its engine's slot until the engine has downloaded all
+    // its layers, then gives it to the next while the engine unpacks (local work, no load on
+    // the registry), as docker's own download manager does.
     let tty =
         std::io::stderr().is_terminal() && pullfirst::log::enabled(pullfirst::log::Level::Info);
     let bars = tty.then(|| MultiProgress::with_draw_target(ProgressDrawTarget::stderr()));
     let bars = bars.as_ref();
     let several = engines.len() > 1;
-    let slots = Arc::new(Semaphore::new(options.jobs));
-    let tasks = jobs.iter().enumerate().flat_map(|(j, job)| {
-        let slots = &slots;
-        let creds = credentials(config, &job.image);
-        engines.iter().enumerate().map(move |(e, engine)| {
-            let creds = creds.clone();
+    // Credentials once per image, whatever the number of engines.
+    let creds: Vec<Option<DockerCredentials>> = jobs
+        .iter()
+        .map(|job| credentials(config, &job.image))
+        .collect();
+    let creds = &creds;
+    let per_engine = engines.iter().enumerate().map(|(e, engine)| async move {
+        let slots = Arc::new(Semaphore::new(options.jobs));
+        let shown = several.then_some(engine.shown.as_str());
+        let pulls = jobs.iter().enumerate().map(|(j, job)| {
+            let slots = slots.clone();
             async move {
                 // A fair semaphore: pulls start in the order given.
-                let slot = slots.clone().acquire_owned().await.ok();
-                let shown = several.then_some(engine.shown.as_str());
-                let pulled = pull_one(engine, job, options, creds, bars, shown, slot).await;
+                let slot = slots.acquire_owned().await.ok();
+                let pulled =
+                    pull_one(engine, job, options, creds[j].clone(), bars, shown, slot).await;
                 (j, e, pulled)
             }
-        })
+        });
+        futures_util::stream::iter(pulls)
+            .buffer_unordered(usize::MAX)
+            .collect::<Vec<_>>()
+            .await
     });
     let results: Vec<(usize, usize, Result<Pulled, PullFailed>)> =
-        futures_util::stream::iter(tasks)
-            .buffer_unordered(usize::MAX)
+        futures_util::stream::iter(per_engine)
+            .buffer_unordered(engine_jobs.max(1))
+            .flat_map(futures_util::stream::iter)
             .collect()
             .await;
     // What each engine pulled, and what failed (a pull, or the version label after it).
@@ -159,12 +171,8 @@ async fn preflight(
             }
         }
     }
-    // One image list per engine: cheap, and any undo needs it.
-    let mut before = Vec::with_capacity(engines.len());
-    for engine in engines {
-        before.push(engine.digest_references().await?);
-    }
-    Ok(before)
+    // One image list per engine, all engines at once: cheap, and any undo needs it.
+    futures_util::future::try_join_all(engines.iter().map(Engine::digest_references)).await
 }
 
 /// A pull that failed; `previous` is what the tag pointed to when the pull was started (None:
