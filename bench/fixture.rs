@@ -12,8 +12,14 @@
 //! `bench/s1:1.0` … `bench/s5:1.0` (32 MiB each), forgotten by the engine; `DOCKER_HOST` goes to
 //! `$PULLFIRST_BENCH_DIR/host` and the registry's address to `…/registry`.
 //!
-//! Both serve until `$PULLFIRST_BENCH_DIR/stop` exists. Run by `bench/vcheck.sh` and
-//! `bench/ipull.sh` (`cargo build --release --example bench-fixture`).
+//! `bench-fixture fleet`: three private engines (`host1` … `host3`), the first also behind a
+//! private sshd (`ssh_url`, and `ssh_config` for `ssh -F`), and one registry (`registry`)
+//! holding `bench/big:1.0` (45 MiB), `bench/f1:1.0` … `bench/f5:1.0` (16 MiB each) and
+//! `bench/p:1` … `bench/p:21` (1 MiB each, every one a different image), forgotten by the
+//! engines.
+//!
+//! All serve until `$PULLFIRST_BENCH_DIR/stop` exists. Run by `bench/vcheck.sh`,
+//! `bench/ipull.sh` and `bench/fleet.sh` (`cargo build --release --example bench-fixture`).
 
 // The fixture uses only part of the harness.
 #[allow(dead_code)]
@@ -35,8 +41,9 @@ fn main() -> ExitCode {
     match std::env::args().nth(1).as_deref() {
         Some("github") => github(&dir),
         Some("engine") => engine(&dir),
+        Some("fleet") => fleet(&dir),
         _ => {
-            eprintln!("usage: bench-fixture github|engine");
+            eprintln!("usage: bench-fixture github|engine|fleet");
             return ExitCode::from(2);
         }
     }
@@ -95,5 +102,28 @@ fn engine(dir: &Path) {
     }
     std::fs::write(dir.join("registry"), registry.addr()).expect("write");
     std::fs::write(dir.join("host"), engine.host()).expect("write");
+    serve_until_stopped(dir);
+}
+
+fn fleet(dir: &Path) {
+    let engines = [Engine::start(), Engine::start(), Engine::start()];
+    let sshd = harness::sshd::Sshd::start(&engines[0]);
+    let registry = Registry::start();
+    let first = &engines[0];
+    let mut refs = vec![(String::from("bench/big"), "1.0".to_string(), 45usize << 20)];
+    refs.extend((1..=5).map(|i| (format!("bench/f{i}"), "1.0".to_string(), 16usize << 20)));
+    refs.extend((1..=21).map(|t| ("bench/p".to_string(), t.to_string(), 1usize << 20)));
+    for (repo, tag, size) in &refs {
+        registry.publish(first, repo, tag, *size);
+        first.docker_ok(&["rmi", &format!("{}/{repo}:{tag}", registry.addr())]);
+    }
+    for (i, engine) in engines.iter().enumerate() {
+        std::fs::write(dir.join(format!("host{}", i + 1)), engine.host()).expect("write");
+    }
+    std::fs::write(dir.join("registry"), registry.addr()).expect("write");
+    std::fs::write(dir.join("ssh_url"), sshd.url()).expect("write");
+    let config = sshd.ssh_command();
+    let config = config.trim_start_matches("ssh -F ");
+    std::fs::write(dir.join("ssh_config"), config).expect("write");
     serve_until_stopped(dir);
 }

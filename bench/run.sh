@@ -9,7 +9,7 @@ mkdir -p bench/results
 sh scripts/deps.sh bench
 export PATH="${PULLFIRST_BIN:-$PWD/target/release}:$PATH"
 for b in bench/vfile.sh bench/retry.sh bench/notify.sh bench/memory.sh bench/vcheck.sh bench/vcheck-registry.sh bench/ipull.sh bench/compose.sh \
-  bench/flow.sh; do
+  bench/flow.sh bench/fleet.sh; do
   sh "$b"
 done
 echo
