@@ -195,7 +195,11 @@ impl Cli {
             let (name, template) = t.split_once('=').ok_or_else(|| {
                 Error::Usage(format!("--image expects NAME=TEMPLATE, got {}", quote(t)))
             })?;
-            templates.insert(name.to_string(), template.to_string());
+            // Two templates for one name both apply: the record gets both images.
+            templates
+                .entry(name.to_string())
+                .or_insert_with(Vec::new)
+                .push(template.to_string());
         }
         let input = match (self.compose.is_empty(), self.images.is_empty()) {
             (false, _) => Input::Compose(crate::compose::Request {
@@ -246,7 +250,11 @@ impl Cli {
         };
         Ok(Settings {
             input,
-            selection: Selection { which, templates },
+            selection: Selection {
+                which,
+                templates,
+                project: None,
+            },
             hosts,
             timeout: self.timeout,
             mode,
