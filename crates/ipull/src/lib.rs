@@ -66,12 +66,19 @@ pub fn main() -> std::process::ExitCode {
 pub fn run(cli: Cli) -> Result<ExitCode, Error> {
     let Settings {
         input,
-        selection,
+        mut selection,
         hosts,
         timeout,
         mode,
     } = cli.settings()?;
     let mut records = gather::gather(&input)?;
+    if let gather::Input::ComposeRecords(request) = &input {
+        selection.project = Some(gather::project_images(
+            request,
+            &records,
+            selection.which,
+        )?);
+    }
     let jobs = plan::plan(&mut records, &selection, input.origin())?;
     if matches!(mode, Mode::DryRun) {
         return dry_run(&records, &jobs);

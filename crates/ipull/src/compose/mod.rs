@@ -48,6 +48,9 @@ pub struct Request {
     pub env_files: Vec<PathBuf>,
     /// `--profile`, in order.
     pub profiles: Vec<String>,
+    /// Variables read as if from one more env file after the others (records' versions, with
+    /// `--stdin`): they win over the env files, and the process environment wins over them.
+    pub last: Vec<(String, String)>,
 }
 
 /// A service to pull for: its name and its image, interpolated.
@@ -55,6 +58,9 @@ pub struct Request {
 pub struct Service {
     pub name: String,
     pub image: String,
+    /// The variables its image's template read (`${IMMICH_VERSION:-release}` reads
+    /// IMMICH_VERSION, set or not), in the order read.
+    pub uses: Vec<String>,
 }
 
 /// The compose files `request` names: as given, except that one directory, or one file with
@@ -143,7 +149,16 @@ fn environment(request: &Request, dir: &Path) -> Result<HashMap<String, String>,
     } else {
         request.env_files.clone()
     };
-    for (k, v) in load::read_env_files(&env_files, &env)? {
+    let mut from_files = load::read_env_files(&env_files, &env)?;
+    for (k, v) in &request.last {
+        if let Some(own) = env.get(k).filter(|own| *own != v) {
+            pullfirst::warn!(
+                "{k} is {own:?} in the environment, which wins over the record's {v:?} (as it will for docker compose)"
+            );
+        }
+        from_files.insert(k.clone(), v.clone());
+    }
+    for (k, v) in from_files {
         env.entry(k).or_insert(v);
     }
     Ok(env)
@@ -285,6 +300,7 @@ fn select(
         }
         match service.get("image") {
             Some(Value::String(image)) => {
+                let (image, uses) = load::uses(image);
                 if let Some((file, var)) = load::unset_in(image, loader) {
                     return Err(Error::bad_file(
                         file,
@@ -296,7 +312,8 @@ fn select(
                 }
                 out.push(Service {
                     name: name.clone(),
-                    image: image.clone(),
+                    image: image.to_string(),
+                    uses,
                 });
             }
             Some(Value::Null) | None => {

@@ -362,3 +362,86 @@ fn a_record_of_a_fleet_run_names_the_image_on_each_engine() {
     write_record(&mut r, &[(None, v)], &engines[..1], Instant::now());
     assert!(r.get("image_ids").is_none());
 }
+
+/// A record's images: slot 0 and 1 of `record`.
+fn slots(image: &str, uses: &[(usize, Option<usize>)]) -> Job {
+    let mut j = job(image, &[]);
+    j.uses = uses
+        .iter()
+        .map(|&(record, slot)| Use { record, slot })
+        .collect();
+    j
+}
+
+#[test]
+fn a_record_with_several_images_fails_and_is_undone_as_one_unit() {
+    // Record 0 names x and y; record 1 names y alone (the same tag); record 2 names z.
+    let jobs = [
+        slots("r/x:1", &[(0, Some(0))]),
+        slots("r/y:1", &[(0, Some(1)), (1, None)]),
+        slots("r/z:1", &[(2, None)]),
+    ];
+    assert_eq!(crate::plan::units(&jobs), vec![0, 0, 2]);
+    let mut o = Outcomes::new(1, false).linked(crate::plan::units(&jobs));
+    o.failed(0, 0, fail(PERMANENT, "r/x:1: not found"), None);
+    o.pulled(1, 0, pulled(Some('a'), 'b'));
+    o.pulled(2, 0, pulled(None, 'c'));
+    assert_eq!(undone(&o), vec![(1, 0)], "y goes back with x; z stays");
+    rolled_back_with_unit(o.verdict(1, &jobs));
+    let mut records = [Record::new("app"), Record::new("y"), Record::new("z")];
+    records[0].set("images", json!(["r/x:1", "r/y:1"]));
+    o.write(&jobs, &mut records, &["e".into()], Instant::now());
+    assert_eq!(records[0].get("ok").cloned().unwrap_or_default(), false);
+    assert!(records[0].get("error").map(|e| &e["message"]).cloned().unwrap_or_default()
+        .as_str()
+        .is_some_and(|m| m.contains("not found")));
+    assert_eq!(records[1].get("ok").cloned().unwrap_or_default(), false, "y was rolled back with x");
+    assert!(records[1].get("error").map(|e| &e["message"]).cloned().unwrap_or_default()
+        .as_str()
+        .is_some_and(|m| m.contains("r/x:1, pulled with it as one unit, failed")));
+    assert_eq!(records[2].get("ok").cloned().unwrap_or_default(), true);
+    assert_eq!(kept(o), vec![(2, 0)]);
+}
+
+#[track_caller]
+fn rolled_back_with_unit(v: Verdict) {
+    match v {
+        Verdict::RolledBack(f) => {
+            assert_eq!(f.kind, PERMANENT);
+            assert!(f.message.starts_with("r/y:1: rolled back"), "{}", f.message);
+        }
+        other => panic!("expected RolledBack, got {other:?}"),
+    }
+}
+
+#[test]
+fn a_record_with_several_images_gets_each_image_results() {
+    let jobs = [
+        slots("r/x:1", &[(0, Some(0))]),
+        slots("r/y:1", &[(0, Some(1))]),
+    ];
+    let mut o = Outcomes::new(2, false).linked(crate::plan::units(&jobs));
+    for e in 0..2 {
+        o.pulled(0, e, pulled(Some('a'), 'a'));
+        o.pulled(1, e, pulled(None, 'b'));
+    }
+    let mut records = [Record::new("app")];
+    records[0].set("images", json!(["r/x:1", {"image": "r/y:1", "team": "t"}]));
+    let engines = ["one".to_string(), "two".to_string()];
+    o.write(&jobs, &mut records, &engines, Instant::now());
+    let r = &records[0];
+    assert_eq!(r.get("pulled").cloned().unwrap_or_default(), true, "one of its images moved");
+    assert!(r.get("image_id").is_none(), "no top-level results");
+    assert_eq!(
+        r.get("images").cloned().unwrap_or_default(),
+        json!([
+            {"image": "r/x:1", "digest": id('d'), "image_id": id('a'), "previous_image_id": id('a'),
+             "pulled": false, "previous_image_ids": {"one": id('a'), "two": id('a')},
+             "image_ids": {"one": id('a'), "two": id('a')}},
+            {"image": "r/y:1", "team": "t", "digest": id('d'), "image_id": id('b'),
+             "previous_image_id": null, "pulled": true,
+             "previous_image_ids": {"one": null, "two": null},
+             "image_ids": {"one": id('b'), "two": id('b')}}
+        ])
+    );
+}
