@@ -72,8 +72,8 @@ pub fn wanted(r: &Record, sources: &Sources<'_>) -> Result<Wanted, String> {
             .collect();
         let several = images.len() > 1 || has_list;
         let set = if several {
-            let same = own.len() == images.len()
-                && own.iter().zip(&images).all(|(a, b)| a.0 == b.0);
+            let same =
+                own.len() == images.len() && own.iter().zip(&images).all(|(a, b)| a.0 == b.0);
             (!same || !has_list).then(|| ("images", listed(&images)))
         } else {
             r.image()

@@ -73,11 +73,7 @@ pub fn run(cli: Cli) -> Result<ExitCode, Error> {
     } = cli.settings()?;
     let mut records = gather::gather(&input)?;
     if let gather::Input::ComposeRecords(request) = &input {
-        selection.project = Some(gather::project_images(
-            request,
-            &records,
-            selection.which,
-        )?);
+        selection.project = Some(gather::project_images(request, &records, selection.which)?);
     }
     let jobs = plan::plan(&mut records, &selection, input.origin())?;
     if matches!(mode, Mode::DryRun) {

@@ -8,8 +8,8 @@ use pullfirst::dockerconfig::DockerConfig;
 use pullfirst::Record;
 
 use crate::engine::{credentials, Engine};
-use crate::outcome::{failed, succeeded};
 use crate::images::set_results;
+use crate::outcome::{failed, succeeded};
 use crate::plan::{by_record, Job};
 use serde_json::Value;
 

@@ -14,8 +14,8 @@ use pullfirst::Record;
 use serde_json::Value;
 
 use crate::engine::{Engine, Untag};
-use crate::outcome::{failed, succeeded, Pulled};
 use crate::images;
+use crate::outcome::{failed, succeeded, Pulled};
 use crate::plan::{by_record, Job, Use};
 
 /// What a run changed on its engines and kept: enough to undo it.

@@ -370,7 +370,10 @@ fn write(
         let failed = mine
             .iter()
             .find(|(_, o)| matches!(o, Outcome::Failed(..)))
-            .or_else(|| mine.iter().find(|(_, o)| matches!(o, Outcome::Unconfirmed(_))));
+            .or_else(|| {
+                mine.iter()
+                    .find(|(_, o)| matches!(o, Outcome::Unconfirmed(_)))
+            });
         match failed {
             Some((job, Outcome::Failed(m, detail))) => {
                 pullfirst::error!("{}: {m}", job.reference);

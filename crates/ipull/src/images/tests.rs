@@ -11,7 +11,11 @@ fn rec(line: &str) -> Record {
     Record::parse(line, 1).expect("a valid record")
 }
 
-fn want(r: &Record, templates: &[(&str, &[&str])], project: Option<&[(&str, &[&str])]>) -> Result<Wanted, String> {
+fn want(
+    r: &Record,
+    templates: &[(&str, &[&str])],
+    project: Option<&[(&str, &[&str])]>,
+) -> Result<Wanted, String> {
     let map = |l: &[(&str, &[&str])]| -> HashMap<String, Vec<String>> {
         l.iter()
             .map(|(k, v)| (k.to_string(), v.iter().map(|s| s.to_string()).collect()))
@@ -36,7 +40,9 @@ const D: &str = "sha256:dddddddddddddddddddddddddddddddddddddddddddddddddddddddd
 
 #[test]
 fn one_image_stays_the_record_own() {
-    let r = rec(&format!(r#"{{"name":"app","image":"r/app:2","digest":"{D}"}}"#));
+    let r = rec(&format!(
+        r#"{{"name":"app","image":"r/app:2","digest":"{D}"}}"#
+    ));
     let w = want(&r, &[("app", &["r/other:{latest}"])], None).expect("ok");
     assert_eq!(w.images, vec![("r/app:2".to_string(), Some(D.to_string()))]);
     assert!(!w.several);
@@ -46,13 +52,25 @@ fn one_image_stays_the_record_own() {
 #[test]
 fn two_templates_for_one_name_both_apply() {
     let r = rec(r#"{"name":"app","latest":"2"}"#);
-    let w = want(&r, &[("app", &["r/app:{latest}", "r/{name}-worker:{latest}"])], None)
-        .expect("ok");
+    let w = want(
+        &r,
+        &[("app", &["r/app:{latest}", "r/{name}-worker:{latest}"])],
+        None,
+    )
+    .expect("ok");
     assert_eq!(texts(&w), ["r/app:2", "r/app-worker:2"]);
     assert!(w.several);
-    assert_eq!(w.set, Some(("images", json!(["r/app:2", "r/app-worker:2"]))));
+    assert_eq!(
+        w.set,
+        Some(("images", json!(["r/app:2", "r/app-worker:2"])))
+    );
     // One template: the record's `image`, as always; the same image twice is one.
-    let w = want(&r, &[("app", &["r/app:{latest}", "docker.io/r/app:2"])], None).expect("ok");
+    let w = want(
+        &r,
+        &[("app", &["r/app:{latest}", "docker.io/r/app:2"])],
+        None,
+    )
+    .expect("ok");
     assert_eq!(w.set, Some(("image", json!("r/app:2"))));
     assert!(!w.several);
     assert!(want(&r, &[], None).unwrap_err().contains("has no `image`"));
@@ -71,7 +89,9 @@ fn a_list_of_images_and_its_image() {
     assert!(w.several);
     assert_eq!(w.set, None);
     let r = rec(r#"{"name":"app","image":"r/c:1","images":["r/a:1"]}"#);
-    assert!(want(&r, &[], None).unwrap_err().contains("not one of its images"));
+    assert!(want(&r, &[], None)
+        .unwrap_err()
+        .contains("not one of its images"));
     // One entry is still a list: results go into it.
     let r = rec(r#"{"name":"app","images":["r/a:1"]}"#);
     assert!(want(&r, &[], None).expect("ok").several);
@@ -99,7 +119,10 @@ fn the_project_decides_for_a_variable_its_images_use() {
     );
     let r = rec(r#"{"name":"V","image":"ghcr.io/i/other:v2"}"#);
     let e = want(&r, &[], Some(&[("V", run)])).unwrap_err();
-    assert!(e.contains("not one the compose project runs for ${V}"), "{e}");
+    assert!(
+        e.contains("not one the compose project runs for ${V}"),
+        "{e}"
+    );
     // One service: the record's `image`, as with one template.
     let r = rec(r#"{"name":"V"}"#);
     let w = want(&r, &[], Some(&[("V", &run[..1])])).expect("ok");
@@ -117,6 +140,8 @@ fn results_go_into_the_entry_keeping_its_other_keys() {
     set_results(&mut r, Some(0), vec![("pulled", Value::Bool(false))]);
     assert_eq!(
         r.get("images"),
-        Some(&json!([{"image": "r/a:1", "pulled": false}, {"image": "r/b:1", "team": "x", "pulled": true}]))
+        Some(
+            &json!([{"image": "r/a:1", "pulled": false}, {"image": "r/b:1", "team": "x", "pulled": true}])
+        )
     );
 }

@@ -392,11 +392,23 @@ fn a_record_with_several_images_fails_and_is_undone_as_one_unit() {
     records[0].set("images", json!(["r/x:1", "r/y:1"]));
     o.write(&jobs, &mut records, &["e".into()], Instant::now());
     assert_eq!(records[0].get("ok").cloned().unwrap_or_default(), false);
-    assert!(records[0].get("error").map(|e| &e["message"]).cloned().unwrap_or_default()
+    assert!(records[0]
+        .get("error")
+        .map(|e| &e["message"])
+        .cloned()
+        .unwrap_or_default()
         .as_str()
         .is_some_and(|m| m.contains("not found")));
-    assert_eq!(records[1].get("ok").cloned().unwrap_or_default(), false, "y was rolled back with x");
-    assert!(records[1].get("error").map(|e| &e["message"]).cloned().unwrap_or_default()
+    assert_eq!(
+        records[1].get("ok").cloned().unwrap_or_default(),
+        false,
+        "y was rolled back with x"
+    );
+    assert!(records[1]
+        .get("error")
+        .map(|e| &e["message"])
+        .cloned()
+        .unwrap_or_default()
         .as_str()
         .is_some_and(|m| m.contains("r/x:1, pulled with it as one unit, failed")));
     assert_eq!(records[2].get("ok").cloned().unwrap_or_default(), true);
@@ -430,7 +442,11 @@ fn a_record_with_several_images_gets_each_image_results() {
     let engines = ["one".to_string(), "two".to_string()];
     o.write(&jobs, &mut records, &engines, Instant::now());
     let r = &records[0];
-    assert_eq!(r.get("pulled").cloned().unwrap_or_default(), true, "one of its images moved");
+    assert_eq!(
+        r.get("pulled").cloned().unwrap_or_default(),
+        true,
+        "one of its images moved"
+    );
     assert!(r.get("image_id").is_none(), "no top-level results");
     assert_eq!(
         r.get("images").cloned().unwrap_or_default(),

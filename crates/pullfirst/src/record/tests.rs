@@ -264,7 +264,10 @@ fn images_are_checked_entry_by_entry() {
         ),
         (r#"{"name":"a","images":"r/a:1"}"#.into(), "wrong type"),
         (r#"{"name":"a","images":[1]}"#.into(), "wrong type"),
-        (r#"{"name":"a","images":[{"digest":"x"}]}"#.into(), "wrong type"),
+        (
+            r#"{"name":"a","images":[{"digest":"x"}]}"#.into(),
+            "wrong type",
+        ),
         (
             r#"{"name":"a","images":["r/a:1","Bad Image"]}"#.into(),
             "invalid image in `images`",
@@ -274,7 +277,9 @@ fn images_are_checked_entry_by_entry() {
             "invalid digest in `images` (image_id)",
         ),
         (
-            format!(r#"{{"name":"a","images":[{{"image":"r/a:1","previous_image_id":1,"digest":"{d}"}}]}}"#),
+            format!(
+                r#"{{"name":"a","images":[{{"image":"r/a:1","previous_image_id":1,"digest":"{d}"}}]}}"#
+            ),
             "wrong type",
         ),
     ] {
