@@ -242,3 +242,137 @@ fn compose_file_names_the_files_of_a_directory_as_compose_reads_it() {
     .code(65)
     .stderr_has("names an empty path");
 }
+
+/// `app` and `worker` on one version variable, in the private registry.
+fn app_and_worker(dir: &Path, reg: &str) {
+    project(
+        dir,
+        &[
+            (
+                "compose.yaml",
+                &format!(
+                    "services:\n  app:\n    image: {reg}/test/app:${{APP_VERSION:-1.0}}\n  \
+                     worker:\n    image: {reg}/test/worker:${{APP_VERSION:-1.0}}\n"
+                ),
+            ),
+            (".env", "APP_VERSION=1.0\nDOMAIN=shop.example\n"),
+        ],
+    );
+}
+
+fn version(latest: &str) -> String {
+    format!("{{\"name\":\"APP_VERSION\",\"latest\":\"{latest}\",\"update\":true}}\n")
+}
+
+#[test]
+fn a_record_images_are_pulled_rolled_back_restored_and_verified_as_one() {
+    let engine = Engine::start();
+    let registry = Registry::start();
+    let reg = registry.addr();
+    let d = tempdir();
+    let dir = d.path();
+    app_and_worker(dir, &reg);
+    // app:2.0 is on the engine as an older image; the registry has a newer one, and worker:2.0.
+    registry.publish(&engine, "test/app", "2.0", 0);
+    let old_app = engine
+        .image_id(&format!("{reg}/test/app:2.0"))
+        .expect("app");
+    registry.publish(&engine, "test/app", "2.0", 2048);
+    engine.docker_ok(&["tag", &old_app, &format!("{reg}/test/app:2.0")]);
+    registry.publish_remote(&engine, "test/worker", "2.0");
+    // 3.0: app only; worker:3.0 is missing.
+    registry.publish_remote(&engine, "test/app", "3.0");
+    registry.publish_remote(&engine, "test/other", "1.0");
+    let before = engine.image_list();
+    let other =
+        format!("{{\"name\":\"other\",\"image\":\"{reg}/test/other:1.0\",\"update\":true}}\n");
+
+    // The second image missing: the record fails as one, its first image goes back too; a
+    // record of its own stays pulled without --atomic.
+    let input = format!("{}{other}", version("3.0"));
+    let ran = ipull(&engine, "--compose . --stdin")
+        .dir(dir)
+        .stdin(&input)
+        .run()
+        .code(1);
+    let recs = ran.records();
+    failed_with(&recs[0], "permanent", &format!("{reg}/test/worker:3.0"));
+    assert_eq!(recs[1]["ok"], true, "{}", ran.stdout);
+    assert!(
+        engine.image_id(&format!("{reg}/test/app:3.0")).is_none(),
+        "app:3.0 went back with it"
+    );
+    assert!(engine.image_id(&format!("{reg}/test/worker:3.0")).is_none());
+    engine.docker_ok(&["rmi", &format!("{reg}/test/other:1.0")]);
+    assert_eq!(engine.image_list(), before);
+    // With --atomic: neither image, nor the other record's.
+    let ran = ipull(&engine, "--compose . --stdin --atomic")
+        .dir(dir)
+        .stdin(&input)
+        .run()
+        .code(1);
+    assert!(
+        ran.records().iter().all(|r| r["ok"] == false),
+        "{}",
+        ran.stdout
+    );
+    assert_eq!(engine.image_list(), before, "--atomic leaves neither image");
+
+    // 2.0: both pulled, each image's results in its `images` entry.
+    let ran = ipull(&engine, "--compose . --stdin")
+        .dir(dir)
+        .stdin(version("2.0"))
+        .run()
+        .success();
+    let r = ran.only();
+    assert_eq!(r["pulled"], true);
+    let images = r["images"].as_array().expect("images").clone();
+    assert_eq!(images.len(), 2, "{r}");
+    assert_eq!(images[0]["image"], format!("{reg}/test/app:2.0"));
+    assert_eq!(images[0]["previous_image_id"], old_app.as_str());
+    assert_eq!(images[1]["image"], format!("{reg}/test/worker:2.0"));
+    assert_eq!(images[1]["previous_image_id"], Value::Null);
+    for (i, image) in images.iter().enumerate() {
+        let now = engine.image_id(image["image"].as_str().unwrap_or_default());
+        assert_eq!(now.as_deref(), image["image_id"].as_str(), "image {i}");
+        assert_eq!(image["pulled"], true);
+        assert!(image["digest"]
+            .as_str()
+            .is_some_and(|d| d.starts_with("sha256:")));
+    }
+
+    // The health gate checks the containers of every image of the record.
+    let run_it = |name: &str, image: &str| {
+        engine.docker_ok(&["run", "-d", "--name", name, image, "sh", "-c", "sleep 600"]);
+    };
+    run_it("app", &format!("{reg}/test/app:2.0"));
+    let gate = ipull(&engine, "--verify --settle 0 --health-timeout 10s")
+        .stdin(&ran.stdout)
+        .run();
+    let r = gate.code(1).only();
+    failed_with(
+        &r,
+        "permanent",
+        &format!("no container runs {reg}/test/worker:2.0"),
+    );
+    run_it("worker", &format!("{reg}/test/worker:2.0"));
+    let r = ipull(&engine, "--verify --settle 0 --health-timeout 10s")
+        .stdin(&ran.stdout)
+        .run()
+        .success()
+        .only();
+    assert_eq!(r["containers"], 2, "{r}");
+    engine.docker_ok(&["rm", "-f", "app", "worker"]);
+
+    // --restore from the record alone: both tags back.
+    let back = ipull(&engine, "--restore")
+        .stdin(&ran.stdout)
+        .run()
+        .success();
+    assert_eq!(back.only()["restored"], true);
+    assert_eq!(
+        engine.image_id(&format!("{reg}/test/app:2.0")).as_deref(),
+        Some(old_app.as_str())
+    );
+    assert!(engine.image_id(&format!("{reg}/test/worker:2.0")).is_none());
+}
