@@ -376,3 +376,45 @@ fn a_record_images_are_pulled_rolled_back_restored_and_verified_as_one() {
     );
     assert!(engine.image_id(&format!("{reg}/test/worker:2.0")).is_none());
 }
+
+/// What comes after ipull reads a record with several images as one component: `vfile record`
+/// writes its version once, `notify --each` sends one message for it, naming its images.
+#[test]
+fn vfile_and_notify_take_a_record_with_several_images_as_one_component() {
+    let d = tempdir();
+    let dir = d.path();
+    let id = format!("sha256:{}", "a".repeat(64));
+    let pulled = format!(
+        "{{\"name\":\"IMMICH_VERSION\",\"current\":\"v1.132.3\",\"latest\":\"v1.133.0\",\"update\":true,\
+         \"images\":[{{\"image\":\"ghcr.io/immich-app/immich-server:v1.133.0\",\"image_id\":\"{id}\",\"previous_image_id\":null,\"pulled\":true}},\
+         {{\"image\":\"ghcr.io/immich-app/immich-machine-learning:v1.133.0\",\"image_id\":\"{id}\",\"previous_image_id\":null,\"pulled\":true}}],\
+         \"pulled\":true,\"ok\":true}}\n\
+         {{\"name\":\"redis\",\"latest\":\"8\",\"update\":false,\"ok\":true}}\n"
+    );
+    project(
+        dir,
+        &[("versions.env", "IMMICH_VERSION=v1.132.3\nredis=8\n")],
+    );
+    let server = crate::harness::http::Server::start(crate::notify::any_json);
+    let url = server.url("/hook");
+    let ran = sh(&format!(
+        "vfile record versions.env | notify --each --to {url} --text '{{name}}: {{image}}'"
+    ))
+    .dir(dir)
+    .stdin(&pulled)
+    .run()
+    .success();
+    assert_eq!(ran.records().len(), 2);
+    assert_eq!(ran.records()[0]["recorded"], true);
+    assert_eq!(
+        std::fs::read_to_string(dir.join("versions.env")).expect("versions"),
+        "IMMICH_VERSION=v1.133.0\nredis=8\n"
+    );
+    let got = server.requests();
+    assert_eq!(got.len(), 2, "one message per record");
+    assert_eq!(
+        got[0].json().expect("json")["text"],
+        "IMMICH_VERSION: ghcr.io/immich-app/immich-server:v1.133.0, \
+         ghcr.io/immich-app/immich-machine-learning:v1.133.0"
+    );
+}
