@@ -169,11 +169,13 @@ pub fn plan(records: &mut [Record], select: &Selection, origin: &Path) -> Result
     Ok(jobs)
 }
 
+/// A record's jobs: (its image's place in `images`, the job), in the order of its images.
+pub type RecordJobs = Vec<(Option<usize>, usize)>;
+
 /// The records the jobs name, each once, in input order, with its jobs in the order of its
 /// images.
-pub fn by_record(jobs: &[Job]) -> Vec<(usize, Vec<(Option<usize>, usize)>)> {
-    let mut map: std::collections::BTreeMap<usize, Vec<(Option<usize>, usize)>> =
-        std::collections::BTreeMap::new();
+pub fn by_record(jobs: &[Job]) -> Vec<(usize, RecordJobs)> {
+    let mut map: std::collections::BTreeMap<usize, RecordJobs> = std::collections::BTreeMap::new();
     for (j, job) in jobs.iter().enumerate() {
         for u in &job.uses {
             map.entry(u.record).or_default().push((u.slot, j));

@@ -73,7 +73,9 @@ fn two_templates_for_one_name_both_apply() {
     .expect("ok");
     assert_eq!(w.set, Some(("image", json!("r/app:2"))));
     assert!(!w.several);
-    assert!(want(&r, &[], None).unwrap_err().contains("has no `image`"));
+    assert!(want(&r, &[], None)
+        .expect_err("refused")
+        .contains("has no `image`"));
 }
 
 #[test]
@@ -90,7 +92,7 @@ fn a_list_of_images_and_its_image() {
     assert_eq!(w.set, None);
     let r = rec(r#"{"name":"app","image":"r/c:1","images":["r/a:1"]}"#);
     assert!(want(&r, &[], None)
-        .unwrap_err()
+        .expect_err("refused")
         .contains("not one of its images"));
     // One entry is still a list: results go into it.
     let r = rec(r#"{"name":"app","images":["r/a:1"]}"#);
@@ -118,7 +120,7 @@ fn the_project_decides_for_a_variable_its_images_use() {
         ))
     );
     let r = rec(r#"{"name":"V","image":"ghcr.io/i/other:v2"}"#);
-    let e = want(&r, &[], Some(&[("V", run)])).unwrap_err();
+    let e = want(&r, &[], Some(&[("V", run)])).expect_err("refused");
     assert!(
         e.contains("not one the compose project runs for ${V}"),
         "{e}"
