@@ -23,7 +23,7 @@ _ipull() {
 
     case "${cmd}" in
         ipull)
-            opts="-q -v -h -V --quiet --verbose --image --compose --env-file --profile --dry-run --host --hosts --context --jobs --engine-jobs --timeout --platform --min-free --expect-version --atomic --check --restore --all --state --prune --keep --verify --settle --health-timeout --help --version"
+            opts="-q -v -h -V --quiet --verbose --image --compose --stdin --env-file --profile --dry-run --host --hosts --context --jobs --engine-jobs --timeout --platform --min-free --expect-version --atomic --check --restore --all --state --prune --keep --verify --settle --health-timeout --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

@@ -16,6 +16,7 @@ complete -c ipull -l settle -d 'With --verify: how long every container must run
 complete -c ipull -l health-timeout -d 'With --verify: give up waiting for healthchecks and the settle period after this long' -r
 complete -c ipull -s q -l quiet -d 'Print only errors on stderr'
 complete -c ipull -s v -l verbose -d 'Say more on stderr about what is being done'
+complete -c ipull -l stdin -d 'With --compose: read records from stdin too, and take the images of each record acted on from the project: every enabled service whose image uses the variable the record is named after, resolved with the record\'s latest as its value (as if in one more env file after the others). A record whose name no image uses keeps its image or --image'
 complete -c ipull -l dry-run -d 'Say what would be done and do nothing: print the records ipull would act on, each with its resolved image, contacting no engine and no registry; with --prune, list what would be removed (records get would_prune) and remove nothing'
 complete -c ipull -l expect-version -d 'Failure a record whose image has an org.opencontainers.image.version label that differs from its latest'
 complete -c ipull -l atomic -d 'All or nothing: if any image fails, remove what this run pulled, restore tags, and fail every record'

@@ -93,8 +93,13 @@ failed_early() { # STEP STATUS
 vcheck ${VCHECK_OPTS:-} --versions "$VERSIONS" $CHECKS > "$work/checked.jsonl"
 status=$?
 [ "$status" -ne 0 ] && [ ! -s "$work/checked.jsonl" ] && failed_early vcheck "$status"
+# The images pulled first are those the restart will run: the project as compose reads it with
+# the restart's env files (.env if present, then the version file), each record's new version
+# as one more env file after them (a version driving several services pulls all of them).
+pull_env=; [ -f .env ] && pull_env="--env-file .env"
 # shellcheck disable=SC2086
-ipull ${IPULL_OPTS:-} --atomic --state "$IPULL_STATE" $image_opts < "$work/checked.jsonl" > "$work/pulled.jsonl"
+ipull ${IPULL_OPTS:-} --atomic --state "$IPULL_STATE" --compose . $pull_env --env-file "$VERSIONS" \
+  --stdin $image_opts < "$work/checked.jsonl" > "$work/pulled.jsonl"
 status=$?
 [ "$status" -ne 0 ] && [ ! -s "$work/pulled.jsonl" ] && failed_early ipull "$status"
 if [ "$status" -ne 0 ]; then

@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use crate::harness::{sh, tempdir, Ran};
 
 /// Docker Compose v2, where `scripts/deps.sh` puts it.
-fn compose_v2() -> PathBuf {
+pub(super) fn compose_v2() -> PathBuf {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/tools/docker-compose-v2");
     assert!(
         path.exists(),
@@ -20,7 +20,7 @@ fn compose_v2() -> PathBuf {
 }
 
 /// Write `files` (path, text) under `dir`.
-fn project(dir: &Path, files: &[(&str, &str)]) {
+pub(super) fn project(dir: &Path, files: &[(&str, &str)]) {
     for (path, text) in files {
         let p = dir.join(path);
         if let Some(parent) = p.parent() {
@@ -31,7 +31,7 @@ fn project(dir: &Path, files: &[(&str, &str)]) {
 }
 
 /// Run in `dir` with `env`, no engine reachable (nothing may be contacted).
-fn run(dir: &Path, script: &str, env: &[(&str, &str)]) -> Ran {
+pub(super) fn run(dir: &Path, script: &str, env: &[(&str, &str)]) -> Ran {
     let mut s = sh(script)
         .dir(dir)
         .env("DOCKER_HOST", "unix:///nonexistent/docker.sock");
@@ -42,7 +42,7 @@ fn run(dir: &Path, script: &str, env: &[(&str, &str)]) -> Ran {
 }
 
 /// The images of `ipull --dry-run ARGS`, sorted.
-fn ipull_images(dir: &Path, args: &str, env: &[(&str, &str)]) -> Vec<String> {
+pub(super) fn ipull_images(dir: &Path, args: &str, env: &[(&str, &str)]) -> Vec<String> {
     let ran = run(dir, &format!("ipull --dry-run {args}"), env).success();
     let mut images: Vec<String> = ran
         .records()
@@ -54,7 +54,7 @@ fn ipull_images(dir: &Path, args: &str, env: &[(&str, &str)]) -> Vec<String> {
 }
 
 /// The images of `docker compose ARGS config --images`, sorted.
-fn compose_images(dir: &Path, args: &str, env: &[(&str, &str)]) -> Vec<String> {
+pub(super) fn compose_images(dir: &Path, args: &str, env: &[(&str, &str)]) -> Vec<String> {
     let c = compose_v2();
     let ran = run(dir, &format!("{} {args} config --images", c.display()), env).success();
     let mut images: Vec<String> = ran.stdout.lines().map(str::to_string).collect();
@@ -64,7 +64,12 @@ fn compose_images(dir: &Path, args: &str, env: &[(&str, &str)]) -> Vec<String> {
 
 /// ipull and compose agree on the images (and ipull finds some).
 #[track_caller]
-fn agree(dir: &Path, ipull_args: &str, compose_args: &str, env: &[(&str, &str)]) -> Vec<String> {
+pub(super) fn agree(
+    dir: &Path,
+    ipull_args: &str,
+    compose_args: &str,
+    env: &[(&str, &str)],
+) -> Vec<String> {
     let ours = ipull_images(dir, ipull_args, env);
     let theirs = compose_images(dir, compose_args, env);
     assert_eq!(

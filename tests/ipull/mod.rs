@@ -7,6 +7,10 @@ mod engine_answers;
 /// `--compose` read as Docker Compose v2 reads a project (v2 itself is the oracle), `--dry-run`.
 mod compose;
 
+/// One version, several images: records on stdin with `--compose` (compose v2 the oracle),
+/// `COMPOSE_FILE`, and a record's images pulled, rolled back and restored as one unit.
+mod several;
+
 /// `ssh://` engines through a real OpenSSH server: pulls, a refused key, a hung ssh, --atomic.
 mod ssh;
 

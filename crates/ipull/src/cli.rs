@@ -48,6 +48,13 @@ pub struct Cli {
     #[arg(long, value_name = "FILE")]
     pub compose: Vec<PathBuf>,
 
+    /// With --compose: read records from stdin too, and take the images of each record acted on
+    /// from the project: every enabled service whose image uses the variable the record is
+    /// named after, resolved with the record's latest as its value (as if in one more env file
+    /// after the others). A record whose name no image uses keeps its image or --image
+    #[arg(long, requires = "compose")]
+    pub stdin: bool,
+
     /// With --compose: read variables from FILE instead of the project's .env (repeatable, a
     /// later file wins; the process environment wins over both)
     #[arg(long = "env-file", value_name = "FILE", requires = "compose")]
@@ -204,14 +211,26 @@ impl Cli {
             let (name, template) = t.split_once('=').ok_or_else(|| {
                 Error::Usage(format!("--image expects NAME=TEMPLATE, got {}", quote(t)))
             })?;
-            templates.insert(name.to_string(), template.to_string());
+            // Two templates for one name both apply: the record gets both images.
+            templates
+                .entry(name.to_string())
+                .or_insert_with(Vec::new)
+                .push(template.to_string());
         }
         let input = match (self.compose.is_empty(), self.images.is_empty()) {
-            (false, _) => Input::Compose(crate::compose::Request {
-                files: self.compose,
-                env_files: self.env_files,
-                profiles: self.profiles,
-            }),
+            (false, _) => {
+                let request = crate::compose::Request {
+                    files: self.compose,
+                    env_files: self.env_files,
+                    profiles: self.profiles,
+                    last: Vec::new(),
+                };
+                if self.stdin {
+                    Input::ComposeRecords(request)
+                } else {
+                    Input::Compose(request)
+                }
+            }
             (true, false) => Input::Images(self.images),
             (true, true) => Input::Stdin,
         };
@@ -221,7 +240,10 @@ impl Cli {
         }
         let which = if self.restore {
             Which::Pulled
-        } else if self.all || self.prune || !matches!(input, Input::Stdin) {
+        } else if self.all
+            || self.prune
+            || !matches!(input, Input::Stdin | Input::ComposeRecords(_))
+        {
             Which::EveryOk
         } else {
             Which::Updates
@@ -255,7 +277,11 @@ impl Cli {
         };
         Ok(Settings {
             input,
-            selection: Selection { which, templates },
+            selection: Selection {
+                which,
+                templates,
+                project: None,
+            },
             hosts,
             timeout: self.timeout,
             engine_jobs: self.engine_jobs as usize,

@@ -5,6 +5,7 @@
 //! component, or the service) and marked `"update": true`; a name that could not be a record
 //! name, like an image that cannot be parsed, is bad input (exit 65) before anything else.
 
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 use pullfirst::grammar::{is_valid_name, ImageRef};
@@ -13,6 +14,7 @@ use pullfirst::record::quote;
 use pullfirst::{Error, Record};
 
 use crate::compose;
+use crate::plan::Which;
 
 /// Where a run's records come from.
 pub enum Input {
@@ -22,13 +24,16 @@ pub enum Input {
     Compose(compose::Request),
     /// JSON Lines on stdin.
     Stdin,
+    /// `--compose … --stdin`: JSON Lines on stdin, whose images the project decides
+    /// ([`project_images`]).
+    ComposeRecords(compose::Request),
 }
 
 impl Input {
     /// What a message about a record without a line number names as its origin.
     pub fn origin(&self) -> &Path {
         match self {
-            Input::Compose(request) => request
+            Input::Compose(request) | Input::ComposeRecords(request) => request
                 .files
                 .first()
                 .map_or(Path::new("compose"), PathBuf::as_path),
@@ -73,8 +78,66 @@ pub fn gather(input: &Input) -> Result<Vec<Record>, Error> {
             }
             Ok(from_images(named))
         }
-        Input::Stdin => read_all(std::io::stdin().lock()),
+        Input::Stdin | Input::ComposeRecords(_) => read_all(std::io::stdin().lock()),
     }
+}
+
+/// `--compose … --stdin`: the project resolved with each record acted on giving its `latest`
+/// to the variable named like it, and per such variable the images of the enabled services
+/// whose image uses it (file order, each once). Two records giving one variable different
+/// values are bad input.
+pub fn project_images(
+    request: &compose::Request,
+    records: &[Record],
+    which: Which,
+) -> Result<HashMap<String, Vec<String>>, Error> {
+    let mut last: Vec<(String, String)> = Vec::new();
+    for r in records.iter().filter(|r| which.acts(r)) {
+        let (Some(name), Some(latest)) = (r.name(), r.latest()) else {
+            continue;
+        };
+        if !is_variable(name) {
+            continue;
+        }
+        match last.iter().find(|(n, _)| n == name) {
+            Some((_, v)) if v != latest => {
+                return Err(Error::Input {
+                    line: r.line(),
+                    message: format!(
+                        "records give {name} two versions ({} and {}): the project can run one",
+                        quote(v),
+                        quote(latest)
+                    ),
+                })
+            }
+            Some(_) => {}
+            None => last.push((name.to_string(), latest.to_string())),
+        }
+    }
+    let mut request = request.clone();
+    request.last = last.clone();
+    let services = compose::resolve(&request)?;
+    let mut out: HashMap<String, Vec<String>> = HashMap::new();
+    for (name, _) in &last {
+        let images: Vec<String> = services
+            .iter()
+            .filter(|s| s.uses.contains(name))
+            .map(|s| s.image.clone())
+            .collect();
+        if !images.is_empty() {
+            out.insert(name.clone(), images);
+        }
+    }
+    Ok(out)
+}
+
+/// A name compose can interpolate: `[_A-Za-z][_A-Za-z0-9]*`.
+fn is_variable(name: &str) -> bool {
+    let mut chars = name.chars();
+    chars
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
 }
 
 /// One record per (name, image), to be updated.

@@ -24,6 +24,7 @@ pub mod engine;
 pub mod failure;
 pub mod gather;
 pub mod hosts;
+pub mod images;
 pub mod manual;
 pub mod outcome;
 pub mod plan;
@@ -65,13 +66,16 @@ pub fn main() -> std::process::ExitCode {
 pub fn run(cli: Cli) -> Result<ExitCode, Error> {
     let Settings {
         input,
-        selection,
+        mut selection,
         hosts,
         timeout,
         engine_jobs,
         mode,
     } = cli.settings()?;
     let mut records = gather::gather(&input)?;
+    if let gather::Input::ComposeRecords(request) = &input {
+        selection.project = Some(gather::project_images(request, &records, selection.which)?);
+    }
     let jobs = plan::plan(&mut records, &selection, input.origin())?;
     if matches!(mode, Mode::DryRun) {
         return dry_run(&records, &jobs);
@@ -113,11 +117,7 @@ pub fn run(cli: Cli) -> Result<ExitCode, Error> {
 /// `--dry-run`: the records the run would act on, in input order, each with its image;
 /// nothing is contacted.
 fn dry_run(records: &[Record], jobs: &[Job]) -> Result<ExitCode, Error> {
-    let mut acted: Vec<usize> = jobs
-        .iter()
-        .flat_map(|j| j.indices.iter().copied())
-        .collect();
-    acted.sort_unstable();
+    let acted = plan::by_record(jobs).into_iter().map(|(i, _)| i);
     let mut out = RecordWriter::new(std::io::stdout().lock());
     for i in acted {
         if let Some(r) = records.get(i) {

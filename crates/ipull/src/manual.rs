@@ -57,6 +57,7 @@ pub const MANUAL: Manual = Manual {
         ("COMPOSE_PROFILES", "with --compose and no --profile, the profiles to enable (comma-separated)"),
         ("COMPOSE_PROJECT_NAME", "with --compose, ${COMPOSE_PROJECT_NAME} (default: name:, else the directory)"),
         ("COMPOSE_DISABLE_ENV_FILE", "with --compose, true: read no .env"),
+        ("COMPOSE_FILE, COMPOSE_PATH_SEPARATOR", "with --compose DIR, the compose files (as docker compose\nrun in DIR reads them, also from DIR's .env); separator `:` unless set"),
     ],
     files: &[
         ("$DOCKER_CONFIG/config.json", "registry credentials, handed to the engine for the pull"),

@@ -40,6 +40,8 @@ type At = (usize, usize);
 pub struct Outcomes {
     engines: usize,
     atomic: bool,
+    /// Each job's unit ([`crate::plan::units`]): jobs a record names together.
+    units: Vec<usize>,
     pulls: BTreeMap<At, Pulled>,
     failures: BTreeMap<At, Failure>,
     /// Failed pulls that moved the tag all the same (the engine finished as the time ran out,
@@ -84,10 +86,31 @@ impl Outcomes {
         Outcomes {
             engines,
             atomic,
+            units: Vec::new(),
             pulls: BTreeMap::new(),
             failures: BTreeMap::new(),
             moved: BTreeMap::new(),
         }
+    }
+
+    /// Jobs that one record names together (by [`crate::plan::units`]): one fails, all do.
+    pub fn linked(mut self, units: Vec<usize>) -> Outcomes {
+        self.units = units;
+        self
+    }
+
+    fn unit(&self, job: usize) -> usize {
+        self.units.get(job).copied().unwrap_or(job)
+    }
+
+    /// The first failure in `job`'s unit other than its own, and the job it is of.
+    fn unit_failure(&self, job: usize) -> Option<(usize, &Failure)> {
+        let unit = self.unit(job);
+        self.failures
+            .iter()
+            .filter(|((j, _), _)| *j != job && self.unit(*j) == unit)
+            .min_by_key(|(_, f)| f.kind == ErrorKind::Transient)
+            .map(|((j, _), f)| (*j, f))
     }
 
     /// Job `job` was pulled on engine `engine`.
@@ -108,7 +131,7 @@ impl Outcomes {
     pub fn expect_versions(&mut self, jobs: &[Job], records: &[Record]) {
         for (&(j, e), p) in &self.pulls {
             let Some(label) = &p.label else { continue };
-            let latests = jobs[j].indices.iter().filter_map(|&i| records[i].latest());
+            let latests = jobs[j].records().filter_map(|i| records[i].latest());
             if let Some(latest) = latests.into_iter().find(|l| l != label) {
                 let message = format!(
                     "{}: the image says version {} (org.opencontainers.image.version), the record {}",
@@ -134,8 +157,20 @@ impl Outcomes {
         self.atomic && !self.failures.is_empty()
     }
 
+    /// One more than the highest job index any pull or failure names.
+    fn jobs_seen(&self) -> usize {
+        self.pulls
+            .keys()
+            .chain(self.failures.keys())
+            .map(|&(j, _)| j + 1)
+            .max()
+            .unwrap_or(0)
+    }
+
+    /// The job failed, or another of its unit did: either way it is undone.
     fn job_failed(&self, job: usize) -> bool {
         self.failures.range((job, 0)..(job + 1, 0)).next().is_some()
+            || self.unit_failure(job).is_some()
     }
 
     /// What to undo, in (job, engine) order: with `--atomic` after a failure, everything the
@@ -158,8 +193,8 @@ impl Outcomes {
             .collect()
     }
 
-    /// What job `job`'s records say.
-    pub fn verdict(&self, job: usize) -> Verdict {
+    /// What job `job`'s records say. `jobs` names the images, for a message about another.
+    pub fn verdict(&self, job: usize, jobs: &[Job]) -> Verdict {
         if let Some(f) = self
             .failures
             .range((job, 0)..(job + 1, 0))
@@ -167,6 +202,19 @@ impl Outcomes {
             .next()
         {
             return Verdict::Failed(f.clone());
+        }
+        if let Some((other, f)) = self.unit_failure(job) {
+            let name = |j: usize| jobs.get(j).map_or("?", |j| j.reference.as_str());
+            return Verdict::RolledBack(Failure {
+                kind: f.kind,
+                message: format!(
+                    "{}: rolled back because {}, pulled with it as one unit, failed ({})",
+                    name(job),
+                    name(other),
+                    f.message
+                ),
+                retry_after: None,
+            });
         }
         if self.rolls_back_all() {
             let cause = self
@@ -189,7 +237,8 @@ impl Outcomes {
         )
     }
 
-    /// Tell every record of every job its outcome. `engines` names the engines, in order.
+    /// Tell every record its outcome: failed if any of its images failed (its own failure
+    /// first), else each image's results. `engines` names the engines, in order.
     pub fn write(
         &self,
         jobs: &[Job],
@@ -197,11 +246,12 @@ impl Outcomes {
         engines: &[String],
         started: Instant,
     ) {
-        for (j, job) in jobs.iter().enumerate() {
-            let verdict = self.verdict(j);
-            for &i in &job.indices {
-                verdict.write(&mut records[i], engines, started);
-            }
+        for (i, js) in crate::plan::by_record(jobs) {
+            let verdicts: Vec<(Option<usize>, Verdict)> = js
+                .iter()
+                .map(|&(slot, j)| (slot, self.verdict(j, jobs)))
+                .collect();
+            write_record(&mut records[i], &verdicts, engines, started);
         }
     }
 
@@ -229,7 +279,9 @@ impl Outcomes {
         if self.rolls_back_all() {
             return Vec::new();
         }
-        let failed: BTreeSet<usize> = self.failures.keys().map(|&(j, _)| j).collect();
+        let failed: BTreeSet<usize> = (0..self.units.len().max(self.jobs_seen()))
+            .filter(|&j| self.job_failed(j))
+            .collect();
         self.pulls
             .into_iter()
             .filter(|((j, _), _)| !failed.contains(j))
@@ -237,28 +289,49 @@ impl Outcomes {
     }
 }
 
-impl Verdict {
-    /// Write this outcome into one of the job's records.
-    pub fn write(&self, r: &mut Record, engines: &[String], started: Instant) {
-        let pulled = match self {
-            Verdict::Failed(f) => return failed(r, f, started),
-            Verdict::RolledBack(f) => return fail_quietly(r, f, started),
-            Verdict::Pulled(pulled) => pulled,
-        };
+/// Write a record's outcome from the verdicts of its images (in the order of its images).
+pub fn write_record(
+    r: &mut Record,
+    verdicts: &[(Option<usize>, Verdict)],
+    engines: &[String],
+    started: Instant,
+) {
+    let failed_own = verdicts.iter().find_map(|(_, v)| match v {
+        Verdict::Failed(f) => Some(f),
+        _ => None,
+    });
+    if let Some(f) = failed_own {
+        return failed(r, f, started);
+    }
+    let rolled_back = verdicts.iter().find_map(|(_, v)| match v {
+        Verdict::RolledBack(f) => Some(f),
+        _ => None,
+    });
+    if let Some(f) = rolled_back {
+        return fail_quietly(r, f, started);
+    }
+    let mut any = false;
+    let mut wrote = false;
+    for (slot, v) in verdicts {
+        let Verdict::Pulled(pulled) = v else { continue };
         let Some(first) = pulled.first() else {
-            return;
+            continue;
         };
+        let moved = pulled
+            .iter()
+            .any(|p| p.previous.as_deref() != Some(p.id.as_str()));
+        any |= moved;
+        wrote = true;
+        let mut fields: Vec<(&str, Value)> = Vec::new();
         if let Some(d) = &first.digest {
-            r.set("digest", d.clone());
+            fields.push(("digest", Value::from(d.clone())));
         }
-        r.set("image_id", first.id.clone());
-        r.set("previous_image_id", first.previous.clone());
-        r.set(
-            "pulled",
-            pulled
-                .iter()
-                .any(|p| p.previous.as_deref() != Some(p.id.as_str())),
-        );
+        fields.push(("image_id", Value::from(first.id.clone())));
+        fields.push((
+            "previous_image_id",
+            first.previous.clone().map_or(Value::Null, Value::from),
+        ));
+        fields.push(("pulled", Value::Bool(moved)));
         if engines.len() > 1 {
             let ids: Map<String, Value> = engines
                 .iter()
@@ -270,16 +343,23 @@ impl Verdict {
                     )
                 })
                 .collect();
-            r.set("previous_image_ids", Value::Object(ids));
+            fields.push(("previous_image_ids", Value::Object(ids)));
             let ids: Map<String, Value> = engines
                 .iter()
                 .zip(pulled)
                 .map(|(e, p)| (e.clone(), Value::from(p.id.clone())))
                 .collect();
-            r.set("image_ids", Value::Object(ids));
+            fields.push(("image_ids", Value::Object(ids)));
         }
-        succeeded(r, started);
+        crate::images::set_results(r, *slot, fields);
     }
+    if !wrote {
+        return;
+    }
+    if verdicts.iter().any(|(slot, _)| slot.is_some()) {
+        r.set("pulled", any);
+    }
+    succeeded(r, started);
 }
 
 fn ms(since: Instant) -> u64 {
@@ -309,10 +389,8 @@ pub fn succeeded(r: &mut Record, started: Instant) {
 /// said once.
 pub fn fail_all(records: &mut [Record], jobs: &[Job], f: &Failure, started: Instant) {
     pullfirst::error!("{}", f.message);
-    for job in jobs {
-        for &i in &job.indices {
-            fail_quietly(&mut records[i], f, started);
-        }
+    for (i, _) in crate::plan::by_record(jobs) {
+        fail_quietly(&mut records[i], f, started);
     }
 }
 

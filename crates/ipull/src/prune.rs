@@ -125,26 +125,29 @@ pub async fn prune_all(
     } else {
         "pruned"
     };
-    for (repo, js) in &repos {
+    // Each record hears of every repository of its images; one that failed fails it.
+    for (i, js) in crate::plan::by_record(jobs) {
+        let r = &mut records[i];
+        let mut mine: Vec<String> = Vec::new();
+        for &(_, j) in &js {
+            let repo = jobs[j].image.familiar_name();
+            if !mine.contains(&repo) {
+                mine.push(repo);
+            }
+        }
+        if let Some(f) = mine.iter().find_map(|repo| failures.get(repo)) {
+            failed(r, f, started);
+            continue;
+        }
         let said: Vec<Value> = gone
             .iter()
-            .filter(|g| &g.repo == repo && !g.references.is_empty())
+            .filter(|g| mine.contains(&g.repo) && !g.references.is_empty())
             .map(
                 |g| json!({"engine": g.engine, "image_id": g.image_id, "references": g.references}),
             )
             .collect();
-        for &j in js {
-            for &i in &jobs[j].indices {
-                let r = &mut records[i];
-                match failures.get(repo) {
-                    Some(f) => failed(r, f, started),
-                    None => {
-                        r.set(field, Value::Array(said.clone()));
-                        succeeded(r, started);
-                    }
-                }
-            }
-        }
+        r.set(field, Value::Array(said));
+        succeeded(r, started);
     }
 }
 

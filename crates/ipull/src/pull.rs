@@ -96,7 +96,8 @@ pub async fn pull_all(
             .collect()
             .await;
     // What each engine pulled, and what failed (a pull, or the version label after it).
-    let mut outcomes = Outcomes::new(engines.len(), options.atomic);
+    let mut outcomes =
+        Outcomes::new(engines.len(), options.atomic).linked(crate::plan::units(jobs));
     for (j, e, r) in results {
         match r {
             Ok(p) => outcomes.pulled(j, e, p),

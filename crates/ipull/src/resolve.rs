@@ -8,8 +8,10 @@ use pullfirst::dockerconfig::DockerConfig;
 use pullfirst::Record;
 
 use crate::engine::{credentials, Engine};
+use crate::images::set_results;
 use crate::outcome::{failed, succeeded};
-use crate::plan::Job;
+use crate::plan::{by_record, Job};
+use serde_json::Value;
 
 /// Ask `engine` for every job's digest, and tell the records.
 pub async fn resolve_digests(
@@ -19,21 +21,25 @@ pub async fn resolve_digests(
     jobs: &[Job],
     started: Instant,
 ) {
+    let mut found = Vec::with_capacity(jobs.len());
     for job in jobs {
-        let found = engine
+        let digest = engine
             .registry_digest(&job.source(), credentials(config, &job.image))
             .await;
-        for &i in &job.indices {
-            let r = &mut records[i];
-            match &found {
-                Ok(digest) => {
-                    if let Some(d) = digest {
-                        r.set("digest", d.clone());
-                    }
-                    succeeded(r, started);
-                }
-                Err(f) => failed(r, f, started),
+        found.push(digest);
+    }
+    // A record fails if any of its images does; else each image gets its digest.
+    for (i, js) in by_record(jobs) {
+        let r = &mut records[i];
+        if let Some(f) = js.iter().find_map(|&(_, j)| found[j].as_ref().err()) {
+            failed(r, f, started);
+            continue;
+        }
+        for &(slot, j) in &js {
+            if let Ok(Some(d)) = &found[j] {
+                set_results(r, slot, vec![("digest", Value::from(d.clone()))]);
             }
         }
+        succeeded(r, started);
     }
 }

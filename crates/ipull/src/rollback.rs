@@ -14,8 +14,9 @@ use pullfirst::Record;
 use serde_json::Value;
 
 use crate::engine::{Engine, Untag};
+use crate::images;
 use crate::outcome::{failed, succeeded, Pulled};
-use crate::plan::Job;
+use crate::plan::{by_record, Job, Use};
 
 /// What a run changed on its engines and kept: enough to undo it.
 pub struct Applied {
@@ -104,13 +105,15 @@ pub async fn left_behind(
     })
 }
 
-/// `--restore`: each record's image back on its previous image, on every engine.
+/// `--restore`: each record's images back on their previous images, on every engine; a
+/// record is restored when all of its images are.
 pub async fn restore(engines: &[Engine], records: &mut [Record], jobs: &[Job], started: Instant) {
+    let mut failures: Vec<Option<Failure>> = Vec::with_capacity(jobs.len());
     for job in jobs {
-        let r = &records[job.indices[0]];
         let mut failure = None;
         for e in engines {
-            let result = match previous_of(r, job, e) {
+            // Every record naming this tag says the same of it (one tag); the first decides.
+            let result = match previous_of(records, job.uses[0], job, e) {
                 Err(f) => Err(f),
                 Ok(Some(_)) if !job.tagged() => Ok(()),
                 Ok(Some(prev)) => e.tag(&prev, &job.image).await,
@@ -123,27 +126,45 @@ pub async fn restore(engines: &[Engine], records: &mut [Record], jobs: &[Job], s
                 failure = Some(f);
             }
         }
-        for &i in &job.indices {
-            let r = &mut records[i];
-            match &failure {
-                None => {
-                    r.set("restored", true);
-                    succeeded(r, started);
-                }
-                Some(f) => failed(r, f, started),
+        failures.push(failure);
+    }
+    for (i, js) in by_record(jobs) {
+        let r = &mut records[i];
+        match js.iter().find_map(|&(_, j)| failures[j].as_ref()) {
+            None => {
+                r.set("restored", true);
+                succeeded(r, started);
             }
+            Some(f) => failed(r, f, started),
         }
     }
 }
 
-/// The image `job`'s tag pointed to on engine `e` before the run, as record `r` says. With
-/// several engines the record names each one's previous image; an engine it does not name
-/// (another spelling of the socket, say) is not guessed at.
-pub(crate) fn previous_of(r: &Record, job: &Job, e: &Engine) -> Result<Option<String>, Failure> {
-    let map = match r.get("previous_image_ids") {
+/// The image `job`'s tag pointed to on engine `e` before the run, as the record `at` names
+/// says (its top-level fields, or its `images` entry). With several engines the record names
+/// each one's previous image; an engine it does not name (another spelling of the socket,
+/// say) is not guessed at. An `images` entry without ipull's results is not guessed at either.
+pub(crate) fn previous_of(
+    records: &[Record],
+    at: Use,
+    job: &Job,
+    e: &Engine,
+) -> Result<Option<String>, Failure> {
+    let fields = images::results(&records[at.record], at.slot);
+    let fields = match (fields, at.slot) {
+        (Some(f), None) => f,
+        (Some(f), Some(_)) if f.contains_key("previous_image_id") => f,
+        _ => {
+            return Err(Failure::permanent(format!(
+                "{}: the record has no previous image for it (no previous_image_id in its `images` entry); nothing restored",
+                job.reference
+            )))
+        }
+    };
+    let map = match fields.get("previous_image_ids") {
         Some(Value::Object(ids)) => ids,
         _ => {
-            return Ok(r
+            return Ok(fields
                 .get("previous_image_id")
                 .and_then(Value::as_str)
                 .map(str::to_string))

@@ -24,7 +24,7 @@ use serde_json::{json, Value};
 
 use crate::containers::{Listed, Observed};
 use crate::engine::Engine;
-use crate::plan::{same_reference, Job};
+use crate::plan::{by_record, same_reference, Job, Use};
 
 /// The step a record fails at when the gate says no.
 pub const STEP: &str = "health";
@@ -189,7 +189,7 @@ pub async fn verify(
             }
         };
         for (j, job) in jobs.iter().enumerate() {
-            let expected = match expected(engine, &records[job.indices[0]], job).await {
+            let expected = match expected(engine, records, job.uses[0], job).await {
                 Ok(Some(id)) => id,
                 Ok(None) => continue,
                 Err(message) => {
@@ -293,11 +293,20 @@ pub async fn verify(
 /// The image a job's containers must run on `engine`: the record's `image_id` (asked of the
 /// engine when the record has none), or after `--restore` the previous image (None: there was
 /// none, so nothing is expected to run).
-async fn expected(engine: &Engine, r: &Record, job: &Job) -> Result<Option<String>, String> {
-    if r.get("restored") == Some(&Value::Bool(true)) {
-        return crate::rollback::previous_of(r, job, engine).map_err(|f| f.message);
+async fn expected(
+    engine: &Engine,
+    records: &[Record],
+    at: Use,
+    job: &Job,
+) -> Result<Option<String>, String> {
+    if records[at.record].get("restored") == Some(&Value::Bool(true)) {
+        return crate::rollback::previous_of(records, at, job, engine).map_err(|f| f.message);
     }
-    if let Some(id) = r.get("image_id").and_then(Value::as_str) {
+    let results = crate::images::results(&records[at.record], at.slot);
+    if let Some(id) = results
+        .and_then(|f| f.get("image_id"))
+        .and_then(Value::as_str)
+    {
         return Ok(Some(id.to_string()));
     }
     match engine.inspect(&job.reference).await {
@@ -351,29 +360,45 @@ fn write(
         });
     }
     let ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
-    for (job, o) in jobs.iter().zip(outcome) {
-        for &i in &job.indices {
-            let r = &mut records[i];
-            match &o {
-                Some(Outcome::Ok(n)) => {
-                    r.set("containers", *n);
-                    r.push_step(STEP, true, ms);
+    // A record passes when all of its images do; else it says the first that failed.
+    for (i, js) in by_record(jobs) {
+        let r = &mut records[i];
+        let mine: Vec<(&Job, &Outcome)> = js
+            .iter()
+            .filter_map(|&(_, j)| Some((&jobs[j], outcome[j].as_ref()?)))
+            .collect();
+        let failed = mine
+            .iter()
+            .find(|(_, o)| matches!(o, Outcome::Failed(..)))
+            .or_else(|| {
+                mine.iter()
+                    .find(|(_, o)| matches!(o, Outcome::Unconfirmed(_)))
+            });
+        match failed {
+            Some((job, Outcome::Failed(m, detail))) => {
+                pullfirst::error!("{}: {m}", job.reference);
+                if let Some(d) = detail {
+                    r.set("health", d.clone());
                 }
-                Some(Outcome::Failed(m, detail)) => {
-                    pullfirst::error!("{}: {m}", job.reference);
-                    if let Some(d) = detail {
-                        r.set("health", d.clone());
-                    }
-                    r.fail(STEP, ErrorKind::Permanent, m, None);
-                    r.push_step(STEP, false, ms);
-                }
-                Some(Outcome::Unconfirmed(other)) => {
-                    let m =
-                        format!("not confirmed: the gate stopped when another failed ({other})");
-                    r.fail(STEP, ErrorKind::Transient, &m, None);
-                    r.push_step(STEP, false, ms);
-                }
-                None => {}
+                r.fail(STEP, ErrorKind::Permanent, m, None);
+                r.push_step(STEP, false, ms);
+            }
+            Some((_, Outcome::Unconfirmed(other))) => {
+                let m = format!("not confirmed: the gate stopped when another failed ({other})");
+                r.fail(STEP, ErrorKind::Transient, &m, None);
+                r.push_step(STEP, false, ms);
+            }
+            _ if mine.is_empty() => {}
+            _ => {
+                let n: usize = mine
+                    .iter()
+                    .map(|(_, o)| match o {
+                        Outcome::Ok(n) => *n,
+                        _ => 0,
+                    })
+                    .sum();
+                r.set("containers", n);
+                r.push_step(STEP, true, ms);
             }
         }
     }

@@ -121,8 +121,24 @@ pub fn field(r: &Record, key: &str) -> String {
         "status" => Status::of(r).word().to_string(),
         "error" => error_text(r),
         "current" if r.current().is_none() => "none".into(),
+        "image" if r.image().is_none() => images(r),
         k => s(k),
     }
+}
+
+/// A record's `images` (references, or ipull's objects naming one), joined by `, `: what
+/// `{image}` says of a component with several images (docs/record.md#several-images).
+fn images(r: &Record) -> String {
+    let Some(Value::Array(list)) = r.get("images") else {
+        return String::new();
+    };
+    list.iter()
+        .filter_map(|i| match i {
+            Value::String(s) => Some(s.as_str()),
+            other => other.get("image").and_then(Value::as_str),
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 fn error_text(r: &Record) -> String {
@@ -360,5 +376,12 @@ mod tests {
         let m = summary(&[&a], Some(&title), Some(&t));
         assert_eq!(m.title, "1 checked: server");
         assert_eq!(m.lines, ["server=v2 (updated, was none) r/s:v2"]);
+        // A component with several images: one line, naming them all; counted once.
+        let b = rec(
+            r#"{"name":"V","latest":"v2","update":true,"images":["r/a:v2",{"image":"r/b:v2","pulled":true}]}"#,
+        );
+        let m = summary(&[&a, &b], Some(&title), Some(&t));
+        assert_eq!(m.title, "2 checked: server, V");
+        assert_eq!(m.lines[1], "V=v2 (updated, was none) r/a:v2, r/b:v2");
     }
 }

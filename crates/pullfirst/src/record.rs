@@ -268,6 +268,7 @@ fn check_fields(fields: &Map<String, Value>) -> Result<(), String> {
                 },
                 None => false,
             },
+            "images" => check_images(value)?,
             "digest" | "image_id" => match value.as_str() {
                 Some(s) if is_valid_digest(s) => true,
                 Some(s) => return Err(format!("invalid digest in `{key}`: {}", quote(s))),
@@ -297,6 +298,44 @@ fn check_fields(fields: &Map<String, Value>) -> Result<(), String> {
     Ok(())
 }
 
+/// `images`: a non-empty list of image references, or of objects naming one in `image` (as
+/// ipull writes them back, with each image's results); their references and digests are
+/// checked as the record's own `image` and `digest` are.
+fn check_images(value: &Value) -> Result<bool, String> {
+    let Some(list) = value.as_array().filter(|l| !l.is_empty()) else {
+        return Ok(false);
+    };
+    for entry in list {
+        let (text, fields) = match entry {
+            Value::String(s) => (s.as_str(), None),
+            Value::Object(o) => match o.get("image").and_then(Value::as_str) {
+                Some(s) => (s, Some(o)),
+                None => return Ok(false),
+            },
+            _ => return Ok(false),
+        };
+        if let Err(e) = ImageRef::parse(text) {
+            return Err(format!("invalid image in `images` {}: {e}", quote(text)));
+        }
+        for (key, v) in fields.into_iter().flatten() {
+            let digest = match (key.as_str(), v) {
+                ("digest" | "image_id", Value::String(s)) => s,
+                ("previous_image_id", Value::Null) => continue,
+                ("previous_image_id", Value::String(s)) => s,
+                ("digest" | "image_id" | "previous_image_id", _) => return Ok(false),
+                _ => continue,
+            };
+            if !is_valid_digest(digest) {
+                return Err(format!(
+                    "invalid digest in `images` ({key}): {}",
+                    quote(digest)
+                ));
+            }
+        }
+    }
+    Ok(true)
+}
+
 fn check_error(value: &Value) -> Result<bool, String> {
     let Some(obj) = value.as_object() else {
         return Ok(false);
@@ -319,6 +358,7 @@ fn expected_type(key: &str) -> &'static str {
         "current" | "previous_image_id" => "a string or null",
         "update" | "pulled" | "recorded" | "ok" => "true or false",
         "error" => "an object",
+        "images" => "a non-empty array of image references or of objects with `image`",
         "steps" => "an array of objects",
         _ => "a string",
     }

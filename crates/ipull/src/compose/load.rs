@@ -21,6 +21,16 @@ use super::yaml::documents;
 
 /// Marks an unset variable in an interpolated image (no image reference holds it).
 const MARK: char = '\u{1}';
+/// Follows an interpolated image, before each variable its template read (`IMAGE\u{2}A\u{2}B`),
+/// so that the variables of a service's image are known after merging; [`uses`] takes them off.
+const USED: char = '\u{2}';
+
+/// An interpolated image without its trailing list of variables, and that list.
+pub fn uses(image: &str) -> (&str, Vec<String>) {
+    let mut parts = image.split(USED);
+    let image = parts.next().unwrap_or_default();
+    (image, parts.map(str::to_string).collect())
+}
 
 /// What loading keeps track of across files.
 #[derive(Default)]
@@ -338,7 +348,16 @@ fn interpolate(
     match v {
         Value::String(s) => {
             let image = path.len() == 3 && path[0] == "services" && path[2] == "image";
-            let lookup = |k: &str| env.get(k).cloned();
+            let read = std::cell::RefCell::new(Vec::<String>::new());
+            let lookup = |k: &str| {
+                if image {
+                    let mut read = read.borrow_mut();
+                    if !read.iter().any(|r| r == k) {
+                        read.push(k.to_string());
+                    }
+                }
+                env.get(k).cloned()
+            };
             let mut mark = |k: &str| {
                 if image {
                     format!("{MARK}{file}:{k}{MARK}")
@@ -351,6 +370,10 @@ fn interpolate(
                 unset: &mut mark,
             };
             *s = substitute(s, &mut vars).map_err(|e| at(path, &e))?;
+            for name in read.borrow().iter() {
+                s.push(USED);
+                s.push_str(name);
+            }
         }
         Value::Mapping(m) => {
             for (k, v) in m.iter_mut() {

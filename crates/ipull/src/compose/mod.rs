@@ -48,6 +48,9 @@ pub struct Request {
     pub env_files: Vec<PathBuf>,
     /// `--profile`, in order.
     pub profiles: Vec<String>,
+    /// Variables read as if from one more env file after the others (records' versions, with
+    /// `--stdin`): they win over the env files, and the process environment wins over them.
+    pub last: Vec<(String, String)>,
 }
 
 /// A service to pull for: its name and its image, interpolated.
@@ -55,14 +58,32 @@ pub struct Request {
 pub struct Service {
     pub name: String,
     pub image: String,
+    /// The variables its image's template read (`${IMMICH_VERSION:-release}` reads
+    /// IMMICH_VERSION, set or not), in the order read.
+    pub uses: Vec<String>,
 }
 
-/// The compose files `request` names: as given, except that one directory, or one file with
-/// a name compose looks for, brings the override file beside it (as `docker compose` run in
-/// that directory without `-f` does).
-pub fn files(request: &Request) -> Result<Vec<PathBuf>, Error> {
+/// The compose files `request` names, and the `.env` files to read when no `--env-file` is
+/// given (a later one wins): as given, except that one directory, or one file with a name
+/// compose looks for, brings the override file beside it (as `docker compose` run in that
+/// directory without `-f` does). One directory whose `COMPOSE_FILE` is set (in the
+/// environment or its env files) is those files, as given with `-f`.
+pub fn files(request: &Request) -> Result<(Vec<PathBuf>, Vec<PathBuf>), Error> {
     let mut files = request.files.clone();
+    let mut dotenvs = Vec::new();
     if let [only] = files.as_slice() {
+        if only.is_dir() {
+            if let Some(listed) = compose_file(request, only)? {
+                let project = listed
+                    .first()
+                    .and_then(|f| f.parent())
+                    .map(|d| d.join(".env"));
+                // The directory's own .env wins over the project directory's.
+                dotenvs.extend(project.filter(|p| *p != only.join(".env")));
+                dotenvs.push(only.join(".env"));
+                return Ok((listed, dotenvs));
+            }
+        }
         let (dir, main) = if only.is_dir() {
             let found = FILE_NAMES
                 .iter()
@@ -95,17 +116,63 @@ pub fn files(request: &Request) -> Result<Vec<PathBuf>, Error> {
             }
         }
     }
-    Ok(files)
+    if let Some(first) = files.first() {
+        dotenvs.push(first.parent().unwrap_or(Path::new("")).join(".env"));
+    }
+    Ok((files, dotenvs))
+}
+
+/// `COMPOSE_FILE` as `docker compose` run in `dir` reads it: from the environment, else from
+/// the env files (`--env-file`s, else `dir/.env`); split at `COMPOSE_PATH_SEPARATOR` (`:`
+/// unless set), each path relative to `dir`. None: not set.
+fn compose_file(request: &Request, dir: &Path) -> Result<Option<Vec<PathBuf>>, Error> {
+    let process: HashMap<String, String> = std::env::vars().collect();
+    let env_files = if request.env_files.is_empty() {
+        dotenv_files(&[dir.join(".env")], &process)
+    } else {
+        request.env_files.clone()
+    };
+    let from_files = load::read_env_files(&env_files, &process)?;
+    let get = |k: &str| process.get(k).or_else(|| from_files.get(k));
+    let Some(list) = get("COMPOSE_FILE") else {
+        return Ok(None);
+    };
+    let sep = get("COMPOSE_PATH_SEPARATOR")
+        .filter(|s| !s.is_empty())
+        .map_or(":", String::as_str);
+    let mut files = Vec::new();
+    for path in list.split(sep) {
+        if path.is_empty() {
+            return Err(Error::bad_file(
+                dir,
+                None,
+                format!("COMPOSE_FILE {list:?} names an empty path"),
+            ));
+        }
+        files.push(dir.join(path));
+    }
+    Ok(Some(files))
+}
+
+/// Those of `dotenvs` that are files, unless COMPOSE_DISABLE_ENV_FILE says not to read any.
+fn dotenv_files(dotenvs: &[PathBuf], env: &HashMap<String, String>) -> Vec<PathBuf> {
+    let disabled = env
+        .get("COMPOSE_DISABLE_ENV_FILE")
+        .is_some_and(|v| matches!(v.as_str(), "1" | "t" | "T" | "true" | "TRUE" | "True"));
+    if disabled {
+        return Vec::new();
+    }
+    dotenvs.iter().filter(|p| p.is_file()).cloned().collect()
 }
 
 /// The services to pull for, in the order the files define them.
 pub fn resolve(request: &Request) -> Result<Vec<Service>, Error> {
-    let files = files(request)?;
+    let (files, dotenvs) = files(request)?;
     let Some(first) = files.first() else {
         return Ok(Vec::new());
     };
     let dir = first.parent().unwrap_or(Path::new("")).to_path_buf();
-    let mut env = environment(request, &dir)?;
+    let mut env = environment(request, &dotenvs)?;
     let name = project_name(&files, &dir, &env)?;
     env.insert("COMPOSE_PROJECT_NAME".into(), name);
 
@@ -127,23 +194,24 @@ pub fn resolve(request: &Request) -> Result<Vec<Service>, Error> {
 }
 
 /// The environment compose interpolates with: the process environment, then the env files
-/// (`--env-file`s, else the project directory's `.env`) for what it does not set.
-fn environment(request: &Request, dir: &Path) -> Result<HashMap<String, String>, Error> {
+/// (`--env-file`s, else the project's `.env`, `dotenvs`) for what it does not set.
+fn environment(request: &Request, dotenvs: &[PathBuf]) -> Result<HashMap<String, String>, Error> {
     let mut env: HashMap<String, String> = std::env::vars().collect();
     let env_files = if request.env_files.is_empty() {
-        let disabled = env
-            .get("COMPOSE_DISABLE_ENV_FILE")
-            .is_some_and(|v| matches!(v.as_str(), "1" | "t" | "T" | "true" | "TRUE" | "True"));
-        let dotenv = dir.join(".env");
-        if !disabled && dotenv.is_file() {
-            vec![dotenv]
-        } else {
-            Vec::new()
-        }
+        dotenv_files(dotenvs, &env)
     } else {
         request.env_files.clone()
     };
-    for (k, v) in load::read_env_files(&env_files, &env)? {
+    let mut from_files = load::read_env_files(&env_files, &env)?;
+    for (k, v) in &request.last {
+        if let Some(own) = env.get(k).filter(|own| *own != v) {
+            pullfirst::warn!(
+                "{k} is {own:?} in the environment, which wins over the record's {v:?} (as it will for docker compose)"
+            );
+        }
+        from_files.insert(k.clone(), v.clone());
+    }
+    for (k, v) in from_files {
         env.entry(k).or_insert(v);
     }
     Ok(env)
@@ -285,6 +353,7 @@ fn select(
         }
         match service.get("image") {
             Some(Value::String(image)) => {
+                let (image, uses) = load::uses(image);
                 if let Some((file, var)) = load::unset_in(image, loader) {
                     return Err(Error::bad_file(
                         file,
@@ -296,7 +365,8 @@ fn select(
                 }
                 out.push(Service {
                     name: name.clone(),
-                    image: image.clone(),
+                    image: image.to_string(),
+                    uses,
                 });
             }
             Some(Value::Null) | None => {

@@ -8,8 +8,8 @@ use pullfirst::Failure;
 use pullfirst::{ErrorKind, Record};
 use serde_json::{json, Value};
 
-use super::{Outcomes, Pulled, Verdict};
-use crate::plan::Job;
+use super::{write_record, Outcomes, Pulled, Verdict};
+use crate::plan::{Job, Use};
 
 const PERMANENT: ErrorKind = ErrorKind::Permanent;
 const TRANSIENT: ErrorKind = ErrorKind::Transient;
@@ -38,7 +38,10 @@ fn pulled(previous: Option<char>, now: char) -> Pulled {
 
 fn job(image: &str, indices: &[usize]) -> Job {
     Job {
-        indices: indices.to_vec(),
+        uses: indices
+            .iter()
+            .map(|&record| Use { record, slot: None })
+            .collect(),
         image: ImageRef::parse(image).expect("a valid image"),
         reference: image.to_string(),
         digest: None,
@@ -89,7 +92,7 @@ fn a_run_without_failures_undoes_nothing_and_keeps_every_pull() {
     assert!(o.cause().is_none());
     assert!(!o.rolls_back_all());
     assert!(undone(&o).is_empty());
-    assert!(matches!(o.verdict(1), Verdict::Pulled(p) if p == vec![pulled(Some('b'), 'c')]));
+    assert!(matches!(o.verdict(1, &[]), Verdict::Pulled(p) if p == vec![pulled(Some('b'), 'c')]));
     // Kept for an undo after all (the records cannot be written under --atomic).
     assert_eq!(kept(o), vec![(0, 0), (1, 0)]);
 }
@@ -106,8 +109,8 @@ fn a_failed_job_is_undone_on_every_engine_and_the_others_stay() {
         vec![(0, 0)],
         "what job 0 pulled on engine 0 goes"
     );
-    failed_with(o.verdict(0), PERMANENT, "not found on two");
-    assert!(matches!(o.verdict(1), Verdict::Pulled(p) if p.len() == 2));
+    failed_with(o.verdict(0, &[]), PERMANENT, "not found on two");
+    assert!(matches!(o.verdict(1, &[]), Verdict::Pulled(p) if p.len() == 2));
     assert_eq!(kept(o), vec![(1, 0), (1, 1)]);
 }
 
@@ -119,9 +122,9 @@ fn atomic_rolls_back_every_job_and_fails_every_record() {
     o.pulled(2, 0, pulled(None, 'c'));
     assert!(o.rolls_back_all());
     assert_eq!(undone(&o), vec![(0, 0), (2, 0)]);
-    rolled_back_with(o.verdict(0), TRANSIENT, "y: timed out");
-    failed_with(o.verdict(1), TRANSIENT, "y: timed out");
-    rolled_back_with(o.verdict(2), TRANSIENT, "y: timed out");
+    rolled_back_with(o.verdict(0, &[]), TRANSIENT, "y: timed out");
+    failed_with(o.verdict(1, &[]), TRANSIENT, "y: timed out");
+    rolled_back_with(o.verdict(2, &[]), TRANSIENT, "y: timed out");
     assert!(kept(o).is_empty(), "nothing stays to undo later");
 }
 
@@ -132,7 +135,7 @@ fn without_atomic_a_failure_leaves_the_other_jobs_pulled() {
     o.failed(1, 0, fail(TRANSIENT, "y: timed out"), None);
     assert!(!o.rolls_back_all());
     assert!(undone(&o).is_empty());
-    assert!(matches!(o.verdict(0), Verdict::Pulled(_)));
+    assert!(matches!(o.verdict(0, &[]), Verdict::Pulled(_)));
     assert_eq!(kept(o), vec![(0, 0)]);
 }
 
@@ -150,9 +153,9 @@ fn a_permanent_failure_names_the_run_before_a_transient_one() {
         Some("first permanent")
     );
     // So the run exits 1 (will not pass by itself), though a transient failure came first.
-    rolled_back_with(o.verdict(3), PERMANENT, "first permanent");
+    rolled_back_with(o.verdict(3, &[]), PERMANENT, "first permanent");
     // A job that failed on two engines says the first engine's failure.
-    failed_with(o.verdict(0), TRANSIENT, "first transient");
+    failed_with(o.verdict(0, &[]), TRANSIENT, "first transient");
 
     let mut only_transient = Outcomes::new(1, true);
     only_transient.failed(0, 0, fail(TRANSIENT, "one"), None);
@@ -344,7 +347,7 @@ fn a_record_of_a_fleet_run_names_the_image_on_each_engine() {
     let v = Verdict::Pulled(vec![pulled(None, 'a'), pulled(Some('b'), 'a')]);
     let mut r = Record::new("app");
     let engines = ["unix:///one".to_string(), "ssh://two".to_string()];
-    v.write(&mut r, &engines, Instant::now());
+    write_record(&mut r, &[(None, v)], &engines, Instant::now());
     assert_eq!(
         r.get("image_ids"),
         Some(&json!({"unix:///one": id('a'), "ssh://two": id('a')}))
@@ -355,6 +358,106 @@ fn a_record_of_a_fleet_run_names_the_image_on_each_engine() {
     );
     // One engine: no per-engine fields.
     let mut r = Record::new("app");
-    Verdict::Pulled(vec![pulled(None, 'a')]).write(&mut r, &engines[..1], Instant::now());
+    let v = Verdict::Pulled(vec![pulled(None, 'a')]);
+    write_record(&mut r, &[(None, v)], &engines[..1], Instant::now());
     assert!(r.get("image_ids").is_none());
+}
+
+/// A record's images: slot 0 and 1 of `record`.
+fn slots(image: &str, uses: &[(usize, Option<usize>)]) -> Job {
+    let mut j = job(image, &[]);
+    j.uses = uses
+        .iter()
+        .map(|&(record, slot)| Use { record, slot })
+        .collect();
+    j
+}
+
+#[test]
+fn a_record_with_several_images_fails_and_is_undone_as_one_unit() {
+    // Record 0 names x and y; record 1 names y alone (the same tag); record 2 names z.
+    let jobs = [
+        slots("r/x:1", &[(0, Some(0))]),
+        slots("r/y:1", &[(0, Some(1)), (1, None)]),
+        slots("r/z:1", &[(2, None)]),
+    ];
+    assert_eq!(crate::plan::units(&jobs), vec![0, 0, 2]);
+    let mut o = Outcomes::new(1, false).linked(crate::plan::units(&jobs));
+    o.failed(0, 0, fail(PERMANENT, "r/x:1: not found"), None);
+    o.pulled(1, 0, pulled(Some('a'), 'b'));
+    o.pulled(2, 0, pulled(None, 'c'));
+    assert_eq!(undone(&o), vec![(1, 0)], "y goes back with x; z stays");
+    rolled_back_with_unit(o.verdict(1, &jobs));
+    let mut records = [Record::new("app"), Record::new("y"), Record::new("z")];
+    records[0].set("images", json!(["r/x:1", "r/y:1"]));
+    o.write(&jobs, &mut records, &["e".into()], Instant::now());
+    assert_eq!(records[0].get("ok").cloned().unwrap_or_default(), false);
+    assert!(records[0]
+        .get("error")
+        .map(|e| &e["message"])
+        .cloned()
+        .unwrap_or_default()
+        .as_str()
+        .is_some_and(|m| m.contains("not found")));
+    assert_eq!(
+        records[1].get("ok").cloned().unwrap_or_default(),
+        false,
+        "y was rolled back with x"
+    );
+    assert!(records[1]
+        .get("error")
+        .map(|e| &e["message"])
+        .cloned()
+        .unwrap_or_default()
+        .as_str()
+        .is_some_and(|m| m.contains("r/x:1, pulled with it as one unit, failed")));
+    assert_eq!(records[2].get("ok").cloned().unwrap_or_default(), true);
+    assert_eq!(kept(o), vec![(2, 0)]);
+}
+
+#[track_caller]
+fn rolled_back_with_unit(v: Verdict) {
+    match v {
+        Verdict::RolledBack(f) => {
+            assert_eq!(f.kind, PERMANENT);
+            assert!(f.message.starts_with("r/y:1: rolled back"), "{}", f.message);
+        }
+        other => panic!("expected RolledBack, got {other:?}"),
+    }
+}
+
+#[test]
+fn a_record_with_several_images_gets_each_image_results() {
+    let jobs = [
+        slots("r/x:1", &[(0, Some(0))]),
+        slots("r/y:1", &[(0, Some(1))]),
+    ];
+    let mut o = Outcomes::new(2, false).linked(crate::plan::units(&jobs));
+    for e in 0..2 {
+        o.pulled(0, e, pulled(Some('a'), 'a'));
+        o.pulled(1, e, pulled(None, 'b'));
+    }
+    let mut records = [Record::new("app")];
+    records[0].set("images", json!(["r/x:1", {"image": "r/y:1", "team": "t"}]));
+    let engines = ["one".to_string(), "two".to_string()];
+    o.write(&jobs, &mut records, &engines, Instant::now());
+    let r = &records[0];
+    assert_eq!(
+        r.get("pulled").cloned().unwrap_or_default(),
+        true,
+        "one of its images moved"
+    );
+    assert!(r.get("image_id").is_none(), "no top-level results");
+    assert_eq!(
+        r.get("images").cloned().unwrap_or_default(),
+        json!([
+            {"image": "r/x:1", "digest": id('d'), "image_id": id('a'), "previous_image_id": id('a'),
+             "pulled": false, "previous_image_ids": {"one": id('a'), "two": id('a')},
+             "image_ids": {"one": id('a'), "two": id('a')}},
+            {"image": "r/y:1", "team": "t", "digest": id('d'), "image_id": id('b'),
+             "previous_image_id": null, "pulled": true,
+             "previous_image_ids": {"one": null, "two": null},
+             "image_ids": {"one": id('b'), "two": id('b')}}
+        ])
+    );
 }

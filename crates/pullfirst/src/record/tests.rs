@@ -252,3 +252,43 @@ fn quote_shows_control_characters_and_cuts_long_values() {
     assert_eq!(quote(&"é".repeat(80)), format!("\"{}\"", "é".repeat(80)));
     assert_eq!(quote(&"é".repeat(81)), format!("\"{}\"…", "é".repeat(80)));
 }
+
+/// `images`: references, or objects naming one, each checked as `image` and `digest` are.
+#[test]
+fn images_are_checked_entry_by_entry() {
+    let d = format!("sha256:{}", "a".repeat(64));
+    for (line, want) in [
+        (
+            r#"{"name":"a","images":[]}"#.to_string(),
+            "`images` has the wrong type",
+        ),
+        (r#"{"name":"a","images":"r/a:1"}"#.into(), "wrong type"),
+        (r#"{"name":"a","images":[1]}"#.into(), "wrong type"),
+        (
+            r#"{"name":"a","images":[{"digest":"x"}]}"#.into(),
+            "wrong type",
+        ),
+        (
+            r#"{"name":"a","images":["r/a:1","Bad Image"]}"#.into(),
+            "invalid image in `images`",
+        ),
+        (
+            r#"{"name":"a","images":[{"image":"r/a:1","image_id":"sha256:1"}]}"#.into(),
+            "invalid digest in `images` (image_id)",
+        ),
+        (
+            format!(
+                r#"{{"name":"a","images":[{{"image":"r/a:1","previous_image_id":1,"digest":"{d}"}}]}}"#
+            ),
+            "wrong type",
+        ),
+    ] {
+        let message = refusal(&line);
+        assert!(message.contains(want), "{line}: {message}");
+    }
+    let ok = format!(
+        r#"{{"name":"a","images":["r/a:1",{{"image":"r/b:1","digest":"{d}","image_id":"{d}","previous_image_id":null,"pulled":true,"mine":1}}]}}"#
+    );
+    let r = Record::parse(&ok, 1).expect("valid");
+    assert_eq!(r.to_line(), ok);
+}
