@@ -13,7 +13,7 @@ complete -c retry -l step -d 'With --each: the step name in the record\'s steps 
 complete -c retry -s q -l quiet -d 'Print only errors on stderr'
 complete -c retry -s v -l verbose -d 'Say more on stderr about what is being done'
 complete -c retry -l no-jitter -d 'Wait exactly the curve\'s value (jitter picks a wait in [½d, d] otherwise)'
-complete -c retry -l each -d 'Run COMMAND once per record on stdin (the record on its stdin, its fields in FLOW_NAME, FLOW_CURRENT, FLOW_LATEST, FLOW_IMAGE); mark the record failed if the last attempt fails, and after a signal every record not yet run (transient). COMMAND\'s stdout goes to stderr: stdout carries the records'
+complete -c retry -l each -d 'Run COMMAND once per record on stdin (the record on its stdin, its fields in FLOW_NAME, FLOW_CURRENT, FLOW_LATEST, FLOW_IMAGE, FLOW_IMAGES); mark the record failed if the last attempt fails, and after a signal every record not yet run (transient). COMMAND\'s stdout goes to stderr: stdout carries the records'
 complete -c retry -l all -d 'With --each: act on every ok record, not only those with "update": true'
 complete -c retry -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c retry -s V -l version -d 'Print version'

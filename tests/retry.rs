@@ -350,6 +350,24 @@ fn each_runs_the_command_per_record_and_marks_failures() {
         )
     );
 
+    // FLOW_IMAGES: every image of a component with several (as ipull writes them, objects,
+    // or as given, references), else its one image.
+    let ran = sh("retry --each -n 1 -- sh -c 'echo \"[$FLOW_IMAGES]\" >&2'")
+        .stdin(concat!(
+            r#"{"name":"V","latest":"2","update":true,"images":[{"image":"r/app:2","pulled":true},"r/worker:2"]}"#,
+            "\n",
+            r#"{"name":"one","latest":"2","update":true,"image":"r/one:2"}"#,
+            "\n",
+            r#"{"name":"none","latest":"2","update":true}"#,
+            "\n",
+        ))
+        .run()
+        .success()
+        .stderr_has("[r/app:2 r/worker:2]")
+        .stderr_has("[r/one:2]")
+        .stderr_has("[]");
+    assert_eq!(ran.records().len(), 3);
+
     // Transient failures make a transient record, and exit 75.
     let ran = sh("retry --each -n 2 --delay 1ms -- sh -c 'exit 75'")
         .stdin(r#"{"name":"a","latest":"1","update":true}"#)

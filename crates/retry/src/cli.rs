@@ -76,7 +76,7 @@ pub struct Cli {
     pub max_input: u64,
 
     /// Run COMMAND once per record on stdin (the record on its stdin, its fields in
-    /// FLOW_NAME, FLOW_CURRENT, FLOW_LATEST, FLOW_IMAGE); mark the record failed if the last
+    /// FLOW_NAME, FLOW_CURRENT, FLOW_LATEST, FLOW_IMAGE, FLOW_IMAGES); mark the record failed if the last
     /// attempt fails, and after a signal every record not yet run (transient). COMMAND's
     /// stdout goes to stderr: stdout carries the records
     #[arg(long)]

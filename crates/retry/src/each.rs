@@ -48,12 +48,32 @@ pub fn run(cli: &Cli, records: Vec<Record>, retrier: &mut Retrier) -> Result<Exi
     Ok(out.outcome().exit_code())
 }
 
+/// Every image of a record, separated by spaces (an image reference holds none): its `images`
+/// (references, or objects with an `image`), else its `image`, else empty.
+fn images(record: &Record) -> String {
+    let listed: Vec<&str> = match record.get("images") {
+        Some(serde_json::Value::Array(items)) => items
+            .iter()
+            .filter_map(|i| match i {
+                serde_json::Value::String(s) => Some(s.as_str()),
+                other => other.get("image").and_then(serde_json::Value::as_str),
+            })
+            .collect(),
+        _ => record
+            .get("image")
+            .and_then(serde_json::Value::as_str)
+            .into_iter()
+            .collect(),
+    };
+    listed.join(" ")
+}
+
 fn act(cli: &Cli, retrier: &mut Retrier, step: &str, record: &mut Record) {
     let field = |r: &Record, k: &str| match r.get(k) {
         Some(serde_json::Value::String(s)) => s.clone(),
         _ => String::new(),
     };
-    let env: Vec<(String, String)> = [
+    let mut env: Vec<(String, String)> = [
         ("FLOW_NAME", "name"),
         ("FLOW_CURRENT", "current"),
         ("FLOW_LATEST", "latest"),
@@ -62,6 +82,7 @@ fn act(cli: &Cli, retrier: &mut Retrier, step: &str, record: &mut Record) {
     .iter()
     .map(|(var, key)| (var.to_string(), field(record, key)))
     .collect();
+    env.push(("FLOW_IMAGES".to_string(), images(record)));
     let mut line = record.to_line();
     line.push('\n');
     let input = match Input::from_bytes(line.as_bytes()) {

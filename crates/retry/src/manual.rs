@@ -39,7 +39,7 @@ pub const MANUAL: Manual = Manual {
         (128, "+N: the last attempt was killed by signal N, or retry got signal N while waiting\nbetween attempts (INT 130, TERM 143, HUP 129); an attempt killed by SIGPIPE\nbecause the reader of retry's stdout went away counts as success (0)"),
     ],
     environment: &[
-        ("FLOW_NAME, FLOW_CURRENT, FLOW_LATEST, FLOW_IMAGE", "set for COMMAND with --each: the record's fields"),
+        ("FLOW_NAME, FLOW_CURRENT, FLOW_LATEST, FLOW_IMAGE, FLOW_IMAGES", "set for COMMAND with --each: the record's fields"),
     ],
     files: &[],
 };
