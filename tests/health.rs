@@ -191,6 +191,9 @@ fn gate(compose_v2: bool) {
     let web = &ran.records()[0];
     assert_eq!(web["recorded"], true, "{}", ran.stdout);
     assert_eq!(d.versions(), "web=1.3\n");
+    // Recording 1.3 cleared the quarantine of the older 1.1 and 1.2.
+    let pins = std::fs::read_to_string(d.dir.join("versions.env.pins.json")).expect("pins");
+    assert!(!pins.contains("1.1") && !pins.contains("1.2"), "{pins}");
     let m = d.messages(&mut seen);
     assert!(m.iter().all(|m| m["status"] == "success"), "{m:?}");
 
