@@ -14,8 +14,8 @@ use crate::harness::tempdir;
 
 /// How each test image behaves: its `/run.sh` (the service's command) and `/health.sh` (its
 /// healthcheck).
-const GOOD: (&str, &str) = ("exec /bin/busybox sleep 86400", "exit 0");
-const EXITS_AT_ONCE: (&str, &str) = (
+pub(crate) const GOOD: (&str, &str) = ("exec /bin/busybox sleep 86400", "exit 0");
+pub(crate) const EXITS_AT_ONCE: (&str, &str) = (
     "echo 'web: cannot read /etc/web.conf' >&2; exit 1",
     "exit 0",
 );
