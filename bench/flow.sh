@@ -46,6 +46,9 @@ mkdir -p "$dir/deploy"
 } > "$dir/deploy/docker-compose.yml"
 checks=""; for s in $services; do checks="$checks $s=registry:$REGISTRY/bench/$s"; done
 export CHECKS="${checks# }" COMPOSE="docker-compose -p pfbench"
+# The health gate's settle period: 0 (one look at each container), as in the flow before the
+# gate existed; the gate's own cost, with and without a settle period, is measured below.
+export SETTLE=0s
 
 # Back to 1.0: version file, running containers, no 2.0 image on the engine.
 reset="cd $dir/deploy && printf 'app=1.0\ndb=1.0\nweb=1.0\n' > versions.env && rm -f versions.log \
@@ -74,5 +77,23 @@ compare $out/flow-pull.md "--runs 5" --prepare "$reset" \
   "docker-compose pull (3 x 8 MiB)" "cd $dir/deploy && sed -i 's/=1.0/=2.0/' versions.env && docker-compose -p pfbench --env-file versions.env pull -q" \
   "vcheck, ipull --atomic (3 x 8 MiB)" "cd $dir/deploy && vcheck --versions versions.env $CHECKS | ipull -q --atomic > /dev/null"
 
+# The health gate (issue 15): the same update with the gate, and without it (an `ipull` in
+# front of the real one that answers --verify by passing the records on, as if every
+# container had passed at once), and with a 2 s settle period (a healthy update takes about
+# that much longer, not more: the gate returns as soon as the conditions hold).
+mkdir -p "$dir/nogate"
+real_ipull=$(command -v ipull)
+cat > "$dir/nogate/ipull" <<EOS
+#!/bin/sh
+for a in "\$@"; do [ "\$a" = --verify ] && exec cat; done
+exec $real_ipull "\$@"
+EOS
+chmod +x "$dir/nogate/ipull"
+compare $out/flow-gate.md "--runs 5" --prepare "$reset" \
+  "install.sh without the gate" "PATH=$dir/nogate:\$PATH; $ours" \
+  "install.sh with the gate (SETTLE=0s)" "$ours" \
+  "install.sh with the gate (SETTLE=2s)" "SETTLE=2s; $ours"
+
 echo; echo "## One update, three services"; cat $out/flow.md
 echo; echo "## Check and pull, three services"; cat $out/flow-pull.md
+echo; echo "## The health gate, three services"; cat $out/flow-gate.md

@@ -23,7 +23,7 @@ _notify() {
 
     case "${cmd}" in
         notify)
-            opts="-q -v -h -V --quiet --verbose --to --format --on --each --title --text --message --status --exit-delivery --state --timeout --retries --retry-delay --help --version"
+            opts="-q -v -h -V --quiet --verbose --to --format --on --each --title --text --message --status --exit-delivery --print --state --timeout --retries --retry-delay --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

@@ -28,6 +28,10 @@ mod others;
 /// What the examples tell: failures as failures, a failed delivery apart from a failed flow.
 mod status;
 
+/// Deployments set up as real ones are: a project `.env` beside the version file (compose v1
+/// and v2), a components file with per-component settings, a person at a terminal.
+mod projects;
+
 pub(crate) fn examples() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("examples")
 }

@@ -387,3 +387,49 @@ fn a_key_given_twice_in_a_record_is_refused() {
         assert_eq!(read(&d.path().join("v.txt")), "a=1\n");
     }
 }
+
+/// A component recorded at a newer version loses the quarantine of its older, failed one
+/// (`versions.env.pins.json`); its hold and the other components' pins stay. Pins that do not
+/// parse leave the version file and its history as they were.
+#[test]
+fn record_clears_the_quarantine_of_what_it_records() {
+    let d = tempdir();
+    write(&d.path().join("v.env"), "web=1.3\ndb=2.0\n");
+    // web 1.4 and db 2.1 failed their health gate; db is held at 2.0 by hand.
+    let failed = r#"{"name":"web","latest":"1.4","ok":false,"error":{"step":"health","kind":"permanent","message":"exited (1)"}}
+{"name":"db","latest":"2.1","ok":false,"error":{"step":"health","kind":"permanent","message":"unhealthy"}}
+"#;
+    sh("vfile quarantine v.env && vfile set --hold v.env db=2.0")
+        .dir(d.path())
+        .stdin(failed)
+        .run()
+        .success();
+    let pins = d.path().join("v.env.pins.json");
+    let before = read(&pins);
+    assert!(before.contains("1.4") && before.contains("2.1"), "{before}");
+
+    // web 1.5 is recorded: web's quarantine goes, db's hold and quarantine stay.
+    sh("vfile record v.env --history h.log")
+        .dir(d.path())
+        .stdin(r#"{"name":"web","current":"1.3","latest":"1.5","update":true,"ok":true}"#)
+        .run()
+        .success();
+    assert_eq!(read(&d.path().join("v.env")), "web=1.5\ndb=2.0\n");
+    let after: serde_json::Value = serde_json::from_str(&read(&pins)).expect("pins are JSON");
+    assert_eq!(
+        after,
+        serde_json::json!({"version":1,"hold":{"db":"2.0"},"quarantine":{"db":["2.1"]}})
+    );
+
+    // Pins that do not parse: exit 65, the version file and the history as they were.
+    write(&pins, "{\"version\":1,\"holds\":{}}\n");
+    let history = read(&d.path().join("h.log"));
+    let ran = sh("vfile record v.env --history h.log")
+        .dir(d.path())
+        .stdin(r#"{"name":"web","current":"1.5","latest":"1.6","update":true,"ok":true}"#)
+        .run()
+        .code(65);
+    assert_eq!(ran.records()[0]["recorded"], false, "{}", ran.stdout);
+    assert_eq!(read(&d.path().join("v.env")), "web=1.5\ndb=2.0\n");
+    assert_eq!(read(&d.path().join("h.log")), history);
+}

@@ -65,6 +65,11 @@ pub struct Cli {
     #[arg(long)]
     pub exit_delivery: bool,
 
+    /// Print the message as text on stdout (its title, then one line per component) instead
+    /// of passing the records through, and send it nowhere: for a person at a terminal
+    #[arg(long, conflicts_with_all = ["to", "format", "state"])]
+    pub print: bool,
+
     /// Send only when the outcome differs from the last run's, as kept in FILE
     #[arg(long, value_name = "FILE")]
     pub state: Option<PathBuf>,

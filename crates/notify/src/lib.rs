@@ -67,6 +67,9 @@ fn targets(cli: &Cli) -> Result<Vec<Target>, Error> {
 }
 
 pub fn run(cli: Cli) -> Result<ExitCode, Error> {
+    if cli.print {
+        return print(&cli);
+    }
     let targets = targets(&cli)?;
     let delivery = Delivery::new(cli.timeout, cli.retries, cli.retry_delay);
     let send = Sending {
@@ -98,6 +101,20 @@ pub fn run(cli: Cli) -> Result<ExitCode, Error> {
         );
     }
 
+    let (title, text) = templates(&cli)?;
+    let mut input = Input::read(std::io::stdin().lock(), cli.state.is_some())?;
+    input.pass_through(std::io::stdout().lock())?;
+    let outcome = std::mem::take(&mut input.outcome);
+    send.unless_unchanged(
+        &outcome,
+        input.flow,
+        "the outcome is the same as last run's",
+        || messages(&cli, &mut input, title.as_ref(), text.as_ref()),
+    )
+}
+
+/// The `--title` and `--text` templates, checked.
+fn templates(cli: &Cli) -> Result<(Option<Template>, Option<Template>), Error> {
     let record_template = |s: &Option<String>| {
         s.as_deref()
             .map(|t| Template::parse(t, RECORD_FIELDS))
@@ -114,15 +131,42 @@ pub fn run(cli: Cli) -> Result<ExitCode, Error> {
             .transpose()
             .map_err(Error::Usage)?
     };
-    let mut input = Input::read(std::io::stdin().lock(), cli.state.is_some())?;
-    input.pass_through(std::io::stdout().lock())?;
-    let outcome = std::mem::take(&mut input.outcome);
-    send.unless_unchanged(
-        &outcome,
-        input.flow,
-        "the outcome is the same as last run's",
-        || messages(&cli, &mut input, title.as_ref(), text.as_ref()),
-    )
+    Ok((title, text))
+}
+
+/// `--print`: the message a run would send, as text on stdout, secrets scrubbed; the records
+/// are not passed through and nothing is sent. The exit status is the records' (0 with
+/// `--exit-delivery`, as nothing is delivered).
+fn print(cli: &Cli) -> Result<ExitCode, Error> {
+    let (messages, flow) = if let Some(body) = &cli.message {
+        let title = cli.title.clone().unwrap_or_else(|| "pullfirst".into());
+        let message = Message {
+            title,
+            lines: vec![body.clone()],
+            status: cli.status,
+            records: Vec::new(),
+        };
+        (vec![message], Outcome::default())
+    } else {
+        let (title, text) = templates(cli)?;
+        let mut input = Input::read(std::io::stdin().lock(), false)?;
+        let messages = messages(cli, &mut input, title.as_ref(), text.as_ref())?;
+        (messages, input.flow)
+    };
+    let mut out = std::io::stdout().lock();
+    for m in messages.iter().map(payload::scrubbed) {
+        let mut text = format!("{}{}\n", m.status.mark(), m.title);
+        for line in &m.lines {
+            text.push_str(&format!("  {line}\n"));
+        }
+        std::io::Write::write_all(&mut out, text.as_bytes())
+            .map_err(|e| Error::io(Path::new("stdout"), "cannot write", e))?;
+    }
+    Ok(if cli.exit_delivery {
+        ExitCode::Ok
+    } else {
+        flow.exit_code()
+    })
 }
 
 /// The messages records make: one summary, or one per record with --each; none when --on

@@ -169,9 +169,15 @@ pub fn default_line(r: &Record) -> String {
             r.current().unwrap_or("new"),
             r.latest().unwrap_or("?")
         ),
-        Status::Unchanged => match r.latest() {
-            Some(v) => format!("· {name}: {v}, up to date"),
-            None => format!("· {name}: up to date"),
+        // Not offered: held by hand, or quarantined after it failed (vcheck says which).
+        Status::Unchanged => match (r.latest(), r.get("held").and_then(Value::as_str)) {
+            (Some(v), Some(held)) => format!("· {name}: held at {held}; {v} not taken"),
+            (Some(v), None) if r.get("quarantined") == Some(&Value::Bool(true)) => format!(
+                "· {name}: {} runs; {v} is quarantined (it failed before)",
+                r.current().unwrap_or("none")
+            ),
+            (Some(v), _) => format!("· {name}: {v}, up to date"),
+            (None, _) => format!("· {name}: up to date"),
         },
     }
 }
@@ -288,6 +294,21 @@ mod tests {
             ]
         );
         assert!(m.failed());
+    }
+
+    /// A version not taken says why: held by hand, or quarantined after it failed.
+    #[test]
+    fn held_and_quarantined_versions_are_not_up_to_date() {
+        let held =
+            rec(r#"{"name":"web","current":"1.1","latest":"1.4","update":false,"held":"1.1"}"#);
+        assert_eq!(default_line(&held), "· web: held at 1.1; 1.4 not taken");
+        let quarantined = rec(
+            r#"{"name":"web","current":"1.0","latest":"1.1","update":false,"quarantined":true}"#,
+        );
+        assert_eq!(
+            default_line(&quarantined),
+            "· web: 1.0 runs; 1.1 is quarantined (it failed before)"
+        );
     }
 
     /// With `--each`, a failed record is sent as a failure (red, priority high), an updated

@@ -24,6 +24,7 @@ use serde_json::{json, Map, Value};
 use tempfile::SpooledTempFile;
 
 use pullfirst::atomic::{LockedFile, Replaced};
+use pullfirst::versionfile::pins::Pins;
 use pullfirst::versionfile::VersionFile;
 
 const STEP: &str = "vfile";
@@ -123,7 +124,7 @@ pub fn run(
         pullfirst::info!("--atomic: a record failed, so nothing is recorded");
         stream.pass_on(std::io::stdout().lock(), |r| r.set("recorded", false))
     } else if !stream.chosen.is_empty() {
-        let result = write(path, &stream.changes, history);
+        let result = write(path, &stream.changes, history).and_then(|a| clear_quarantine(path, a));
         let ms = pullfirst::step::millis(started.elapsed());
         let message = result
             .as_ref()
@@ -250,8 +251,14 @@ pub(crate) fn write(
             }
         }
     }
+    let changed = made.iter().map(|(k, _, _)| k.to_string()).collect();
     match locked.replace_undoable(&file.to_bytes()) {
-        Ok(replaced) => Ok(Some(Applied { replaced, appended })),
+        Ok(replaced) => Ok(Some(Applied {
+            replaced,
+            appended,
+            changed,
+            pins: None,
+        })),
         Err(e) => {
             if let Some(a) = appended {
                 a.cut();
@@ -261,10 +268,50 @@ pub(crate) fn write(
     }
 }
 
-/// A write of the version file and its history that can still be taken back.
+/// A write of the version file and its history (and of the pins it made stale) that can
+/// still be taken back.
 pub(crate) struct Applied {
     replaced: Replaced,
     appended: Option<Appended>,
+    /// The keys whose value the write changed.
+    changed: Vec<String>,
+    /// The pins, once [`clear_quarantine`] changed them.
+    pins: Option<Replaced>,
+}
+
+/// A component recorded at a new version no longer needs the versions it had quarantined
+/// (docs/vfile.md#record): its entry in the pins goes, its hold stays. In a flow, the version
+/// recorded is the one vcheck offered, the highest upstream, which it never offers while
+/// quarantined: so every version still quarantined for that component is an older one that
+/// failed before. The pins are written after the version file, with the same guarantees; if
+/// they cannot be, the version file and its history are taken back and the error is the
+/// record's. A crash between the two writes leaves only the stale entry, which blocks nothing.
+fn clear_quarantine(path: &Path, applied: Option<Applied>) -> Result<Option<Applied>, Error> {
+    let Some(mut applied) = applied else {
+        return Ok(None);
+    };
+    let changed = &applied.changed;
+    let pins = Pins::edit_undoable(path, |pins| {
+        let before = pins.quarantine.len();
+        pins.quarantine.retain(|name, _| !changed.contains(name));
+        pins.quarantine.len() != before
+    });
+    match pins {
+        Ok(p) => {
+            if p.is_some() {
+                pullfirst::info!(
+                    "{}: the quarantine of what was recorded is cleared",
+                    Pins::path_for(path).display()
+                );
+            }
+            applied.pins = p;
+            Ok(Some(applied))
+        }
+        Err(e) => {
+            applied.undo();
+            Err(e)
+        }
+    }
 }
 
 /// Lines appended to a regular history file.
@@ -292,6 +339,14 @@ impl Applied {
     /// Take the write back: the old version file, the history as it was. What cannot be taken
     /// back is said on stderr.
     fn undo(self) {
+        if let Some(pins) = self.pins {
+            let shown = pins.shown().display().to_string();
+            if !matches!(pins.undo(), Ok(true)) {
+                pullfirst::warn!(
+                    "{shown}: the quarantine cleared by this run could not be put back"
+                );
+            }
+        }
         let shown = self.replaced.shown().display().to_string();
         match self.replaced.undo() {
             Ok(true) => pullfirst::info!("{shown}: the recorded versions were taken back"),
@@ -355,4 +410,78 @@ fn open_history(path: &Path) -> Result<(File, &Path), Error> {
         .and_then(|f| rustix::fs::fcntl_setfl(&file, f))
         .map_err(|e| Error::io(path, "cannot open", e.into()))?;
     Ok((file, path))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn changes(pairs: &[(&str, &str)]) -> Map<String, Value> {
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), Value::from(*v)))
+            .collect()
+    }
+
+    fn record(path: &Path, pairs: &[(&str, &str)]) -> Result<Option<Applied>, Error> {
+        write(path, &changes(pairs), None).and_then(|a| clear_quarantine(path, a))
+    }
+
+    const PINS: &str = r#"{"version":1,"hold":{"db":"2.0"},"quarantine":{"db":["2.1"],"web":["1.4"]}}
+"#;
+
+    #[test]
+    fn recording_a_new_version_clears_its_quarantine_and_keeps_holds() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("versions.env");
+        std::fs::write(&path, "web=1.3\ndb=2.0\n").expect("version file");
+        let pins = Pins::path_for(&path);
+        std::fs::write(&pins, PINS).expect("pins");
+
+        // Nothing changes (web is at 1.3 already): the pins are not touched.
+        drop(record(&path, &[("web", "1.3")]).expect("recorded"));
+        assert_eq!(std::fs::read_to_string(&pins).expect("pins"), PINS);
+
+        // web moves to 1.5: its quarantined 1.4 goes; db's hold and quarantine stay.
+        let applied = record(&path, &[("web", "1.5")]).expect("recorded");
+        drop(applied);
+        assert_eq!(
+            std::fs::read_to_string(&path).expect("file"),
+            "web=1.5\ndb=2.0\n"
+        );
+        let now = Pins::load(&path).expect("pins");
+        assert_eq!(now.quarantine.get("web"), None);
+        assert!(now.quarantined("db", "2.1"));
+        assert_eq!(now.hold["db"], "2.0");
+    }
+
+    #[test]
+    fn a_write_taken_back_puts_the_quarantine_back() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("versions.env");
+        std::fs::write(&path, "web=1.3\ndb=2.0\n").expect("version file");
+        let pins = Pins::path_for(&path);
+        std::fs::write(&pins, PINS).expect("pins");
+        let applied = record(&path, &[("web", "1.5")])
+            .expect("recorded")
+            .expect("a change");
+        assert!(!Pins::load(&path).expect("pins").quarantined("web", "1.4"));
+        applied.undo();
+        assert_eq!(std::fs::read_to_string(&pins).expect("pins"), PINS);
+        assert_eq!(
+            std::fs::read_to_string(&path).expect("file"),
+            "web=1.3\ndb=2.0\n"
+        );
+    }
+
+    #[test]
+    fn pins_that_do_not_parse_leave_the_version_file_as_it_was() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("versions.env");
+        std::fs::write(&path, "web=1.3\n").expect("version file");
+        std::fs::write(Pins::path_for(&path), "{\"version\":1,\"holds\":{}}\n").expect("pins");
+        let err = record(&path, &[("web", "1.5")]).err().expect("refused");
+        assert_eq!(err.exit_code(), ExitCode::DataErr, "{err}");
+        assert_eq!(std::fs::read_to_string(&path).expect("file"), "web=1.3\n");
+    }
 }

@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use crate::atomic::{read_optional, LockedFile};
+use crate::atomic::{read_optional, LockedFile, Replaced};
 use crate::Error;
 
 /// Holds and quarantined versions, per component.
@@ -60,20 +60,42 @@ impl Pins {
     /// Lock the pins of `version_file`, change them, and write them back (atomically,
     /// durably) if the change says it changed something.
     pub fn edit(version_file: &Path, change: impl FnOnce(&mut Pins) -> bool) -> Result<(), Error> {
+        Pins::change(version_file, change, false).map(drop)
+    }
+
+    /// As [`edit`](Self::edit), keeping the old pins until the returned [`Replaced`] is
+    /// dropped, so that the change can be taken back ([`Replaced::undo`]); `None` when nothing
+    /// changed.
+    pub fn edit_undoable(
+        version_file: &Path,
+        change: impl FnOnce(&mut Pins) -> bool,
+    ) -> Result<Option<Replaced>, Error> {
+        Pins::change(version_file, change, true)
+    }
+
+    fn change(
+        version_file: &Path,
+        change: impl FnOnce(&mut Pins) -> bool,
+        undoable: bool,
+    ) -> Result<Option<Replaced>, Error> {
         let path = Pins::path_for(version_file);
         let locked = LockedFile::lock(&path)?;
         let mut pins = match locked.read()? {
             Some(bytes) => Pins::parse(&path, &bytes)?,
             None => Pins::default(),
         };
-        if change(&mut pins) {
-            pins.version = 1;
-            let mut text = serde_json::to_string(&pins)
-                .map_err(|e| Error::bad_file(&path, None, e.to_string()))?;
-            text.push('\n');
-            locked.replace(text.as_bytes())?;
+        if !change(&mut pins) {
+            return Ok(None);
         }
-        Ok(())
+        pins.version = 1;
+        let mut text = serde_json::to_string(&pins)
+            .map_err(|e| Error::bad_file(&path, None, e.to_string()))?;
+        text.push('\n');
+        if undoable {
+            locked.replace_undoable(text.as_bytes()).map(Some)
+        } else {
+            locked.replace(text.as_bytes()).map(|()| None)
+        }
     }
 }
 
