@@ -4,7 +4,8 @@
 //! This file only orchestrates: what to look up comes from [`input`] (or an nvchecker
 //! configuration, [`nvchecker`]); each lookup
 //! ([`lookup`]) asks GitHub releases and tags ([`github`]) or an OCI registry ([`registry`]),
-//! page by page ([`paging`]), over one HTTP client ([`http`]) with an ETag cache ([`cache`]).
+//! page by page ([`paging`]), over one HTTP client ([`http`], HTTP/2 where the server offers
+//! it, at most so many requests in flight per server: [`hosts`]) with an ETag cache ([`cache`]).
 //! Upstream values are untrusted, so a version is a candidate only if it is a valid image tag
 //! ([`filters`]); order is lenient semver ([`version`]). Lookups run on `--jobs` threads and
 //! come out in argument order.
@@ -14,10 +15,12 @@ pub mod cli;
 pub mod filters;
 pub mod forge;
 pub mod github;
+pub mod hosts;
 pub mod http;
 pub mod input;
 pub mod lookup;
 pub mod manual;
+pub mod multiplex;
 pub mod nvchecker;
 pub mod paging;
 pub mod registry;
@@ -71,10 +74,13 @@ pub fn run(cli: Cli) -> Result<ExitCode, Error> {
         None => input::gather(&cli, &defaults)?,
     };
     let ctx = Context {
-        http: Http::new(
+        http: Http::forges(
             cli.timeout,
             (!cli.no_cache).then(cache::Cache::default_dir).flatten(),
-        ),
+            cli.jobs.map(|j| j as usize),
+        )
+        .map_err(Error::Permanent)?,
+        registry_http: Http::registries(cli.timeout),
         github,
         registries: Registries::load(cli.insecure_registry.clone()),
         gitlab,
@@ -85,7 +91,8 @@ pub fn run(cli: Cli) -> Result<ExitCode, Error> {
     // Work through the lookups on --jobs threads; results keep their places.
     let results: Vec<Mutex<Option<Record>>> = components.iter().map(|_| Mutex::new(None)).collect();
     let next = AtomicUsize::new(0);
-    let threads = (cli.jobs as usize).min(components.len()).max(1);
+    let jobs = cli.jobs.map_or(hosts::H2_LIMIT, |j| j as usize);
+    let threads = jobs.min(components.len()).max(1);
     std::thread::scope(|scope| {
         for _ in 0..threads {
             scope.spawn(|| loop {

@@ -20,9 +20,11 @@ use crate::version::{self, Update};
 
 const STEP: &str = "vcheck";
 
-/// What every lookup shares: the HTTP client and its cache, and the sources' settings.
+/// What every lookup shares: the HTTP clients (the forges' with its cache) and the sources'
+/// settings.
 pub struct Context {
     pub http: Http,
+    pub registry_http: Http,
     pub github: GitHub,
     pub registries: Registries,
     pub gitlab: Forge,
@@ -62,7 +64,7 @@ pub fn look_up(ctx: &Context, c: &Component) -> Record {
             .map(|t| (t, None, None))
         }
         Source::Registry(image) => registry::latest_tag(
-            &ctx.http,
+            &ctx.registry_http,
             &ctx.registries,
             image,
             filters,
