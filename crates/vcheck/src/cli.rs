@@ -31,6 +31,12 @@ pub struct Cli {
     #[arg(long, value_name = "FILE", conflicts_with_all = ["targets", "current"])]
     pub nvchecker: Option<PathBuf>,
 
+    /// Tokens from an nvchecker keyfile: its [keys] table, by host ("github.com" = "…"). For
+    /// its host a key wins over GITHUB_TOKEN, GITLAB_TOKEN and GITEA_TOKEN (default: the
+    /// keyfile named in --nvchecker's __config__)
+    #[arg(long, value_name = "FILE")]
+    pub keyfile: Option<PathBuf>,
+
     /// Current versions from a version file (the format vfile writes)
     #[arg(long, value_name = "FILE", conflicts_with = "current")]
     pub versions: Option<PathBuf>,
