@@ -70,9 +70,9 @@ stats() {
   if [ "$1" = tls ]; then curl -s --cacert "$dir/ca.pem" "https://127.0.0.1:$tls/__stats"
   else curl -s "http://127.0.0.1:$(cat "$dir/$1/port")/__stats"; fi
 }
-# Requests, rate limit spent, connections between two /__stats answers (the second one's own
-# connection not counted).
-requests() { python3 -c "import json,sys; a=json.loads(sys.argv[1]); b=json.loads(sys.argv[2]); print(b['total']-a['total'], b['consumed']-a['consumed'], b['connections']-a['connections']-1)" "$1" "$2"; }
+# Requests, rate limit spent, connections (the second /__stats request's own not counted),
+# requests over HTTP/2, between two /__stats answers.
+requests() { python3 -c "import json,sys; a=json.loads(sys.argv[1]); b=json.loads(sys.argv[2]); print(b['total']-a['total'], b['consumed']-a['consumed'], b['connections']-a['connections']-1, b['http2']-a['http2'])" "$1" "$2"; }
 
 api="https://127.0.0.1:$tls"
 export GITHUB_TOKEN='' GH_TOKEN='' XDG_CACHE_HOME="$dir/cache"
@@ -98,13 +98,13 @@ r_fresh=$(requests "$a" "$b")
 GITHUB_API_URL=$plain_api "$ours" $args > /dev/null
 a=$(stats plain); GITHUB_API_URL=$plain_api "$ours" $args > /dev/null; b=$(stats plain)
 r_reval=$(requests "$a" "$b")
-row() { # $1: name, $2: "requests spent connections", $3: memory
+row() { # $1: name, $2: "requests spent connections http2", $3: memory
   set -- "$1" $2 "$3"
-  echo "| $1 | $2 | $3 | $4 | $5 |"
+  echo "| $1 | $2 | $3 | $4 | $5 | $6 |"
 }
 {
-  echo "| run | requests | rate limit spent | connections | peak memory |"
-  echo "|---|---:|---:|---:|---:|"
+  echo "| run | requests | rate limit spent | connections | over HTTP/2 | peak memory |"
+  echo "|---|---:|---:|---:|---:|---:|"
   row "nvchecker, 300 repos (TLS)" "$r_nv" "$((m_nv / 1024)) MiB"
   row "vcheck --no-cache, 300 repos (TLS)" "$r_vc" "$((m_vc / 1024)) MiB"
   row "vcheck re-run within max-age (plain HTTP/1.1)" "$r_fresh" ""

@@ -120,6 +120,8 @@ pub struct State {
     pub conditional: u64,
     /// Connections accepted (kept up to date at each request, for `/__stats`).
     pub connections: u64,
+    /// Requests that came over HTTP/2.
+    pub http2: u64,
     pub total: u64,
     /// Release dates are counted back from here, so answers (and ETags) stay the same.
     pub epoch: SystemTime,
@@ -144,6 +146,7 @@ impl Default for State {
             consumed: 0,
             conditional: 0,
             connections: 0,
+            http2: 0,
             total: 0,
             epoch: SystemTime::now(),
         }
@@ -315,10 +318,13 @@ fn answer(st: &mut State, base: &str, req: &Request) -> Reply {
         return Reply::json(
             200,
             json!({"total": st.total, "consumed": st.consumed, "conditional": st.conditional,
-                "connections": st.connections}),
+                "connections": st.connections, "http2": st.http2}),
         );
     }
     st.total += 1;
+    if req.version == "HTTP/2.0" {
+        st.http2 += 1;
+    }
     if let Some(status) = st.fail_with {
         return Reply::json(status, json!({"message": "Server Error"}));
     }
