@@ -6,7 +6,10 @@
 //! `PULLFIRST_BENCH_REPOS` repositories `o/r0`… (default 300), one release each,
 //! `PULLFIRST_BENCH_LATENCY_MS` per answer (default 50) and `PULLFIRST_BENCH_MAX_AGE`
 //! (default 60); with `PULLFIRST_BENCH_TLS=1`, TLS with `$PULLFIRST_BENCH_DIR/srv.pem` and
-//! `srv.key`. Its port goes to `$PULLFIRST_BENCH_DIR/port`; `GET /__stats` tells what reached it.
+//! `srv.key`, speaking HTTP/2 or HTTP/1.1 as the client asks by ALPN (as GitHub does). Its
+//! port goes to `$PULLFIRST_BENCH_DIR/port`; `GET /__stats` tells what reached it: requests,
+//! rate limit spent, conditional requests, and connections accepted (the one carrying that
+//! `/__stats` request included).
 //!
 //! `bench-fixture engine`: a private engine and registry holding `bench/big:1.0` (45 MiB) and
 //! `bench/s1:1.0` … `bench/s5:1.0` (32 MiB each), forgotten by the engine; `DOCKER_HOST` goes to
@@ -81,7 +84,7 @@ fn github(dir: &Path) {
         ..State::default()
     };
     let gh = if std::env::var("PULLFIRST_BENCH_TLS").is_ok_and(|v| v == "1") {
-        FakeGitHub::start_tls(state, &dir.join("srv.pem"), &dir.join("srv.key"))
+        FakeGitHub::start_h2(state, &dir.join("srv.pem"), &dir.join("srv.key"))
     } else {
         FakeGitHub::start(state)
     };

@@ -1,9 +1,10 @@
 #!/bin/sh
-# vcheck benchmark (issue 4): 300 GitHub repositories, the latest release of each, from the
+# vcheck benchmark (issues 4, 16): 300 GitHub repositories, the releases of each, from the
 # GitHub stand-in (tests/harness/github.rs) with 50 ms latency per request, over TLS (rustls,
-# certificates from a throwaway CA), side by side with nvchecker (PyPI) on the same server.
-# Target: at least 4x faster than nvchecker; a re-run within max-age sends no request, one
-# after it spends no rate limit. Also: requests made, peak memory (target < 30 MB).
+# certificates from a throwaway CA; HTTP/2 or HTTP/1.1 by ALPN, as GitHub), side by side with
+# nvchecker (PyPI) on the same server. Target: at least 4x faster than nvchecker at vcheck's
+# default settings; a re-run within max-age sends no request, one after it spends no rate
+# limit. Also: requests made, connections opened, peak memory (target < 30 MB).
 set -eu
 out=bench/results
 . bench/lib.sh
@@ -69,40 +70,45 @@ stats() {
   if [ "$1" = tls ]; then curl -s --cacert "$dir/ca.pem" "https://127.0.0.1:$tls/__stats"
   else curl -s "http://127.0.0.1:$(cat "$dir/$1/port")/__stats"; fi
 }
-requests() { python3 -c "import json,sys; a=json.loads(sys.argv[1]); b=json.loads(sys.argv[2]); print(b['total']-a['total'], b['consumed']-a['consumed'])" "$1" "$2"; }
+# Requests, rate limit spent, connections (the second /__stats request's own not counted),
+# requests over HTTP/2, between two /__stats answers.
+requests() { python3 -c "import json,sys; a=json.loads(sys.argv[1]); b=json.loads(sys.argv[2]); print(b['total']-a['total'], b['consumed']-a['consumed'], b['connections']-a['connections']-1, b['http2']-a['http2'])" "$1" "$2"; }
 
 api="https://127.0.0.1:$tls"
 export GITHUB_TOKEN='' GH_TOKEN='' XDG_CACHE_HOME="$dir/cache"
 MEM=$dir/mem.tsv
-compare $out/vcheck-github.md "--warmup 1 --runs 5" \
+compare $out/vcheck-github.md "--warmup 1 --runs ${PULLFIRST_BENCH_RUNS:-10}" \
   "nvchecker (300 repos)" "$venv/bin/nvchecker --failures -c $dir/nvchecker.toml" \
-  "vcheck --jobs 32 (300 repos)" "GITHUB_API_URL=$api $ours --no-cache --jobs 32 $args > /dev/null" \
-  "vcheck --jobs 100 (300 repos)" "GITHUB_API_URL=$api $ours --no-cache --jobs 100 $args > /dev/null"
+  "vcheck, default settings (300 repos)" "GITHUB_API_URL=$api $ours --no-cache $args > /dev/null"
 
-# Requests and peak memory, one run each.
+# Requests, connections and peak memory, one run each.
 mem() { /usr/bin/time -f %M "$@" 2>&1 >/dev/null | tail -1; }
 a=$(stats tls); m_nv=$(mem "$venv/bin/nvchecker" --failures -c "$dir/nvchecker.toml"); b=$(stats tls)
 r_nv=$(requests "$a" "$b")
-a=$(stats tls); m_vc=$(GITHUB_API_URL=$api mem "$ours" --no-cache --jobs 100 $args); b=$(stats tls)
+a=$(stats tls); m_vc=$(GITHUB_API_URL=$api mem "$ours" --no-cache $args); b=$(stats tls)
 r_vc=$(requests "$a" "$b")
 
 # The cache: a run within max-age, then runs after it (max-age 0: revalidation).
 fresh_api="http://127.0.0.1:$(cat "$dir/fresh/port")"
 plain_api="http://127.0.0.1:$(cat "$dir/plain/port")"
 rm -rf "$dir/cache"
-GITHUB_API_URL=$fresh_api "$ours" --jobs 100 $args > /dev/null
-a=$(stats fresh); GITHUB_API_URL=$fresh_api "$ours" --jobs 100 $args > /dev/null; b=$(stats fresh)
+GITHUB_API_URL=$fresh_api "$ours" $args > /dev/null
+a=$(stats fresh); GITHUB_API_URL=$fresh_api "$ours" $args > /dev/null; b=$(stats fresh)
 r_fresh=$(requests "$a" "$b")
-GITHUB_API_URL=$plain_api "$ours" --jobs 100 $args > /dev/null
-a=$(stats plain); GITHUB_API_URL=$plain_api "$ours" --jobs 100 $args > /dev/null; b=$(stats plain)
+GITHUB_API_URL=$plain_api "$ours" $args > /dev/null
+a=$(stats plain); GITHUB_API_URL=$plain_api "$ours" $args > /dev/null; b=$(stats plain)
 r_reval=$(requests "$a" "$b")
+row() { # $1: name, $2: "requests spent connections http2", $3: memory
+  set -- "$1" $2 "$3"
+  echo "| $1 | $2 | $3 | $4 | $5 | $6 |"
+}
 {
-  echo "| run | requests | rate limit spent | peak memory |"
-  echo "|---|---:|---:|---:|"
-  echo "| nvchecker, 300 repos | ${r_nv% *} | ${r_nv#* } | $((m_nv / 1024)) MiB |"
-  echo "| vcheck --no-cache, 300 repos | ${r_vc% *} | ${r_vc#* } | $((m_vc / 1024)) MiB |"
-  echo "| vcheck re-run within max-age | ${r_fresh% *} | ${r_fresh#* } | |"
-  echo "| vcheck re-run after max-age (If-None-Match) | ${r_reval% *} | ${r_reval#* } | |"
+  echo "| run | requests | rate limit spent | connections | over HTTP/2 | peak memory |"
+  echo "|---|---:|---:|---:|---:|---:|"
+  row "nvchecker, 300 repos (TLS)" "$r_nv" "$((m_nv / 1024)) MiB"
+  row "vcheck --no-cache, 300 repos (TLS)" "$r_vc" "$((m_vc / 1024)) MiB"
+  row "vcheck re-run within max-age (plain HTTP/1.1)" "$r_fresh" ""
+  row "vcheck re-run after max-age, If-None-Match (plain HTTP/1.1)" "$r_reval" ""
 } > $out/vcheck-requests.md
 
 echo; echo "## vcheck: 300 GitHub repositories, 50 ms latency, TLS"; cat $out/vcheck-github.md

@@ -23,13 +23,17 @@ _vcheck() {
 
     case "${cmd}" in
         vcheck)
-            opts="-q -v -h -V --quiet --verbose --nvchecker --versions --current --match --exclude --prefix --from-pattern --to-pattern --prerelease --min-age --image --jobs --timeout --no-cache --page-size --insecure-registry --help --version"
+            opts="-q -v -h -V --quiet --verbose --nvchecker --keyfile --versions --current --match --exclude --prefix --from-pattern --to-pattern --prerelease --min-age --image --jobs --timeout --no-cache --page-size --insecure-registry --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
                 --nvchecker)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --keyfile)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -92,6 +92,17 @@ fn every_example_in_help_and_man_pages_runs_as_written() {
         "[app]\nsource = \"github\"\ngithub = \"acme/app\"\nuse_max_release = true\n",
     )
     .expect("write");
+    // nvchecker's keyfile, private as it should be.
+    std::fs::write(
+        d.join("keys.toml"),
+        "[keys]\n\"github.com\" = \"ghp_example\"\n",
+    )
+    .expect("write");
+    std::fs::set_permissions(
+        d.join("keys.toml"),
+        std::os::unix::fs::PermissionsExt::from_mode(0o600),
+    )
+    .expect("chmod");
     std::fs::write(
         d.join("docker-compose.yml"),
         "services:\n  app:\n    image: ${REGISTRY}/acme/app:1.4.2\n  \

@@ -11,7 +11,9 @@
 //!   remaining, `403` with GitHub's "API rate limit exceeded" body; or `429` + `retry-after`.
 //! - A configured token: any other `Authorization` gets `401 Bad credentials`.
 //!
-//! The fixture counts what it served, so tests can assert on what reached it.
+//! The fixture counts what it served, so tests can assert on what reached it. Over TLS it
+//! speaks HTTP/1.1 ([`FakeGitHub::start_tls`]) or, as GitHub does, HTTP/2 and HTTP/1.1 by
+//! ALPN ([`FakeGitHub::start_h2`]); it counts the connections it accepted.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -19,7 +21,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use serde_json::{json, Value};
 
-use super::http::{Reply, Request, Server};
+use super::http::{Counters, Reply, Request, Server};
 
 #[derive(Clone, Debug)]
 pub struct Release {
@@ -116,6 +118,10 @@ pub struct State {
     pub consumed: u64,
     /// Requests that carried If-None-Match.
     pub conditional: u64,
+    /// Connections accepted (kept up to date at each request, for `/__stats`).
+    pub connections: u64,
+    /// Requests that came over HTTP/2.
+    pub http2: u64,
     pub total: u64,
     /// Release dates are counted back from here, so answers (and ETags) stay the same.
     pub epoch: SystemTime,
@@ -139,6 +145,8 @@ impl Default for State {
             fail_with: None,
             consumed: 0,
             conditional: 0,
+            connections: 0,
+            http2: 0,
             total: 0,
             epoch: SystemTime::now(),
         }
@@ -147,26 +155,36 @@ impl Default for State {
 
 pub struct FakeGitHub {
     /// Serves until the stand-in is dropped.
-    _server: Server,
+    server: Server,
     state: Arc<Mutex<State>>,
     root: String,
+    counters: Arc<Counters>,
 }
+
+type Pems<'a> = (&'a std::path::Path, &'a std::path::Path);
 
 impl FakeGitHub {
     pub fn start(state: State) -> FakeGitHub {
-        FakeGitHub::start_with(state, None)
+        FakeGitHub::start_with(state, None, false)
     }
 
-    /// The same over TLS, with the certificate and key of the PEM files given.
+    /// The same over TLS (HTTP/1.1 only), with the certificate and key of the PEM files given.
     pub fn start_tls(state: State, cert: &std::path::Path, key: &std::path::Path) -> FakeGitHub {
-        FakeGitHub::start_with(state, Some((cert, key)))
+        FakeGitHub::start_with(state, Some((cert, key)), false)
     }
 
-    fn start_with(state: State, tls: Option<(&std::path::Path, &std::path::Path)>) -> FakeGitHub {
+    /// Over TLS, HTTP/2 or HTTP/1.1 as the client asks by ALPN, as GitHub is.
+    pub fn start_h2(state: State, cert: &std::path::Path, key: &std::path::Path) -> FakeGitHub {
+        FakeGitHub::start_with(state, Some((cert, key)), true)
+    }
+
+    fn start_with(state: State, tls: Option<Pems>, h2: bool) -> FakeGitHub {
         let state = Arc::new(Mutex::new(state));
         let shared = state.clone();
         let base = Arc::new(Mutex::new(String::new()));
         let base_for_handler = base.clone();
+        let counted: Arc<Mutex<Option<Arc<Counters>>>> = Arc::new(Mutex::new(None));
+        let counted_for_handler = counted.clone();
         let arrived = Arc::new((Mutex::new(0usize), std::sync::Condvar::new()));
         let handler = move |req: &Request| {
             let base = lock(&base_for_handler).clone();
@@ -190,23 +208,49 @@ impl FakeGitHub {
                 }
             }
             let mut st = lock(&shared);
+            if let Some(c) = lock(&counted_for_handler).as_ref() {
+                st.connections = c.connections.load(std::sync::atomic::Ordering::SeqCst) as u64;
+            }
             let reply = answer(&mut st, &base, req);
             reply.delay(st.latency)
         };
         let server = match tls {
+            Some((cert, key)) if h2 => Server::start_h2(handler, cert, key),
             Some((cert, key)) => Server::start_tls(handler, cert, key),
             None => Server::start(handler),
         };
+        let counters = server.counters();
+        *lock(&counted) = Some(counters.clone());
         *lock(&base) = match tls {
             Some(_) => format!("https://localhost:{}", server.port),
             None => server.url(""),
         };
         let root = lock(&base).clone();
         FakeGitHub {
-            _server: server,
+            server,
             state,
             root,
+            counters,
         }
+    }
+
+    /// Every request received so far, in order of arrival.
+    pub fn requests(&self) -> Vec<Request> {
+        self.server.requests()
+    }
+
+    /// Connections accepted so far.
+    pub fn connections(&self) -> usize {
+        self.counters
+            .connections
+            .load(std::sync::atomic::Ordering::SeqCst)
+    }
+
+    /// The most requests that were in flight at once (latency included).
+    pub fn most_in_flight(&self) -> usize {
+        self.counters
+            .most_in_flight
+            .load(std::sync::atomic::Ordering::SeqCst)
     }
 
     /// The API root, for `GITHUB_API_URL` (`https://localhost:PORT` over TLS).
@@ -273,10 +317,14 @@ fn answer(st: &mut State, base: &str, req: &Request) -> Reply {
         // For benchmarks: what reached the fixture (not itself counted).
         return Reply::json(
             200,
-            json!({"total": st.total, "consumed": st.consumed, "conditional": st.conditional}),
+            json!({"total": st.total, "consumed": st.consumed, "conditional": st.conditional,
+                "connections": st.connections, "http2": st.http2}),
         );
     }
     st.total += 1;
+    if req.version == "HTTP/2.0" {
+        st.http2 += 1;
+    }
     if let Some(status) = st.fail_with {
         return Reply::json(status, json!({"message": "Server Error"}));
     }

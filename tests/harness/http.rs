@@ -3,7 +3,9 @@
 //!
 //! Receivers that speak a service's protocol (a Slack-shaped webhook that rejects what Slack
 //! rejects, GitHub's API, …) are handlers built on this. Connections are kept alive between
-//! requests, as real servers keep them.
+//! requests, as real servers keep them. [`Server::start_h2`] serves the same handlers over
+//! TLS with HTTP/2 and HTTP/1.1 offered by ALPN (`http/h2.rs`). Every server counts the
+//! connections it accepted and the most requests it had in flight at once.
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
@@ -14,6 +16,8 @@ use std::time::Duration;
 
 #[derive(Clone, Debug)]
 pub struct Request {
+    /// `HTTP/1.1` or `HTTP/2.0`.
+    pub version: String,
     pub method: String,
     /// Path and query, as sent.
     pub target: String,
@@ -99,11 +103,34 @@ impl Reply {
 
 type Handler = dyn Fn(&Request) -> Reply + Send + Sync;
 
+mod h2;
+
+/// What a server counts: connections accepted, requests in flight (being answered, latency
+/// included) and the most of them at once.
+#[derive(Default)]
+pub struct Counters {
+    pub connections: AtomicUsize,
+    in_flight: AtomicUsize,
+    pub most_in_flight: AtomicUsize,
+}
+
+impl Counters {
+    fn begin(&self) {
+        let now = self.in_flight.fetch_add(1, Ordering::SeqCst) + 1;
+        self.most_in_flight.fetch_max(now, Ordering::SeqCst);
+    }
+
+    fn end(&self) {
+        self.in_flight.fetch_sub(1, Ordering::SeqCst);
+    }
+}
+
 pub struct Server {
     pub port: u16,
     requests: Arc<Mutex<Vec<Request>>>,
     stop: Arc<AtomicBool>,
     accept: Option<JoinHandle<()>>,
+    counters: Arc<Counters>,
 }
 
 impl Server {
@@ -118,21 +145,7 @@ impl Server {
         cert_pem: &std::path::Path,
         key_pem: &std::path::Path,
     ) -> Server {
-        use rustls::pki_types::pem::PemObject;
-        use rustls::pki_types::{CertificateDer, PrivateKeyDer};
-        let certs: Vec<CertificateDer<'static>> = CertificateDer::pem_file_iter(cert_pem)
-            .expect("certificate file")
-            .collect::<Result<_, _>>()
-            .expect("certificates");
-        let key = PrivateKeyDer::from_pem_file(key_pem).expect("key file");
-        let config = rustls::ServerConfig::builder_with_provider(Arc::new(
-            rustls::crypto::ring::default_provider(),
-        ))
-        .with_safe_default_protocol_versions()
-        .expect("TLS versions")
-        .with_no_client_auth()
-        .with_single_cert(certs, key)
-        .expect("a certificate and its key");
+        let config = tls_config(cert_pem, key_pem);
         Server::start_with(handler, Some(Arc::new(config)))
     }
 
@@ -144,16 +157,19 @@ impl Server {
         let port = listener.local_addr().expect("local addr").port();
         let requests = Arc::new(Mutex::new(Vec::new()));
         let stop = Arc::new(AtomicBool::new(false));
+        let counters = Arc::new(Counters::default());
         let handler: Arc<Handler> = Arc::new(handler);
-        let (reqs, stopping) = (requests.clone(), stop.clone());
+        let (reqs, stopping, counted) = (requests.clone(), stop.clone(), counters.clone());
         let accept = std::thread::spawn(move || {
             for conn in listener.incoming() {
                 if stopping.load(Ordering::SeqCst) {
                     break;
                 }
                 let Ok(conn) = conn else { continue };
+                counted.connections.fetch_add(1, Ordering::SeqCst);
                 let (handler, reqs, tls) = (handler.clone(), reqs.clone(), tls.clone());
-                std::thread::spawn(move || serve(conn, &*handler, &reqs, tls.as_ref()));
+                let counted = counted.clone();
+                std::thread::spawn(move || serve(conn, &*handler, &reqs, tls.as_ref(), &counted));
             }
         });
         Server {
@@ -161,7 +177,13 @@ impl Server {
             requests,
             stop,
             accept: Some(accept),
+            counters,
         }
+    }
+
+    /// What the server counted so far.
+    pub fn counters(&self) -> Arc<Counters> {
+        self.counters.clone()
     }
 
     /// `http://127.0.0.1:PORT` followed by `path`.
@@ -176,6 +198,23 @@ impl Server {
             .unwrap_or_else(std::sync::PoisonError::into_inner)
             .clone()
     }
+}
+
+/// A TLS server configuration with the certificate chain and key of the PEM files given.
+fn tls_config(cert_pem: &std::path::Path, key_pem: &std::path::Path) -> rustls::ServerConfig {
+    use rustls::pki_types::pem::PemObject;
+    use rustls::pki_types::{CertificateDer, PrivateKeyDer};
+    let certs: Vec<CertificateDer<'static>> = CertificateDer::pem_file_iter(cert_pem)
+        .expect("certificate file")
+        .collect::<Result<_, _>>()
+        .expect("certificates");
+    let key = PrivateKeyDer::from_pem_file(key_pem).expect("key file");
+    rustls::ServerConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
+        .with_safe_default_protocol_versions()
+        .expect("TLS versions")
+        .with_no_client_auth()
+        .with_single_cert(certs, key)
+        .expect("a certificate and its key")
 }
 
 impl Drop for Server {
@@ -193,19 +232,30 @@ fn serve(
     handler: &Handler,
     requests: &Mutex<Vec<Request>>,
     tls: Option<&Arc<rustls::ServerConfig>>,
+    counters: &Counters,
 ) {
     let _ = conn.set_read_timeout(Some(Duration::from_secs(10)));
     match tls {
         Some(config) => {
             if let Ok(server) = rustls::ServerConnection::new(config.clone()) {
-                serve_stream(rustls::StreamOwned::new(server, conn), handler, requests);
+                serve_stream(
+                    rustls::StreamOwned::new(server, conn),
+                    handler,
+                    requests,
+                    counters,
+                );
             }
         }
-        None => serve_stream(conn, handler, requests),
+        None => serve_stream(conn, handler, requests, counters),
     }
 }
 
-fn serve_stream(conn: impl Read + Write, handler: &Handler, requests: &Mutex<Vec<Request>>) {
+fn serve_stream(
+    conn: impl Read + Write,
+    handler: &Handler,
+    requests: &Mutex<Vec<Request>>,
+    counters: &Counters,
+) {
     let mut reader = BufReader::new(conn);
     // Keep the connection for further requests, as real servers do, until the client closes
     // it or asks to.
@@ -214,10 +264,12 @@ fn serve_stream(conn: impl Read + Write, handler: &Handler, requests: &Mutex<Vec
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
             .push(req.clone());
+        counters.begin();
         let reply = handler(&req);
         if !reply.delay.is_zero() {
             std::thread::sleep(reply.delay);
         }
+        counters.end();
         let close = req
             .header("connection")
             .is_some_and(|c| c.eq_ignore_ascii_case("close"));
@@ -247,8 +299,9 @@ fn read_request(reader: &mut impl BufRead) -> Option<Request> {
     let mut parts = line.split_whitespace();
     let method = parts.next()?.to_string();
     let target = parts.next()?.to_string();
+    let version = parts.next().unwrap_or("HTTP/1.1").to_string();
     let mut headers = Vec::new();
-    if parts.next() == Some("HTTP/1.0") {
+    if version == "HTTP/1.0" {
         // HTTP/1.0 closes after one answer unless it asks otherwise.
         headers.push(("Connection".to_string(), "close".to_string()));
     }
@@ -287,6 +340,7 @@ fn read_request(reader: &mut impl BufRead) -> Option<Request> {
         }
     }
     Some(Request {
+        version,
         method,
         target,
         headers,

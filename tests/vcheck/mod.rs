@@ -38,6 +38,12 @@ mod registry;
 /// GitHub over TLS with a private CA.
 mod tls;
 
+/// Keyfile tokens, and API roots of a component's own.
+mod tokens;
+
+/// HTTP/2: many components over one connection; HTTP/1.1 servers get a bounded number.
+mod connections;
+
 use crate::harness::github::FakeGitHub;
 use crate::harness::sh;
 

@@ -9,7 +9,7 @@ use crate::harness::tempdir;
 use super::vcheck;
 
 /// A throwaway CA and a certificate for `localhost` (the stand-in's TLS address) signed by it.
-fn certificates(dir: &std::path::Path) {
+pub(crate) fn certificates(dir: &std::path::Path) {
     let script = "set -e
         openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes \
           -keyout ca.key -out ca.pem -subj /CN=pullfirst-test-ca -days 2

@@ -31,6 +31,12 @@ pub struct Cli {
     #[arg(long, value_name = "FILE", conflicts_with_all = ["targets", "current"])]
     pub nvchecker: Option<PathBuf>,
 
+    /// Tokens from an nvchecker keyfile: its [keys] table, by host ("github.com" = "…"). For
+    /// its host a key wins over GITHUB_TOKEN, GITLAB_TOKEN and GITEA_TOKEN (default: the
+    /// keyfile named in --nvchecker's __config__)
+    #[arg(long, value_name = "FILE")]
+    pub keyfile: Option<PathBuf>,
+
     /// Current versions from a version file (the format vfile writes)
     #[arg(long, value_name = "FILE", conflicts_with = "current")]
     pub versions: Option<PathBuf>,
@@ -84,10 +90,12 @@ pub struct Cli {
     #[arg(long, value_name = "TEMPLATE")]
     pub image: Option<String>,
 
-    /// Checks run at once
-    #[arg(long, default_value_t = 32, value_name = "N",
-          value_parser = clap::value_parser!(u32).range(1..=256))]
-    pub jobs: u32,
+    /// Checks run at once, and requests at once to one server (at most 100 to one that speaks
+    /// HTTP/2, all over one connection). Without it: 100 checks, and to one server 100 over
+    /// HTTP/2 or 32 over HTTP/1.1 (a connection each). A server's first request goes alone, to
+    /// learn which
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=256))]
+    pub jobs: Option<u32>,
 
     /// Give up on a request after this long
     #[arg(long, default_value = "30s", value_parser = parse_duration, value_name = "DUR")]

@@ -26,6 +26,8 @@ pub struct Filters {
     pub min_age: Option<u64>,
     /// The image template: `{name}`, `{latest}` (the image tag), `{tag}` (the raw tag).
     pub image: Option<String>,
+    /// The component's own forge API root, instead of the run's (no trailing `/`).
+    pub api: Option<String>,
 }
 
 /// One tag a source offers, with its web page when the source has one.

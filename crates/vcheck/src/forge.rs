@@ -2,10 +2,12 @@
 //! self-hosted) and of Gitea and Forgejo repositories (Codeberg and self-hosted), through
 //! their REST APIs (docs/vcheck.md#gitlab-and-gitea).
 //!
-//! Each forge has its API root from the environment (`GITLAB_API_URL`, default
+//! Each forge has the run's API root from the environment (`GITLAB_API_URL`, default
 //! `https://gitlab.com/api/v4`; `GITEA_API_URL`, default `https://codeberg.org/api/v1`) and a
-//! token (`GITLAB_TOKEN` sent as `PRIVATE-TOKEN`; `GITEA_TOKEN` as `Authorization: token`),
-//! registered for redaction and never printed. Lists are paged by `Link: rel="next"`
+//! token (the keyfile's for that host, [`crate::keyfile`], else `GITLAB_TOKEN`, sent as
+//! `PRIVATE-TOKEN`, or `GITEA_TOKEN`, as `Authorization: token`), registered for redaction
+//! and never printed; a component's own API root (its `api` setting) gets only the
+//! keyfile's token for its host. Lists are paged by `Link: rel="next"`
 //! ([`crate::paging`]), which both send; every GET goes through the ETag cache, which GitLab
 //! answers with `304`. A 429 is transient with `retry_after` from `Retry-After`, else
 //! GitLab's `RateLimit-Reset`, else 60 s; 401 (a refused token), 403 and 404 are permanent.
@@ -16,6 +18,7 @@ use pullfirst::Failure;
 
 use crate::filters::{Candidate, Choice, Filters};
 use crate::http::{retry_after_secs, seconds_until, Http, Response};
+use crate::keyfile::{self, Keys};
 use crate::paging;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -33,6 +36,7 @@ impl Kind {
     }
 }
 
+#[derive(Clone)]
 pub struct Forge {
     kind: Kind,
     api: String,
@@ -46,8 +50,9 @@ impl Forge {
         &self.api
     }
 
-    /// The forge's API root and token from the environment.
-    pub fn from_env(kind: Kind) -> Result<Forge, String> {
+    /// The forge's API root from the environment, and its token: the keyfile's for that
+    /// host, else the environment's.
+    pub fn from_env(kind: Kind, keys: &Keys) -> Result<Forge, String> {
         let (api_var, default, token_var) = match kind {
             Kind::GitLab => (
                 "GITLAB_API_URL",
@@ -72,16 +77,32 @@ impl Forge {
         if let Some(t) = &token {
             pullfirst::redact::register(t);
         }
+        let from_keyfile = keys.token(keyfile::Forge::Other(kind), &keyfile::host_of_api(&api));
+        Ok(Forge::new(
+            kind,
+            &api,
+            from_keyfile.map(str::to_string).or(token),
+        ))
+    }
+
+    /// A component's own API root (checked by its settings), with the keyfile's token for
+    /// its host, if any: the run's token is for the run's API root only.
+    pub fn at(kind: Kind, api: &str, keys: &Keys) -> Forge {
+        let token = keys.token(keyfile::Forge::Other(kind), &keyfile::host_of_api(api));
+        Forge::new(kind, api, token.map(str::to_string))
+    }
+
+    fn new(kind: Kind, api: &str, token: Option<String>) -> Forge {
         let identity = match &token {
             Some(t) => format!("token:{:016x}", pullfirst::fingerprint::fingerprint(t)),
             None => "anonymous".into(),
         };
-        Ok(Forge {
+        Forge {
             kind,
             api: api.trim_end_matches('/').to_string(),
             token,
             identity,
-        })
+        }
     }
 
     /// The project's path in the API: GitLab wants it as one URL-encoded id.

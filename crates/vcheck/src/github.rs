@@ -1,8 +1,10 @@
 //! `github:OWNER/REPO` (the highest release) and `github-tags:OWNER/REPO` (the highest tag),
 //! through GitHub's REST API.
 //!
-//! The API root comes from `GITHUB_API_URL` (GitHub Enterprise), the token from
-//! `GITHUB_TOKEN` or `GH_TOKEN`. Every GET goes through the ETag cache; lists are paged
+//! The run's API root comes from `GITHUB_API_URL` (GitHub Enterprise), its token from the
+//! keyfile ([`crate::keyfile`]) or else `GITHUB_TOKEN` or `GH_TOKEN`; a component's own API
+//! root (its `api` setting) gets only the keyfile's token for its host, never the run's.
+//! Every GET goes through the ETag cache; lists are paged
 //! ([`crate::paging`]). Rate limiting (403
 //! with `x-ratelimit-remaining: 0`, or 429) is transient, with `retry_after` from
 //! `retry-after` or `x-ratelimit-reset`; 404 is permanent; 401 is a refused token, permanent,
@@ -14,8 +16,10 @@ use pullfirst::Failure;
 
 use crate::filters::{Candidate, Choice, Filters};
 use crate::http::{retry_after_secs, seconds_until, Http, Response};
+use crate::keyfile::{self, Keys};
 use crate::paging;
 
+#[derive(Clone)]
 pub struct GitHub {
     pub api: String,
     token: Option<String>,
@@ -24,9 +28,10 @@ pub struct GitHub {
 }
 
 impl GitHub {
-    /// The API root from `GITHUB_API_URL` (checked: a URL the client would read otherwise is
-    /// refused) and the token from the environment.
-    pub fn from_env() -> Result<GitHub, String> {
+    /// The run's API root from `GITHUB_API_URL` (checked: a URL the client would read
+    /// otherwise is refused) and its token: the keyfile's for that host, else the
+    /// environment's.
+    pub fn from_env(keys: &Keys) -> Result<GitHub, String> {
         let api = std::env::var("GITHUB_API_URL")
             .ok()
             .filter(|v| !v.is_empty())
@@ -39,15 +44,30 @@ impl GitHub {
         let token = ["GITHUB_TOKEN", "GH_TOKEN"]
             .iter()
             .find_map(|v| std::env::var(v).ok().filter(|t| !t.is_empty()));
+        let from_keyfile = keys.token(keyfile::Forge::GitHub, &keyfile::host_of_api(&api));
+        Ok(GitHub::new(
+            &api,
+            from_keyfile.map(str::to_string).or(token),
+        ))
+    }
+
+    /// A component's own API root (checked by its settings), with the keyfile's token for
+    /// its host, if any: the run's token is for the run's API root only.
+    pub fn at(api: &str, keys: &Keys) -> GitHub {
+        let token = keys.token(keyfile::Forge::GitHub, &keyfile::host_of_api(api));
+        GitHub::new(api, token.map(str::to_string))
+    }
+
+    fn new(api: &str, token: Option<String>) -> GitHub {
         let identity = match &token {
             Some(t) => format!("token:{:016x}", pullfirst::fingerprint::fingerprint(t)),
             None => "anonymous".into(),
         };
-        Ok(GitHub {
+        GitHub {
             api: api.trim_end_matches('/').to_string(),
             token,
             identity,
-        })
+        }
     }
 
     fn get(&self, http: &Http, url: &str) -> Result<Response, Failure> {

@@ -165,6 +165,12 @@ pub fn gather(cli: &Cli, defaults: &Filters) -> Result<Vec<Component>, Error> {
                     .map_err(|m| bad(format!("component {}: {m}", quote(name))))?,
                 None => defaults.clone(),
             };
+            if filters.api.is_some() && matches!(parsed, Source::Registry(_)) {
+                return Err(bad(format!(
+                    "component {}: setting `api` is for github:, gitlab: and gitea: sources",
+                    quote(name)
+                )));
+            }
             let current = current_of(name, r.current())?;
             components.push(Component {
                 record: r.clone(),

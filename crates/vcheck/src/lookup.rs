@@ -4,6 +4,7 @@
 //! Upstream's answer is checked again here: a latest version that is not a valid tag, or an
 //! image that is not a valid reference, is refused.
 
+use std::borrow::Cow;
 use std::time::Instant;
 
 use pullfirst::grammar::{is_valid_tag, ImageRef};
@@ -15,18 +16,23 @@ use crate::forge::{Forge, Kind};
 use crate::github::GitHub;
 use crate::http::Http;
 use crate::input::{Component, Source};
+use crate::keyfile::Keys;
 use crate::registry::{self, Registries};
 use crate::version::{self, Update};
 
 const STEP: &str = "vcheck";
 
-/// What every lookup shares: the HTTP client and its cache, and the sources' settings.
+/// What every lookup shares: the HTTP clients (the forges' with its cache) and the sources'
+/// settings.
 pub struct Context {
     pub http: Http,
+    pub registry_http: Http,
     pub github: GitHub,
     pub registries: Registries,
     pub gitlab: Forge,
     pub gitea: Forge,
+    /// The keyfile's tokens, for components with an API root of their own.
+    pub keys: Keys,
     pub page_size: u32,
 }
 
@@ -40,19 +46,27 @@ pub fn look_up(ctx: &Context, c: &Component) -> Record {
     let name = r.name().unwrap_or("?").to_string();
     let filters = &c.filters;
     let current = c.current.as_deref();
+    // A component with its own API root is asked there, with that host's keyfile token only.
+    let own = filters.api.as_deref();
+    let github = || match own {
+        Some(api) if api != ctx.github.api => Cow::Owned(GitHub::at(api, &ctx.keys)),
+        _ => Cow::Borrowed(&ctx.github),
+    };
     let found = match source {
-        Source::Release(repo) => ctx
-            .github
+        Source::Release(repo) => github()
             .latest_release(&ctx.http, repo, filters, current)
             .map(|t| (t, None, None)),
-        Source::Tags(repo) => ctx
-            .github
+        Source::Tags(repo) => github()
             .highest_tag(&ctx.http, repo, filters, current)
             .map(|t| (t, None, None)),
         Source::Forge(kind, path, tags) => {
-            let forge = match kind {
+            let run = match kind {
                 Kind::GitLab => &ctx.gitlab,
                 Kind::Gitea => &ctx.gitea,
+            };
+            let forge = match own {
+                Some(api) if api != run.api() => Cow::Owned(Forge::at(*kind, api, &ctx.keys)),
+                _ => Cow::Borrowed(run),
             };
             if *tags {
                 forge.highest_tag(&ctx.http, path, filters, current)
@@ -62,7 +76,7 @@ pub fn look_up(ctx: &Context, c: &Component) -> Record {
             .map(|t| (t, None, None))
         }
         Source::Registry(image) => registry::latest_tag(
-            &ctx.http,
+            &ctx.registry_http,
             &ctx.registries,
             image,
             filters,

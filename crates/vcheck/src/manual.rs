@@ -44,6 +44,10 @@ pub const MANUAL: Manual = Manual {
             run: "vcheck --nvchecker nvchecker.toml",
         },
         Example {
+            about: "Tokens from nvchecker's keyfile ([keys] \"github.com\" = \"…\"), for their hosts",
+            run: "vcheck --keyfile keys.toml --nvchecker nvchecker.toml",
+        },
+        Example {
             about: "Components from records on stdin instead of arguments",
             run: "echo '{\"name\":\"app\",\"source\":\"github:acme/app\"}' | vcheck --versions versions.env",
         },
@@ -57,12 +61,13 @@ pub const MANUAL: Manual = Manual {
         (75, "only transient failures: network, timeout, 5xx, rate limit (see error.retry_after)"),
     ],
     environment: &[
-        ("GITHUB_TOKEN, GH_TOKEN", "a GitHub token, sent only to the GitHub API; never printed"),
+        ("GITHUB_TOKEN, GH_TOKEN", "a GitHub token, sent only to the GitHub API (a --keyfile key for its host wins); never printed"),
         ("GITHUB_API_URL", "the GitHub API to ask (GitHub Enterprise); default https://api.github.com"),
         ("GITLAB_TOKEN, GITLAB_API_URL", "GitLab's token and API root (default https://gitlab.com/api/v4)"),
         ("GITEA_TOKEN, GITEA_API_URL", "Gitea's or Forgejo's token and API root (default https://codeberg.org/api/v1)"),
         ("DOCKER_CONFIG", "the directory of config.json with registry credentials (default ~/.docker)"),
         ("XDG_CACHE_HOME", "where the ETag cache lives (default ~/.cache)"),
+        ("HTTPS_PROXY, HTTP_PROXY, ALL_PROXY, NO_PROXY", "proxies"),
     ],
     files: &[
         ("$XDG_CACHE_HOME/pullfirst/http/", "the ETag cache: answers kept to revalidate, so an unchanged check costs no rate limit"),

@@ -9,10 +9,12 @@
 //! stderr, never dropped. A file vcheck cannot read as nvchecker's (malformed TOML, an entry
 //! that is no table or has no `source`, a supported source without its repository) is bad
 //! input (65) naming the line and the entry; nothing is checked. Current versions come from
-//! `--versions` when given, else from the file's `oldver` record file.
+//! `--versions` when given, else from the file's `oldver` record file; `__config__`'s
+//! `keyfile` is handed back to be read ([`crate::keyfile`]). An entry's `host` becomes the
+//! component's own API root where it is not the run's ([`host`]).
 
 use std::collections::HashMap;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use pullfirst::grammar::is_valid_name;
 use pullfirst::record::{quote, ErrorKind};
@@ -37,13 +39,14 @@ pub struct Apis<'a> {
 /// Keys nvchecker reads for every source that make no difference to vcheck's answer.
 const NO_EFFECT: &[&str] = &["sort_version_key", "missing_ok", "tries", "user_agent"];
 
-/// The components of the nvchecker configuration `path`, in file order.
+/// The components of the nvchecker configuration `path`, in file order, and the keyfile its
+/// `__config__` names.
 pub fn gather(
     cli: &Cli,
     defaults: &Filters,
     path: &Path,
     apis: &Apis,
-) -> Result<Vec<Component>, Error> {
+) -> Result<(Vec<Component>, Option<PathBuf>), Error> {
     let bytes = pullfirst::atomic::read_optional(path)?
         .ok_or_else(|| Error::bad_file(path, None, "no such file"))?;
     let text =
@@ -52,6 +55,10 @@ pub fn gather(
     let table: Table = toml::from_str(&text)
         .map_err(|e| Error::bad_file(path, line_at(&text, e.span()), e.message()))?;
     let known = Known::load(cli)?;
+    let keyfile = match table.get("__config__") {
+        Some(config) => config_keyfile(path, config)?,
+        None => None,
+    };
     let oldver = match (&cli.versions, table.get("__config__")) {
         // The version file is where the current versions are; oldver is not read.
         (Some(_), _) | (None, None) => None,
@@ -126,7 +133,7 @@ pub fn gather(
             }
         }
     }
-    Ok(components)
+    Ok((components, keyfile))
 }
 
 /// What becomes of one entry: a vcheck source and the component's settings (a `vcheck`
@@ -218,7 +225,7 @@ pub fn translate(entry: &Table, apis: &Apis) -> Result<Outcome, String> {
             _ => "GITEA_TOKEN",
         };
         return refuse(format!(
-            "key `token`: vcheck does not read tokens from the file; set {var}"
+            "key `token`: vcheck does not read tokens from the configuration; put it in the keyfile or set {var}"
         ));
     }
     let mut own = Map::new();
@@ -233,14 +240,8 @@ pub fn translate(entry: &Table, apis: &Apis) -> Result<Outcome, String> {
             }
             let tags = flag("use_max_tag")? || flag("use_latest_tag")?;
             let releases = flag("use_latest_release")? || flag("use_max_release")?;
-            if let Some(why) = host_refused(
-                text("host")?,
-                ("github.com", "https://api.github.com"),
-                apis.github,
-                "GITHUB_API_URL",
-                "api/v3",
-            ) {
-                return refuse(why);
+            if let Some(api) = host::api(text("host")?, host::Forge::GitHub, apis.github)? {
+                own.insert("api".into(), Value::from(api));
             }
             if flag("include_prereleases")? {
                 own.insert("prerelease".into(), Value::Bool(true));
@@ -263,14 +264,8 @@ pub fn translate(entry: &Table, apis: &Apis) -> Result<Outcome, String> {
             if !flag("use_max_tag")? {
                 return refuse(commits("use_max_tag"));
             }
-            if let Some(why) = host_refused(
-                text("host")?,
-                ("gitlab.com", "https://gitlab.com/api/v4"),
-                apis.gitlab,
-                "GITLAB_API_URL",
-                "api/v4",
-            ) {
-                return refuse(why);
+            if let Some(api) = host::api(text("host")?, host::Forge::GitLab, apis.gitlab)? {
+                own.insert("api".into(), Value::from(api));
             }
             format!("gitlab-tags:{repo}")
         }
@@ -284,14 +279,8 @@ pub fn translate(entry: &Table, apis: &Apis) -> Result<Outcome, String> {
                 }
                 (false, false) => return refuse(commits("use_max_tag or use_latest_release")),
             };
-            if let Some(why) = host_refused(
-                text("host")?,
-                ("gitea.com", "https://codeberg.org/api/v1"),
-                apis.gitea,
-                "GITEA_API_URL",
-                "api/v1",
-            ) {
-                return refuse(why);
+            if let Some(api) = host::api(text("host")?, host::Forge::Gitea, apis.gitea)? {
+                own.insert("api".into(), Value::from(api));
             }
             format!("{scheme}:{repo}")
         }
@@ -347,41 +336,6 @@ pub fn translate(entry: &Table, apis: &Apis) -> Result<Outcome, String> {
 
 fn commits(modes: &str) -> String {
     format!("without {modes} nvchecker reports the latest commit's date; vcheck checks versions")
-}
-
-/// Why an entry's `host` is not the one vcheck asks (`api`), if it is not. An entry without
-/// one means nvchecker's default host (`default`), unless the API root was set in the
-/// environment (not vcheck's `builtin`): then that is where the user wants vcheck to ask.
-fn host_refused(
-    host: Option<&str>,
-    (default, builtin): (&str, &str),
-    api: &str,
-    var: &str,
-    path: &str,
-) -> Option<String> {
-    if host.is_none() && api != builtin {
-        return None;
-    }
-    let host = host.unwrap_or(default);
-    let asked = url::Url::parse(api)
-        .ok()
-        .and_then(|u| {
-            let h = u.host_str()?.to_string();
-            Some(match u.port() {
-                Some(p) => format!("{h}:{p}"),
-                None => h,
-            })
-        })
-        .unwrap_or_default();
-    let same = asked.eq_ignore_ascii_case(host)
-        || (host.eq_ignore_ascii_case("github.com") && asked == "api.github.com");
-    (!same).then(|| {
-        format!(
-            "host {} is not the one vcheck asks ({}); set {var}=https://{host}/{path} to check it",
-            quote(host),
-            quote(&asked)
-        )
-    })
 }
 
 /// nvchecker's `to_pattern` (Python's `re.sub` template: `\1`, `\g<name>`) as vcheck's
@@ -442,10 +396,11 @@ fn line_at(text: &str, span: Option<std::ops::Range<usize>>) -> Option<usize> {
     Some(text.get(..start)?.matches('\n').count() + 1)
 }
 
+mod host;
 mod oldver;
 
-use oldver::config_oldver;
 pub use oldver::read_oldver;
+use oldver::{config_keyfile, config_oldver};
 
 #[cfg(test)]
 mod tests;

@@ -25,6 +25,7 @@ pub const SETTINGS: &[&str] = &[
     "prerelease",
     "min_age",
     "image",
+    "api",
 ];
 
 /// The run's defaults, from the flags. A bad flag is a usage error (2).
@@ -48,6 +49,7 @@ pub fn defaults(cli: &Cli) -> Result<Filters, String> {
         prerelease: cli.prerelease,
         min_age: cli.min_age.map(|d| d.as_secs()),
         image: cli.image.clone(),
+        api: None,
     })
 }
 
@@ -106,6 +108,9 @@ pub fn apply(defaults: &Filters, own: &Value) -> Result<Filters, String> {
             })
             .transpose()?;
     }
+    if own.contains_key("api") {
+        f.api = text("api")?.map(|a| check_api(&a)).transpose()?;
+    }
     if own.contains_key("image") {
         f.image = text("image")?;
         if let Some(t) = &f.image {
@@ -136,6 +141,24 @@ fn transform(from: Option<&str>, to: Option<&str>) -> Result<Option<(Regex, Stri
         ));
     }
     Ok(Some((re, to.to_string())))
+}
+
+/// A component's own API root: an `http` or `https` URL the client reads as pullfirst
+/// does, without a query or fragment; a user and password in it are hidden from messages.
+fn check_api(api: &str) -> Result<String, String> {
+    let bad = |why: &str| format!("setting `api`: {why}");
+    let url = url::Url::parse(api).map_err(|_| bad("not a URL"))?;
+    if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none() {
+        return Err(bad("an http:// or https:// URL with a host"));
+    }
+    if url.query().is_some() || url.fragment().is_some() {
+        return Err(bad("an API root has no query or fragment"));
+    }
+    if pullfirst::net::has_userinfo(api) {
+        pullfirst::redact::register_url(api);
+    }
+    pullfirst::web::check_url(api).map_err(|e| bad(&e))?;
+    Ok(api.trim_end_matches('/').to_string())
 }
 
 /// An image template must make a valid reference: `{name}`, `{latest}` and `{tag}` are
@@ -195,6 +218,9 @@ mod tests {
             (json!({"image": "Bad Image:{latest}"}), "image"),
             (json!({"image": "app:{version}"}), "only {name}"),
             (json!({"min_age": "soon"}), "min_age"),
+            (json!({"api": "gitlab.example"}), "api"),
+            (json!({"api": "ftp://gitlab.example"}), "api"),
+            (json!({"api": "https://gitlab.example/api/v4?x=1"}), "api"),
             (json!("v"), "object"),
         ] {
             let e = apply(&run, &own).expect_err("refused");

@@ -1,6 +1,6 @@
 //! nvchecker's `__config__` table and its `oldver` record file of old versions
-//! (docs/vcheck.md#nvchecker-configuration-files): where the file is (relative to the
-//! configuration, `~` and environment variables expanded, as nvchecker does), and the
+//! (docs/vcheck.md#nvchecker-configuration-files): where it and the keyfile are (relative to
+//! the configuration, `~` and environment variables expanded, as nvchecker does), and the
 //! versions in it, in each of the formats nvchecker has written. A missing file knows no
 //! versions; a malformed one is bad input (65).
 
@@ -15,21 +15,24 @@ use serde_json::Value;
 /// environment variables expanded, as nvchecker does. Its other keys are the run's flags'
 /// business (docs/vcheck.md#nvchecker-configuration-files).
 pub(super) fn config_oldver(path: &Path, config: &toml::Value) -> Result<Option<PathBuf>, Error> {
+    config_path(path, config, "oldver")
+}
+
+/// `__config__`'s `keyfile`, as a path, found as `oldver` is.
+pub(super) fn config_keyfile(path: &Path, config: &toml::Value) -> Result<Option<PathBuf>, Error> {
+    config_path(path, config, "keyfile")
+}
+
+fn config_path(path: &Path, config: &toml::Value, key: &str) -> Result<Option<PathBuf>, Error> {
     let bad = |m: &str| Error::bad_file(path, None, format!("__config__: {m}"));
     let config = config.as_table().ok_or_else(|| bad("is not a table"))?;
-    if config.contains_key("keyfile") {
-        pullfirst::warn!(
-            "{}: keyfile is not read; vcheck takes tokens from GITHUB_TOKEN, GITLAB_TOKEN and GITEA_TOKEN",
-            path.display()
-        );
-    }
-    let Some(old) = config.get("oldver") else {
+    let Some(value) = config.get(key) else {
         return Ok(None);
     };
-    let old = old
+    let value = value
         .as_str()
-        .ok_or_else(|| bad("`oldver` must be a string"))?;
-    let expanded = expand(old);
+        .ok_or_else(|| bad(&format!("`{key}` must be a string")))?;
+    let expanded = expand(value);
     let dir = path.parent().unwrap_or(Path::new("."));
     Ok(Some(dir.join(expanded)))
 }

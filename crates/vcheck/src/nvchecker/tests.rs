@@ -97,7 +97,6 @@ fn what_cannot_be_served_is_refused_with_its_reason() {
         ("source='aur'", "source \"aur\""),
         ("source='github'\ngithub='a/b'", "latest commit's date"),
         ("source='gitlab'\ngitlab='g/p'", "use_max_tag"),
-        ("source='gitea'\ngitea='o/r'\nuse_max_tag=true", "gitea.com"),
         (
             "source='github'\ngithub='a/b'\nuse_max_tag=true\ntoken='x'",
             "GITHUB_TOKEN",
@@ -109,10 +108,6 @@ fn what_cannot_be_served_is_refused_with_its_reason() {
         (
             "source='github'\ngithub='a/b'\nuse_max_tag=true\nverify_cert=false",
             "verify",
-        ),
-        (
-            "source='github'\ngithub='a/b'\nuse_max_tag=true\nhost='ghe.example'",
-            "GITHUB_API_URL=https://ghe.example/api/v3",
         ),
         (
             "source='github'\ngithub='a/b'\nuse_latest_release=true\nuse_release_name=true",
@@ -152,8 +147,46 @@ fn an_api_root_from_the_environment_serves_entries_without_host() {
     assert!(matches!(translate(&e, &apis), Ok(Outcome::Check(..))));
     let e = entry("source='gitea'\ngitea='o/r'\nuse_max_tag=true\nhost='127.0.0.1:3000'");
     assert!(matches!(translate(&e, &apis), Ok(Outcome::Check(..))));
+    // Another host: the component's own API root, where nvchecker would ask.
     let e = entry("source='gitea'\ngitea='o/r'\nuse_max_tag=true\nhost='gitea.com'");
-    assert!(matches!(translate(&e, &apis), Ok(Outcome::Refuse(_))));
+    assert_eq!(
+        translate(&e, &apis),
+        Ok(Outcome::Check(
+            "gitea-tags:o/r".into(),
+            api("https://gitea.com/api/v1")
+        ))
+    );
+}
+
+fn api(root: &str) -> Map<String, Value> {
+    [("api".to_string(), Value::from(root))]
+        .into_iter()
+        .collect()
+}
+
+#[test]
+fn hosts_elsewhere_are_asked_there() {
+    for (text, root) in [
+        (
+            "source='gitea'\ngitea='o/r'\nuse_max_tag=true",
+            "https://gitea.com/api/v1",
+        ),
+        (
+            "source='github'\ngithub='a/b'\nuse_max_tag=true\nhost='ghe.example'",
+            "https://ghe.example/api/v3",
+        ),
+        (
+            "source='gitlab'\ngitlab='g/p'\nuse_max_tag=true\nhost='gitlab.example:8443'",
+            "https://gitlab.example:8443/api/v4",
+        ),
+    ] {
+        match translate(&entry(text), &APIS) {
+            Ok(Outcome::Check(_, own)) => assert_eq!(own, api(root), "{text}"),
+            other => panic!("{text}: {other:?}"),
+        }
+    }
+    let e = entry("source='gitlab'\ngitlab='g/p'\nuse_max_tag=true\nhost='evil.example/x'");
+    assert!(translate(&e, &APIS).is_err());
 }
 
 #[test]

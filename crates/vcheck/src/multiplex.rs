@@ -1,0 +1,160 @@
+//! The client of the forge lookups (GitHub, GitLab, Gitea): HTTP/2 to a server that offers
+//! it by ALPN, every request to that server multiplexed over one connection, and HTTP/1.1
+//! over a pool of connections otherwise (docs/vcheck.md#connections); [`crate::hosts`]
+//! bounds what is in flight to each server.
+//!
+//! It is reqwest, called from the lookup threads (its blocking client runs one I/O thread).
+//! It keeps the promises of the other commands' client (`pullfirst::web`): TLS is rustls
+//! (ring) with the platform's verifier, so `SSL_CERT_FILE` and private CAs work the same; a
+//! whole request, body included, is bounded by `--timeout`; proxies come from `HTTPS_PROXY`,
+//! `HTTP_PROXY`, `ALL_PROXY` and `NO_PROXY`; redirects are not followed (a token is never
+//! carried elsewhere); a user and password in a URL are not sent (as before: they only name
+//! the server); messages name the host only.
+
+use std::io::Read;
+use std::sync::Arc;
+use std::time::Duration;
+
+use pullfirst::Failure;
+
+use crate::hosts::{Hosts, Protocol};
+use crate::response::Response;
+
+/// The largest body read: a list page is far smaller.
+const BODY_LIMIT: u64 = 32 << 20;
+
+pub struct Multiplexed {
+    client: reqwest::blocking::Client,
+    hosts: Hosts,
+}
+
+impl Multiplexed {
+    /// The client, allowing `h1` requests at once to an HTTP/1.1 server and `h2` to an
+    /// HTTP/2 one; or why it cannot be made (no TLS verifier on this system).
+    pub fn new(timeout: Duration, h1: usize, h2: usize) -> Result<Multiplexed, String> {
+        let provider = Arc::new(rustls::crypto::ring::default_provider());
+        let verifier = rustls_platform_verifier::Verifier::new(provider.clone())
+            .map_err(|e| format!("TLS: {e}"))?;
+        let mut tls = rustls::ClientConfig::builder_with_provider(provider)
+            .with_safe_default_protocol_versions()
+            .map_err(|e| format!("TLS: {e}"))?
+            .dangerous()
+            // Not dangerous: the platform's own verifier, as the other commands use.
+            .with_custom_certificate_verifier(Arc::new(verifier))
+            .with_no_client_auth();
+        tls.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
+        let client = reqwest::blocking::Client::builder()
+            .use_preconfigured_tls(tls)
+            .timeout(timeout)
+            .redirect(reqwest::redirect::Policy::none())
+            .user_agent(format!("pullfirst-vcheck/{}", env!("CARGO_PKG_VERSION")))
+            .pool_max_idle_per_host(h1)
+            .build()
+            .map_err(|e| format!("the HTTP client: {}", e.without_url()))?;
+        Ok(Multiplexed {
+            client,
+            hosts: Hosts::new(h1, h2),
+        })
+    }
+
+    /// `method url` with `headers`, when the server may take one more request; the whole
+    /// answer.
+    pub fn send(
+        &self,
+        method: reqwest::Method,
+        url: &str,
+        headers: &[(&str, String)],
+    ) -> Result<Response, Failure> {
+        let host = pullfirst::net::host_of(url).to_string();
+        let parsed = url::Url::parse(&pullfirst::net::without_userinfo(url))
+            .map_err(|_| Failure::permanent(format!("{host}: not a valid URL")))?;
+        let key = format!(
+            "{}://{}:{}",
+            parsed.scheme(),
+            parsed.host_str().unwrap_or_default(),
+            parsed.port_or_known_default().unwrap_or_default()
+        );
+        let mut req = self.client.request(method, parsed.clone());
+        for (k, v) in headers {
+            req = req.header(*k, v.as_str());
+        }
+        let mut permit = self.hosts.acquire(&key, parsed.scheme() == "http");
+        let mut resp = req.send().map_err(|e| transport_failure(&host, e))?;
+        permit.answered(if resp.version() == reqwest::Version::HTTP_2 {
+            Protocol::Http2
+        } else {
+            Protocol::Http1
+        });
+        let status = resp.status().as_u16();
+        let headers = resp
+            .headers()
+            .iter()
+            .filter_map(|(k, v)| Some((k.as_str().to_string(), v.to_str().ok()?.to_string())))
+            .collect();
+        let mut body = Vec::new();
+        (&mut resp)
+            .take(BODY_LIMIT + 1)
+            .read_to_end(&mut body)
+            .map_err(|e| match e.kind() {
+                std::io::ErrorKind::TimedOut => Failure::transient(format!("{host}: timed out")),
+                _ => Failure::transient(format!("{host}: the answer was cut short")),
+            })?;
+        if body.len() as u64 > BODY_LIMIT {
+            return Err(Failure::transient(format!(
+                "{host}: the answer was cut short at {} MiB",
+                BODY_LIMIT >> 20
+            )));
+        }
+        Ok(Response {
+            status,
+            headers,
+            body,
+        })
+    }
+}
+
+/// A transport error as `HOST: what happened`, with nothing of the URL but its host; a
+/// refused certificate is permanent (retrying will not mend it), the rest transient.
+fn transport_failure(host: &str, e: reqwest::Error) -> Failure {
+    let e = e.without_url();
+    let mut refused = None;
+    let mut io_kind = None;
+    let mut source: Option<&(dyn std::error::Error + 'static)> = Some(&e);
+    while let Some(mut err) = source {
+        // An I/O error wraps its cause (its `source()` skips that cause itself): unwrap it.
+        while let Some(io) = err.downcast_ref::<std::io::Error>() {
+            io_kind = Some(io.kind());
+            match io.get_ref() {
+                Some(inner) => err = inner,
+                None => break,
+            }
+        }
+        if let Some(rustls::Error::InvalidCertificate(why)) = err.downcast_ref::<rustls::Error>() {
+            refused = Some(format!("{why:?}"));
+        }
+        source = err.source();
+    }
+    if let Some(why) = refused {
+        return Failure::permanent(format!("{host}: certificate refused ({why})"));
+    }
+    if e.is_builder() {
+        return Failure::permanent(format!("{host}: not a request the client can send"));
+    }
+    let what = if e.is_timeout() {
+        "timed out".to_string()
+    } else if e.is_dns() {
+        "host not found".to_string()
+    } else if let Some(kind) = io_kind {
+        kind.to_string()
+    } else if e.is_connect() {
+        "connection failed".to_string()
+    } else {
+        // The innermost cause, which names no URL; scrubbed all the same.
+        let mut last: &(dyn std::error::Error + 'static) = &e;
+        while let Some(next) = last.source() {
+            last = next;
+        }
+        pullfirst::redact::scrub(&last.to_string())
+    };
+    Failure::transient(format!("{host}: {what}"))
+}

@@ -1,0 +1,98 @@
+//! How vcheck talks to a server: to one that offers HTTP/2 (as GitHub does), every check
+//! over one connection, many requests at once but never more than GitHub's 100; to one that
+//! speaks only HTTP/1.1, a bounded number of connections (docs/vcheck.md#connections).
+
+use std::time::Duration;
+
+use crate::harness::github::{FakeGitHub, Release, Repo, State};
+use crate::harness::tempdir;
+
+use super::tls::certificates;
+use super::vcheck;
+
+/// `n` repositories `o/r0`…, one release each, answered after `latency`.
+fn state(n: usize, latency: Duration) -> State {
+    State {
+        repos: (0..n)
+            .map(|i| {
+                (
+                    format!("o/r{i}"),
+                    Repo::of(vec![Release::new(&format!("v1.{i}.0"))]),
+                )
+            })
+            .collect(),
+        latency,
+        ..State::default()
+    }
+}
+
+fn components(n: usize) -> String {
+    (0..n).map(|i| format!(" r{i}=github:o/r{i}")).collect()
+}
+
+#[test]
+fn many_components_share_one_http2_connection() {
+    let d = tempdir();
+    certificates(d.path());
+    let n = 150;
+    let gh = FakeGitHub::start_h2(
+        state(n, Duration::from_millis(300)),
+        &d.path().join("srv.pem"),
+        &d.path().join("srv.key"),
+    );
+    let ca = d.path().join("ca.pem").display().to_string();
+    let ran = vcheck(&gh, &d.path().join("c1"), &components(n))
+        .env("SSL_CERT_FILE", &ca)
+        .run()
+        .success();
+    let records = ran.records();
+    assert_eq!(records.len(), n);
+    for (i, r) in records.iter().enumerate() {
+        assert_eq!(r["latest"], format!("v1.{i}.0"), "{r}");
+    }
+    let requests = gh.requests();
+    assert_eq!(requests.len(), n);
+    assert!(
+        requests.iter().all(|r| r.version == "HTTP/2.0"),
+        "{:?}",
+        requests.iter().map(|r| &r.version).collect::<Vec<_>>()
+    );
+    assert_eq!(gh.connections(), 1, "one connection for {n} components");
+    // Many at once (more than an HTTP/1.1 server gets), at the default settings.
+    let most = gh.most_in_flight();
+    assert!(
+        most > 32 && most <= 100,
+        "{most} requests in flight at once"
+    );
+
+    // However many checks run at once, one server gets at most 100 requests at a time.
+    let ran = vcheck(
+        &gh,
+        &d.path().join("c2"),
+        &format!("--jobs 256{}", components(n)),
+    )
+    .env("SSL_CERT_FILE", &ca)
+    .run()
+    .success();
+    assert_eq!(ran.records().len(), n);
+    assert_eq!(gh.connections(), 2, "one more run, one more connection");
+    let most = gh.most_in_flight();
+    assert!(most <= 100, "{most} requests in flight at once");
+}
+
+/// At the default settings an HTTP/1.1 server gets at most 32 requests at once, a
+/// connection each (with `--jobs N`, N: `input::output_follows_argument_order…`).
+#[test]
+fn an_http1_server_gets_a_bounded_number_of_connections() {
+    let d = tempdir();
+    let n = 80;
+    let gh = FakeGitHub::start(state(n, Duration::from_millis(200)));
+    let ran = vcheck(&gh, d.path(), &components(n)).run().success();
+    assert_eq!(ran.records().len(), n);
+    let (conns, most) = (gh.connections(), gh.most_in_flight());
+    assert!(
+        conns <= 32 && most <= 32,
+        "{conns} connections, {most} at once"
+    );
+    assert!(most > 8, "checks still run side by side: {most} at once");
+}
