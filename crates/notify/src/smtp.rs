@@ -74,6 +74,13 @@ fn build(email: &Email, payload: &Payload) -> Result<Message, lettre::error::Err
     for to in &email.to {
         builder = builder.to(to.clone());
     }
+    for cc in &email.cc {
+        builder = builder.cc(cc.clone());
+    }
+    // lettre keeps blind copies in the envelope and leaves the Bcc header out.
+    for bcc in &email.bcc {
+        builder = builder.bcc(bcc.clone());
+    }
     builder.body(String::from_utf8_lossy(&payload.body).into_owned())
 }
 

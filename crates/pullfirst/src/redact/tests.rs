@@ -115,8 +115,18 @@ const SECRET: &[(&str, &str, &[&str])] = &[
     ),
     (
         "smtp://mailer:Pa55word@mail.example.org:587/?from=a@b&to=c@d",
-        "smtp://***@mail.example.org:587/?from=***&to=***",
-        &["mailer", "Pa55word", "a@b", "c@d"],
+        "smtp://***@mail.example.org:587/?from=a@b&to=c@d",
+        &["mailer", "Pa55word"],
+    ),
+    (
+        "mailtos://mail.example.org/?user=ops@example.org&pass=Pa55word&to=c@d&cc=e@f&bcc=g@h&name=Ops&mode=ssl&smtp=smtp.example.org",
+        "mailtos://mail.example.org/?user=***&pass=***&to=c@d&cc=e@f&bcc=g@h&name=Ops&mode=ssl&smtp=smtp.example.org",
+        &["ops@example.org", "Pa55word"],
+    ),
+    (
+        "mailto://ops:Pa55word@example.org/oncall@example.org?from=a@b",
+        "mailto://***@example.org/***?from=a@b",
+        &["ops", "Pa55word", "oncall"],
     ),
     (
         "slack+https://h.example/x/y",
