@@ -8,6 +8,7 @@ fn message(n: usize, width: usize) -> Message {
         lines: (0..n)
             .map(|i| format!("{i:04} {}", "x".repeat(width)))
             .collect(),
+        links: Vec::new(),
         status: Level::Failure,
         records: Vec::new(),
     }
@@ -201,6 +202,7 @@ fn ntfy_limit_is_counted_in_bytes() {
     let m = Message {
         title: "t".into(),
         lines: (0..1000).map(|_| "✓→✗·".to_string()).collect(),
+        links: Vec::new(),
         status: crate::message::Level::Success,
         records: Vec::new(),
     };

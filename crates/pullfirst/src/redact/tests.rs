@@ -168,6 +168,17 @@ fn registered_url_parts_are_masked_elsewhere_and_plain_paths_are_not() {
         scrub("sent to 127.0.0.1:41234 (ntfy)"),
         "sent to 127.0.0.1:41234 (ntfy)"
     );
+    // A service URL's connection settings are no secrets: `?scheme=http` does not mask
+    // every `http` (found by the release notes links of a Bark target).
+    register_url("bark://:DeViCe-KeY9@127.0.0.1:41235?scheme=http&disabletls=yes");
+    assert_eq!(
+        scrub("see https://h.example/notes"),
+        "see https://h.example/notes"
+    );
+    assert_eq!(
+        show_url("bark://:DeViCe-KeY9@127.0.0.1:41235?scheme=http"),
+        "bark://***@127.0.0.1:41235?scheme=http"
+    );
     // The token-host schemes register the token, not the scheme's placeholder host.
     register_url("telegram://987654:BBQ-tokenPart@telegram?chats=12345678");
     assert_eq!(mask_known("bad 987654:BBQ-tokenPart"), "bad ***");

@@ -3,7 +3,8 @@
 //!
 //! Kept: the scheme, the host and port, and the path of ordinary URLs (a documentation link,
 //! a registry path), so an operator can act on them. Hidden (`***`): userinfo; every query
-//! value but a few harmless ones (`scope`, `service`, `page`, `per_page`, `n`, `last`); the
+//! value but a few harmless ones (`scope`, `service`, `page`, `per_page`, `n`, `last`, and a
+//! notification URL's `scheme` and `disabletls`); the
 //! fragment; in web paths, what follows `/services/` (Slack), `/webhooks/` (Discord),
 //! `/webhookb2/` and `/IncomingWebhook/` (Teams), `/hooks/` (Mattermost, Rocket.Chat), the
 //! token of Telegram's `/bot<token>/`, the segment after one named `key`, `token`, `secret`
@@ -64,6 +65,10 @@ const HIDDEN_PATH: &[&str] = &[
 
 /// Query keys whose values say what was asked, not who asked.
 const HARMLESS_QUERY: &[&str] = &["scope", "service", "page", "per_page", "n", "last"];
+
+/// Query keys of notification URLs that say how to connect, not who may: shown, and their
+/// values (`?scheme=http`) never registered, so that `http` is not masked in every message.
+const SETTINGS_QUERY: &[&str] = &["scheme", "disabletls"];
 
 /// E-mail schemes, whose addresses and settings are shown: an operator must see which
 /// address was refused. Their `user=` and `pass=` (a login) stay hidden, as userinfo does.
@@ -231,8 +236,10 @@ fn read(kind: Kind, scheme: &str, rest: &str) -> Reading {
     }
     let mail = MAIL.contains(&scheme.to_ascii_lowercase().as_str());
     let harmless = |k: &str| {
+        let lower = k.to_ascii_lowercase();
         HARMLESS_QUERY.contains(&k)
-            || (mail && MAIL_QUERY.contains(&k.to_ascii_lowercase().as_str()))
+            || (mail && MAIL_QUERY.contains(&lower.as_str()))
+            || (kind == Kind::HiddenPath && SETTINGS_QUERY.contains(&lower.as_str()))
     };
     if let Some(q) = query.strip_prefix('?') {
         r.shown.push('?');
