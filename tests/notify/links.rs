@@ -142,7 +142,7 @@ fn a_link_is_scrubbed_like_other_record_text() {
         "notify --to {}",
         server.url("/services/T0001/B0001/SeCrEtSlack")
     ))
-    .stdin(&format!("{record}\n"))
+    .stdin(format!("{record}\n"))
     .run()
     .success();
     let text = at(&server.requests()[0], "/text");
