@@ -2,7 +2,10 @@
 # notify benchmark (issue 6): one message, process start to delivered, to a local JSON
 # receiver, side by side with apprise (PyPI) and curl sending to the same receiver; then 20
 # messages in one run (notify --each over 20 records; apprise with 20 targets); then one
-# e-mail to a local SMTP server (aiosmtpd, PyPI) beside apprise's mailto:// and Debian's swaks.
+# e-mail to a local SMTP server (aiosmtpd, PyPI) beside apprise's mailto:// and Debian's swaks;
+# then one message to each service with an API of its own that apprise also speaks, apprise
+# pointed at the same receiver (its plugins with a fixed host through bench/tlsproxy.py, an
+# HTTPS proxy on 127.0.0.1 that terminates TLS itself with a throwaway CA's certificate).
 # Target: at least 50x faster than apprise.
 set -eu
 out=bench/results
@@ -57,6 +60,45 @@ compare $out/notify-smtp.md "-N --warmup 3 --runs 20" \
   "swaks (one e-mail)" "swaks --silent 2 --server 127.0.0.1:$smtp_port --from pullfirst@example.org --to ops@example.org --header Subject:deployed --body deployed" \
   "notify --message (smtp://, one e-mail)" "$ours --message deployed --to 'smtp://127.0.0.1:$smtp_port/?$addresses'"
 
+# One message to each service, apprise beside notify. apprise's fixed-host plugins go through
+# the proxy (HTTPS_PROXY for apprise alone: notify is pointed at the receiver by ?api=).
+openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=bench-ca -keyout "$dir/ca.key" -out "$dir/ca.pem" 2>/dev/null
+openssl req -newkey rsa:2048 -nodes -subj /CN=bench-proxy -keyout "$dir/proxy.key" -out "$dir/proxy.csr" 2>/dev/null
+printf 'subjectAltName=DNS:api.telegram.org,DNS:chat.googleapis.com,DNS:api.pushover.net,DNS:api.pushbullet.com,DNS:ops.zulipchat.com\n' > "$dir/san.ext"
+openssl x509 -req -in "$dir/proxy.csr" -CA "$dir/ca.pem" -CAkey "$dir/ca.key" -CAcreateserial -days 1 -extfile "$dir/san.ext" -out "$dir/proxy.pem" 2>/dev/null
+python3 bench/tlsproxy.py "$dir/proxy.pem" "$dir/proxy.key" "$dir/proxy.port" &
+proxy=$!
+trap 'kill $receiver $smtpd $proxy 2>/dev/null; rm -rf "$dir"' EXIT
+while [ ! -s "$dir/proxy.port" ]; do sleep 0.05; done
+via_proxy="env HTTPS_PROXY=http://127.0.0.1:$(cat "$dir/proxy.port") REQUESTS_CA_BUNDLE=$dir/ca.pem"
+r=127.0.0.1:$port
+po_user=uQiRzpo4DXghDmr9QzzfQu27cmVRsG
+po_token=azGDORePK8gMaC0QOYAMyEEuzJnyUi
+zulip_key=lqn6mpwpam6VZzbCW0o7olmk3hwbQSKy
+# NAME, apprise's command (words joined by ~; PROXY~ for the proxy), notify's URL.
+while read -r name theirs ours_url; do
+  [ -n "$name" ] || continue
+  theirs=$(printf '%s' "$theirs" | sed "s|^PROXY~|$via_proxy |")
+  compare "$out/notify-$name.md" "-N --warmup 2 --runs 10" \
+    "apprise ($name)" "$(printf '%s' "$theirs" | tr '~' ' ')" \
+    "notify ($name)" "$ours --message deployed --to '$ours_url'"
+done <<EOF2
+telegram PROXY~$venv/bin/apprise~-b~deployed~tgram://123456:SeCrEtToKeN/-1001234 telegram://123456:SeCrEtToKeN@telegram?chats=-1001234&api=http://$r
+matrix $venv/bin/apprise~-b~deployed~matrix://syt_SeCrEt@$r/!ops:example.org matrix://:syt_SeCrEt@$r/?rooms=!ops:example.org&disabletls=yes
+mattermost $venv/bin/apprise~-b~deployed~mmost://$r/SeCrEtMaTtErMoSt mattermost://$r/SeCrEtMaTtErMoSt?disabletls=yes
+rocketchat $venv/bin/apprise~-b~deployed~rocket://SeCrEtA/SeCrEtB@$r/%23general?mode=webhook rocketchat://$r/SeCrEtA/SeCrEtB/general?disabletls=yes
+googlechat PROXY~$venv/bin/apprise~-b~deployed~gchat://AAAA/SeCrEtKeY/SeCrEtToKeN googlechat://$r/v1/spaces/AAAA/messages?key=SeCrEtKeY&token=SeCrEtToKeN&disabletls=yes
+pushover PROXY~$venv/bin/apprise~-b~deployed~pover://$po_user@$po_token pushover://shoutrrr:$po_token@$po_user/?api=http://$r
+pushbullet PROXY~$venv/bin/apprise~-b~deployed~pbul://SeCrEtPuShBuLlEt pushbullet://SeCrEtPuShBuLlEt/?api=http://$r
+zulip PROXY~$venv/bin/apprise~-b~deployed~zulip://bot@ops/$zulip_key/ops zulip://bot%40example.org:$zulip_key@$r/?stream=ops&topic=deploys&disabletls=yes
+bark $venv/bin/apprise~-b~deployed~bark://$r/SeCrEtBaRk bark://:SeCrEtBaRk@$r?scheme=http
+signal $venv/bin/apprise~-b~deployed~signal://$r/+15550001111/+15550002222 signal://$r/+15550001111/+15550002222
+homeassistant $venv/bin/apprise~-b~deployed~hassio://$r/SeCrEtHaSsIo hassio://$r/SeCrEtHaSsIo
+EOF2
+
 echo; echo "## notify: one message"; cat $out/notify-one.md
 echo; echo "## notify: 20 messages in one run"; cat $out/notify-twenty.md
 echo; echo "## notify: one e-mail"; cat $out/notify-smtp.md
+for name in telegram matrix mattermost rocketchat googlechat pushover pushbullet zulip bark signal homeassistant; do
+  echo; echo "## notify: one message, $name"; cat "$out/notify-$name.md"
+done

@@ -1,10 +1,19 @@
-//! A webhook receiver on 127.0.0.1 for the notify benchmark: answers every request with 200,
-//! keeping connections alive, one thread per connection. std only, so `rustc -O` builds it.
+//! A webhook receiver on 127.0.0.1 for the notify benchmark: answers every request with 200
+//! and one JSON object holding the fields each service's client looks for in an answer
+//! (Matrix's `event_id` and `room_id`, Pushover's `status`, Zulip's `result`, …), keeping
+//! connections alive, one thread per connection. std only, so `rustc -O` builds it.
 //!
 //! usage: receiver PORTFILE   (binds a free port, writes it to PORTFILE, serves until killed)
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
+
+/// One answer every service's client accepts (as bench/tlsproxy.py gives).
+const BODY: &str = concat!(
+    r#"{"ok":true,"result":"success","status":1,"request":"r1","active":true,"#,
+    r#""iden":"p1","type":"note","id":1,"msg":"","event_id":"$e1","room_id":"!r:x","#,
+    r#""success":true,"code":200,"message":"success","name":"spaces/A/messages/m1"}"#
+);
 
 fn serve(conn: TcpStream) -> std::io::Result<()> {
     let mut out = conn.try_clone()?;
@@ -30,7 +39,11 @@ fn serve(conn: TcpStream) -> std::io::Result<()> {
         }
         let mut body = vec![0; length];
         reader.read_exact(&mut body)?;
-        out.write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")?;
+        let reply = format!(
+            "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{BODY}",
+            BODY.len()
+        );
+        out.write_all(reply.as_bytes())?;
     }
 }
 

@@ -261,7 +261,7 @@ pub fn pushover(req: &Request) -> Reply {
     Reply::json(200, json!({"status": 1, "request": "r1"}))
 }
 
-/// Pushbullet `POST /v2/pushes`.
+/// Pushbullet `POST /v2/pushes`: a note, or a link push (with its `url`).
 pub fn pushbullet(req: &Request) -> Reply {
     if req.header("access-token") != Some(PUSHBULLET_TOKEN) {
         return Reply::json(
@@ -273,7 +273,7 @@ pub fn pushbullet(req: &Request) -> Reply {
         Some(v)
             if req.method == "POST"
                 && req.path() == "/v2/pushes"
-                && v["type"] == "note"
+                && (v["type"] == "note" || (v["type"] == "link" && v["url"].is_string()))
                 && v["body"].is_string() =>
         {
             Reply::json(200, json!({"active": true, "iden": "p1", "type": "note"}))

@@ -10,6 +10,9 @@ mod services;
 /// Success, failure and info, as each service shows them.
 mod status;
 
+/// The release notes link of a record, as each format shows a link.
+mod links;
+
 /// Each format's body as its service accepts it, and summaries cut to fit with a note.
 mod formats;
 

@@ -212,6 +212,20 @@ fn an_untrusted_certificate_is_permanent() {
     assert!(server.messages().is_empty());
 }
 
+/// The same over implicit TLS, whose handshake notify makes before lettre's client starts.
+#[test]
+fn an_untrusted_certificate_is_permanent_over_implicit_tls() {
+    let server = Smtp::start(Protection::Implicit);
+    let url = server.url("smtps", &login(), ADDRESSES);
+    sh(&format!("notify --retry-delay 10ms --to '{url}'"))
+        .stdin(ALL_OK)
+        .run()
+        .code(1)
+        .stderr_has("certificate refused (UnknownIssuer)");
+    assert_eq!(server.logins(), "");
+    assert!(server.messages().is_empty());
+}
+
 #[test]
 fn a_huge_summary_is_cut_to_a_sane_size() {
     let server = Smtp::start(Protection::StartTls);
@@ -257,8 +271,8 @@ fn malformed_urls_are_usage_errors_naming_the_part() {
             "from=pullfirst.example.org&to=ops@example.org",
             "the address in ?from= is not an e-mail address",
         ),
-        // The value is masked as query values are; the part is named.
-        (bad_flag.as_str(), "?starttls=*** is neither yes nor no"),
+        // Settings, like addresses, are no secrets: shown, and the part named.
+        (bad_flag.as_str(), "?starttls=perhaps is neither yes nor no"),
     ];
     for (query, want) in cases {
         let url = server.url("smtp", &login(), query);
@@ -272,4 +286,89 @@ fn malformed_urls_are_usage_errors_naming_the_part() {
     }
     assert!(server.messages().is_empty(), "nothing was sent");
     assert_eq!(server.logins(), "");
+}
+
+/// Addresses are not secrets: the error names the bad one and shows the URL's addresses as
+/// they are, with only the login hidden.
+#[test]
+fn a_malformed_address_is_shown_with_only_the_password_hidden() {
+    for (url, shown) in [
+        (
+            format!("smtp://{}@mail.example.org:587/?from=pullfirst@example.org&to=ops@example.org,nobody", login()),
+            "smtp://***@mail.example.org:587/?from=pullfirst@example.org&to=ops@example.org,nobody: address 2 of 2 in ?to= is not an e-mail address",
+        ),
+        (
+            format!("mailtos://mail.example.org/?user=ops@example.org&pass={PASSWORD}&from=pullfirst@example.org&cc=oncall"),
+            "mailtos://mail.example.org/?user=***&pass=***&from=pullfirst@example.org&cc=oncall: the address in ?cc= is not an e-mail address",
+        ),
+    ] {
+        let ran = sh(&format!("notify --to '{url}'"))
+            .stdin(ALL_OK)
+            .run()
+            .code(2)
+            .stdout_is("")
+            .stderr_has(shown);
+        no_password("stderr", &ran.stderr);
+        assert!(!ran.stderr.contains("ops%40"), "{}", ran.stderr);
+    }
+}
+
+/// apprise's `mailtos://` form, its login in the query: STARTTLS, the sender's name, copies
+/// and blind copies, as the server received them.
+#[test]
+fn apprise_mailto_urls_send_with_copies() {
+    let server = Smtp::start(Protection::StartTls);
+    let url = format!(
+        "mailtos://127.0.0.1:{}/?user={}&pass={PASSWORD}&from=pullfirst@example.org&name=Pull%20First&to=ops@example.org&cc=oncall@example.org&bcc=audit@example.org&mode=starttls",
+        server.port,
+        USER.replace('@', "%40")
+    );
+    let ran = sh(&format!("notify -v --to '{url}'"))
+        .env("SSL_CERT_FILE", &server.ca().display().to_string())
+        .stdin(ALL_OK)
+        .run()
+        .success()
+        .stderr_has(&format!("sent to 127.0.0.1:{} (email)", server.port));
+    no_password("stderr", &ran.stderr);
+    let got = server.messages();
+    assert_eq!(got.len(), 1, "{}", server.log());
+    let m = &got[0];
+    assert!(m.over_tls() && m.authenticated());
+    assert_eq!(
+        m.envelope(),
+        (
+            "pullfirst@example.org".to_string(),
+            ["ops@example.org", "oncall@example.org", "audit@example.org"]
+                .map(String::from)
+                .to_vec()
+        )
+    );
+    assert_eq!(
+        m.header("From").as_deref(),
+        Some("Pull First <pullfirst@example.org>")
+    );
+    assert_eq!(m.header("To").as_deref(), Some("ops@example.org"));
+    assert_eq!(m.header("Cc").as_deref(), Some("oncall@example.org"));
+    assert_eq!(m.header("Bcc"), None, "a blind copy is not shown");
+    assert!(m.body().contains("server: v3.8.0 → v3.8.1"));
+}
+
+/// `mode=ssl` is implicit TLS; the login in the URL's userinfo, the recipient in its path.
+#[test]
+fn apprise_mailto_mode_ssl_is_implicit_tls() {
+    let server = Smtp::start(Protection::Implicit);
+    let url = format!(
+        "mailto://{}@127.0.0.1:{}/ops@example.org?from=pullfirst@example.org&mode=ssl",
+        login(),
+        server.port
+    );
+    sh(&format!("notify --message 'all restored' --to '{url}'"))
+        .env("SSL_CERT_FILE", &server.ca().display().to_string())
+        .run()
+        .success();
+    let got = server.messages();
+    assert_eq!(got.len(), 1, "{}", server.log());
+    assert!(got[0].over_tls() && got[0].authenticated());
+    assert_eq!(got[0].envelope().1, ["ops@example.org"]);
+    assert_eq!(got[0].body().trim_end(), "all restored");
 }

@@ -13,10 +13,11 @@ type Handler = fn(&Request) -> crate::harness::http::Reply;
 
 /// One format: its name, its URL for a receiver's port, its receiver, what it shows of the
 /// status in a request, and what that is for failure, success and info.
-struct Case {
-    name: &'static str,
-    url: fn(u16) -> String,
-    receiver: Handler,
+/// (Also the table of every format's receiver for `links.rs`.)
+pub(super) struct Case {
+    pub(super) name: &'static str,
+    pub(super) url: fn(u16) -> String,
+    pub(super) receiver: Handler,
     shown: fn(&Request) -> String,
     want: [&'static str; 3],
 }
@@ -25,7 +26,7 @@ fn json(req: &Request) -> Value {
     req.json().unwrap_or(Value::Null)
 }
 
-fn at(req: &Request, pointer: &str) -> String {
+pub(super) fn at(req: &Request, pointer: &str) -> String {
     match json(req).pointer(pointer) {
         Some(Value::String(s)) => s.clone(),
         Some(v) => v.to_string(),
@@ -45,7 +46,7 @@ fn mark(text: &str) -> String {
 
 const MARKS: [&str; 3] = ["✗", "✓", "-"];
 
-fn cases() -> Vec<Case> {
+pub(super) fn cases() -> Vec<Case> {
     vec![
         Case {
             name: "slack",

@@ -84,6 +84,7 @@ pub fn run(cli: Cli) -> Result<ExitCode, Error> {
         let message = Message {
             title: cli.title.clone().unwrap_or_else(|| "pullfirst".into()),
             lines: vec![body.clone()],
+            links: vec![None],
             status: cli.status,
             records: Vec::new(),
         };

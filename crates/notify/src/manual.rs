@@ -13,7 +13,8 @@ pub const MANUAL: Manual = Manual {
          Gotify's /message?token=, else generic JSON); a FORMAT+ prefix (slack+https://...) or\n\
          --format sets it. Services also take their own URLs, as shoutrrr writes them:\n\
          telegram://, matrix://, mattermost://, rocketchat://, googlechat://, pushover://,\n\
-         pushbullet://, zulip://, bark://, signal://, hassio://, smtp:// and smtps:// (e-mail).\n\
+         pushbullet://, zulip://, bark://, signal://, hassio://, and for e-mail smtp://,\n\
+         smtps:// (shoutrrr's) and mailto://, mailtos:// (apprise's).\n\
          Records are passed through unchanged whatever happens to the message.",
     )],
     examples: &[

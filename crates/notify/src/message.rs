@@ -3,7 +3,9 @@
 //! The default text names every component and what happened to it:
 //! `✗ redis: failed at ipull (transient): registry unreachable`,
 //! `✓ server: v3.8.0 → v3.8.1`, `· web: 2.0, up to date`. `--title` and `--text` replace the
-//! defaults; `--text` is rendered once per component.
+//! defaults; `--text` is rendered once per component. A record's release notes (`url`) go
+//! with its line as a link ([`Message::links`]), when they are an `http(s)` URL: a
+//! `javascript:` or other scheme from upstream never becomes a link.
 
 use pullfirst::Record;
 use serde_json::Value;
@@ -12,7 +14,7 @@ use crate::template::Template;
 
 /// Placeholders a per-component template may use.
 pub const RECORD_FIELDS: &[&str] = &[
-    "name", "current", "latest", "image", "error", "status", "source", "digest",
+    "name", "current", "latest", "image", "error", "status", "source", "digest", "url",
 ];
 /// Placeholders a summary title may use.
 pub const SUMMARY_FIELDS: &[&str] = &["status", "count", "failed", "updated", "names"];
@@ -105,6 +107,9 @@ pub struct Message {
     pub title: String,
     /// One line per component (or the text of `--message`).
     pub lines: Vec<String>,
+    /// Each line's release notes link, if any: an `http(s)` URL ([`link`]). A `--text`
+    /// template that shows `{url}` itself has none.
+    pub links: Vec<Option<String>>,
     pub status: Level,
     /// The records this message is about (for the generic JSON payload).
     pub records: Vec<Value>,
@@ -122,6 +127,7 @@ pub fn field(r: &Record, key: &str) -> String {
         "error" => error_text(r),
         "current" if r.current().is_none() => "none".into(),
         "image" if r.image().is_none() => images(r),
+        "url" => link(r).unwrap_or_default(),
         k => s(k),
     }
 }
@@ -139,6 +145,20 @@ fn images(r: &Record) -> String {
         })
         .collect::<Vec<_>>()
         .join(", ")
+}
+
+/// The record's release notes (`url`) as a link, when it is an `http` or `https` URL with a
+/// host, as the URL parser writes it (spaces and quotes percent-encoded, the host in ASCII);
+/// any other scheme (`javascript:`, `data:`, `file:`) is not a link.
+pub fn link(r: &Record) -> Option<String> {
+    safe_link(r.get("url")?.as_str()?)
+}
+
+/// `s` as a link, if it is an `http(s)` URL with a host.
+pub fn safe_link(s: &str) -> Option<String> {
+    let u = url::Url::parse(s.trim()).ok()?;
+    (matches!(u.scheme(), "http" | "https") && u.host_str().is_some_and(|h| !h.is_empty()))
+        .then(|| u.to_string())
 }
 
 fn error_text(r: &Record) -> String {
@@ -214,6 +234,7 @@ pub fn summary(records: &[&Record], title: Option<&Template>, text: Option<&Temp
     Message {
         title,
         lines: records.iter().map(|r| line(r, text)).collect(),
+        links: records.iter().map(|r| line_link(r, text)).collect(),
         status: if status == Status::Failed {
             Level::Failure
         } else {
@@ -236,6 +257,7 @@ pub fn single(r: &Record, title: Option<&Template>, text: Option<&Template>) -> 
     Message {
         title,
         lines: vec![line(r, text)],
+        links: vec![line_link(r, text)],
         status: if r.ok() {
             Level::Success
         } else {
@@ -256,6 +278,14 @@ fn line(r: &Record, text: Option<&Template>) -> String {
     match text {
         Some(t) => t.render(|k| field(r, k)),
         None => default_line(r),
+    }
+}
+
+/// The link that goes with a record's line: none when `--text` shows `{url}` itself.
+fn line_link(r: &Record, text: Option<&Template>) -> Option<String> {
+    match text {
+        Some(t) if t.uses("url") => None,
+        _ => link(r),
     }
 }
 
@@ -383,6 +413,49 @@ mod tests {
         assert_eq!(field(&r, "source"), "");
         let r = rec(r#"{"name":"a","error":{"kind":"permanent","message":"m"}}"#);
         assert_eq!(field(&r, "error"), "m");
+    }
+
+    /// Only http(s) URLs with a host become links; `{url}` in a template is the link, and a
+    /// template that shows it leaves the line without another.
+    #[test]
+    fn release_notes_links_are_http_only() {
+        let with = |u: &str| {
+            rec(&format!(
+                r#"{{"name":"a","update":true,"url":{}}}"#,
+                serde_json::json!(u)
+            ))
+        };
+        let good = "https://github.com/org/app/releases/tag/v2";
+        assert_eq!(link(&with(good)).as_deref(), Some(good));
+        assert_eq!(
+            link(&with("https://h.example/a b\"x")).as_deref(),
+            Some("https://h.example/a%20b%22x")
+        );
+        for bad in [
+            "javascript:alert(1)",
+            "JaVaScRiPt:alert(1)",
+            "data:text/html,x",
+            "file:///etc/passwd",
+            "ftp://h.example/x",
+            "not a url",
+            "https://",
+            "",
+        ] {
+            assert_eq!(link(&with(bad)), None, "{bad}");
+            assert_eq!(field(&with(bad), "url"), "", "{bad}");
+        }
+        assert_eq!(link(&rec(r#"{"name":"a","url":42}"#)), None);
+        let m = summary(&[&with(good), &rec(r#"{"name":"b"}"#)], None, None);
+        assert_eq!(m.links, [Some(good.to_string()), None]);
+        let t = Template::parse("{name}: {url}", RECORD_FIELDS).expect("valid");
+        let m = single(&with(good), None, Some(&t));
+        assert_eq!(m.lines, [format!("a: {good}")]);
+        assert_eq!(m.links, [None]);
+        let t = Template::parse("{name}", RECORD_FIELDS).expect("valid");
+        assert_eq!(
+            single(&with(good), Some(&t), Some(&t)).links,
+            [Some(good.to_string())]
+        );
     }
 
     #[test]

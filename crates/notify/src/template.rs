@@ -68,6 +68,13 @@ impl Template {
         Ok(Template(parts))
     }
 
+    /// Whether the template shows the placeholder `field`.
+    pub fn uses(&self, field: &str) -> bool {
+        self.0
+            .iter()
+            .any(|p| matches!(p, Part::Field(f) if f == field))
+    }
+
     /// Fill in the placeholders.
     pub fn render(&self, value: impl Fn(&str) -> String) -> String {
         let mut out = String::new();

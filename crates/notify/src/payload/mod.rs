@@ -21,6 +21,13 @@
 //! | homeassistant | `{"title","message"}` to `persistent_notification.create`, Bearer | none documented |
 //! | email | plain text, the title as subject, over SMTP ([`crate::smtp`]) | 1,000,000 bytes of body |
 //!
+//! A record's release notes link goes after its line, as each service shows a link
+//! ([`Link`]): Slack's and Google Chat's `<URL|release notes>`, markdown where the service
+//! renders it, HTML for Telegram, the URL itself in plain text; and, where a service has a
+//! field for it, the first link there too (ntfy's `Click`, Gotify's click extras, Pushover's
+//! `url`, Pushbullet's link push, Bark's `url`). A line with a link is cut, if it must be,
+//! before its link, never through it.
+//!
 //! A summary that does not fit keeps its first lines and ends with a note of how many
 //! components were left out, rather than being refused by the service. Discord mentions are
 //! disabled: a hostile tag name must not ping `@everyone`.
@@ -201,6 +208,88 @@ fn cut_bytes(s: &str, max: usize) -> String {
 /// The longest title a Teams card gets (it is sent twice, as title and summary).
 const TEAMS_TITLE: usize = 1_000;
 
+/// How a service shows a link.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Link {
+    /// `<URL|text>`: Slack's mrkdwn, Google Chat.
+    Angle,
+    /// `[text](URL)`.
+    Markdown,
+    /// `[text](<URL>)`: Discord, whose angle brackets keep the link from unfurling.
+    MarkdownNoEmbed,
+    /// `<a href="URL">text</a>`: Telegram.
+    Html,
+    /// The URL as text, which clients make a link of.
+    Plain,
+}
+
+/// What a link says.
+const LINK_TEXT: &str = "release notes";
+
+impl Link {
+    /// ` (LINK)` as the service writes it, for an `http(s)` URL as the URL parser wrote it
+    /// (no spaces, quotes or angle brackets left in it).
+    fn suffix(self, url: &str) -> String {
+        match self {
+            Link::Angle => format!(
+                " (<{}|{LINK_TEXT}>)",
+                url.replace('&', "&amp;").replace('|', "%7C")
+            ),
+            Link::Markdown => format!(" ([{LINK_TEXT}]({}))", paren_safe(url)),
+            Link::MarkdownNoEmbed => format!(" ([{LINK_TEXT}](<{}>))", paren_safe(url)),
+            Link::Html => format!(
+                " (<a href=\"{}\">{LINK_TEXT}</a>)",
+                url.replace('&', "&amp;").replace('"', "%22")
+            ),
+            Link::Plain => format!(" ({LINK_TEXT}: {url})"),
+        }
+    }
+}
+
+fn paren_safe(url: &str) -> String {
+    url.replace('(', "%28").replace(')', "%29")
+}
+
+/// The lines of `m` for `format`, each escaped by `escape` and followed by its link as `style`
+/// writes it. A line with a link is cut to a fair share (a quarter of the limit) with the link
+/// kept whole, so [`fit`] never cuts through a link.
+pub(crate) fn linked(
+    format: Format,
+    m: &Message,
+    escape: impl Fn(&str) -> String,
+    style: Link,
+) -> Vec<String> {
+    let fair = limit(format).map(|max| max / 4);
+    m.lines
+        .iter()
+        .enumerate()
+        .map(|(i, line)| {
+            let text = escape(line);
+            let Some(url) = m.links.get(i).and_then(Option::as_deref) else {
+                return text;
+            };
+            let suffix = style.suffix(url);
+            match fair {
+                Some(fair) if size(format, &text) + size(format, &suffix) > fair => {
+                    let room = fair.saturating_sub(size(format, &suffix));
+                    if room > size(format, "…") {
+                        format!("{}{suffix}", cut_to(format, &text, room))
+                    } else {
+                        // No room for the link beside any text: the text alone.
+                        text
+                    }
+                }
+                _ => format!("{text}{suffix}"),
+            }
+        })
+        .collect()
+}
+
+/// The first link of `m`, for services with one field for it.
+pub(crate) fn first_link(m: &Message) -> Option<&str> {
+    m.links.iter().flatten().next().map(String::as_str)
+}
+
 /// The coloured bar of Slack's (and Mattermost's, Rocket.Chat's) attachments, saying the
 /// status beside the message.
 fn bar(status: Level) -> Value {
@@ -227,7 +316,7 @@ pub fn build(format: Format, m: &Message) -> Payload {
     };
     match format {
         Format::Slack => {
-            let lines: Vec<String> = m.lines.iter().map(|l| slack_escape(l)).collect();
+            let lines = linked(format, m, slack_escape, Link::Angle);
             let head = format!("*{}*", slack_escape(&m.title));
             json_payload(json!({
                 "text": fit(format, &head, &lines, "\n"),
@@ -236,8 +325,9 @@ pub fn build(format: Format, m: &Message) -> Payload {
         }
         Format::Discord => {
             let head = format!("**{}**", m.title);
+            let lines = linked(format, m, str::to_string, Link::MarkdownNoEmbed);
             json_payload(json!({
-                "content": fit(format, &head, &m.lines, "\n"),
+                "content": fit(format, &head, &lines, "\n"),
                 "embeds": [{ "title": m.status.label(), "color": m.status.rgb() }],
                 "allowed_mentions": { "parse": [] },
             }))
@@ -249,37 +339,54 @@ pub fn build(format: Format, m: &Message) -> Payload {
             "summary": cut_bytes(&m.title, TEAMS_TITLE),
             "title": cut_bytes(&m.title, TEAMS_TITLE),
             // Teams markdown needs a blank line to break a line.
-            "text": fit(format, "", &m.lines, "\n\n"),
+            "text": fit(format, "", &linked(format, m, str::to_string, Link::Markdown), "\n\n"),
         })),
         Format::Ntfy => Payload {
             method: "POST",
             url: None,
             content_type: "text/plain; charset=utf-8",
-            headers: vec![
-                ("X-Title", ascii_header(&m.title)),
-                (
-                    "X-Tags",
-                    match m.status {
-                        Level::Failure => "rotating_light",
-                        Level::Success => "white_check_mark",
-                        Level::Info => "information_source",
-                    }
-                    .into(),
-                ),
-                ("X-Priority", if m.failed() { "4" } else { "3" }.into()),
-            ],
-            body: fit(format, "", &m.lines, "\n").into_bytes(),
+            headers: first_link(m)
+                .map(|u| ("Click", u.to_string()))
+                .into_iter()
+                .chain([
+                    // A header of its own: kept short enough for any server's header limits.
+                    ("X-Title", cut_bytes(&ascii_header(&m.title), 1_024)),
+                    (
+                        "X-Tags",
+                        match m.status {
+                            Level::Failure => "rotating_light",
+                            Level::Success => "white_check_mark",
+                            Level::Info => "information_source",
+                        }
+                        .into(),
+                    ),
+                    ("X-Priority", if m.failed() { "4" } else { "3" }.into()),
+                ])
+                .collect(),
+            body: fit(
+                format,
+                "",
+                &linked(format, m, str::to_string, Link::Plain),
+                "\n",
+            )
+            .into_bytes(),
         },
-        Format::Gotify => json_payload(json!({
-            "title": m.title,
-            "message": fit(format, "", &m.lines, "\n"),
-            "priority": if m.failed() { 8 } else { 4 },
-        })),
+        Format::Gotify => {
+            let mut body = json!({
+                "title": m.title,
+                "message": fit(format, "", &linked(format, m, str::to_string, Link::Plain), "\n"),
+                "priority": if m.failed() { 8 } else { 4 },
+            });
+            if let Some(u) = first_link(m) {
+                body["extras"] = json!({ "client::notification": { "click": { "url": u } } });
+            }
+            json_payload(body)
+        }
         // The services with their own requests come through [`requests`]; asked for here,
         // they get the generic body.
         _ => json_payload(json!({
             "title": m.title,
-            "text": m.lines.join("\n"),
+            "text": linked(format, m, str::to_string, Link::Plain).join("\n"),
             "status": m.status.word(),
             "records": m.records,
         })),
@@ -307,6 +414,15 @@ pub fn scrubbed(m: &Message) -> Message {
             .map(|l| pullfirst::redact::scrub(l))
             .collect(),
         records: m.records.iter().map(scrub_value).collect(),
+        // Scrubbed as text, and still a link only if it still reads as one.
+        links: m
+            .links
+            .iter()
+            .map(|l| {
+                l.as_deref()
+                    .and_then(|u| crate::message::safe_link(&pullfirst::redact::scrub(u)))
+            })
+            .collect(),
         ..m.clone()
     }
 }

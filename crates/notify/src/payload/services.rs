@@ -7,7 +7,7 @@
 use percent_encoding::{utf8_percent_encode, NON_ALPHANUMERIC};
 use serde_json::{json, Value};
 
-use super::{cut_bytes, fit, Payload};
+use super::{cut_bytes, first_link, fit, linked, Link, Payload};
 use crate::message::{Level, Message};
 use crate::target::{Format, MatrixAuth, Service, Target};
 
@@ -21,7 +21,7 @@ pub fn requests(target: &Target, m: &Message) -> Vec<Payload> {
         Service::Webhook => vec![super::build(format, m)],
         Service::Telegram { token, chats } => {
             let head = format!("<b>{}</b>", html(&title));
-            let lines: Vec<String> = m.lines.iter().map(|l| html(l)).collect();
+            let lines = linked(format, m, html, Link::Html);
             let text = fit(format, &head, &lines, "\n");
             chats
                 .iter()
@@ -40,7 +40,7 @@ pub fn requests(target: &Target, m: &Message) -> Vec<Payload> {
                 .collect()
         }
         Service::Matrix { auth, rooms } => {
-            let text = fit(format, &title, &m.lines, "\n");
+            let text = fit(format, &title, &linked(format, m, plain, Link::Plain), "\n");
             let token = match auth {
                 MatrixAuth::Token(t) => t.clone(),
                 // Logged in by the delivery first, which puts the token in its place.
@@ -66,8 +66,9 @@ pub fn requests(target: &Target, m: &Message) -> Vec<Payload> {
         }
         Service::Mattermost { username, channel } | Service::RocketChat { username, channel } => {
             let head = format!("**{}**", m.title);
+            let lines = linked(format, m, plain, Link::Markdown);
             let mut body = json!({
-                "text": fit(format, &head, &m.lines, "\n"),
+                "text": fit(format, &head, &lines, "\n"),
                 "attachments": super::bar(m.status),
             });
             if let Some(c) = channel {
@@ -88,7 +89,7 @@ pub fn requests(target: &Target, m: &Message) -> Vec<Payload> {
             vec![json_request(
                 "POST",
                 api.clone(),
-                json!({ "text": fit(format, &head, &m.lines, "\n") }),
+                json!({ "text": fit(format, &head, &linked(format, m, plain, Link::Angle), "\n") }),
             )]
         }
         Service::Pushover {
@@ -105,11 +106,16 @@ pub fn requests(target: &Target, m: &Message) -> Vec<Payload> {
                 "token": token,
                 "user": user,
                 "title": cut_chars(&m.title, 250),
-                "message": fit(format, "", &m.lines, "\n"),
+                "message": fit(format, "", &linked(format, m, plain, Link::Plain), "\n"),
                 "priority": priority,
             });
             if !devices.is_empty() {
                 body["device"] = json!(devices.join(","));
+            }
+            // Pushover's own link field: at most 512 characters.
+            if let Some(u) = first_link(m).filter(|u| u.len() <= 512) {
+                body["url"] = json!(u);
+                body["url_title"] = json!("Release notes");
             }
             vec![json_request("POST", format!("{api}/1/messages.json"), body)]
         }
@@ -118,8 +124,13 @@ pub fn requests(target: &Target, m: &Message) -> Vec<Payload> {
                 let mut body = json!({
                     "type": "note",
                     "title": title,
-                    "body": fit(format, "", &m.lines, "\n"),
+                    "body": fit(format, "", &linked(format, m, plain, Link::Plain), "\n"),
                 });
+                // A link push opens the release notes when tapped.
+                if let Some(u) = first_link(m) {
+                    body["type"] = json!("link");
+                    body["url"] = json!(u);
+                }
                 match to {
                     Some(t) if t.starts_with('#') => body["channel_tag"] = json!(&t[1..]),
                     Some(t) if t.contains('@') => body["email"] = json!(t),
@@ -152,7 +163,15 @@ pub fn requests(target: &Target, m: &Message) -> Vec<Payload> {
                 .append_pair("type", "stream")
                 .append_pair("to", stream)
                 .append_pair("topic", &topic)
-                .append_pair("content", &fit(format, &head, &m.lines, "\n"))
+                .append_pair(
+                    "content",
+                    &fit(
+                        format,
+                        &head,
+                        &linked(format, m, plain, Link::Markdown),
+                        "\n",
+                    ),
+                )
                 .finish();
             let auth = base64_basic(email, key);
             vec![Payload {
@@ -163,23 +182,25 @@ pub fn requests(target: &Target, m: &Message) -> Vec<Payload> {
                 body: form.into_bytes(),
             }]
         }
-        Service::Bark { device_key } => vec![json_request(
-            "POST",
-            format!("{api}/push"),
-            json!({
+        Service::Bark { device_key } => {
+            let mut body = json!({
                 "device_key": device_key,
                 "title": cut_bytes(&m.title, 256),
-                "body": fit(format, "", &m.lines, "\n"),
+                "body": fit(format, "", &linked(format, m, plain, Link::Plain), "\n"),
                 "group": "pullfirst",
                 "level": if m.failed() { "timeSensitive" } else { "active" },
-            }),
-        )],
+            });
+            if let Some(u) = first_link(m) {
+                body["url"] = json!(u);
+            }
+            vec![json_request("POST", format!("{api}/push"), body)]
+        }
         Service::Signal { auth, from, to } => {
             let mut p = json_request(
                 "POST",
                 format!("{api}/v2/send"),
                 json!({
-                    "message": fit(format, &title, &m.lines, "\n"),
+                    "message": fit(format, &title, &linked(format, m, plain, Link::Plain), "\n"),
                     "number": from,
                     "recipients": to,
                 }),
@@ -190,9 +211,10 @@ pub fn requests(target: &Target, m: &Message) -> Vec<Payload> {
             vec![p]
         }
         Service::HomeAssistant { token, id } => {
+            // Home Assistant renders a notification's message as markdown.
             let mut body = json!({
                 "title": title,
-                "message": fit(format, "", &m.lines, "\n"),
+                "message": fit(format, "", &linked(format, m, plain, Link::Markdown), "\n"),
             });
             if let Some(id) = id {
                 body["notification_id"] = json!(id);
@@ -211,7 +233,7 @@ pub fn requests(target: &Target, m: &Message) -> Vec<Payload> {
             url: None,
             content_type: "text/plain; charset=utf-8",
             headers: vec![("Subject", m.title.clone())],
-            body: fit(format, "", &m.lines, "\n").into_bytes(),
+            body: fit(format, "", &linked(format, m, plain, Link::Plain), "\n").into_bytes(),
         }],
     }
 }
@@ -224,6 +246,11 @@ fn json_request(method: &'static str, url: String, body: Value) -> Payload {
         headers: Vec::new(),
         body: body.to_string().into_bytes(),
     }
+}
+
+/// A line as it is: the services whose text is not escaped.
+fn plain(s: &str) -> String {
+    s.to_string()
 }
 
 fn enc(s: &str) -> String {

@@ -8,6 +8,7 @@ fn message(n: usize, width: usize) -> Message {
         lines: (0..n)
             .map(|i| format!("{i:04} {}", "x".repeat(width)))
             .collect(),
+        links: Vec::new(),
         status: Level::Failure,
         records: Vec::new(),
     }
@@ -201,6 +202,7 @@ fn ntfy_limit_is_counted_in_bytes() {
     let m = Message {
         title: "t".into(),
         lines: (0..1000).map(|_| "✓→✗·".to_string()).collect(),
+        links: Vec::new(),
         status: crate::message::Level::Success,
         records: Vec::new(),
     };
@@ -255,4 +257,71 @@ fn json_carries_everything() {
         Some(500)
     );
     assert_eq!(body(&p)["status"], "failure");
+}
+
+/// A title far beyond every limit is cut, not sent whole nor dropped, in one pass: the
+/// formats that carry it in their text keep within their limit and end it with `…`.
+#[test]
+fn a_huge_title_is_cut_to_the_limit() {
+    let mut m = message(3, 10);
+    m.title = "é title ".repeat(20_000);
+    for format in [
+        Format::Slack,
+        Format::Discord,
+        Format::Teams,
+        Format::Ntfy,
+        Format::Gotify,
+    ] {
+        let p = build(format, &m);
+        let text = match format {
+            Format::Ntfy => String::from_utf8(p.body.clone()).expect("utf-8"),
+            _ => {
+                let v = body(&p);
+                ["text", "content", "message"]
+                    .iter()
+                    .find_map(|k| v[*k].as_str().map(String::from))
+                    .expect("a text")
+            }
+        };
+        let max = limit(format).expect("a limit");
+        assert!(size(format, &text) <= max, "{format:?}: {}", text.len());
+        assert!(!text.is_empty(), "{format:?}");
+    }
+    let head = format!("*{}*", m.title);
+    let text = fit(Format::Slack, &head, &m.lines, "\n");
+    assert_eq!(text.chars().count(), 40_000);
+    assert!(text.starts_with("*é title é title") && text.ends_with('…'));
+    let p = build(Format::Ntfy, &m);
+    let title = p
+        .headers
+        .iter()
+        .find(|(k, _)| *k == "X-Title")
+        .expect("a title");
+    assert!(
+        title.1.len() <= 1_024 && title.1.starts_with("? title"),
+        "{}",
+        title.1
+    );
+}
+
+/// A long line with a link is cut before the link, never through it.
+#[test]
+fn a_long_line_keeps_its_link_whole() {
+    let mut m = message(2, 10);
+    m.lines[0] = "y".repeat(5_000);
+    let url = "https://h.example/notes/(v2)";
+    m.links = vec![Some(url.to_string()), None];
+    let lines = linked(Format::Discord, &m, str::to_string, Link::MarkdownNoEmbed);
+    assert!(
+        lines[0].ends_with("… ([release notes](<https://h.example/notes/%28v2%29>))"),
+        "{}",
+        lines[0]
+    );
+    assert!(lines[0].chars().count() <= 500);
+    assert_eq!(lines[1], m.lines[1]);
+    let content = body(&build(Format::Discord, &m))["content"]
+        .as_str()
+        .expect("content")
+        .to_string();
+    assert!(content.contains("%28v2%29>))"), "{content}");
 }

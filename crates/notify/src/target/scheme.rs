@@ -92,7 +92,7 @@ fn register(secrets: &[&str]) {
 /// The schemes read here and e-mail's ([`super::email`]), for the error that names an
 /// unknown one.
 pub const SCHEMES: &str = "telegram tgram matrix matrixs mattermost rocketchat googlechat gchat \
-    pushover pover pushbullet pbul zulip bark barks signal signals hassio hassios smtp smtps";
+    pushover pover pushbullet pbul zulip bark barks signal signals hassio hassios smtp smtps mailto mailtos";
 
 /// Read a service URL; `None` when its scheme is none of [`SCHEMES`].
 pub fn parse(raw: &str) -> Option<Result<Parsed, String>> {

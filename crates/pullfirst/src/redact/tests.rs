@@ -115,8 +115,18 @@ const SECRET: &[(&str, &str, &[&str])] = &[
     ),
     (
         "smtp://mailer:Pa55word@mail.example.org:587/?from=a@b&to=c@d",
-        "smtp://***@mail.example.org:587/?from=***&to=***",
-        &["mailer", "Pa55word", "a@b", "c@d"],
+        "smtp://***@mail.example.org:587/?from=a@b&to=c@d",
+        &["mailer", "Pa55word"],
+    ),
+    (
+        "mailtos://mail.example.org/?user=ops@example.org&pass=Pa55word&to=c@d&cc=e@f&bcc=g@h&name=Ops&mode=ssl&smtp=smtp.example.org",
+        "mailtos://mail.example.org/?user=***&pass=***&to=c@d&cc=e@f&bcc=g@h&name=Ops&mode=ssl&smtp=smtp.example.org",
+        &["ops@example.org", "Pa55word"],
+    ),
+    (
+        "mailto://ops:Pa55word@example.org/oncall@example.org?from=a@b",
+        "mailto://***@example.org/***?from=a@b",
+        &["ops", "Pa55word", "oncall"],
     ),
     (
         "slack+https://h.example/x/y",
@@ -157,6 +167,17 @@ fn registered_url_parts_are_masked_elsewhere_and_plain_paths_are_not() {
     assert_eq!(
         scrub("sent to 127.0.0.1:41234 (ntfy)"),
         "sent to 127.0.0.1:41234 (ntfy)"
+    );
+    // A service URL's connection settings are no secrets: `?scheme=http` does not mask
+    // every `http` (found by the release notes links of a Bark target).
+    register_url("bark://:DeViCe-KeY9@127.0.0.1:41235?scheme=http&disabletls=yes");
+    assert_eq!(
+        scrub("see https://h.example/notes"),
+        "see https://h.example/notes"
+    );
+    assert_eq!(
+        show_url("bark://:DeViCe-KeY9@127.0.0.1:41235?scheme=http"),
+        "bark://***@127.0.0.1:41235?scheme=http"
     );
     // The token-host schemes register the token, not the scheme's placeholder host.
     register_url("telegram://987654:BBQ-tokenPart@telegram?chats=12345678");

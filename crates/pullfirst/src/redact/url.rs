@@ -3,13 +3,15 @@
 //!
 //! Kept: the scheme, the host and port, and the path of ordinary URLs (a documentation link,
 //! a registry path), so an operator can act on them. Hidden (`***`): userinfo; every query
-//! value but a few harmless ones (`scope`, `service`, `page`, `per_page`, `n`, `last`); the
+//! value but a few harmless ones (`scope`, `service`, `page`, `per_page`, `n`, `last`, and a
+//! notification URL's `scheme` and `disabletls`); the
 //! fragment; in web paths, what follows `/services/` (Slack), `/webhooks/` (Discord),
 //! `/webhookb2/` and `/IncomingWebhook/` (Teams), `/hooks/` (Mattermost, Rocket.Chat), the
 //! token of Telegram's `/bot<token>/`, the segment after one named `key`, `token`, `secret`
 //! or `password`, the first segment on `ntfy.sh` (a topic) and `api.day.app` (a Bark device
 //! key), and any segment that looks like a token. Notification scheme URLs
-//! (`telegram://…`, `matrix://…`, `smtp://…`) hide more: their whole path, and for the
+//! (`telegram://…`, `matrix://…`, `smtp://…`) hide more: their whole path (e-mail URLs keep
+//! their addresses and settings in the query, hiding only `user=` and `pass=`), and for the
 //! schemes whose "host" is itself a token (`slack://`, `discord://`, `telegram://`,
 //! `pushover://`, `pushbullet://`, `teams://`) everything after `://`. Other schemes
 //! (`unix:///run/docker.sock`, `ssh://host`) are paths worth showing and stay as they are.
@@ -63,6 +65,37 @@ const HIDDEN_PATH: &[&str] = &[
 
 /// Query keys whose values say what was asked, not who asked.
 const HARMLESS_QUERY: &[&str] = &["scope", "service", "page", "per_page", "n", "last"];
+
+/// Query keys of notification URLs that say how to connect, not who may: shown, and their
+/// values (`?scheme=http`) never registered, so that `http` is not masked in every message.
+const SETTINGS_QUERY: &[&str] = &["scheme", "disabletls"];
+
+/// E-mail schemes, whose addresses and settings are shown: an operator must see which
+/// address was refused. Their `user=` and `pass=` (a login) stay hidden, as userinfo does.
+const MAIL: &[&str] = &["smtp", "smtps", "mailto", "mailtos"];
+
+/// Query keys of [`MAIL`] URLs whose values are addresses or settings, not secrets.
+const MAIL_QUERY: &[&str] = &[
+    "to",
+    "from",
+    "cc",
+    "bcc",
+    "reply",
+    "toaddresses",
+    "fromaddress",
+    "fromname",
+    "name",
+    "smtp",
+    "mode",
+    "starttls",
+    "usestarttls",
+    "encryption",
+    "auth",
+    "clienthost",
+    "subject",
+    "title",
+    "usehtml",
+];
 
 /// Path segments after which the rest of a web path is a webhook's token.
 const TOKEN_FOLLOWS: &[&str] = &[
@@ -201,6 +234,13 @@ fn read(kind: Kind, scheme: &str, rest: &str) -> Reading {
         // A path with a secret in it is a secret as a whole too.
         r.hide(path.trim_start_matches('/'));
     }
+    let mail = MAIL.contains(&scheme.to_ascii_lowercase().as_str());
+    let harmless = |k: &str| {
+        let lower = k.to_ascii_lowercase();
+        HARMLESS_QUERY.contains(&k)
+            || (mail && MAIL_QUERY.contains(&lower.as_str()))
+            || (kind == Kind::HiddenPath && SETTINGS_QUERY.contains(&lower.as_str()))
+    };
     if let Some(q) = query.strip_prefix('?') {
         r.shown.push('?');
         for (i, kv) in q.split('&').enumerate() {
@@ -216,7 +256,7 @@ fn read(kind: Kind, scheme: &str, rest: &str) -> Reading {
                 continue;
             }
             match kv.split_once('=') {
-                Some((k, v)) if !v.is_empty() && !HARMLESS_QUERY.contains(&k) => {
+                Some((k, v)) if !v.is_empty() && !harmless(k) => {
                     r.hide(v);
                     r.shown.push_str(k);
                     r.shown.push_str("=***");
