@@ -103,3 +103,41 @@ fn message_mode_reads_no_stdin() {
         "*web {status} {up}*\nrestored"
     );
 }
+
+/// `--print`: the message as text on stdout for a person (install.sh's summary at a
+/// terminal), with the release notes link, secrets scrubbed; the records are not passed on,
+/// nothing is sent anywhere (NOTIFY_URL is not read), and a destination is refused.
+#[test]
+fn print_shows_the_message_and_sends_nothing() {
+    let server = Server::start(any_json);
+    let input = concat!(
+        r#"{"name":"server","current":"v3.8.0","latest":"v3.8.1","update":true,"ok":true,"url":"https://github.com/o/server/releases/tag/v3.8.1"}"#,
+        "\n",
+        r#"{"name":"redis","current":"7.2","latest":"7.4","update":true,"ok":false,"error":{"step":"ipull","kind":"transient","message":"registry unreachable (token s3cr3t-t0ken)"}}"#,
+        "\n",
+    );
+    let ran = sh("notify --print")
+        .env("NOTIFY_URL", &server.url("/hook"))
+        .env("GITHUB_TOKEN", "s3cr3t-t0ken")
+        .stdin(input)
+        .run()
+        .code(75);
+    assert!(
+        ran.stdout
+            .contains("(release notes: https://github.com/o/server/releases/tag/v3.8.1)"),
+        "{}",
+        ran.stdout
+    );
+    assert!(ran.stdout.contains("redis") && ran.stdout.contains("registry unreachable"));
+    assert!(!ran.stdout.contains("s3cr3t-t0ken"), "{}", ran.stdout);
+    assert!(
+        !ran.stdout.contains("\"name\""),
+        "records are not passed on"
+    );
+    assert_eq!(server.requests().len(), 0, "nothing sent");
+    sh(&format!("notify --print --to {}", server.url("/h")))
+        .stdin(input)
+        .run()
+        .code(2);
+    assert_eq!(server.requests().len(), 0);
+}

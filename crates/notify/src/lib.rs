@@ -144,6 +144,7 @@ fn print(cli: &Cli) -> Result<ExitCode, Error> {
         let message = Message {
             title,
             lines: vec![body.clone()],
+            links: vec![None],
             status: cli.status,
             records: Vec::new(),
         };
@@ -157,8 +158,11 @@ fn print(cli: &Cli) -> Result<ExitCode, Error> {
     let mut out = std::io::stdout().lock();
     for m in messages.iter().map(payload::scrubbed) {
         let mut text = format!("{}{}\n", m.status.mark(), m.title);
-        for line in &m.lines {
-            text.push_str(&format!("  {line}\n"));
+        for (i, line) in m.lines.iter().enumerate() {
+            match m.links.get(i).and_then(Option::as_deref) {
+                Some(url) => text.push_str(&format!("  {line} (release notes: {url})\n")),
+                None => text.push_str(&format!("  {line}\n")),
+            }
         }
         std::io::Write::write_all(&mut out, text.as_bytes())
             .map_err(|e| Error::io(Path::new("stdout"), "cannot write", e))?;
