@@ -36,6 +36,9 @@ mod projects;
 /// both pulled first, recorded once, rolled back and quarantined as one.
 mod several;
 
+/// `examples/Makefile` with a components file, on an app and its worker on one version.
+mod makefile;
+
 pub(crate) fn examples() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("examples")
 }

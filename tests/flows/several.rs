@@ -10,12 +10,12 @@ use crate::health::{release_behaving, EXITS_AT_ONCE, GOOD};
 
 /// The component: a compose variable name (`[A-Za-z_][A-Za-z0-9_]*`) that is also a record
 /// name (`[A-Za-z0-9_.-]+`), as immich's is.
-const NAME: &str = "IMMICH_VERSION";
+pub(super) const NAME: &str = "IMMICH_VERSION";
 
 /// immich's shape: an app and its worker on `${IMMICH_VERSION:-release}`, both healthchecked
 /// and restarted unless stopped; `.env` holds the registry, a setting both use, and immich's
 /// own `IMMICH_VERSION=release` (the version file wins over it).
-fn app_and_worker(dir: &Path, reg: &str) {
+pub(super) fn app_and_worker(dir: &Path, reg: &str) {
     let mut compose = String::from("version: \"2.4\"\nservices:\n");
     for s in ["app", "worker"] {
         compose.push_str(&format!(
@@ -38,7 +38,7 @@ fn app_and_worker(dir: &Path, reg: &str) {
 }
 
 /// Both versions of one release: the app and its worker, each behaving as told.
-fn release_both(
+pub(super) fn release_both(
     engine: &Engine,
     registry: &Registry,
     version: &str,
