@@ -250,6 +250,25 @@ fn one_version_two_services(v2: Option<&Path>) {
         versions
     );
     assert!(d.messages(&mut seen).is_empty());
+
+    // (d) A good 5.0: both services on it, recorded once, 4.0's quarantine gone, and the
+    // prune after it works on both repositories: 1.0 of each goes.
+    release_both(&engine, &registry, "5.0", GOOD, GOOD);
+    let ran = d.install().success();
+    assert_eq!(ran.records().len(), 1, "{}", ran.stdout);
+    let now = d.running(&engine);
+    for s in ["app", "worker"] {
+        assert_eq!(
+            Some(service(&now, s).image_id.clone()),
+            image(s, "5.0"),
+            "{s}"
+        );
+        assert!(image(s, "1.0").is_none(), "{s} 1.0 pruned: {}", ran.stderr);
+    }
+    assert_eq!(d.versions(), format!("{NAME}=5.0\n"));
+    assert_eq!(d.history().len(), 3);
+    let pins = std::fs::read_to_string(d.dir.join("versions.env.pins.json")).unwrap_or_default();
+    assert!(!pins.contains("4.0"), "{pins}");
 }
 
 #[test]
