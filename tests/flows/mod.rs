@@ -32,6 +32,13 @@ mod status;
 /// and v2), a components file with per-component settings, a person at a terminal.
 mod projects;
 
+/// One version driving an app and its worker (immich's shape), with the project's `.env`:
+/// both pulled first, recorded once, rolled back and quarantined as one.
+mod several;
+
+/// `examples/Makefile` with a components file, on an app and its worker on one version.
+mod makefile;
+
 pub(crate) fn examples() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("examples")
 }

@@ -5,7 +5,7 @@ use super::*;
 use crate::health::{release_behaving, EXITS_AT_ONCE, GOOD};
 
 /// Compose v2, where `scripts/deps.sh` put it.
-fn compose_v2() -> Option<PathBuf> {
+pub(super) fn compose_v2() -> Option<PathBuf> {
     let v2 = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/tools/docker-compose-v2");
     v2.is_file().then_some(v2)
 }
@@ -27,7 +27,8 @@ fn project_with_dotenv(d: &Deployment, reg: &str) {
     .expect(".env");
 }
 
-fn greeting(engine: &Engine, container: &str) -> String {
+/// The `GREETING` a container was started with (a setting from the project's `.env`).
+pub(super) fn greeting(engine: &Engine, container: &str) -> String {
     engine
         .docker_ok(&[
             "inspect",
