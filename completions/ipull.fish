@@ -10,7 +10,7 @@ complete -c ipull -l engine-jobs -d 'Engines worked on at once (connected, pulle
 complete -c ipull -l timeout -d 'Give up on one image after this long' -r
 complete -c ipull -l platform -d 'The platform to pull, e.g. linux/arm64' -r
 complete -c ipull -l min-free -d 'Refuse to pull anything when an engine\'s data root has less free space than SIZE' -r
-complete -c ipull -l state -d 'Note in FILE the images each run pulled, per engine and repository (what --prune may remove); the file is replaced atomically' -r -F
+complete -c ipull -l state -d 'Note in FILE the images each run pulled, per engine and repository (what --prune may remove); the file is replaced atomically. With --restore: forget there the images restored away from, and remove their digest references' -r -F
 complete -c ipull -l keep -d 'With --prune: how many previously pulled images to keep besides the running one (the rollback set); 0 keeps only what the tag names' -r
 complete -c ipull -l settle -d 'With --verify: how long every container must run without exiting or restarting' -r
 complete -c ipull -l health-timeout -d 'With --verify: give up waiting for healthchecks and the settle period after this long' -r

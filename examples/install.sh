@@ -213,8 +213,9 @@ fi
 interrupted() { # STATUS
   trap '' INT TERM
   say "interrupted during the restart: putting the previous versions back"
-  ipull -q --restore < "$work/pulled.jsonl" > /dev/null
+  ipull -q --restore --state "$IPULL_STATE" < "$work/pulled.jsonl" > /dev/null
   compose "$VERSIONS" up -d >&2
+  ipull -q --restore --state "$IPULL_STATE" < "$work/pulled.jsonl" > /dev/null 2>&1
   tell_text "update interrupted at restart; the previous versions were run again"
   exit "$1"
 }
@@ -223,10 +224,13 @@ trap 'interrupted 143' TERM
 # What a person at a terminal is told of the versions that failed their restart or gate.
 quarantined="quarantined: the versions that failed are not tried again (vfile release $VERSIONS NAME to try one again)"
 # Put the previous images back, start them again, and check that every service runs what the
-# version file says, healthy: 0 when it does.
+# version file says, healthy: 0 when it does. The images of the failed versions are forgotten
+# in IPULL_STATE (a later prune keeps the versions that ran, not these) and go once the
+# restart has replaced the containers that held them: hence the second --restore.
 roll_back() {
-  ipull -q --restore < "$work/pulled.jsonl" > /dev/null \
+  ipull -q --restore --state "$IPULL_STATE" < "$work/pulled.jsonl" > /dev/null \
     && compose "$VERSIONS" up -d >&2 \
+    && { ipull -q --restore --state "$IPULL_STATE" < "$work/pulled.jsonl" > /dev/null 2>&1 || true; } \
     && ipull -q --verify --settle "$SETTLE" --health-timeout "$HEALTH_TIMEOUT" \
       --compose . $dotenv --env-file "$VERSIONS" > /dev/null
 }

@@ -228,6 +228,14 @@ fn one_version_two_services(v2: Option<&Path>) {
     );
     let pins = std::fs::read_to_string(d.dir.join("versions.env.pins.json")).expect("pins");
     assert!(pins.contains(NAME) && pins.contains("4.0"), "{pins}");
+    // The failed version's images went with the rollback (their crash-looping containers
+    // held them until the restart replaced them) and are no longer the project's to keep.
+    for s in ["app", "worker"] {
+        assert!(image(s, "4.0").is_none(), "{s} 4.0 left: {}", ran.stderr);
+        assert!(image(s, "2.0").is_some(), "{s} 2.0");
+    }
+    let state = std::fs::read_to_string(d.dir.join("ipull-state.json")).expect("state");
+    assert!(!state.contains(":4.0"), "4.0 forgotten: {state}");
     let m = d.messages(&mut seen);
     assert!(!m.is_empty(), "the failure was told");
     assert!(m.iter().all(|m| m["status"] == "failure"), "{m:?}");
@@ -264,6 +272,8 @@ fn one_version_two_services(v2: Option<&Path>) {
             "{s}"
         );
         assert!(image(s, "1.0").is_none(), "{s} 1.0 pruned: {}", ran.stderr);
+        // The rollback set is the version that ran before, not the one that failed.
+        assert!(image(s, "2.0").is_some(), "{s} 2.0 kept: {}", ran.stderr);
     }
     assert_eq!(d.versions(), format!("{NAME}=5.0\n"));
     assert_eq!(d.history().len(), 3);

@@ -137,7 +137,8 @@ pub struct Cli {
     pub all: bool,
 
     /// Note in FILE the images each run pulled, per engine and repository (what --prune may
-    /// remove); the file is replaced atomically
+    /// remove); the file is replaced atomically. With --restore: forget there the images
+    /// restored away from, and remove their digest references
     #[arg(long, value_name = "FILE")]
     pub state: Option<PathBuf>,
 
@@ -192,8 +193,9 @@ pub enum Mode {
     /// `--check`: resolve each image's digest in its registry, through the first engine; pull
     /// nothing.
     ResolveDigests,
-    /// `--restore`: point each record's tag back at its previous image; pull nothing.
-    Restore,
+    /// `--restore`: point each record's tag back at its previous image; pull nothing. With
+    /// `--state`, the images restored away from are forgotten there.
+    Restore(Option<PathBuf>),
     /// `--dry-run`: print the records to act on, with their images; contact nothing.
     DryRun,
     /// `--prune`: remove what the project pulled beyond the rollback set; pull nothing.
@@ -264,7 +266,7 @@ impl Cli {
         } else if self.check {
             Mode::ResolveDigests
         } else if self.restore {
-            Mode::Restore
+            Mode::Restore(self.state.clone())
         } else {
             Mode::Pull(PullOptions {
                 jobs: self.jobs as usize,

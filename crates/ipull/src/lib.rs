@@ -156,8 +156,8 @@ async fn act(
             }
             None
         }
-        Mode::Restore => {
-            rollback::restore(&engines, records, jobs, started).await;
+        Mode::Restore(state) => {
+            rollback::restore(&engines, state.as_deref(), records, jobs, started).await;
             None
         }
         Mode::DryRun => None,

@@ -7,6 +7,7 @@
 //! now uses is left, with a warning, rather than forced away from under it.
 
 use std::collections::HashSet;
+use std::path::Path;
 use std::time::Instant;
 
 use pullfirst::Failure;
@@ -106,27 +107,74 @@ pub async fn left_behind(
 }
 
 /// `--restore`: each record's images back on their previous images, on every engine; a
-/// record is restored when all of its images are.
-pub async fn restore(engines: &[Engine], records: &mut [Record], jobs: &[Job], started: Instant) {
+/// record is restored when all of its images are. With `--state`, an image restored away from
+/// that the state notes (the project pulled it) is no longer part of the rollback set: it is
+/// forgotten there, and its `repo@digest` reference goes with its tag, so that the image goes
+/// once nothing uses it (a restore run again after the restart removes what a crash-looping
+/// container held). `--prune` then keeps the versions that ran, not the one that failed.
+pub async fn restore(
+    engines: &[Engine],
+    state: Option<&Path>,
+    records: &mut [Record],
+    jobs: &[Job],
+    started: Instant,
+) {
     let mut failures: Vec<Option<Failure>> = Vec::with_capacity(jobs.len());
+    // What the project pulled (a state that cannot be read was refused before the run).
+    let noted = state.and_then(|p| crate::state::State::load(p).ok());
+    // (engine, repository, image ID) of each image restored away from.
+    let mut gone: Vec<(String, String, String)> = Vec::new();
     for job in jobs {
         let mut failure = None;
         for e in engines {
             // Every record naming this tag says the same of it (one tag); the first decides.
-            let result = match previous_of(records, job.uses[0], job, e) {
-                Err(f) => Err(f),
-                Ok(Some(_)) if !job.tagged() => Ok(()),
-                Ok(Some(prev)) => e.tag(&prev, &job.image).await,
-                Ok(None) => e
-                    .untag(&job.reference, false)
-                    .await
-                    .map(|u| left_in_use(u, &job.reference, e)),
+            let previous = match previous_of(records, job.uses[0], job, e) {
+                Ok(previous) => previous,
+                Err(f) => {
+                    failure = Some(f);
+                    continue;
+                }
             };
-            if let Err(f) = result {
-                failure = Some(f);
+            // Whether the tag now names the previous image (or is gone, as it was).
+            let moved = match &previous {
+                Some(_) if !job.tagged() => Ok(false),
+                Some(prev) => e.tag(prev, &job.image).await.map(|()| true),
+                None => e.untag(&job.reference, false).await.map(|u| {
+                    left_in_use(u, &job.reference, e);
+                    u == Untag::Removed
+                }),
+            };
+            let new = recorded(records, job.uses[0], e, "image_id", "image_ids");
+            match (moved, new) {
+                (Err(f), _) => failure = Some(f),
+                (Ok(true), Some(new)) if Some(&new) != previous.as_ref() => {
+                    let repo = job.image.familiar_name();
+                    let ours = noted.as_ref().is_some_and(|n| {
+                        n.entries(&e.shown, &repo).iter().any(|x| x.image_id == new)
+                    });
+                    // The project pulled it: its digest reference goes too (the image with
+                    // it, once no container uses it), and it is forgotten.
+                    if let (true, Some(d)) = (ours, &job.digest) {
+                        let _ = e.untag(&job.by_digest(d), false).await;
+                    }
+                    if ours {
+                        gone.push((e.shown.clone(), repo, new));
+                    }
+                }
+                _ => {}
             }
         }
         failures.push(failure);
+    }
+    if let Some(path) = state {
+        let forgotten = crate::state::State::update(path, |s| {
+            for (engine, repo, id) in &gone {
+                s.forget(engine, repo, id);
+            }
+        });
+        if let Err(e) = forgotten {
+            pullfirst::warn!("{e}: the restored images stay noted (a later --prune may keep them)");
+        }
     }
     for (i, js) in by_record(jobs) {
         let r = &mut records[i];
@@ -138,6 +186,18 @@ pub async fn restore(engines: &[Engine], records: &mut [Record], jobs: &[Job], s
             Some(f) => failed(r, f, started),
         }
     }
+}
+
+/// The image the run left `job`'s tag on, on engine `e`, as the record `at` names says: its
+/// `image_id` (or `image_ids[ENGINE]` with several engines), at the top or in its `images`
+/// entry.
+fn recorded(records: &[Record], at: Use, e: &Engine, one: &str, many: &str) -> Option<String> {
+    let fields = images::results(&records[at.record], at.slot)?;
+    match fields.get(many) {
+        Some(Value::Object(ids)) => ids.get(&e.shown).and_then(Value::as_str),
+        _ => fields.get(one).and_then(Value::as_str),
+    }
+    .map(str::to_string)
 }
 
 /// The image `job`'s tag pointed to on engine `e` before the run, as the record `at` names
