@@ -16,11 +16,10 @@
 
 use std::collections::HashMap;
 
+use pullfirst::grammar::ImageRef;
 use pullfirst::record::quote;
 use pullfirst::Record;
 use serde_json::{Map, Value};
-
-use crate::plan::same_reference;
 
 /// The images a record names, each with the digest to pull it by (if the record pins one).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -238,6 +237,16 @@ pub fn set_results(r: &mut Record, slot: Option<usize>, fields: Vec<(&str, Value
     }
     *entry = Value::Object(object);
     r.set("images", Value::Array(entries));
+}
+
+/// Whether two references name one tag (or digest) on an engine.
+pub fn same_reference(a: &str, b: &str) -> bool {
+    let key = |r: &str| {
+        ImageRef::parse(r)
+            .ok()
+            .map(|i| (i.familiar_name(), i.tag, i.digest))
+    };
+    key(a).is_some() && key(a) == key(b)
 }
 
 #[cfg(test)]

@@ -156,8 +156,16 @@ async fn act(
             }
             None
         }
-        Mode::Restore(state) => {
-            rollback::restore(&engines, state.as_deref(), records, jobs, started).await;
+        Mode::Restore(path) => {
+            // What the project pulled (a state that cannot be read was refused before).
+            let noted = path.as_deref().and_then(|p| state::State::load(p).ok());
+            let ours = |engine: &str, repo: &str, id: &str| {
+                noted.as_ref().is_some_and(|n| n.noted(engine, repo, id))
+            };
+            let gone = rollback::restore(&engines, ours, records, jobs, started).await;
+            if let Some(path) = path {
+                state::forget_restored(path, &gone);
+            }
             None
         }
         Mode::DryRun => None,

@@ -15,7 +15,7 @@ use pullfirst::record::quote;
 use pullfirst::{Error, Record};
 use serde_json::Value;
 
-use crate::images::{wanted, Sources};
+use crate::images::{same_reference, wanted, Sources};
 
 /// Where one of a job's records keeps its result: the record (an index into the run's
 /// records), and the image's place in its `images` (None: the record's one image, whose
@@ -209,16 +209,6 @@ pub fn units(jobs: &[Job]) -> Vec<usize> {
         }
     }
     (0..jobs.len()).map(|j| root(&mut unit, j)).collect()
-}
-
-/// Whether two references name one tag (or digest) on an engine.
-pub fn same_reference(a: &str, b: &str) -> bool {
-    let key = |r: &str| {
-        ImageRef::parse(r)
-            .ok()
-            .map(|i| (i.familiar_name(), i.tag, i.digest))
-    };
-    key(a).is_some() && key(a) == key(b)
 }
 
 #[cfg(test)]

@@ -7,7 +7,6 @@
 //! now uses is left, with a warning, rather than forced away from under it.
 
 use std::collections::HashSet;
-use std::path::Path;
 use std::time::Instant;
 
 use pullfirst::Failure;
@@ -112,16 +111,17 @@ pub async fn left_behind(
 /// forgotten there, and its `repo@digest` reference goes with its tag, so that the image goes
 /// once nothing uses it (a restore run again after the restart removes what a crash-looping
 /// container held). `--prune` then keeps the versions that ran, not the one that failed.
+/// `ours(engine, repository, image ID)` says whether the state notes an image; what was
+/// restored away from among those is returned, as (engine, repository, image ID), for the
+/// caller to forget.
 pub async fn restore(
     engines: &[Engine],
-    state: Option<&Path>,
+    ours: impl Fn(&str, &str, &str) -> bool,
     records: &mut [Record],
     jobs: &[Job],
     started: Instant,
-) {
+) -> Vec<(String, String, String)> {
     let mut failures: Vec<Option<Failure>> = Vec::with_capacity(jobs.len());
-    // What the project pulled (a state that cannot be read was refused before the run).
-    let noted = state.and_then(|p| crate::state::State::load(p).ok());
     // (engine, repository, image ID) of each image restored away from.
     let mut gone: Vec<(String, String, String)> = Vec::new();
     for job in jobs {
@@ -149,9 +149,7 @@ pub async fn restore(
                 (Err(f), _) => failure = Some(f),
                 (Ok(true), Some(new)) if Some(&new) != previous.as_ref() => {
                     let repo = job.image.familiar_name();
-                    let ours = noted.as_ref().is_some_and(|n| {
-                        n.entries(&e.shown, &repo).iter().any(|x| x.image_id == new)
-                    });
+                    let ours = ours(&e.shown, &repo, &new);
                     // The project pulled it: its digest reference goes too (the image with
                     // it, once no container uses it), and it is forgotten.
                     if let (true, Some(d)) = (ours, &job.digest) {
@@ -166,16 +164,6 @@ pub async fn restore(
         }
         failures.push(failure);
     }
-    if let Some(path) = state {
-        let forgotten = crate::state::State::update(path, |s| {
-            for (engine, repo, id) in &gone {
-                s.forget(engine, repo, id);
-            }
-        });
-        if let Err(e) = forgotten {
-            pullfirst::warn!("{e}: the restored images stay noted (a later --prune may keep them)");
-        }
-    }
     for (i, js) in by_record(jobs) {
         let r = &mut records[i];
         match js.iter().find_map(|&(_, j)| failures[j].as_ref()) {
@@ -186,6 +174,7 @@ pub async fn restore(
             Some(f) => failed(r, f, started),
         }
     }
+    gone
 }
 
 /// The image the run left `job`'s tag on, on engine `e`, as the record `at` names says: its

@@ -125,6 +125,13 @@ impl State {
         list.push(entry);
     }
 
+    /// Whether a run of the project pulled `image_id` for `repo` on `engine`.
+    pub fn noted(&self, engine: &str, repo: &str, image_id: &str) -> bool {
+        self.entries(engine, repo)
+            .iter()
+            .any(|e| e.image_id == image_id)
+    }
+
     /// Forget an image: it went, or it is no longer the project's.
     pub fn forget(&mut self, engine: &str, repo: &str, image_id: &str) {
         if let Some(repos) = self.engines.get_mut(engine) {
@@ -169,6 +176,19 @@ pub fn remember(path: &Path, applied: &crate::rollback::Applied, jobs: &[crate::
     });
     if let Err(e) = noted {
         pullfirst::warn!("{e}: the images of this run will not be pruned");
+    }
+}
+
+/// Forget the images `--restore` restored away from, as (engine, repository, image ID): they
+/// are no longer the rollback set. A failure to write only warns.
+pub fn forget_restored(path: &Path, gone: &[(String, String, String)]) {
+    let forgotten = State::update(path, |s| {
+        for (engine, repo, id) in gone {
+            s.forget(engine, repo, id);
+        }
+    });
+    if let Err(e) = forgotten {
+        pullfirst::warn!("{e}: the restored images stay noted (a later --prune may keep them)");
     }
 }
 

@@ -24,7 +24,8 @@ use serde_json::{json, Value};
 
 use crate::containers::{Listed, Observed};
 use crate::engine::Engine;
-use crate::plan::{by_record, same_reference, Job, Use};
+use crate::images::same_reference;
+use crate::plan::{by_record, Job, Use};
 
 /// The step a record fails at when the gate says no.
 pub const STEP: &str = "health";

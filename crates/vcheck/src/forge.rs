@@ -27,6 +27,15 @@ pub enum Kind {
     Gitea,
 }
 
+impl From<Kind> for keyfile::Forge {
+    fn from(kind: Kind) -> keyfile::Forge {
+        match kind {
+            Kind::GitLab => keyfile::Forge::GitLab,
+            Kind::Gitea => keyfile::Forge::Gitea,
+        }
+    }
+}
+
 impl Kind {
     fn label(self) -> &'static str {
         match self {
@@ -77,7 +86,7 @@ impl Forge {
         if let Some(t) = &token {
             pullfirst::redact::register(t);
         }
-        let from_keyfile = keys.token(keyfile::Forge::Other(kind), &keyfile::host_of_api(&api));
+        let from_keyfile = keys.token(keyfile::Forge::from(kind), &keyfile::host_of_api(&api));
         Ok(Forge::new(
             kind,
             &api,
@@ -88,7 +97,7 @@ impl Forge {
     /// A component's own API root (checked by its settings), with the keyfile's token for
     /// its host, if any: the run's token is for the run's API root only.
     pub fn at(kind: Kind, api: &str, keys: &Keys) -> Forge {
-        let token = keys.token(keyfile::Forge::Other(kind), &keyfile::host_of_api(api));
+        let token = keys.token(keyfile::Forge::from(kind), &keyfile::host_of_api(api));
         Forge::new(kind, api, token.map(str::to_string))
     }
 

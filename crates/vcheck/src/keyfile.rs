@@ -15,13 +15,12 @@ use std::path::Path;
 use pullfirst::record::quote;
 use pullfirst::Error;
 
-use crate::forge::Kind;
-
 /// Which forge a token is for, in nvchecker's naming.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Forge {
     GitHub,
-    Other(Kind),
+    GitLab,
+    Gitea,
 }
 
 /// The keys of a keyfile (none without one).
@@ -78,8 +77,8 @@ impl Keys {
         let host = host.to_ascii_lowercase();
         let legacy = match forge {
             Forge::GitHub => "github".to_string(),
-            Forge::Other(Kind::GitLab) => format!("gitlab_{host}"),
-            Forge::Other(Kind::Gitea) => format!("gitea_{host}"),
+            Forge::GitLab => format!("gitlab_{host}"),
+            Forge::Gitea => format!("gitea_{host}"),
         };
         self.keys
             .get(&host)
@@ -135,10 +134,10 @@ mod tests {
         .expect("valid");
         assert_eq!(k.token(Forge::GitHub, "github.com"), Some("gh-com"));
         assert_eq!(k.token(Forge::GitHub, "ghe.example"), Some("gh-any"));
-        let gl = Forge::Other(Kind::GitLab);
+        let gl = Forge::GitLab;
         assert_eq!(k.token(gl, "gitlab.example"), Some("gl-old"));
         assert_eq!(k.token(gl, "gitlab.com"), None);
-        let ge = Forge::Other(Kind::Gitea);
+        let ge = Forge::Gitea;
         assert_eq!(k.token(ge, "GITEA.example:3000"), Some("ge"));
         assert_eq!(k.token(ge, "gitea.example"), None);
         assert_eq!(host_of_api("https://api.github.com"), "github.com");
