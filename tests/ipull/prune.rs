@@ -245,3 +245,65 @@ fn install_sh_prunes_after_a_good_update_unless_told_not_to() {
     assert!(engine.image_id(&app("4.0")).is_some());
     let _ = engine.docker(&["rm", "-f", "prunetest_app_1"]);
 }
+
+/// `--restore --state` on a tag that moved (`latest`): the image restored away from goes and
+/// is forgotten, so a later prune keeps the version that ran. While a container still uses
+/// it (a restart that failed), it stays, noted; a restore run again once that container is
+/// gone removes it and forgets it (never an image left on the engine and unknown to the state).
+#[test]
+fn restore_with_state_forgets_the_failed_image_once_it_is_gone() {
+    let engine = Engine::start();
+    let registry = Registry::start();
+    let d = tempdir();
+    let state = d.path().join("state.json");
+    let st = state.display().to_string();
+    let app = format!("{}/test/app:latest", registry.addr());
+    let input = format!("{{\"name\":\"app\",\"image\":\"{app}\",\"update\":true}}\n");
+    registry.publish_remote(&engine, "test/app", "latest");
+    super::ipull(&engine, &format!("--state {st}"))
+        .stdin(&input)
+        .run()
+        .success();
+    let v1 = engine.image_id(&app).expect("v1");
+    // v2 published under the same tag; the engine still has v1 there.
+    registry.publish(&engine, "test/app", "latest", 1024);
+    engine.docker_ok(&["rmi", &app]);
+    engine.docker_ok(&["tag", &v1, &app]);
+    let pulled = super::ipull(&engine, &format!("--state {st}"))
+        .stdin(&input)
+        .run()
+        .success();
+    let v2 = engine.image_id(&app).expect("v2");
+    assert_ne!(v1, v2);
+    assert!(read(&state).contains(&v2), "v2 noted");
+
+    // The restart failed: a container runs v2. The tag goes back to v1; v2 stays, noted.
+    engine.docker_ok(&["create", "--name", "failed", &app, "/bin/sh"]);
+    let restore = || {
+        super::ipull(&engine, &format!("--restore --state {st}"))
+            .stdin(&pulled.stdout)
+            .run()
+            .success()
+    };
+    restore();
+    assert_eq!(
+        engine.image_id(&app),
+        Some(v1.clone()),
+        "the tag is back on v1"
+    );
+    assert!(engine.image_id(&v2).is_some(), "a container uses v2");
+    assert!(
+        read(&state).contains(&v2),
+        "v2 stays noted while it is there"
+    );
+
+    // The previous version runs again (the failed container is gone): restoring again
+    // removes v2 and forgets it; v1 stays noted, the rollback set.
+    engine.docker_ok(&["rm", "failed"]);
+    restore();
+    assert!(engine.image_id(&v2).is_none(), "v2 gone");
+    let noted = read(&state);
+    assert!(!noted.contains(&v2), "v2 forgotten: {noted}");
+    assert!(noted.contains(&v1), "{noted}");
+    assert_eq!(engine.image_id(&app), Some(v1));
+}

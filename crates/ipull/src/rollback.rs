@@ -149,14 +149,21 @@ pub async fn restore(
                 (Err(f), _) => failure = Some(f),
                 (Ok(true), Some(new)) if Some(&new) != previous.as_ref() => {
                     let repo = job.image.familiar_name();
-                    let ours = ours(&e.shown, &repo, &new);
-                    // The project pulled it: its digest reference goes too (the image with
-                    // it, once no container uses it), and it is forgotten.
-                    if let (true, Some(d)) = (ours, &job.digest) {
-                        let _ = e.untag(&job.by_digest(d), false).await;
-                    }
-                    if ours {
-                        gone.push((e.shown.clone(), repo, new));
+                    // The project pulled it: its digest reference goes too, and the image
+                    // with it. It is forgotten only once that is done: while a container
+                    // still uses it (a restart that failed), it stays noted, for a restore
+                    // run again after the restart to remove and forget.
+                    if ours(&e.shown, &repo, &new) {
+                        let went = match &job.digest {
+                            Some(d) => matches!(
+                                e.untag(&job.by_digest(d), false).await,
+                                Ok(Untag::Removed)
+                            ),
+                            None => true,
+                        };
+                        if went {
+                            gone.push((e.shown.clone(), repo, new));
+                        }
                     }
                 }
                 _ => {}
