@@ -174,6 +174,31 @@ fn a_record_drives_every_image_that_uses_its_variable_as_compose_resolves_them()
         .run()
         .code(65)
         .stderr_has("two versions");
+
+    // A component that failed upstream and is in no version file yet leaves its own service's
+    // variable unset: its record's failure (transient here), not bad input; the other record
+    // still gets its images.
+    let two = tempdir();
+    std::fs::write(
+        two.path().join("compose.yaml"),
+        "services:\n  app:\n    image: reg.example/app:${app}\n  db:\n    image: reg.example/db:${db}\n",
+    )
+    .expect("compose");
+    std::fs::write(two.path().join("versions.env"), "").expect("versions");
+    let ran = sh("ipull --dry-run --compose . --env-file versions.env --stdin")
+        .dir(two.path())
+        .env("DOCKER_HOST", "unix:///nonexistent/docker.sock")
+        .stdin(concat!(
+            r#"{"name":"app","latest":"2.0","update":true,"ok":true}"#,
+            "\n",
+            r#"{"name":"db","ok":false,"error":{"step":"vcheck","kind":"transient","message":"503"}}"#,
+            "\n",
+        ))
+        .run();
+    assert_ne!(ran.code, 65, "{}", ran.stderr);
+    assert!(!ran.stderr.contains("not set"), "{}", ran.stderr);
+    let records = ran.records();
+    assert_eq!(records[0]["image"], "reg.example/app:2.0", "{}", ran.stdout);
 }
 
 #[test]

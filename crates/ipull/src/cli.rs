@@ -226,6 +226,7 @@ impl Cli {
                     env_files: self.env_files,
                     profiles: self.profiles,
                     last: Vec::new(),
+                    for_records: false,
                 };
                 if self.stdin {
                     Input::ComposeRecords(request)

@@ -114,8 +114,13 @@ pub fn project_images(
             None => last.push((name.to_string(), latest.to_string())),
         }
     }
+    if last.is_empty() {
+        // Nothing acted on takes its images from the project.
+        return Ok(HashMap::new());
+    }
     let mut request = request.clone();
     request.last = last.clone();
+    request.for_records = true;
     let services = compose::resolve(&request)?;
     let mut out: HashMap<String, Vec<String>> = HashMap::new();
     for (name, _) in &last {

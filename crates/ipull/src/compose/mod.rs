@@ -51,6 +51,11 @@ pub struct Request {
     /// Variables read as if from one more env file after the others (records' versions, with
     /// `--stdin`): they win over the env files, and the process environment wins over them.
     pub last: Vec<(String, String)>,
+    /// With records (`--stdin`): only the images of services that use one of `last`'s
+    /// variables are taken from the project, so only those are refused for an unset variable
+    /// (a component that failed upstream, not in the version file yet, leaves its own
+    /// service's variable unset: that is its record's failure, not bad input).
+    pub for_records: bool,
 }
 
 /// A service to pull for: its name and its image, interpolated.
@@ -190,7 +195,10 @@ pub fn resolve(request: &Request) -> Result<Vec<Service>, Error> {
         Some(_) => return Err(Error::bad_file(first, None, "services: must be a mapping")),
     };
     let profiles = active_profiles(request, &env);
-    select(&services, &profiles, &loader, first)
+    let checked: Option<Vec<&str>> = request
+        .for_records
+        .then(|| request.last.iter().map(|(n, _)| n.as_str()).collect());
+    select(&services, &profiles, &loader, first, checked.as_deref())
 }
 
 /// The environment compose interpolates with: the process environment, then the env files
@@ -304,6 +312,7 @@ fn select(
     profiles: &[(String, &str)],
     loader: &load::Loader,
     first: &Path,
+    checked: Option<&[&str]>,
 ) -> Result<Vec<Service>, Error> {
     let bad = |m: String| Error::bad_file(first, None, m);
     let all = profiles.iter().any(|(p, _)| p == "*");
@@ -354,7 +363,9 @@ fn select(
         match service.get("image") {
             Some(Value::String(image)) => {
                 let (image, uses) = load::uses(image);
-                if let Some((file, var)) = load::unset_in(image, loader) {
+                let taken =
+                    checked.is_none_or(|vars| uses.iter().any(|u| vars.contains(&u.as_str())));
+                if let (true, Some((file, var))) = (taken, load::unset_in(image, loader)) {
                     return Err(Error::bad_file(
                         file,
                         None,
