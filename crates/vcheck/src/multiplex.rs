@@ -6,8 +6,9 @@
 //! It is reqwest, called from the lookup threads (its blocking client runs one I/O thread).
 //! It keeps the promises of the other commands' client (`pullfirst::web`): TLS is rustls
 //! (ring) with the platform's verifier, so `SSL_CERT_FILE` and private CAs work the same; a
-//! whole request, body included, is bounded by `--timeout`; proxies come from `HTTPS_PROXY`,
-//! `HTTP_PROXY`, `ALL_PROXY` and `NO_PROXY`; redirects are not followed (a token is never
+//! whole request (connect, send, headers and body) is bounded by `--timeout`; proxies come
+//! from `HTTPS_PROXY`, `HTTP_PROXY`, `ALL_PROXY` and `NO_PROXY`, HTTP(S) or SOCKS (`socks5://`,
+//! `socks5h://`, `socks4://`, `socks4a://`); redirects are not followed (a token is never
 //! carried elsewhere); a user and password in a URL are not sent (as before: they only name
 //! the server); messages name the host only.
 
