@@ -330,3 +330,25 @@ fn a_records_api_in_clear_or_with_a_password_is_refused() {
     }
     assert!(run.requests().is_empty());
 }
+
+/// A keyfile that is no regular file (a directory, a FIFO) is refused as the version file
+/// is: an I/O error (74) naming it, before anything is asked; one that is read but is not a
+/// keyfile is bad input (65), above.
+#[test]
+fn a_keyfile_that_is_no_file_is_an_io_error() {
+    let d = tempdir();
+    let gh = one_repo("o/a", None);
+    let ran = vcheck(
+        &gh,
+        d.path(),
+        &format!("--keyfile {} a=github:o/a", d.path().display()),
+    )
+    .run()
+    .code(74);
+    assert!(
+        ran.stderr.contains("is a directory, not a regular file"),
+        "{}",
+        ran.stderr
+    );
+    assert!(ran.stdout.is_empty() && gh.requests().is_empty());
+}
