@@ -61,6 +61,8 @@ pub struct Reply {
     pub body: Vec<u8>,
     /// Wait this long before answering (latency, or a server that never answers).
     pub delay: Duration,
+    /// Send the body one byte at a time, this long apart (a server that drips its answer).
+    pub drip: Duration,
 }
 
 impl Reply {
@@ -70,6 +72,7 @@ impl Reply {
             headers: Vec::new(),
             body: Vec::new(),
             delay: Duration::ZERO,
+            drip: Duration::ZERO,
         }
     }
 
@@ -97,6 +100,12 @@ impl Reply {
 
     pub fn delay(mut self, d: Duration) -> Reply {
         self.delay = d;
+        self
+    }
+
+    /// Headers at once, then the body one byte every `d` (HTTP/1.1 servers only).
+    pub fn drip(mut self, d: Duration) -> Reply {
+        self.drip = d;
         self
     }
 }
@@ -283,10 +292,27 @@ fn serve_stream(
         }
         head.push_str("\r\n");
         let mut bytes = head.into_bytes();
-        if req.method != "HEAD" {
-            bytes.extend_from_slice(&reply.body);
-        }
+        let body = if req.method == "HEAD" {
+            &[][..]
+        } else {
+            &reply.body[..]
+        };
         let out = reader.get_mut();
+        if reply.drip.is_zero() {
+            bytes.extend_from_slice(body);
+        } else {
+            if out.write_all(&bytes).and_then(|()| out.flush()).is_err() {
+                return;
+            }
+            bytes.clear();
+            for b in body {
+                std::thread::sleep(reply.drip);
+                // The client gone: stop dripping.
+                if out.write_all(&[*b]).and_then(|()| out.flush()).is_err() {
+                    return;
+                }
+            }
+        }
         if out.write_all(&bytes).and_then(|()| out.flush()).is_err() || close {
             return;
         }

@@ -11,6 +11,7 @@ pub mod github;
 pub mod http;
 pub mod services;
 pub mod smtp;
+pub mod socks;
 pub mod sshd;
 pub mod token;
 

@@ -1,10 +1,12 @@
 //! How vcheck talks to a server: to one that offers HTTP/2 (as GitHub does), every check
 //! over one connection, many requests at once but never more than GitHub's 100; to one that
-//! speaks only HTTP/1.1, a bounded number of connections (docs/vcheck.md#connections).
+//! speaks only HTTP/1.1, a bounded number of connections (docs/vcheck.md#connections); and
+//! through a SOCKS5 proxy when `ALL_PROXY` names one.
 
 use std::time::Duration;
 
 use crate::harness::github::{FakeGitHub, Release, Repo, State};
+use crate::harness::socks::Socks5;
 use crate::harness::tempdir;
 
 use super::tls::certificates;
@@ -95,4 +97,30 @@ fn an_http1_server_gets_a_bounded_number_of_connections() {
         "{conns} connections, {most} at once"
     );
     assert!(most > 8, "checks still run side by side: {most} at once");
+}
+
+/// `ALL_PROXY=socks5://…` (and `socks5h://`, the proxy resolving names): the forges are
+/// asked through the proxy. (It was an "other error", transient, on every check: `retry --on
+/// transient` would have retried a configuration error forever.)
+#[test]
+fn forges_are_asked_through_a_socks5_proxy() {
+    let d = tempdir();
+    let gh = FakeGitHub::start(state(1, Duration::ZERO));
+    let port = gh.url().rsplit(':').next().unwrap_or_default().to_string();
+    let proxy = Socks5::start();
+    for (i, scheme) in ["socks5", "socks5h"].iter().enumerate() {
+        let ran = vcheck(&gh, &d.path().join(format!("c{i}")), "r0=github:o/r0")
+            .env("ALL_PROXY", &proxy.url().replacen("socks5", scheme, 1))
+            .env("NO_PROXY", "")
+            .env("no_proxy", "")
+            .run()
+            .success();
+        assert_eq!(ran.only()["latest"], "v1.0.0", "{scheme}");
+        assert_eq!(
+            proxy.targets().get(i).map(String::as_str),
+            Some(format!("127.0.0.1:{port}").as_str()),
+            "{scheme}"
+        );
+    }
+    assert_eq!(gh.state().total, 2);
 }

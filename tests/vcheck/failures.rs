@@ -107,6 +107,35 @@ fn a_server_that_never_answers_is_transient() {
         .is_some_and(|m| m.contains("timed out")));
 }
 
+/// A server that sends its headers at once and then drips its body, a byte a second for a
+/// minute: `--timeout` bounds the whole request, body included, not each read of it.
+#[test]
+fn a_dripping_answer_is_cut_off_by_the_timeout() {
+    let cache = tempdir();
+    let body = format!("[{}]", " ".repeat(58));
+    let drip = Server::start(move |_: &Request| {
+        Reply::text(200, &body)
+            .header("Content-Type", "application/json")
+            .drip(Duration::from_secs(1))
+    });
+    let started = Instant::now();
+    let ran = sh("vcheck --timeout 2s a=github:o/a")
+        .env("GITHUB_API_URL", &drip.url(""))
+        .env("XDG_CACHE_HOME", &cache.path().display().to_string())
+        .run()
+        .code(75);
+    let took = started.elapsed();
+    assert!(took < Duration::from_secs(20), "took {took:?}");
+    assert_eq!(ran.only()["error"]["kind"], "transient");
+    assert!(
+        ran.only()["error"]["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("timed out")),
+        "{}",
+        ran.stdout
+    );
+}
+
 /// Nobody listening: transient.
 #[test]
 fn nobody_listening_is_transient() {

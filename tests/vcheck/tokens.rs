@@ -7,6 +7,7 @@ use std::path::Path;
 
 use crate::harness::forges::{Dialect, FakeForge, ForgeState};
 use crate::harness::github::{repos, FakeGitHub, Release, Repo, State};
+use crate::harness::http::{Reply, Request, Server};
 use crate::harness::{sh, tempdir};
 
 use super::vcheck;
@@ -231,4 +232,123 @@ fn nvchecker_hosts_and_keyfile() {
             .all(|q| q.header("authorization").is_none()),
         "the GitLab token never goes to the Gitea host"
     );
+}
+
+/// nvchecker's `github` key names no host: it goes to the run's GitHub API root and to an
+/// nvchecker entry's `host` (as nvchecker sends it), never to an API root a record names,
+/// which could be any server.
+#[test]
+fn the_keyfiles_github_key_never_follows_a_records_api() {
+    let d = tempdir();
+    let run = one_repo("o/a", Some("ghp_LegacyAny"));
+    let own = one_repo("o/b", None);
+    let keys = d.path().join("keys.toml");
+    keyfile(&keys, "[keys]\ngithub = \"ghp_LegacyAny\"\n", 0o600);
+    let records = format!(
+        "{{\"name\":\"a\",\"source\":\"github:o/a\"}}\n{{\"name\":\"b\",\"source\":\"github:o/b\",\"vcheck\":{{\"api\":\"{}\"}}}}\n",
+        own.url()
+    );
+    let ran = vcheck(&run, d.path(), &format!("--keyfile {}", keys.display()))
+        .stdin(&records)
+        .run()
+        .success();
+    assert!(ran.records().iter().all(|r| r["latest"] == "v2.0.0"));
+    assert!(run
+        .requests()
+        .iter()
+        .all(|q| q.header("authorization") == Some("Bearer ghp_LegacyAny")));
+    let heard = own.requests();
+    assert!(!heard.is_empty());
+    assert!(
+        heard.iter().all(|q| q.header("authorization").is_none()),
+        "{:?}",
+        heard[0].header("authorization")
+    );
+
+    // An nvchecker entry's `host` is sent the key, as nvchecker sends it.
+    let ghe = Server::start(|_: &Request| {
+        Reply::json(200, serde_json::json!([{ "tag_name": "v3.0.0" }]))
+    });
+    std::fs::write(
+        d.path().join("nvchecker.toml"),
+        format!(
+            "[__config__]\nkeyfile = \"keys.toml\"\n\n[tool]\nsource = \"github\"\ngithub = \"o/tool\"\nhost = \"{}\"\nuse_latest_release = true\n",
+            host_of(&ghe.url(""))
+        ),
+    )
+    .expect("write");
+    let ran = vcheck(
+        &run,
+        &d.path().join("c2"),
+        &format!("--nvchecker {}/nvchecker.toml", d.path().display()),
+    )
+    .run()
+    .success();
+    assert_eq!(ran.only()["latest"], "v3.0.0");
+    let heard = ghe.requests();
+    assert_eq!(heard[0].path(), "/api/v3/repos/o/tool/releases");
+    assert_eq!(
+        heard[0].header("authorization"),
+        Some("Bearer ghp_LegacyAny")
+    );
+}
+
+/// A record's `api` in plain HTTP to another machine (a token would cross the network in
+/// clear), or holding a user and password (the records carry the `vcheck` object on): bad
+/// input, naming the component, the password shown nowhere; nothing is asked.
+#[test]
+fn a_records_api_in_clear_or_with_a_password_is_refused() {
+    let d = tempdir();
+    let run = one_repo("o/a", None);
+    let port = run.url().rsplit(':').next().unwrap_or_default().to_string();
+    for (api, says) in [
+        ("http://ghe.example/api/v3".to_string(), "plain http://"),
+        (
+            format!("http://apiuser:Pa55w0rd@127.0.0.1:{port}"),
+            "no user or password",
+        ),
+        (
+            format!("https://apiuser:Pa55w0rd@127.0.0.1:{port}"),
+            "no user or password",
+        ),
+    ] {
+        let record = format!(
+            "{{\"name\":\"enterprise-tool\",\"source\":\"github:o/a\",\"vcheck\":{{\"api\":\"{api}\"}}}}\n"
+        );
+        let ran = vcheck(&run, d.path(), "").stdin(&record).run().code(65);
+        assert!(
+            ran.stderr.contains("enterprise-tool") && ran.stderr.contains(says),
+            "{api}: {}",
+            ran.stderr
+        );
+        assert!(
+            !ran.stdout.contains("Pa55w0rd") && !ran.stderr.contains("Pa55w0rd"),
+            "{}{}",
+            ran.stdout,
+            ran.stderr
+        );
+    }
+    assert!(run.requests().is_empty());
+}
+
+/// A keyfile that is no regular file (a directory, a FIFO) is refused as the version file
+/// is: an I/O error (74) naming it, before anything is asked; one that is read but is not a
+/// keyfile is bad input (65), above.
+#[test]
+fn a_keyfile_that_is_no_file_is_an_io_error() {
+    let d = tempdir();
+    let gh = one_repo("o/a", None);
+    let ran = vcheck(
+        &gh,
+        d.path(),
+        &format!("--keyfile {} a=github:o/a", d.path().display()),
+    )
+    .run()
+    .code(74);
+    assert!(
+        ran.stderr.contains("is a directory, not a regular file"),
+        "{}",
+        ran.stderr
+    );
+    assert!(ran.stdout.is_empty() && gh.requests().is_empty());
 }

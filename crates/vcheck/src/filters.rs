@@ -28,6 +28,9 @@ pub struct Filters {
     pub image: Option<String>,
     /// The component's own forge API root, instead of the run's (no trailing `/`).
     pub api: Option<String>,
+    /// `api` is an nvchecker entry's `host`, not a record's own: the keyfile's `github` key
+    /// may go there, as nvchecker sends it (docs/vcheck.md#tokens).
+    pub api_from_host: bool,
 }
 
 /// One tag a source offers, with its web page when the source has one.

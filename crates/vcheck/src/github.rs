@@ -3,7 +3,8 @@
 //!
 //! The run's API root comes from `GITHUB_API_URL` (GitHub Enterprise), its token from the
 //! keyfile ([`crate::keyfile`]) or else `GITHUB_TOKEN` or `GH_TOKEN`; a component's own API
-//! root (its `api` setting) gets only the keyfile's token for its host, never the run's.
+//! root (its `api` setting) gets only the keyfile's token for its host, never the run's
+//! (nor the keyfile's `github`, unless the root is an nvchecker entry's `host`).
 //! Every GET goes through the ETag cache; lists are paged
 //! ([`crate::paging`]). Rate limiting (403
 //! with `x-ratelimit-remaining: 0`, or 429) is transient, with `retry_after` from
@@ -52,9 +53,16 @@ impl GitHub {
     }
 
     /// A component's own API root (checked by its settings), with the keyfile's token for
-    /// its host, if any: the run's token is for the run's API root only.
-    pub fn at(api: &str, keys: &Keys) -> GitHub {
-        let token = keys.token(keyfile::Forge::GitHub, &keyfile::host_of_api(api));
+    /// its host, if any: the run's token is for the run's API root only. `from_host`: the
+    /// root is an nvchecker entry's `host`, which nvchecker sends its `github` key too; a
+    /// record's `api` gets only a key named by its host.
+    pub fn at(api: &str, keys: &Keys, from_host: bool) -> GitHub {
+        let host = keyfile::host_of_api(api);
+        let token = if from_host {
+            keys.token(keyfile::Forge::GitHub, &host)
+        } else {
+            keys.host_token(keyfile::Forge::GitHub, &host)
+        };
         GitHub::new(api, token.map(str::to_string))
     }
 

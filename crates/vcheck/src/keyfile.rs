@@ -4,7 +4,9 @@
 //! The file is TOML with a `[keys]` table of strings, named as nvchecker names them: by the
 //! forge's host (`"github.com"`, `"gitlab.com"`, `"gitlab.example.com:8443"`; quoted, since
 //! a bare dotted key is a table in TOML), else nvchecker's older names (`github` for any
-//! GitHub, `gitlab_HOST`, `gitea_HOST`). Every token read is registered for redaction
+//! GitHub, `gitlab_HOST`, `gitea_HOST`); `github`, which names no host, goes only to the
+//! run's GitHub API root and to an nvchecker entry's `host`, as nvchecker sends it, never to
+//! an API root a record names. Every token read is registered for redaction
 //! before anything else happens, so none is ever printed; a malformed file is bad input (65)
 //! naming the line or the key, never a value. A file that others may read is warned about,
 //! as ssh does.
@@ -72,7 +74,8 @@ impl Keys {
     }
 
     /// The token for `forge` at `host` (`host[:port]`, as in its API root's URL), as
-    /// nvchecker finds it: by the host, else by nvchecker's older name.
+    /// nvchecker finds it: by the host, else by nvchecker's older name. For the run's API
+    /// root and an nvchecker entry's `host` only: nvchecker's `github` is for any GitHub.
     pub fn token(&self, forge: Forge, host: &str) -> Option<&str> {
         let host = host.to_ascii_lowercase();
         let legacy = match forge {
@@ -84,6 +87,19 @@ impl Keys {
             .get(&host)
             .or_else(|| self.keys.get(&legacy))
             .map(String::as_str)
+    }
+
+    /// The token for an API root a record names (its `vcheck.api`): only a key that names
+    /// its host (`HOST`, `gitlab_HOST`, `gitea_HOST`), never `github`, which names no host
+    /// and would follow a record's `api` to any server.
+    pub fn host_token(&self, forge: Forge, host: &str) -> Option<&str> {
+        match forge {
+            Forge::GitHub => self
+                .keys
+                .get(&host.to_ascii_lowercase())
+                .map(String::as_str),
+            Forge::GitLab | Forge::Gitea => self.token(forge, host),
+        }
     }
 }
 
@@ -134,6 +150,12 @@ mod tests {
         .expect("valid");
         assert_eq!(k.token(Forge::GitHub, "github.com"), Some("gh-com"));
         assert_eq!(k.token(Forge::GitHub, "ghe.example"), Some("gh-any"));
+        assert_eq!(k.host_token(Forge::GitHub, "ghe.example"), None);
+        assert_eq!(k.host_token(Forge::GitHub, "GitHub.com"), Some("gh-com"));
+        assert_eq!(
+            k.host_token(Forge::GitLab, "gitlab.example"),
+            Some("gl-old")
+        );
         let gl = Forge::GitLab;
         assert_eq!(k.token(gl, "gitlab.example"), Some("gl-old"));
         assert_eq!(k.token(gl, "gitlab.com"), None);

@@ -49,7 +49,9 @@ pub fn look_up(ctx: &Context, c: &Component) -> Record {
     // A component with its own API root is asked there, with that host's keyfile token only.
     let own = filters.api.as_deref();
     let github = || match own {
-        Some(api) if api != ctx.github.api => Cow::Owned(GitHub::at(api, &ctx.keys)),
+        Some(api) if api != ctx.github.api => {
+            Cow::Owned(GitHub::at(api, &ctx.keys, filters.api_from_host))
+        }
         _ => Cow::Borrowed(&ctx.github),
     };
     let found = match source {

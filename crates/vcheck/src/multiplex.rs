@@ -6,8 +6,9 @@
 //! It is reqwest, called from the lookup threads (its blocking client runs one I/O thread).
 //! It keeps the promises of the other commands' client (`pullfirst::web`): TLS is rustls
 //! (ring) with the platform's verifier, so `SSL_CERT_FILE` and private CAs work the same; a
-//! whole request, body included, is bounded by `--timeout`; proxies come from `HTTPS_PROXY`,
-//! `HTTP_PROXY`, `ALL_PROXY` and `NO_PROXY`; redirects are not followed (a token is never
+//! whole request (connect, send, headers and body) is bounded by `--timeout`; proxies come
+//! from `HTTPS_PROXY`, `HTTP_PROXY`, `ALL_PROXY` and `NO_PROXY`, HTTP(S) or SOCKS (`socks5://`,
+//! `socks5h://`, `socks4://`, `socks4a://`); redirects are not followed (a token is never
 //! carried elsewhere); a user and password in a URL are not sent (as before: they only name
 //! the server); messages name the host only.
 
@@ -26,6 +27,7 @@ const BODY_LIMIT: u64 = 32 << 20;
 pub struct Multiplexed {
     client: reqwest::blocking::Client,
     hosts: Hosts,
+    timeout: Duration,
 }
 
 impl Multiplexed {
@@ -54,6 +56,7 @@ impl Multiplexed {
         Ok(Multiplexed {
             client,
             hosts: Hosts::new(h1, h2),
+            timeout,
         })
     }
 
@@ -74,7 +77,12 @@ impl Multiplexed {
             parsed.host_str().unwrap_or_default(),
             parsed.port_or_known_default().unwrap_or_default()
         );
-        let mut req = self.client.request(method, parsed.clone());
+        // Set on the request, the timeout bounds it whole: connect, send, headers and body
+        // (the client's own bounds only the wait for the headers and each read of the body).
+        let mut req = self
+            .client
+            .request(method, parsed.clone())
+            .timeout(self.timeout);
         for (k, v) in headers {
             req = req.header(*k, v.as_str());
         }
@@ -95,9 +103,12 @@ impl Multiplexed {
         (&mut resp)
             .take(BODY_LIMIT + 1)
             .read_to_end(&mut body)
-            .map_err(|e| match e.kind() {
-                std::io::ErrorKind::TimedOut => Failure::transient(format!("{host}: timed out")),
-                _ => Failure::transient(format!("{host}: the answer was cut short")),
+            .map_err(|e| {
+                if timed_out(&e) {
+                    Failure::transient(format!("{host}: timed out"))
+                } else {
+                    Failure::transient(format!("{host}: the answer was cut short"))
+                }
             })?;
         if body.len() as u64 > BODY_LIMIT {
             return Err(Failure::transient(format!(
@@ -111,6 +122,31 @@ impl Multiplexed {
             body,
         })
     }
+}
+
+/// Whether reading the body failed because the request's time was up: an I/O error of
+/// kind `TimedOut`, or one wrapping the client's timeout error.
+fn timed_out(e: &std::io::Error) -> bool {
+    let mut source: Option<&(dyn std::error::Error + 'static)> = Some(e);
+    while let Some(err) = source {
+        if let Some(io) = err.downcast_ref::<std::io::Error>() {
+            if io.kind() == std::io::ErrorKind::TimedOut {
+                return true;
+            }
+            if let Some(inner) = io.get_ref() {
+                source = Some(inner);
+                continue;
+            }
+        }
+        if err
+            .downcast_ref::<reqwest::Error>()
+            .is_some_and(reqwest::Error::is_timeout)
+        {
+            return true;
+        }
+        source = err.source();
+    }
+    false
 }
 
 /// A transport error as `HOST: what happened`, with nothing of the URL but its host; a

@@ -88,7 +88,11 @@ pub fn gather(
             }
             Outcome::Refuse(why) => Err(why),
             Outcome::Check(source, own) => {
-                settings::apply(defaults, &Value::Object(own)).map(|filters| (source, filters))
+                settings::apply(defaults, &Value::Object(own)).map(|mut filters| {
+                    // Its `api`, if any, is the entry's `host`: the keyfile's `github` goes there.
+                    filters.api_from_host = filters.api.is_some();
+                    (source, filters)
+                })
             }
         };
         let mut record = Record::new(name);

@@ -50,6 +50,7 @@ pub fn defaults(cli: &Cli) -> Result<Filters, String> {
         min_age: cli.min_age.map(|d| d.as_secs()),
         image: cli.image.clone(),
         api: None,
+        api_from_host: false,
     })
 }
 
@@ -110,6 +111,7 @@ pub fn apply(defaults: &Filters, own: &Value) -> Result<Filters, String> {
     }
     if own.contains_key("api") {
         f.api = text("api")?.map(|a| check_api(&a)).transpose()?;
+        f.api_from_host = false;
     }
     if own.contains_key("image") {
         f.image = text("image")?;
@@ -143,10 +145,20 @@ fn transform(from: Option<&str>, to: Option<&str>) -> Result<Option<(Regex, Stri
     Ok(Some((re, to.to_string())))
 }
 
-/// A component's own API root: an `http` or `https` URL the client reads as pullfirst
-/// does, without a query or fragment; a user and password in it are hidden from messages.
+/// A component's own API root: an `https` URL (plain `http` only to a loopback host, as
+/// an nvchecker entry's `host` is asked: a token must not cross a network in clear) the
+/// client reads as pullfirst does, without a query or fragment, and without a user or
+/// password: the `vcheck` object is passed on in the records, where a password would show
+/// (docs/vcheck.md#api-roots). No message quotes the value.
 fn check_api(api: &str) -> Result<String, String> {
     let bad = |why: &str| format!("setting `api`: {why}");
+    if pullfirst::net::has_userinfo(api) {
+        // Hidden all the same, should anything quote it.
+        pullfirst::redact::register_url(api);
+        return Err(bad(
+            "an API root holds no user or password (the records carry it); a key for its host goes in the keyfile (--keyfile)",
+        ));
+    }
     let url = url::Url::parse(api).map_err(|_| bad("not a URL"))?;
     if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none() {
         return Err(bad("an http:// or https:// URL with a host"));
@@ -154,8 +166,11 @@ fn check_api(api: &str) -> Result<String, String> {
     if url.query().is_some() || url.fragment().is_some() {
         return Err(bad("an API root has no query or fragment"));
     }
-    if pullfirst::net::has_userinfo(api) {
-        pullfirst::redact::register_url(api);
+    if url.scheme() == "http" && !pullfirst::net::is_loopback(pullfirst::net::host_of(api)) {
+        return Err(bad(&format!(
+            "plain http:// only to this machine (127.0.0.1, ::1, localhost), not to {}: use https://",
+            pullfirst::net::host_of(api)
+        )));
     }
     pullfirst::web::check_url(api).map_err(|e| bad(&e))?;
     Ok(api.trim_end_matches('/').to_string())
@@ -221,6 +236,13 @@ mod tests {
             (json!({"api": "gitlab.example"}), "api"),
             (json!({"api": "ftp://gitlab.example"}), "api"),
             (json!({"api": "https://gitlab.example/api/v4?x=1"}), "api"),
+            (json!({"api": "http://gitlab.example/api/v4"}), "plain http"),
+            (
+                json!({"api": "http://127.0.0.1.example/api/v4"}),
+                "plain http",
+            ),
+            (json!({"api": "https://u:Secr3t@gitlab.example"}), "no user"),
+            (json!({"api": "https://u@gitlab.example"}), "no user"),
             (json!("v"), "object"),
         ] {
             let e = apply(&run, &own).expect_err("refused");
@@ -231,5 +253,13 @@ mod tests {
             &json!({"from_pattern": "^v(.*)$", "to_pattern": "$1"})
         )
         .is_ok());
+        for ok in [
+            "https://gitlab.example/api/v4",
+            "http://127.0.0.1:3000/api/v4",
+            "http://[::1]:3000",
+            "http://localhost/api/v1",
+        ] {
+            assert!(apply(&run, &json!({ "api": ok })).is_ok(), "{ok}");
+        }
     }
 }
