@@ -1,5 +1,6 @@
-//! A real SMTP server on 127.0.0.1 (Python's `aiosmtpd`, from PyPI), and one that never
-//! answers: what notify's e-mail is tested against.
+//! A real SMTP server on 127.0.0.1 (Python's `aiosmtpd`, from PyPI), one that never
+//! answers, and a small stand-in that accepts messages but never answers QUIT: what
+//! notify's e-mail is tested against.
 //!
 //! `aiosmtpd` runs from the virtualenv `scripts/deps.sh test` makes in
 //! `target/tools/smtp-venv`, with a throwaway CA's certificate for 127.0.0.1 (the test trusts
@@ -9,6 +10,7 @@
 //! encoding), beside the envelope and whether it came over TLS and after a login; each login
 //! attempt is noted in `auth.log`. The server stops when the guard is dropped.
 
+use std::io::{BufRead, BufReader, Write};
 use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -251,5 +253,90 @@ impl Silent {
     /// How many connections came in.
     pub fn connections(&self) -> usize {
         self.held.lock().expect("not poisoned").len()
+    }
+}
+
+/// A stand-in SMTP server on 127.0.0.1 that accepts every message (`250` after DATA) and
+/// then never answers QUIT, holding the connection open: a server notify must not send a
+/// message to twice. It keeps every line that reached it, commands and message alike.
+pub struct NoQuit {
+    pub port: u16,
+    lines: Arc<Mutex<Vec<String>>>,
+}
+
+impl NoQuit {
+    pub fn start() -> NoQuit {
+        let listener = TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1");
+        let port = listener.local_addr().expect("local addr").port();
+        let lines = Arc::new(Mutex::new(Vec::new()));
+        let keep = lines.clone();
+        std::thread::spawn(move || {
+            for conn in listener.incoming().flatten() {
+                let keep = keep.clone();
+                std::thread::spawn(move || converse(conn, &keep));
+            }
+        });
+        NoQuit { port, lines }
+    }
+
+    /// Every line received so far, without its line end.
+    pub fn lines(&self) -> Vec<String> {
+        self.lines.lock().expect("not poisoned").clone()
+    }
+
+    /// How many messages it accepted: each ends with a line of one `.` (a body's own are
+    /// doubled).
+    pub fn accepted(&self) -> usize {
+        self.lines().iter().filter(|l| *l == ".").count()
+    }
+}
+
+/// One SMTP conversation, just enough of it for lettre: everything is accepted; QUIT is
+/// not answered, and the connection stays open until the client drops it.
+fn converse(conn: TcpStream, lines: &Mutex<Vec<String>>) {
+    let Ok(mut out) = conn.try_clone() else {
+        return;
+    };
+    let mut say = |s: &str| out.write_all(s.as_bytes()).is_ok();
+    let mut read = BufReader::new(conn);
+    if !say("220 stand-in ESMTP\r\n") {
+        return;
+    }
+    let mut in_data = false;
+    let mut line = String::new();
+    loop {
+        line.clear();
+        match read.read_line(&mut line) {
+            Ok(0) | Err(_) => return,
+            Ok(_) => {}
+        }
+        let got = line.trim_end_matches(['\r', '\n']).to_string();
+        lines.lock().expect("not poisoned").push(got.clone());
+        let verb = got
+            .split(' ')
+            .next()
+            .unwrap_or_default()
+            .to_ascii_uppercase();
+        let answer = match verb.as_str() {
+            _ if in_data => {
+                if got == "." {
+                    in_data = false;
+                    "250 2.0.0 queued\r\n"
+                } else {
+                    continue;
+                }
+            }
+            "EHLO" | "HELO" => "250 stand-in\r\n",
+            "MAIL" | "RCPT" | "RSET" | "NOOP" => "250 2.0.0 OK\r\n",
+            "DATA" => {
+                in_data = true;
+                "354 go on\r\n"
+            }
+            "QUIT" => continue,
+            _ => "502 5.5.2 not here\r\n",
+        };
+        if !say(answer) {
+            return;
+        }
     }
 }

@@ -31,6 +31,9 @@ mod input;
 /// E-mail over SMTP, against a real server on 127.0.0.1.
 mod smtp;
 
+/// E-mail's hard cases: a server that ignores QUIT, names and hosts that would break a line.
+mod smtp_faults;
+
 use std::fs;
 use std::time::{Duration, Instant};
 

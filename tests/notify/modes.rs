@@ -141,3 +141,38 @@ fn print_shows_the_message_and_sends_nothing() {
         .code(2);
     assert_eq!(server.requests().len(), 0);
 }
+
+/// `--print` writes to a terminal: control characters from the records (an OSC 52 clipboard
+/// write, a screen clear, a `\r` that would draw a fake line over a real one) reach it as
+/// spaces, in the title and in every line.
+#[test]
+fn print_writes_no_control_characters() {
+    let input = concat!(
+        r#"{"name":"redis","ok":false,"error":{"step":"ipull","kind":"permanent","message":"gone\u001b]52;c;aGk=\u0007\u001b[2J\r✓ db: fine"}}"#,
+        "\n",
+    );
+    let no_controls = |out: &str| {
+        let controls: Vec<char> = out
+            .chars()
+            .filter(|c| c.is_control() && *c != '\n')
+            .collect();
+        assert!(controls.is_empty(), "{controls:?} in {out:?}");
+    };
+    let ran = sh("notify --print").stdin(input).run().code(1);
+    no_controls(&ran.stdout);
+    assert_eq!(
+        ran.stdout,
+        "✗ pullfirst: 1 failed\n  ✗ redis: failed at ipull (permanent): gone ]52;c;aGk=  [2J ✓ db: fine\n"
+    );
+    let ran = sh("notify --print --each --title '{error}'")
+        .stdin(input)
+        .run()
+        .code(1);
+    no_controls(&ran.stdout);
+    assert!(
+        ran.stdout
+            .starts_with("✗ ipull (permanent): gone ]52;c;aGk=  [2J ✓ db: fine\n"),
+        "{:?}",
+        ran.stdout
+    );
+}

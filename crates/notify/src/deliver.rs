@@ -278,6 +278,7 @@ fn service_says(answer: &[u8]) -> Option<String> {
                     .join("; ")
             })
         })?;
-    let said: String = said.chars().filter(|c| !c.is_control()).take(200).collect();
+    let said = crate::message::printable(&said);
+    let said: String = said.trim().chars().take(200).collect();
     (!said.is_empty()).then(|| pullfirst::redact::scrub(&said))
 }

@@ -135,9 +135,9 @@ fn templates(cli: &Cli) -> Result<(Option<Template>, Option<Template>), Error> {
     Ok((title, text))
 }
 
-/// `--print`: the message a run would send, as text on stdout, secrets scrubbed; the records
-/// are not passed through and nothing is sent. The exit status is the records' (0 with
-/// `--exit-delivery`, as nothing is delivered).
+/// `--print`: the message a run would send, as text on stdout, secrets scrubbed and control
+/// characters made spaces; the records are not passed through and nothing is sent. The exit
+/// status is the records' (0 with `--exit-delivery`, as nothing is delivered).
 fn print(cli: &Cli) -> Result<ExitCode, Error> {
     let (messages, flow) = if let Some(body) = &cli.message {
         let title = cli.title.clone().unwrap_or_else(|| "pullfirst".into());
@@ -156,9 +156,11 @@ fn print(cli: &Cli) -> Result<ExitCode, Error> {
         (messages, input.flow)
     };
     let mut out = std::io::stdout().lock();
+    // Control characters from the records (a terminal escape, a `\r` that would fake a
+    // line) never reach the terminal: each is a space.
     for m in messages.iter().map(payload::scrubbed) {
-        let mut text = format!("{}{}\n", m.status.mark(), m.title);
-        for (i, line) in m.lines.iter().enumerate() {
+        let mut text = format!("{}{}\n", m.status.mark(), message::printable(&m.title));
+        for (i, line) in m.lines.iter().map(|l| message::printable(l)).enumerate() {
             match m.links.get(i).and_then(Option::as_deref) {
                 Some(url) => text.push_str(&format!("  {line} (release notes: {url})\n")),
                 None => text.push_str(&format!("  {line}\n")),

@@ -161,6 +161,14 @@ pub fn safe_link(s: &str) -> Option<String> {
         .then(|| u.to_string())
 }
 
+/// `s` with each control character a space: text from a record or a server (newlines, `\r`,
+/// terminal escapes) made safe for one line of a message, a header or a terminal.
+pub fn printable(s: &str) -> String {
+    s.chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect()
+}
+
 fn error_text(r: &Record) -> String {
     let Some(e) = r.get("error") else {
         return String::new();

@@ -15,7 +15,10 @@
 //! certificate refused (…)`, as over HTTPS), a TLS handshake that fails, a server that offers
 //! no STARTTLS when it is required or no login mechanism notify speaks, and an answer that is
 //! not SMTP are permanent. `--timeout` bounds the whole exchange, not only each read, so a
-//! server that trickles cannot hold notify past it. The password is never part of a message:
+//! server that trickles cannot hold notify past it: from connecting to the server's `250`
+//! after DATA. A message the server accepted is sent, whatever comes after: QUIT has a short
+//! bound of its own ([`QUIT_WAIT`]), and a server that does not answer it is not a failure
+//! (which would send the message again). The password is never part of a message:
 //! the server's own words are quoted scrubbed, and the error text never includes the URL.
 
 use std::sync::Arc;
@@ -32,6 +35,10 @@ use tokio::net::TcpStream;
 use crate::attempt::Attempt;
 use crate::payload::Payload;
 use crate::target::email::{Auth, Email, Security};
+
+/// How long the server's answer to QUIT is waited for (at most `--timeout`), after it
+/// accepted the message.
+const QUIT_WAIT: Duration = Duration::from_secs(1);
 
 /// The longest subject sent, in characters; a longer title is cut, with `…`.
 const SUBJECT_MAX: usize = 200;
@@ -51,9 +58,18 @@ pub(crate) fn send(
         .build()
         .map_err(|e| retry(format!("{host}: {e}")))?;
     let outcome = runtime.block_on(async {
-        tokio::time::timeout(timeout, exchange(email, &message))
+        let sent = tokio::time::timeout(timeout, exchange(email, &message))
             .await
-            .ok()
+            .ok()?;
+        Some(match sent {
+            Ok(mut conn) => {
+                // Accepted, so sent: QUIT is a courtesy, outside the bound above, with one of
+                // its own, and whatever comes of it changes nothing.
+                let _ = tokio::time::timeout(QUIT_WAIT.min(timeout), conn.abort()).await;
+                Ok(())
+            }
+            Err(e) => Err(e),
+        })
     });
     // A name lookup still running on its own thread is not waited for.
     runtime.shutdown_background();
@@ -91,8 +107,9 @@ enum Wire {
     Tls(Box<tokio_rustls::client::TlsStream<TcpStream>>),
 }
 
-/// Connect, protect, log in, send, and say goodbye.
-async fn exchange(email: &Email, message: &Message) -> Result<(), Failed> {
+/// Connect, protect, log in and send; the connection, once the server has accepted the
+/// message, for the caller to say goodbye on.
+async fn exchange(email: &Email, message: &Message) -> Result<AsyncSmtpConnection, Failed> {
     let tcp = TcpStream::connect((email.server.as_str(), email.port)).await?;
     tcp.set_nodelay(true)?;
     let wire = match email.security {
@@ -122,9 +139,7 @@ async fn exchange(email: &Email, message: &Message) -> Result<(), Failed> {
         }
     }
     conn.send(message.envelope(), &message.formatted()).await?;
-    // Sent: a server that does not answer QUIT changes nothing.
-    conn.abort().await;
-    Ok(())
+    Ok(conn)
 }
 
 /// TLS from the first byte, checked against the system's trust store as lettre (and ureq)
@@ -232,10 +247,7 @@ fn build(email: &Email, payload: &Payload) -> Result<Message, lettre::error::Err
 /// `s` as one header line: control characters (a newline could start a header of its own)
 /// become spaces, and at most `max` characters are kept.
 fn one_line(s: &str, max: usize) -> String {
-    let line: String = s
-        .chars()
-        .map(|c| if c.is_control() { ' ' } else { c })
-        .collect();
+    let line = crate::message::printable(s);
     let line = line.trim();
     if line.chars().count() <= max {
         return line.to_string();
@@ -276,7 +288,7 @@ fn rustls_cause(e: &lettre::transport::smtp::Error) -> Option<&rustls::Error> {
 
 fn classify(host: &str, timeout: &str, e: &lettre::transport::smtp::Error) -> Attempt {
     let said = pullfirst::redact::scrub(&e.to_string());
-    let said: String = said.chars().filter(|c| !c.is_control()).take(300).collect();
+    let said: String = crate::message::printable(&said).chars().take(300).collect();
     if timed_out(e) {
         return retry(format!("{host}: timed out after {timeout}"));
     }

@@ -8,7 +8,9 @@
 //! the server is `smtp=` or else the domain, the sender `from=` or else `USER@DOMAIN`, the
 //! recipients the path and `to=` or else the sender. `cc=` and `bcc=` are read in both forms.
 //! Every address is checked here, so a malformed one is a usage error naming the part (`?to=`,
-//! its second address) before anything is sent.
+//! its second address) before anything is sent. So is what goes into a header or an SMTP
+//! line: a display name (`fromname=`, `name=`) is one line, and `clienthost=` a host name or
+//! IP address, so neither can start a header or a command of its own.
 //!
 //! The promise about the password: it is registered as a secret at once, and it is never
 //! sent in the clear unless the URL says so. A URL with a login and no `starttls=no` requires
@@ -132,8 +134,8 @@ fn read(p: &Parts) -> Result<Email, String> {
             format!("?from= holds {} addresses; give one", all.len())
         })
     })?;
-    let from = match p.get("fromname") {
-        Some(name) => Mailbox::new(Some(name.to_string()), from.email),
+    let from = match display_name(p, "fromname")? {
+        Some(name) => Mailbox::new(Some(name), from.email),
         None => from,
     };
     let to = mailboxes(p, &["to", "toaddresses"])?;
@@ -151,7 +153,10 @@ fn read(p: &Parts) -> Result<Email, String> {
         cc: mailboxes(p, &["cc"])?,
         bcc: mailboxes(p, &["bcc"])?,
         subject: p.get("subject").or(p.get("title")).map(String::from),
-        client_host: p.get("clienthost").unwrap_or("localhost").to_string(),
+        client_host: match p.get("clienthost") {
+            Some(h) => client_host(p, h)?,
+            None => "localhost".to_string(),
+        },
     })
 }
 
@@ -213,8 +218,8 @@ fn read_mailto(p: &Parts) -> Result<Email, String> {
             })?
         }
     };
-    let from = match p.get("name") {
-        Some(name) => Mailbox::new(Some(name.to_string()), from.email),
+    let from = match display_name(p, "name")? {
+        Some(name) => Mailbox::new(Some(name), from.email),
         None => from,
     };
     let mut to = Vec::new();
@@ -284,6 +289,42 @@ fn security(p: &Parts, port: u16, login: bool) -> Result<Security, String> {
     })
 }
 
+/// The sender's display name in `?KEY=`, if any. A control character in it is refused: a
+/// newline would end the `From` header (lettre panics on it rather than send it).
+fn display_name(p: &Parts, key: &str) -> Result<Option<String>, String> {
+    let Some(name) = p.get(key) else {
+        return Ok(None);
+    };
+    match name.chars().find(|c| c.is_control()) {
+        Some(c) => Err(p.error(&format!(
+            "?{key}= holds a control character (U+{:04X}); a display name is one line of text",
+            u32::from(c)
+        ))),
+        None => Ok(Some(name.to_string())),
+    }
+}
+
+/// `?clienthost=`, the name given in EHLO: a host name (letters, digits, `-` and `.`; a
+/// name in another script as its ASCII form) or an IP address, as the URL parser reads a
+/// host. Anything else could carry an SMTP command of its own (`x\r\nRCPT TO:…`).
+fn client_host(p: &Parts, raw: &str) -> Result<String, String> {
+    let refused = || p.error("?clienthost= is not a host name or IP address");
+    let host = url::Host::parse(raw).map_err(|_| refused())?;
+    if let url::Host::Domain(name) = &host {
+        let label_ok = |l: &str| {
+            !l.is_empty()
+                && l.len() <= 63
+                && !l.starts_with('-')
+                && !l.ends_with('-')
+                && l.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+        };
+        if name.len() > 253 || !name.trim_end_matches('.').split('.').all(label_ok) {
+            return Err(refused());
+        }
+    }
+    Ok(host.to_string())
+}
+
 /// The addresses of the first of `keys` present, comma-separated, each checked.
 fn mailboxes(p: &Parts, keys: &[&str]) -> Result<Vec<Mailbox>, String> {
     let Some(key) = keys.iter().find(|k| p.get(k).is_some()) else {
@@ -307,177 +348,4 @@ fn mailboxes(p: &Parts, keys: &[&str]) -> Result<Vec<Mailbox>, String> {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn ok(url: &str) -> Email {
-        match parse(url) {
-            Some(Ok(e)) => e,
-            Some(Err(e)) => panic!("{url}: {e}"),
-            None => panic!("{url}: not an e-mail URL"),
-        }
-    }
-
-    fn err(url: &str) -> String {
-        match parse(url) {
-            Some(Err(e)) => e,
-            _ => panic!("{url}: accepted"),
-        }
-    }
-
-    #[test]
-    fn shoutrrr_urls_are_read() {
-        let e = ok("smtp://me%40example.org:pa%2Fss@mail.example.org:587/?from=ops@example.org&to=a@example.org,%20b@example.org&subject=Deploys&fromname=Pull%20first");
-        assert_eq!((e.server.as_str(), e.port), ("mail.example.org", 587));
-        assert_eq!(
-            e.login,
-            Some(("me@example.org".to_string(), "pa/ss".to_string()))
-        );
-        assert_eq!(e.security, Security::StartTlsRequired);
-        assert_eq!(e.from.to_string(), "Pull first <ops@example.org>");
-        let to: Vec<String> = e.to.iter().map(ToString::to_string).collect();
-        assert_eq!(to, ["a@example.org", "b@example.org"]);
-        assert_eq!(e.subject.as_deref(), Some("Deploys"));
-        assert_eq!(e.auth, Auth::Any);
-        assert_eq!(e.client_host, "localhost");
-    }
-
-    #[test]
-    fn apprise_mailto_urls_are_read() {
-        let e = ok("mailtos://mail.example.org/?user=ops%40example.org&pass=Pa55&from=pullfirst@example.org&name=Pull%20first&to=a@example.org,b@example.org&cc=c@example.org&bcc=d@example.org");
-        assert_eq!((e.server.as_str(), e.port), ("mail.example.org", 587));
-        assert_eq!(e.security, Security::StartTlsRequired);
-        assert_eq!(
-            e.login,
-            Some(("ops@example.org".to_string(), "Pa55".to_string()))
-        );
-        assert_eq!(e.from.to_string(), "Pull first <pullfirst@example.org>");
-        let all = |v: &[Mailbox]| v.iter().map(ToString::to_string).collect::<Vec<_>>();
-        assert_eq!(all(&e.to), ["a@example.org", "b@example.org"]);
-        assert_eq!(all(&e.cc), ["c@example.org"]);
-        assert_eq!(all(&e.bcc), ["d@example.org"]);
-        // The user at the domain sends, to itself unless told; the path holds recipients;
-        // ?smtp= names the server, the URL's port stays.
-        let e = ok(
-            "mailto://ops:Pa55@example.org:2525/x@example.org/y@example.org?smtp=smtp.example.org",
-        );
-        assert_eq!((e.server.as_str(), e.port), ("smtp.example.org", 2525));
-        assert_eq!(e.from.to_string(), "ops@example.org");
-        assert_eq!(all(&e.to), ["x@example.org", "y@example.org"]);
-        assert_eq!(e.security, Security::StartTlsRequired);
-        let e = ok("mailto://ops@example.org");
-        assert_eq!(all(&e.to), ["ops@example.org"]);
-        assert_eq!((e.port, e.security), (25, Security::StartTlsIfOffered));
-        let mode = |m: &str| {
-            let e = ok(&format!("mailto://u:p@h.example/?mode={m}"));
-            (e.security, e.port)
-        };
-        assert_eq!(mode("ssl"), (Security::Implicit, 465));
-        assert_eq!(mode("starttls"), (Security::StartTlsRequired, 587));
-        assert_eq!(mode("insecure"), (Security::Plain, 25));
-        for (url, want) in [
-            ("mailto://u:SeCrEt1@h/?mode=tls13", "?mode=tls13"),
-            ("mailto://h/?to=a@b.c", "no sender"),
-            ("mailto://u:SeCrEt1@h/nobody", "path segment 1 of 1"),
-            ("mailto://u:SeCrEt1@h/?to=a@b.c,x", "address 2 of 2 in ?to="),
-            (
-                "mailto://h/?from=a@b.c&pass=SeCrEt1",
-                "a password without a user",
-            ),
-            (
-                "mailto://u:SeCrEt1@h/?from=a@b.c&cc=bad",
-                "the address in ?cc=",
-            ),
-        ] {
-            let e = err(url);
-            assert!(e.contains(want), "{url}: {e}");
-            assert!(!e.contains("SeCrEt1"), "{url}: {e}");
-        }
-    }
-
-    #[test]
-    fn protection_follows_scheme_port_and_query() {
-        let sec = |u: &str| ok(u).security;
-        let q = "from=a@b.c&to=d@e.f";
-        assert_eq!(sec(&format!("smtp://h/?{q}")), Security::StartTlsIfOffered);
-        assert_eq!(
-            sec(&format!("smtp://u:p@h/?{q}")),
-            Security::StartTlsRequired
-        );
-        assert_eq!(
-            sec(&format!("smtp://u:p@h/?{q}&starttls=no")),
-            Security::Plain
-        );
-        assert_eq!(
-            sec(&format!("smtp://h/?{q}&starttls=yes")),
-            Security::StartTlsRequired
-        );
-        assert_eq!(sec(&format!("smtps://h/?{q}")), Security::Implicit);
-        assert_eq!(ok(&format!("smtps://h/?{q}")).port, 465);
-        assert_eq!(ok(&format!("smtp://h/?{q}")).port, 25);
-        assert_eq!(sec(&format!("smtp://h:465/?{q}")), Security::Implicit);
-        assert_eq!(
-            sec(&format!("smtp://h:465/?{q}&encryption=explicittls")),
-            Security::StartTlsRequired
-        );
-        assert_eq!(
-            sec(&format!("smtp://u:p@h/?{q}&encryption=none")),
-            Security::Plain
-        );
-        // With auth=none the login is not sent, so nothing requires STARTTLS.
-        assert_eq!(
-            sec(&format!("smtp://u:p@h/?{q}&auth=none")),
-            Security::StartTlsIfOffered
-        );
-    }
-
-    #[test]
-    fn what_is_wrong_is_named_and_the_password_is_not_shown() {
-        let cases = [
-            (
-                "smtp://u:SeCrEt1@h/?to=d@e.f",
-                "no sender (add ?from=ADDRESS)",
-            ),
-            ("smtp://u:SeCrEt1@h/?from=a@b.c", "no recipient"),
-            (
-                "smtp://u:SeCrEt1@h/?from=a@b.c&to=d@e.f,nobody",
-                "address 2 of 2 in ?to= is not an e-mail address",
-            ),
-            (
-                "smtp://u:SeCrEt1@h/?from=not-an-address&to=d@e.f",
-                "the address in ?from= is not an e-mail address",
-            ),
-            (
-                "smtp://u:SeCrEt1@h/?from=a@b.c,x@y.z&to=d@e.f",
-                "?from= holds 2 addresses",
-            ),
-            (
-                "smtp://u:SeCrEt1@h:99999/?from=a@b.c&to=d@e.f",
-                "port \"99999\"",
-            ),
-            ("smtp://u:SeCrEt1@/?from=a@b.c&to=d@e.f", "no server"),
-            (
-                "smtp://u:SeCrEt1@h/?from=a@b.c&to=d@e.f&starttls=maybe",
-                "?starttls=maybe",
-            ),
-            (
-                "smtp://u:SeCrEt1@h/?from=a@b.c&to=d@e.f&auth=crammd5",
-                "?auth=crammd5",
-            ),
-            (
-                "smtp://u:SeCrEt1@h/?from=a@b.c&to=d@e.f&encryption=x",
-                "?encryption=x",
-            ),
-            (
-                "smtp://u@h/?from=a@b.c&to=d@e.f",
-                "a user without a password",
-            ),
-        ];
-        for (url, want) in cases {
-            let e = err(url);
-            assert!(e.contains(want), "{url}: {e}");
-            assert!(!e.contains("SeCrEt1"), "{url}: {e}");
-        }
-        assert!(parse("https://h/x").is_none());
-    }
-}
+mod tests;

@@ -46,8 +46,13 @@ pub fn register(secret: &str) {
 /// user, password, query values, a host that is a token (`telegram://TOKEN@telegram`), the
 /// secret path segments, and then the whole path too. A URL whose path hides nothing
 /// (`https://push.example.org/ntfy`) leaves its path readable: it is not a secret.
+///
+/// An e-mail target (`smtp://`, `mailto://`, …) is not registered whole: its addresses and
+/// settings are shown, and only its login is a secret.
 pub fn register_url(raw: &str) {
-    register(raw);
+    if !url::is_mail(raw.trim()) {
+        register(raw);
+    }
     for part in url::hidden_parts(raw.trim()) {
         register(&part);
     }

@@ -183,6 +183,16 @@ fn registered_url_parts_are_masked_elsewhere_and_plain_paths_are_not() {
     register_url("telegram://987654:BBQ-tokenPart@telegram?chats=12345678");
     assert_eq!(mask_known("bad 987654:BBQ-tokenPart"), "bad ***");
     assert_eq!(mask_known("sent (telegram)"), "sent (telegram)");
+    // An e-mail target is not a secret whole: without a login it hides nothing, and with
+    // one only the login is masked.
+    let mail = "mailto://127.0.0.1:2525/?from=a@b.example&to=nobody";
+    register_url(mail);
+    assert_eq!(scrub(&format!("{mail}: bad")), format!("{mail}: bad"));
+    register_url("smtp://ops:MailPa55@127.0.0.1:2526/?from=a@b.example&to=c@d.example");
+    assert_eq!(
+        scrub("smtp://ops:MailPa55@127.0.0.1:2526/?from=a@b.example&to=c@d.example, MailPa55"),
+        "smtp://***@127.0.0.1:2526/?from=a@b.example&to=c@d.example, ***"
+    );
 }
 
 #[test]

@@ -74,6 +74,12 @@ const SETTINGS_QUERY: &[&str] = &["scheme", "disabletls"];
 /// address was refused. Their `user=` and `pass=` (a login) stay hidden, as userinfo does.
 const MAIL: &[&str] = &["smtp", "smtps", "mailto", "mailtos"];
 
+/// Whether `url` is an e-mail target's: its addresses are shown, so it is no secret whole.
+pub(super) fn is_mail(url: &str) -> bool {
+    url.split_once("://")
+        .is_some_and(|(scheme, _)| MAIL.contains(&scheme.to_ascii_lowercase().as_str()))
+}
+
 /// Query keys of [`MAIL`] URLs whose values are addresses or settings, not secrets.
 const MAIL_QUERY: &[&str] = &[
     "to",
