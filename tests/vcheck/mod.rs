@@ -38,6 +38,9 @@ mod registry;
 /// GitHub over TLS with a private CA.
 mod tls;
 
+/// `--insecure-registry`: plain HTTP for that host only, no password in clear for others.
+mod insecure;
+
 use crate::harness::github::FakeGitHub;
 use crate::harness::sh;
 
