@@ -150,7 +150,7 @@ pub fn latest_tag(
 }
 
 #[cfg(test)]
-mod stand_in_tests;
+pub(crate) mod stand_in_tests;
 
 #[cfg(test)]
 mod tests {

@@ -14,24 +14,25 @@ use super::*;
 
 /// One request, as the stand-in received it.
 #[derive(Clone, Debug)]
-struct Seen {
-    method: String,
-    target: String,
-    authorization: Option<String>,
-    accept: Option<String>,
+pub(crate) struct Seen {
+    pub(crate) method: String,
+    pub(crate) target: String,
+    pub(crate) authorization: Option<String>,
+    pub(crate) accept: Option<String>,
+    pub(crate) if_none_match: Option<String>,
 }
 
 /// An answer: status, headers, body.
-type Answer = (u16, Vec<(&'static str, String)>, String);
+pub(crate) type Answer = (u16, Vec<(&'static str, String)>, String);
 
 /// A server on a free 127.0.0.1 port answering with `handler`, one request a connection.
-struct Stand {
+pub(crate) struct Stand {
     port: u16,
     seen: Arc<Mutex<Vec<Seen>>>,
 }
 
 impl Stand {
-    fn start(handler: impl Fn(&Seen, u16) -> Answer + Send + Sync + 'static) -> Stand {
+    pub(crate) fn start(handler: impl Fn(&Seen, u16) -> Answer + Send + Sync + 'static) -> Stand {
         let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
         let port = listener.local_addr().expect("addr").port();
         let seen = Arc::new(Mutex::new(Vec::new()));
@@ -49,6 +50,7 @@ impl Stand {
                     target: parts.next().unwrap_or_default().to_string(),
                     authorization: None,
                     accept: None,
+                    if_none_match: None,
                 };
                 loop {
                     let mut header = String::new();
@@ -60,6 +62,7 @@ impl Stand {
                         match k.trim().to_ascii_lowercase().as_str() {
                             "authorization" => req.authorization = v,
                             "accept" => req.accept = v,
+                            "if-none-match" => req.if_none_match = v,
                             _ => {}
                         }
                     }
@@ -82,11 +85,11 @@ impl Stand {
         Stand { port, seen }
     }
 
-    fn host(&self) -> String {
+    pub(crate) fn host(&self) -> String {
         format!("127.0.0.1:{}", self.port)
     }
 
-    fn seen(&self) -> Vec<Seen> {
+    pub(crate) fn seen(&self) -> Vec<Seen> {
         self.seen.lock().expect("log").clone()
     }
 }
