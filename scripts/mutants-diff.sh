@@ -8,10 +8,10 @@
 #   parent, which on main is main before the last merge (a whole merged branch) or before the
 #   last commit (a commit made on main itself).
 # Environment:
-#   MUTANTS_DIFF_MAX   the most mutants tested (default 30). Past it, an evenly spread share
+#   MUTANTS_DIFF_MAX   the most mutants tested (default 20). Past it, an evenly spread share
 #                      of them is tested (cargo-mutants' round-robin shards; which share
 #                      turns with the commit) and the rest is named as not tested.
-#   MUTANTS_DIFF_TIME  seconds the whole run may take (default 600); past it the run stops,
+#   MUTANTS_DIFF_TIME  seconds the whole run may take (default 480); past it the run stops,
 #                      the tree is restored, and what was not reached is named as not tested.
 # Exit: 0 nothing missed (or nothing to mutate), 1 a mutant missed, 2 usage or a broken run.
 # The tree is mutated in place (cargo-mutants --in-place, one mutant at a time) and restored: run it on a clean
@@ -20,8 +20,8 @@ set -eu
 
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
-max=${MUTANTS_DIFF_MAX:-30}
-limit=${MUTANTS_DIFF_TIME:-600}
+max=${MUTANTS_DIFF_MAX:-20}
+limit=${MUTANTS_DIFF_TIME:-480}
 base=${1:-${MUTANTS_BASE:-}}
 if [ -z "$base" ]; then
   if ! base=$(git rev-parse --verify -q 'HEAD^1'); then
@@ -64,7 +64,7 @@ if [ "$count" -gt "$max" ]; then
   k=$(((count + max - 1) / max))
   i=$(($(git rev-list --count HEAD) % k))
   shard="--shard $i/$k --sharding round-robin"
-  echo "mutants-diff: more than $max: testing shard $i of $k (every ${k}th mutant); the others are listed as not tested"
+  echo "mutants-diff: more than $max: testing shard $i of $k (one mutant in $k); the others are listed as not tested"
 fi
 
 start=$(date +%s)
