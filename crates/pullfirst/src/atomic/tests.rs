@@ -289,3 +289,18 @@ fn an_undo_restores_the_old_bytes_where_no_link_can_be_made() {
     assert_eq!(read_to(&path), b"a=1\n");
     assert!(blocker.is_dir());
 }
+
+#[test]
+fn the_group_is_kept_when_the_owner_is_the_writer() {
+    if rustix::process::geteuid().as_raw() != 0 {
+        return; // only root can give a file any group
+    }
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("v.txt");
+    fs::write(&path, "a=1\n").expect("write");
+    std::os::unix::fs::chown(&path, Some(0), Some(1)).expect("chgrp");
+    fs::set_permissions(&path, Permissions::from_mode(0o640)).expect("chmod");
+    write(&path, b"a=2\n").expect("write");
+    let m = fs::metadata(&path).expect("stat");
+    assert_eq!((m.uid(), m.gid(), m.mode() & 0o7777), (0, 1, 0o640));
+}
