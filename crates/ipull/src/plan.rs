@@ -156,6 +156,9 @@ pub fn same_reference(a: &str, b: &str) -> bool {
 }
 
 #[cfg(test)]
+mod planning_tests;
+
+#[cfg(test)]
 mod tests {
     use super::*;
 
