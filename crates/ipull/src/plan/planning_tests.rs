@@ -51,7 +51,9 @@ fn a_bad_image_is_bad_input_named_by_its_line_or_its_file() {
         r#"{"name":"b","ok":true,"update":true}"#,
     ]);
     let mut selection = select(Which::Updates);
-    selection.templates.insert("b".into(), "{name}:not a tag".into());
+    selection
+        .templates
+        .insert("b".into(), "{name}:not a tag".into());
     match plan(&mut rs, &selection, Path::new("compose.yaml")) {
         Err(Error::Input { line, message }) => {
             assert_eq!(line, 2);
