@@ -61,13 +61,15 @@ fuzz:
 
 # Mutation testing (docs/testing.md#mutation-testing): each mutant of the library code is built
 # and the crate's unit tests run against it, one at a time (the machine is shared; MUTANTS_JOBS=
-# with MUTANTS_ARGS=--in-place mutates this tree instead of a copy, for a full disk). Settings
-# and the mutants excluded as equivalent, each with its reason, are in .cargo/mutants.toml.
+# with MUTANTS_ARGS=--in-place mutates this tree instead of a copy, for a full disk). --lib is a
+# cargo argument, so that only the unit tests are built, not each crate's integration tests
+# for every mutant. Settings and the mutants excluded as equivalent, each with its reason, are
+# in .cargo/mutants.toml. scripts/mutants-diff.sh does the same for the code a change touched.
 MUTANTS_JOBS ?= 1
 MUTANTS_ARGS ?=
 mutants:
 	@command -v cargo-mutants >/dev/null 2>&1 || sh scripts/deps.sh mutants
-	$(CARGO) mutants --workspace $(if $(MUTANTS_JOBS),--jobs $(MUTANTS_JOBS)) $(MUTANTS_ARGS) -- --lib
+	$(CARGO) mutants --workspace $(if $(MUTANTS_JOBS),--jobs $(MUTANTS_JOBS)) --cargo-arg=--lib $(MUTANTS_ARGS)
 
 lint:
 	@sh scripts/deps.sh lint

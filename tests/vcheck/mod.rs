@@ -44,6 +44,9 @@ mod tokens;
 /// HTTP/2: many components over one connection; HTTP/1.1 servers get a bounded number.
 mod connections;
 
+/// `--insecure-registry`: plain HTTP for that host only, no password in clear for others.
+mod insecure;
+
 use crate::harness::github::FakeGitHub;
 use crate::harness::sh;
 

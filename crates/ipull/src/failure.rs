@@ -124,6 +124,9 @@ fn said(text: &str) -> Option<(ErrorKind, &'static str)> {
 }
 
 #[cfg(test)]
+mod classify_tests;
+
+#[cfg(test)]
 mod tests {
     use super::*;
 

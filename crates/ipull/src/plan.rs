@@ -212,6 +212,9 @@ pub fn units(jobs: &[Job]) -> Vec<usize> {
 }
 
 #[cfg(test)]
+mod planning_tests;
+
+#[cfg(test)]
 mod tests {
     use super::*;
 

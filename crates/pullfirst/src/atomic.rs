@@ -6,7 +6,7 @@
 //! The recipe: resolve symlinks (the link stays a link; its target is replaced); take an
 //! exclusive `flock` on the target's directory, which serialises writers without leaving a lock
 //! file behind; read, edit, write a temporary file in the same directory with the old file's
-//! mode and owner; `fsync` it; `rename` it over the target; `fsync` the directory. Readers take
+//! mode, owner and group; `fsync` it; `rename` it over the target; `fsync` the directory. Readers take
 //! no lock: a rename is atomic, so they see the old file or the new one.
 //!
 //! Only regular files are read or replaced. A path that names a device, a FIFO, a socket or a
@@ -266,10 +266,10 @@ impl LockedFile {
             .map_err(|e| err("cannot create a temporary file", e))?;
         if let Some(m) = &old {
             let file = temp.as_file();
-            // Keep the owner when we may (root editing a user's file); keep the mode always.
-            if m.uid() != current_uid(file) {
-                let _ = std::os::unix::fs::fchown(file, Some(m.uid()), Some(m.gid()));
-            }
+            // Keep the owner and group when we may (root editing a user's file, a user a
+            // file of another of their groups; else the call fails and the new file is
+            // ours); keep the mode always, set after, as a change of owner may clear setgid.
+            let _ = std::os::unix::fs::fchown(file, Some(m.uid()), Some(m.gid()));
             file.set_permissions(Permissions::from_mode(m.mode() & 0o7777))
                 .map_err(|e| err("cannot set the mode of", e))?;
         }
@@ -410,11 +410,6 @@ impl Drop for Replaced {
             let _ = fs::remove_file(backup);
         }
     }
-}
-
-/// The owner of a file we just created is who we are.
-fn current_uid(file: &File) -> u32 {
-    file.metadata().map(|m| m.uid()).unwrap_or(u32::MAX)
 }
 
 #[cfg(test)]

@@ -32,7 +32,12 @@ impl DockerConfig {
             .map(PathBuf::from)
             .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".docker")))
             .map(|d| d.join("config.json"));
-        let config: Value = match path.as_ref().map(std::fs::read) {
+        DockerConfig::from_file(path.as_deref())
+    }
+
+    /// The credentials of the config file at `path`; none when there is no path or no file.
+    pub fn from_file(path: Option<&std::path::Path>) -> DockerConfig {
+        let config: Value = match path.map(std::fs::read) {
             Some(Ok(bytes)) => serde_json::from_slice(&bytes).unwrap_or_else(|_| {
                 crate::warn!("ignoring the Docker config file: it is not JSON");
                 Value::Null
@@ -161,6 +166,9 @@ fn run_helper(program: &str, host: &str, limit: Duration) -> Option<(String, Str
     crate::redact::register(&secret);
     Some((v["Username"].as_str()?.to_string(), secret))
 }
+
+#[cfg(test)]
+mod credential_tests;
 
 #[cfg(test)]
 mod tests {

@@ -164,3 +164,6 @@ pub fn retry_after_secs(v: &str) -> Option<u64> {
 pub fn seconds_until(reset: u64) -> u64 {
     reset.saturating_sub(crate::cache::now_secs())
 }
+
+#[cfg(test)]
+mod cache_tests;

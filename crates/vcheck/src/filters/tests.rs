@@ -149,3 +149,33 @@ fn build_metadata_goes_into_the_image_tag_as_a_dash() {
     );
     assert_eq!(image_tag("v1.29.1+k3s2"), "v1.29.1-k3s2");
 }
+
+/// Why nothing was chosen is said in full: how many tags were no version, how many would
+/// have made no valid image tag, and nothing about either when there were none.
+#[test]
+fn the_message_says_why_nothing_was_chosen() {
+    let plain = "no tag is a version that passes the filters";
+    assert_eq!(Nothing::default().message("tag"), plain);
+    let f = Filters::default();
+    let nothing = f
+        .choose(tags(&["v1.0+a/b", "x;y"]), None)
+        .expect_err("nothing chosen");
+    assert_eq!(
+        nothing,
+        Nothing {
+            no_version: 0,
+            invalid: 2
+        }
+    );
+    assert_eq!(
+        nothing.message("tag"),
+        format!("{plain} (2 would make no valid image tag; refused)")
+    );
+    let nothing = f
+        .choose(tags(&["stable"]), None)
+        .expect_err("nothing chosen");
+    assert_eq!(
+        nothing.message("release"),
+        "no release is a version that passes the filters (1 passed match/exclude but are no versions: see prefix and from_pattern)"
+    );
+}

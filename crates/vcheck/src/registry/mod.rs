@@ -150,6 +150,9 @@ pub fn latest_tag(
 }
 
 #[cfg(test)]
+pub(crate) mod stand_in_tests;
+
+#[cfg(test)]
 mod tests {
     use super::*;
 

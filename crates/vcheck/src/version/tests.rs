@@ -228,3 +228,27 @@ fn real_tags_k3s_and_authentik() {
     let stripped = authentik.iter().filter_map(|t| t.strip_prefix("version/"));
     assert_eq!(highest(stripped), Some("2026.8.3"));
 }
+
+/// A version has at most six numeric parts: six are a version, seven are not.
+#[test]
+fn six_numeric_parts_at_most() {
+    assert!(Version::parse("1.2.3.4.5.6").is_some());
+    assert!(Version::parse("v1.2.3.4.5.6-alpine").is_some());
+    assert!(Version::parse("1.2.3.4.5.6.7").is_none());
+    assert!(Version::parse("1.2.3.4.5.6.7.8").is_none());
+}
+
+/// Stages compare with `<` as they order: before the release, the release, after it.
+#[test]
+fn stages_compare_as_they_order() {
+    let post = Stage::Post {
+        word: "p",
+        numbers: vec![1],
+    };
+    assert!(Stage::Pre("rc.1") < Stage::Release);
+    assert!(Stage::Release < post);
+    assert_eq!(
+        Stage::Pre("rc.1").partial_cmp(&Stage::Pre("rc.2")),
+        Some(Ordering::Less)
+    );
+}
