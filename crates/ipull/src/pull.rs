@@ -1,8 +1,8 @@
 //! Running the pulls: every job on every engine (`--engine-jobs` engines at a time, `--jobs`
 //! downloading at a time on each), after the checks that must hold before anything is pulled
-//! (`--atomic` with a record failed upstream, `--min-free`). Each pull is inspected before and after, so that what it changed is known;
-//! the outcome and what to roll back are then decided by [`crate::outcome`] and carried out by
-//! [`crate::rollback`].
+//! (`--atomic` with a record failed upstream, `--min-free`). Each pull is inspected before and
+//! after, so that what it changed is known; the outcome and what to roll back are then decided
+//! by [`crate::outcome`] and carried out by [`crate::rollback`].
 
 use std::collections::HashSet;
 use std::io::IsTerminal;

@@ -2,7 +2,8 @@
 //!
 //! The lookup threads share one client; this decides, per server (scheme, host and port),
 //! how many of them may have a request there in flight. A server's protocol is learned from
-//! its first answer: until then one request goes alone, so that the client opens one
+//! a TLS handshake before its first request ([`Permit::probing`], done by the client), or else
+//! from its first answer: until then one request goes alone, so that the client opens one
 //! connection and not one per waiting thread. A server that answers over HTTP/2 carries all
 //! requests on that one connection, at most [`H2_LIMIT`] at once (GitHub's documented limit
 //! on concurrent requests) or `--jobs`, if fewer; one that answers over HTTP/1.1 (and every
@@ -107,6 +108,11 @@ impl Hosts {
 }
 
 impl Permit<'_> {
+    /// This is the first request to a server whose protocol is not known yet.
+    pub fn probing(&self) -> bool {
+        self.probe
+    }
+
     /// The server answered over `protocol` (HTTP/2 or HTTP/1.1): the waiting requests may
     /// go, as many as that protocol allows.
     pub fn answered(&mut self, protocol: Protocol) {

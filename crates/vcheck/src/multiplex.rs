@@ -25,9 +25,17 @@ use crate::response::Response;
 const BODY_LIMIT: u64 = 32 << 20;
 
 pub struct Multiplexed {
+    /// HTTP/2 or HTTP/1.1 as the server's ALPN answer says.
     client: reqwest::blocking::Client,
+    /// HTTP/2 only, for a server known to speak it: requests that start while its one
+    /// connection is being made wait for it instead of each making one of their own.
+    h2: reqwest::blocking::Client,
+    /// The TLS settings, for [`alpn_offers_h2`].
+    tls: Arc<rustls::ClientConfig>,
     hosts: Hosts,
     timeout: Duration,
+    /// A proxy is configured: the protocol is learned from the first answer only.
+    proxied: bool,
 }
 
 impl Multiplexed {
@@ -45,18 +53,39 @@ impl Multiplexed {
             .with_custom_certificate_verifier(Arc::new(verifier))
             .with_no_client_auth();
         tls.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
-        let client = reqwest::blocking::Client::builder()
-            .use_preconfigured_tls(tls)
-            .timeout(timeout)
-            .redirect(reqwest::redirect::Policy::none())
-            .user_agent(format!("pullfirst-vcheck/{}", env!("CARGO_PKG_VERSION")))
-            .pool_max_idle_per_host(h1)
-            .build()
-            .map_err(|e| format!("the HTTP client: {}", e.without_url()))?;
+        let mut h2_tls = tls.clone();
+        h2_tls.alpn_protocols = vec![b"h2".to_vec()];
+        let builder = |tls: rustls::ClientConfig| {
+            reqwest::blocking::Client::builder()
+                .use_preconfigured_tls(tls)
+                .timeout(timeout)
+                .redirect(reqwest::redirect::Policy::none())
+                .user_agent(format!("pullfirst-vcheck/{}", env!("CARGO_PKG_VERSION")))
+                .pool_max_idle_per_host(h1)
+        };
+        let built = |b: reqwest::blocking::ClientBuilder| {
+            b.build()
+                .map_err(|e| format!("the HTTP client: {}", e.without_url()))
+        };
+        let client = built(builder(tls.clone()))?;
+        let h2client = built(builder(h2_tls).http2_prior_knowledge())?;
+        let proxied = [
+            "HTTPS_PROXY",
+            "https_proxy",
+            "HTTP_PROXY",
+            "http_proxy",
+            "ALL_PROXY",
+            "all_proxy",
+        ]
+        .iter()
+        .any(|k| std::env::var_os(k).is_some_and(|v| !v.is_empty()));
         Ok(Multiplexed {
             client,
+            h2: h2client,
+            tls: Arc::new(tls),
             hosts: Hosts::new(h1, h2),
             timeout,
+            proxied,
         })
     }
 
@@ -77,16 +106,32 @@ impl Multiplexed {
             parsed.host_str().unwrap_or_default(),
             parsed.port_or_known_default().unwrap_or_default()
         );
+        let mut permit = self.hosts.acquire(&key, parsed.scheme() == "http");
+        // The first request to an https server: its TLS handshake alone says whether it
+        // speaks HTTP/2 (a few milliseconds, where a whole answer takes a round trip and the
+        // server's time); if it does, the others need not wait for this answer. Through a
+        // proxy, or when the handshake fails, the answer tells, as before.
+        if permit.probing() && !self.proxied {
+            if let (Some(h), Some(port)) = (parsed.host_str(), parsed.port_or_known_default()) {
+                // A handshake that takes long says nothing the answer will not say.
+                let within = self.timeout.min(Duration::from_secs(10));
+                if alpn_offers_h2(&self.tls, h, port, within) {
+                    permit.answered(Protocol::Http2);
+                }
+            }
+        }
+        // To a server known to speak HTTP/2, the HTTP/2-only client: requests that start
+        // together share the one connection it makes.
+        let client = match self.hosts.state(&key).0 {
+            Protocol::Http2 => &self.h2,
+            _ => &self.client,
+        };
         // Set on the request, the timeout bounds it whole: connect, send, headers and body
         // (the client's own bounds only the wait for the headers and each read of the body).
-        let mut req = self
-            .client
-            .request(method, parsed.clone())
-            .timeout(self.timeout);
+        let mut req = client.request(method, parsed.clone()).timeout(self.timeout);
         for (k, v) in headers {
             req = req.header(*k, v.as_str());
         }
-        let mut permit = self.hosts.acquire(&key, parsed.scheme() == "http");
         let mut resp = req.send().map_err(|e| transport_failure(&host, e))?;
         permit.answered(if resp.version() == reqwest::Version::HTTP_2 {
             Protocol::Http2
@@ -122,6 +167,45 @@ impl Multiplexed {
             body,
         })
     }
+}
+
+/// Whether the server at `host:port` picks HTTP/2 when a TLS handshake offers it (ALPN),
+/// with the client's own TLS settings (so its certificate is checked as the request's will
+/// be). Anything that goes wrong says no: the first answer will tell instead.
+fn alpn_offers_h2(
+    tls: &Arc<rustls::ClientConfig>,
+    host: &str,
+    port: u16,
+    timeout: Duration,
+) -> bool {
+    use std::net::ToSocketAddrs;
+    let Ok(name) = rustls::pki_types::ServerName::try_from(host.to_string()) else {
+        return false;
+    };
+    let Some(addr) = (host, port)
+        .to_socket_addrs()
+        .ok()
+        .and_then(|mut a| a.next())
+    else {
+        return false;
+    };
+    let Ok(mut sock) = std::net::TcpStream::connect_timeout(&addr, timeout) else {
+        return false;
+    };
+    let _ = sock.set_read_timeout(Some(timeout));
+    let _ = sock.set_write_timeout(Some(timeout));
+    let Ok(mut conn) = rustls::ClientConnection::new(tls.clone(), name) else {
+        return false;
+    };
+    while conn.is_handshaking() {
+        if conn.complete_io(&mut sock).is_err() {
+            return false;
+        }
+    }
+    let h2 = conn.alpn_protocol() == Some(b"h2");
+    conn.send_close_notify();
+    let _ = conn.complete_io(&mut sock);
+    h2
 }
 
 /// Whether reading the body failed because the request's time was up: an I/O error of
