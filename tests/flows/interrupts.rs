@@ -218,9 +218,16 @@ fn term_during_the_restart_runs_the_previous_version_again() {
         ran.stderr
     );
     assert!(service(&running, "app").running);
-    // 3.0 was new, and the failed restart's container used it: restore left that tag (it
-    // used to refuse, and the previous version was never started again).
-    assert!(engine.image_id(&format!("{reg}/test/app:3.0")).is_some());
+    // 3.0 was new, and the failed restart's container used it: the first restore left that
+    // tag (it used to refuse, and the previous version was never started again); once the
+    // restart put 1.0 back, the second restore removed it, and the state forgot it.
+    assert!(
+        engine.image_id(&format!("{reg}/test/app:3.0")).is_none(),
+        "3.0 gone after the rollback: {}",
+        ran.stderr
+    );
+    let state = std::fs::read_to_string(d.dir.join("ipull-state.json")).unwrap_or_default();
+    assert!(!state.contains("test/app:3.0"), "3.0 forgotten: {state}");
     let told = d.receiver.requests();
     let told = told.last().and_then(|r| r.json()).expect("told");
     assert!(
