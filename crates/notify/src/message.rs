@@ -307,6 +307,9 @@ fn default_title(count: usize, failed: usize, updated: usize) -> String {
 }
 
 #[cfg(test)]
+mod level_tests;
+
+#[cfg(test)]
 mod tests {
     use super::*;
 
