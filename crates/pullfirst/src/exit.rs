@@ -79,4 +79,18 @@ mod tests {
         }
         assert_eq!(ExitCode::from_code(3), None);
     }
+
+    #[test]
+    fn the_process_exits_with_the_number() {
+        for code in [ExitCode::Ok, ExitCode::DataErr, ExitCode::Timeout] {
+            assert_eq!(
+                std::process::ExitCode::from(code),
+                std::process::ExitCode::from(code.code())
+            );
+        }
+        assert_ne!(
+            std::process::ExitCode::from(ExitCode::Failed),
+            std::process::ExitCode::SUCCESS
+        );
+    }
 }

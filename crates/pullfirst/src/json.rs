@@ -143,13 +143,9 @@ impl<'de> Visitor<'de> for Strict {
     fn visit_str<E>(self, v: &str) -> Result<Value, E> {
         Ok(Value::String(v.to_string()))
     }
-    fn visit_string<E>(self, v: String) -> Result<Value, E> {
-        Ok(Value::String(v))
-    }
+    // serde_json's text reader gives `null` as a unit, and every string by reference
+    // (`visit_str`/`visit_borrowed_str`): no `visit_string` or `visit_none` is ever called.
     fn visit_unit<E>(self) -> Result<Value, E> {
-        Ok(Value::Null)
-    }
-    fn visit_none<E>(self) -> Result<Value, E> {
         Ok(Value::Null)
     }
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Value, A::Error> {
@@ -222,6 +218,28 @@ mod tests {
             parse_object(r#"{"a":1e400}"#),
             Err(Refused::NotJson(_))
         ));
+    }
+
+    #[test]
+    fn any_value_reads_as_serde_json_reads_it() {
+        for text in [
+            "-5",
+            "-9223372036854775808",
+            "18446744073709551615",
+            "1.5",
+            "-0",
+            "null",
+            "true",
+            r#""a\nb\u00e9""#,
+            r#"[null,-1,2,1.5e3,"x",{"k":[false]}]"#,
+            r#"{"a":null,"b":-7,"c":"\"q\""}"#,
+        ] {
+            let ours = parse_value(text).expect(text);
+            let theirs: Value = serde_json::from_str(text).expect(text);
+            assert_eq!(ours, theirs, "{text}");
+        }
+        let e = parse_value("1 2").expect_err("trailing value").to_string();
+        assert!(e.contains("trailing"), "{e}");
     }
 
     #[test]

@@ -27,19 +27,29 @@ static PROGRAM: OnceLock<String> = OnceLock::new();
 /// Set the program name and verbosity from `-q`/`-v` (quiet wins), and decide on colour.
 pub fn init(program: &str, quiet: bool, verbose: u8) {
     let _ = PROGRAM.set(program.to_string());
-    let level = if quiet {
+    LEVEL.store(level_for(quiet, verbose) as u8, Ordering::Relaxed);
+    let no_color = std::env::var_os("NO_COLOR");
+    COLOR.store(
+        colour_wanted(no_color.as_deref(), std::io::stderr().is_terminal()),
+        Ordering::Relaxed,
+    );
+}
+
+/// The level `-q` and `-v` ask for: quiet wins.
+fn level_for(quiet: bool, verbose: u8) -> Level {
+    if quiet {
         Level::Error
     } else if verbose > 0 {
         Level::Debug
     } else {
         Level::Info
-    };
-    LEVEL.store(level as u8, Ordering::Relaxed);
-    let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
-    COLOR.store(
-        !no_color && std::io::stderr().is_terminal(),
-        Ordering::Relaxed,
-    );
+    }
+}
+
+/// Colour on a terminal, unless `NO_COLOR` is set to something.
+fn colour_wanted(no_color: Option<&std::ffi::OsStr>, terminal: bool) -> bool {
+    let refused = no_color.is_some_and(|v| !v.is_empty());
+    !refused && terminal
 }
 
 pub fn enabled(level: Level) -> bool {
@@ -57,21 +67,28 @@ pub fn emit(level: Level, message: &str) {
         return;
     }
     let program = PROGRAM.get().map_or("pullfirst", String::as_str);
+    let line = render(program, level, &redact::scrub(message), color());
+    // One write per line so lines from concurrent processes do not interleave; a closed
+    // stderr is nothing we can report anywhere.
+    let _ = std::io::stderr().lock().write_all(line.as_bytes());
+}
+
+/// One line as written: `program: tag text`, the tag painted when `colour`.
+fn render(program: &str, level: Level, text: &str, colour: bool) -> String {
     let (tag, paint) = match level {
         Level::Error => ("error: ", "\x1b[1;31m"),
         Level::Warn => ("warning: ", "\x1b[1;33m"),
         Level::Info => ("", ""),
         Level::Debug => ("", "\x1b[2m"),
     };
-    let text = redact::scrub(message);
-    let line = if color() && !paint.is_empty() {
-        format!("{program}: {paint}{tag}\x1b[0m{text}\n")
-    } else {
+    if !colour || paint.is_empty() {
         format!("{program}: {tag}{text}\n")
-    };
-    // One write per line so lines from concurrent processes do not interleave; a closed
-    // stderr is nothing we can report anywhere.
-    let _ = std::io::stderr().lock().write_all(line.as_bytes());
+    } else if tag.is_empty() {
+        // Detail has no tag: the text itself is dimmed.
+        format!("{program}: {paint}{text}\x1b[0m\n")
+    } else {
+        format!("{program}: {paint}{tag}\x1b[0m{text}\n")
+    }
 }
 
 #[macro_export]
@@ -90,3 +107,7 @@ macro_rules! info {
 macro_rules! debug {
     ($($arg:tt)*) => { $crate::log::emit($crate::log::Level::Debug, &format!($($arg)*)) };
 }
+
+#[cfg(test)]
+#[path = "log/tests.rs"]
+mod tests;
