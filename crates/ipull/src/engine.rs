@@ -172,6 +172,22 @@ impl Engine {
         })
     }
 
+    /// An engine named `shown` that nothing was asked of: for unit tests of what is done
+    /// with the engines' names. Any call to it fails.
+    #[cfg(test)]
+    pub(crate) fn offline(shown: &str) -> Engine {
+        // Port 9 (discard) on loopback: nothing is sent unless a call is made.
+        let docker =
+            Docker::connect_with_http("tcp://127.0.0.1:9", 1, bollard::API_DEFAULT_VERSION)
+                .expect("a client for an address");
+        Engine {
+            docker,
+            shown: shown.to_string(),
+            local: true,
+            timeout: Duration::from_secs(1),
+        }
+    }
+
     /// Run one call to the engine within `--timeout`; `what` names it should it time out.
     pub(crate) async fn within<T>(
         &self,

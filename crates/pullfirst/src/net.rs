@@ -66,9 +66,7 @@ fn authority(url: &Url) -> String {
 pub fn link_target<'a>(header: &'a str, rel: &str) -> Option<&'a str> {
     let mut rest = header;
     while let Some(open) = rest.find('<') {
-        let close = open + rest[open..].find('>')?;
-        let target = &rest[open + 1..close];
-        let params = &rest[close + 1..];
+        let (target, params) = rest[open + 1..].split_once('>')?;
         let mut end = params.len();
         let mut quoted = false;
         for (i, c) in params.char_indices() {
@@ -240,6 +238,16 @@ mod tests {
             Some("https://api.github.com/repositories/1/tags?page=9")
         );
         assert_eq!(link_target("</a,b>; rel=next", "next"), Some("/a,b"));
+        assert_eq!(link_target("</a,>; rel=next", "next"), Some("/a,"));
+        assert_eq!(link_target(r#"</a">; rel=next"#, "next"), Some(r#"/a""#));
+        // A comma inside a quoted parameter does not end the link.
+        let titled = r#"</p/2>; title="two, or more"; rel="next", </p/9>; rel="last""#;
+        assert_eq!(link_target(titled, "next"), Some("/p/2"));
+        assert_eq!(link_target(titled, "last"), Some("/p/9"));
+        assert_eq!(
+            link_target(r#"</x>; title="a,b", </y>; rel=next"#, "next"),
+            Some("/y")
+        );
         assert_eq!(
             link_target(
                 "</a>; title=\"x, rel=next\", </b>; REL=\"prev next\"",
