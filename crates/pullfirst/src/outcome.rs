@@ -60,6 +60,20 @@ mod tests {
     #[test]
     fn nothing_emitted_is_success() {
         assert_eq!(Outcome::default().exit_code(), ExitCode::Ok);
+        assert!(Outcome::default().all_ok());
+    }
+
+    #[test]
+    fn any_failure_of_either_kind_is_not_all_ok() {
+        let o = |permanent, transient| Outcome {
+            records: 3,
+            permanent,
+            transient,
+        };
+        assert!(o(0, 0).all_ok());
+        assert!(!o(1, 0).all_ok());
+        assert!(!o(0, 1).all_ok());
+        assert!(!o(2, 1).all_ok());
     }
 
     #[test]

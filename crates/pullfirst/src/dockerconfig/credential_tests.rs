@@ -118,3 +118,52 @@ fn a_helper_is_asked_for_the_server_docker_would_name_and_its_secret_is_register
     let failing = helper(dir.path(), "failing", 1);
     assert_eq!(run_helper(&failing, "registry.example", limit), None);
 }
+
+/// The config's `credsStore` and `credHelpers` name programs found on `PATH`. Setting `PATH`
+/// would race every other test of this process, so a child run of this test binary (this one
+/// test, by name) gets the helpers' directory first on its `PATH`.
+#[test]
+fn helpers_named_in_the_config_are_found_on_path() {
+    const CHILD: &str = "PULLFIRST_DOCKERCONFIG_TEST_CHILD";
+    if std::env::var_os(CHILD).is_some() {
+        let (_dir, c) = config(
+            r#"{"credsStore":"pf-store","credHelpers":{"registry.example":"pf-one"},
+                "auths":{"other.example":{}}}"#,
+        );
+        assert_eq!(
+            c.lookup("registry.example"),
+            pair(
+                "registry.example",
+                "pf-dc-helper-secret-docker-credential-pf-one"
+            )
+        );
+        assert_eq!(
+            c.lookup("other.example"),
+            pair(
+                "other.example",
+                "pf-dc-helper-secret-docker-credential-pf-store"
+            )
+        );
+        return;
+    }
+    let dir = tempfile::tempdir().expect("tempdir");
+    helper(dir.path(), "docker-credential-pf-store", 0);
+    helper(dir.path(), "docker-credential-pf-one", 0);
+    let path = std::env::join_paths(std::iter::once(dir.path().to_path_buf()).chain(
+        std::env::split_paths(&std::env::var_os("PATH").unwrap_or_default()),
+    ))
+    .expect("a PATH");
+    let out = std::process::Command::new(std::env::current_exe().expect("the test binary"))
+        .args([
+            "--exact",
+            "dockerconfig::credential_tests::helpers_named_in_the_config_are_found_on_path",
+            "--test-threads=1",
+        ])
+        .env(CHILD, "1")
+        .env("PATH", path)
+        .output()
+        .expect("runs");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{stdout}");
+    assert!(stdout.contains("1 passed"), "{stdout}");
+}
