@@ -291,4 +291,14 @@ fn images_are_checked_entry_by_entry() {
     );
     let r = Record::parse(&ok, 1).expect("valid");
     assert_eq!(r.to_line(), ok);
+    // After an update, each entry names the image it replaced.
+    let replaced = format!(
+        r#"{{"name":"a","images":[{{"image":"r/b:1","image_id":"{d}","previous_image_id":"{d}"}}]}}"#
+    );
+    assert_eq!(Record::parse(&replaced, 1).expect("valid").to_line(), replaced);
+    let bad = format!(
+        r#"{{"name":"a","images":[{{"image":"r/b:1","previous_image_id":"{}"}}]}}"#,
+        &d[..20]
+    );
+    assert!(refusal(&bad).contains("invalid digest in `images` (previous_image_id)"));
 }
