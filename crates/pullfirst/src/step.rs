@@ -94,6 +94,24 @@ mod tests {
     }
 
     #[test]
+    fn only_transient_failures_say_so() {
+        assert!(Failure::transient("timeout").is_transient());
+        assert!(!Failure::permanent("not found").is_transient());
+    }
+
+    #[test]
+    fn a_done_step_is_appended_with_its_time() {
+        let mut r = Record::new("app");
+        let started = Instant::now() - Duration::from_millis(1500);
+        r.step_done("ipull", false, started);
+        let steps = r.get("steps").expect("steps");
+        assert_eq!(steps[0]["step"], "ipull");
+        assert_eq!(steps[0]["ok"], false);
+        let ms = steps[0]["ms"].as_u64().expect("ms");
+        assert!((1500..60_000).contains(&ms), "{ms}");
+    }
+
+    #[test]
     fn millis_saturate() {
         assert_eq!(millis(Duration::from_millis(1500)), 1500);
         assert_eq!(millis(Duration::from_micros(999)), 0);

@@ -112,5 +112,10 @@ mod tests {
         assert_eq!(format_duration(Duration::from_millis(850)), "850ms");
         assert_eq!(format_duration(Duration::from_millis(2100)), "2.1s");
         assert_eq!(format_duration(Duration::from_secs(200)), "3m 20s");
+        // The edges: under a second in ms, under a minute in tenths of seconds.
+        assert_eq!(format_duration(Duration::from_millis(999)), "999ms");
+        assert_eq!(format_duration(Duration::from_millis(1000)), "1.0s");
+        assert_eq!(format_duration(Duration::from_millis(59_940)), "59.9s");
+        assert_eq!(format_duration(Duration::from_millis(60_000)), "1m");
     }
 }

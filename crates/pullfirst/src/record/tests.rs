@@ -260,7 +260,7 @@ fn images_are_checked_entry_by_entry() {
     for (line, want) in [
         (
             r#"{"name":"a","images":[]}"#.to_string(),
-            "`images` has the wrong type",
+            "`images` has the wrong type (expected a non-empty array of image references",
         ),
         (r#"{"name":"a","images":"r/a:1"}"#.into(), "wrong type"),
         (r#"{"name":"a","images":[1]}"#.into(), "wrong type"),
@@ -295,7 +295,10 @@ fn images_are_checked_entry_by_entry() {
     let replaced = format!(
         r#"{{"name":"a","images":[{{"image":"r/b:1","image_id":"{d}","previous_image_id":"{d}"}}]}}"#
     );
-    assert_eq!(Record::parse(&replaced, 1).expect("valid").to_line(), replaced);
+    assert_eq!(
+        Record::parse(&replaced, 1).expect("valid").to_line(),
+        replaced
+    );
     let bad = format!(
         r#"{{"name":"a","images":[{{"image":"r/b:1","previous_image_id":"{}"}}]}}"#,
         &d[..20]

@@ -115,3 +115,46 @@ impl VersionFile {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_extension_says_json() {
+        for json in ["v.json", "dir.d/VERSIONS.JSON", "a.Json"] {
+            assert!(VersionFile::is_json(Path::new(json)), "{json}");
+            assert!(matches!(
+                VersionFile::empty(Path::new(json)),
+                VersionFile::Json(_)
+            ));
+        }
+        for lines in ["versions.env", ".env", "json", "v.json.bak", "VERSIONS"] {
+            assert!(!VersionFile::is_json(Path::new(lines)), "{lines}");
+            assert!(matches!(
+                VersionFile::empty(Path::new(lines)),
+                VersionFile::Lines(_)
+            ));
+        }
+    }
+
+    #[test]
+    fn lookup_reads_one_key_of_either_format() {
+        let env = Path::new("versions.env");
+        let text = b"# pinned\nAPP_VERSION=1.2.3\nDB='15 alpine'\n";
+        let get = |key| VersionFile::lookup(env, text, key).expect("reads");
+        assert_eq!(get("APP_VERSION").as_deref(), Some("1.2.3"));
+        assert_eq!(get("DB").as_deref(), Some("15 alpine"));
+        assert_eq!(get("NONE"), None);
+        let json = Path::new("versions.json");
+        let text = br#"{"app":"2.0","n":5}"#;
+        let get = |key| VersionFile::lookup(json, text, key).expect("reads");
+        assert_eq!(get("app").as_deref(), Some("2.0"));
+        assert_eq!(get("n").as_deref(), Some("5"));
+        assert_eq!(get("x"), None);
+        // The whole file is checked, not only up to the key.
+        assert!(VersionFile::lookup(env, b"A=1\nnot a line\n", "A").is_err());
+        assert!(VersionFile::lookup(json, br#"{"a":"1","a":"2"}"#, "a").is_err());
+        assert!(VersionFile::lookup(env, b"A=\xff\n", "A").is_err());
+    }
+}
