@@ -140,6 +140,16 @@ mod tests {
     use super::*;
 
     #[test]
+    fn the_shared_settings() {
+        let c = agent_config("vcheck", Duration::from_secs(7)).build();
+        assert!(!c.http_status_as_error());
+        assert_eq!(c.max_redirects(), 0);
+        assert_eq!(c.timeouts().global, Some(Duration::from_secs(7)));
+        let ua = format!("{:?}", c.user_agent());
+        assert!(ua.contains("pullfirst-vcheck/"), "{ua}");
+    }
+
+    #[test]
     fn urls_read_one_way() {
         assert!(check_url("http://u:Pa55#w0rd@127.0.0.1:1")
             .is_err_and(|e| e.contains("for 127.0.0.1:1 ")));
