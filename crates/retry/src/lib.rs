@@ -303,6 +303,9 @@ impl Retrier {
 }
 
 #[cfg(test)]
+mod process_tests;
+
+#[cfg(test)]
 mod tests {
     use super::*;
 
