@@ -302,3 +302,88 @@ fn a_secret_of_four_bytes_is_masked_and_one_of_three_is_not() {
     assert_eq!(mask_known("a ~Qz~ b"), "a *** b");
     assert_eq!(mask_known("a ~Q~ b"), "a ~Q~ b");
 }
+
+/// Which path segments of a web URL look like tokens: the rules of `token_like`, at each
+/// edge, seen through what a message shows.
+#[test]
+fn token_like_segments_at_their_edges() {
+    let shown = |segment: &str| {
+        let text = format!("see https://h.example/p/{segment} now");
+        url::scrub_urls(&text) == text
+    };
+    for (segment, token) in [
+        // A known prefix: eight bytes or more.
+        ("ghp_abcd", true),
+        ("ghp_abc", false),
+        ("xoxb-123", true),
+        // Sixteen bytes or more, with a digit and a letter; mixed case, or 32 bytes and more.
+        ("Abcdefghijklmn12", true),
+        ("Abcdefghijklm12", false),
+        ("abcdefgh12345678", false),
+        ("ABCDEFGH12345678", false),
+        ("abcdefghijklmnop1234567890abcdef", true),
+        ("abcdefghijklmnop1234567890abcde", false),
+        ("ABCDEFGHIJKLMNOP1234567890ABCDEF", true),
+        // No digit, or no letter: a word or a number.
+        ("AbcdefghijklmnoP", false),
+        ("AbcdefghijklmnopqrstuvwxyzABCDEFGH", false),
+        ("12345678901234567890123456789012", false),
+        // Only letters, digits, `_` and `-`.
+        ("Release.Notes.2024x", false),
+        ("Release-Notes_2024x", true),
+        // `bot<digits>:` is Telegram's token; other words starting with `bot` are not.
+        ("bothering:Things", false),
+        ("bot:Things", false),
+    ] {
+        assert_eq!(!shown(segment), token, "{segment}");
+    }
+    assert_eq!(
+        url::scrub_urls("https://api.telegram.org/bot123:AbC/send"),
+        "https://api.telegram.org/bot***/send"
+    );
+}
+
+#[test]
+fn which_schemes_are_read_as_urls() {
+    for scheme in [
+        "https",
+        "HTTP",
+        "json+https",
+        "slack",
+        "tgram",
+        "ntfys",
+        "smtp",
+    ] {
+        assert!(reads_as_url(scheme), "{scheme}");
+    }
+    for scheme in ["unix", "ssh", "tcp", "file", ""] {
+        assert!(!reads_as_url(scheme), "{scheme}");
+    }
+}
+
+#[test]
+fn what_registering_a_url_registers() {
+    // A web target is a secret whole, even when no part of it looks like one.
+    register_url("https://push.example.org/pf-plain-topic");
+    assert_eq!(
+        mask_known("sent to https://push.example.org/pf-plain-topic."),
+        "sent to ***."
+    );
+    assert_eq!(mask_known("topic pf-plain-topic"), "topic pf-plain-topic");
+    // A user that is a plain word stays readable; one that is not, and the password, not.
+    register_url("https://bot:Pa55wordZq@h.example/x");
+    register_url("https://u5erQ:Pa55wordZr@h.example/x");
+    assert_eq!(mask_known("user bot"), "user bot");
+    assert_eq!(mask_known("u5erQ Pa55wordZq Pa55wordZr"), "*** *** ***");
+    // A token-host URL is read as a URL parser reads it: the userinfo ends at the '@' before
+    // the host, not at an '@' in the query, so the token itself is registered.
+    register_url("tgram://4242:PfTokQ7x@telegram?chats=@pfchannel");
+    assert_eq!(mask_known("bad PfTokQ7x here"), "bad *** here");
+    assert_eq!(mask_known("to @pfchannel"), "to ***");
+    // `api=` says where the service is: not registered.
+    register_url("tgram://4243:PfTokQ8y@telegram?chats=1&api=http://127.0.0.1:48123/pf-api-path");
+    assert_eq!(
+        mask_known("api http://127.0.0.1:48123/pf-api-path"),
+        "api http://127.0.0.1:48123/pf-api-path"
+    );
+}
