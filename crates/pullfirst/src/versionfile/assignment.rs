@@ -57,9 +57,14 @@ fn not_text(c: char) -> bool {
 }
 
 pub(super) fn parse_line(text: &str) -> Result<Option<Entry>, String> {
-    if let Some(entry) = parse_plain_line(text) {
-        return Ok(Some(entry));
+    match parse_plain_line(text) {
+        Some(entry) => Ok(Some(entry)),
+        None => parse_line_in_full(text),
     }
+}
+
+/// Any line, by every rule: what [`parse_plain_line`] reads faster for the common one.
+fn parse_line_in_full(text: &str) -> Result<Option<Entry>, String> {
     if let Some(c) = text.chars().find(|&c| not_text(c)) {
         return Err(format!(
             "the control character U+{:04X}: sh and docker compose read it differently",
@@ -156,12 +161,12 @@ fn parse_bare(v: &str) -> Result<usize, String> {
 /// `'…'` at the start of `v`: the length taken, quotes included. `$` is expanded there by
 /// docker compose v1 and `\` read as an escape by v2, so both are refused.
 fn parse_single_quoted(v: &str) -> Result<usize, String> {
-    let len = v[1..].find('\'').ok_or("unterminated ' quote")? + 2;
-    match v[1..len - 1].chars().find(|c| matches!(c, '$' | '\\')) {
+    let (inside, _) = v[1..].split_once('\'').ok_or("unterminated ' quote")?;
+    match inside.chars().find(|c| matches!(c, '$' | '\\')) {
         Some(c) => Err(format!(
             "{c:?} in single quotes: sh reads it as written, docker compose does not"
         )),
-        None => Ok(len),
+        None => Ok(inside.len() + 2),
     }
 }
 
@@ -266,6 +271,51 @@ mod tests {
         assert!(read("k= # c").is_err());
         assert_eq!(read("  # comment"), Ok(None));
         assert_eq!(read(""), Ok(None));
+    }
+
+    /// The one-pass reading of a plain line reads it exactly as the full parser does, or
+    /// leaves it to the full parser.
+    #[test]
+    fn the_fast_path_reads_as_the_full_parser() {
+        let long_key = format!("{}=1", "k".repeat(128));
+        let longer_key = format!("{}=1", "k".repeat(129));
+        let fields = |e: Entry| (e.key, e.span, e.quote);
+        for (line, fast) in [
+            ("APP_VERSION=1.2.3", true),
+            ("a.b-c=v1+build.7", true),
+            ("k=", true),
+            ("K=~x", false),
+            (long_key.as_str(), true),
+            (longer_key.as_str(), false),
+            ("=1", false),
+            ("A:1", false),
+            ("export=1", false),
+            ("export A=1", false),
+            ("A=a#b", false),
+            ("A=caf\u{e9}", false),
+            ("A=\u{7f}", false),
+            ("A=x y", false),
+            ("A='x'", false),
+            ("A=$x", false),
+            (" A=1", false),
+        ] {
+            let quick = parse_plain_line(line);
+            assert_eq!(quick.is_some(), fast, "{line:?}");
+            if let Some(e) = quick {
+                let full = parse_line_in_full(line).expect(line).expect(line);
+                assert_eq!(fields(e), fields(full), "{line:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn single_quotes_end_at_the_first_quote() {
+        assert_eq!(read("k='a'"), pair("k", "a"));
+        assert_eq!(read("k=''"), pair("k", ""));
+        assert_eq!(read("k='a b' # c"), pair("k", "a b"));
+        assert!(read("k='a").is_err());
+        assert!(read("k='a$b'").is_err());
+        assert!(read("k='a\\'").is_err());
     }
 
     #[test]
