@@ -157,4 +157,27 @@ mod tests {
         assert!(VersionFile::lookup(json, br#"{"a":"1","a":"2"}"#, "a").is_err());
         assert!(VersionFile::lookup(env, b"A=\xff\n", "A").is_err());
     }
+
+    #[test]
+    fn every_key_and_value_and_unset_in_either_format() {
+        let parse = |name: &str, text: &str| {
+            VersionFile::parse(Path::new(name), text.as_bytes().to_vec()).expect(text)
+        };
+        let mut lines = parse("v.env", "\nA=1\r\nB='x y'\nA=2\n");
+        let mut json = parse("v.json", r#"{"A":"1","B":"x y","N":3}"#);
+        let object = lines.to_object();
+        assert_eq!(object["A"], "2", "the last of duplicates");
+        assert_eq!(object["B"], "x y");
+        assert_eq!(object.len(), 2);
+        let object = json.to_object();
+        assert_eq!(object["B"], "x y");
+        assert_eq!(object["N"], 3);
+        for file in [&mut lines, &mut json] {
+            assert!(file.unset("B"));
+            assert!(!file.unset("B"));
+            assert!(!file.unset("NONE"));
+            assert_eq!(file.get("B"), None);
+            assert!(file.get("A").is_some());
+        }
+    }
 }

@@ -124,4 +124,49 @@ mod tests {
         assert!(!pins.quarantined("api", "2.1"));
         assert!(Pins::parse(p, br#"{"version":1,"holds":{}}"#).is_err());
     }
+
+    #[test]
+    fn edits_are_written_only_when_something_changed_and_can_be_taken_back() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let vf = dir.path().join("versions.env");
+        let pins_file = Pins::path_for(&vf);
+        assert_eq!(Pins::load(&vf).expect("none yet"), Pins::default());
+        Pins::edit(&vf, |_| false).expect("nothing to do");
+        assert!(!pins_file.exists(), "written though nothing changed");
+        Pins::edit(&vf, |p| {
+            p.hold.insert("web".into(), "1.1".into());
+            true
+        })
+        .expect("held");
+        assert_eq!(
+            std::fs::read_to_string(&pins_file).expect("written"),
+            "{\"version\":1,\"hold\":{\"web\":\"1.1\"}}\n"
+        );
+        let loaded = Pins::load(&vf).expect("reads");
+        assert_eq!(loaded.hold["web"], "1.1");
+        assert_eq!(loaded.version, 1);
+
+        let replaced = Pins::edit_undoable(&vf, |p| {
+            p.quarantine.insert("api".into(), vec!["2.0".into()]);
+            true
+        })
+        .expect("quarantined")
+        .expect("a change to take back");
+        assert!(Pins::load(&vf).expect("reads").quarantined("api", "2.0"));
+        replaced.undo().expect("taken back");
+        let back = Pins::load(&vf).expect("reads");
+        assert!(!back.quarantined("api", "2.0"));
+        assert_eq!(back.hold["web"], "1.1");
+        assert!(Pins::edit_undoable(&vf, |_| false)
+            .expect("nothing")
+            .is_none());
+        // A pins file that is not one is refused, and left as it was.
+        std::fs::write(&pins_file, "{\"version\":1,\"x\":1}").expect("write");
+        assert!(Pins::load(&vf).is_err());
+        assert!(Pins::edit(&vf, |_| true).is_err());
+        assert_eq!(
+            std::fs::read_to_string(&pins_file).expect("kept"),
+            "{\"version\":1,\"x\":1}"
+        );
+    }
 }
