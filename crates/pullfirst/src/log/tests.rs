@@ -43,6 +43,40 @@ fn messages_reach_stderr_as_the_flags_say() {
     assert_eq!(stderr_of("quiet"), error);
 }
 
+/// On a terminal the tags are painted, unless `NO_COLOR` says otherwise. `script` (util-linux)
+/// gives the child a pseudo-terminal for its stdout and stderr and copies what it wrote.
+#[test]
+fn a_terminal_gets_colour_unless_no_color() {
+    let on_a_terminal = |no_color: &str| {
+        let exe = std::env::current_exe().expect("the test binary");
+        let child = format!(
+            "{} --exact {NAME} --nocapture --test-threads=1",
+            exe.display()
+        );
+        let out = Command::new("script")
+            .args(["-qec", &child, "/dev/null"])
+            .env(CHILD, "plain")
+            .env("NO_COLOR", no_color)
+            .stdin(std::process::Stdio::null())
+            .output()
+            .expect("script runs");
+        assert!(out.status.success(), "{out:?}");
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    let painted = on_a_terminal("");
+    assert!(
+        painted.contains("vfile: \x1b[1;31merror: \x1b[0mcannot write"),
+        "{painted:?}"
+    );
+    assert!(
+        painted.contains("vfile: \x1b[1;33mwarning: \x1b[0mw"),
+        "{painted:?}"
+    );
+    let plain = on_a_terminal("1");
+    assert!(plain.contains("vfile: error: cannot write"), "{plain:?}");
+    assert!(!plain.contains('\x1b'), "{plain:?}");
+}
+
 #[test]
 fn quiet_wins_over_verbose() {
     assert_eq!(level_for(false, 0), Level::Info);
