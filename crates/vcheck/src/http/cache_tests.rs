@@ -93,3 +93,60 @@ fn seconds_until_a_reset() {
     assert!((99..=100).contains(&seconds_until(now + 100)));
     assert_eq!(seconds_until(now.saturating_sub(5)), 0);
 }
+
+/// The registries' client keeps its buffers small, but not so small that a registry's long
+/// bearer token (a JWT of a few KiB) or a long answer header no longer fits.
+#[test]
+fn the_registries_client_takes_long_tokens_and_long_headers() {
+    let link = format!(
+        "</v2/app/tags/list?n=100&last={}>; rel=\"next\"",
+        "t".repeat(6000)
+    );
+    let stand = Stand::start(move |_, _| (200, vec![("Link", link.clone())], "{}".into()));
+    let http = Http::registries(Duration::from_secs(10));
+    let token = format!("Bearer {}", "j".repeat(12_000));
+    let resp = http
+        .get(
+            &format!("http://{}/v2/app/tags/list", stand.host()),
+            &[("Authorization", token.clone())],
+            None,
+        )
+        .expect("answered");
+    assert_eq!(resp.status, 200);
+    assert!(resp.header("link").is_some_and(|l| l.len() > 6000));
+    let head = http
+        .head(
+            &format!("http://{}/v2/app/manifests/1", stand.host()),
+            &[("Authorization", token.clone())],
+        )
+        .expect("answered");
+    assert_eq!(head.status, 200);
+    let seen = stand.seen();
+    assert_eq!(seen[0].authorization.as_deref(), Some(token.as_str()));
+    assert_eq!(seen[1].method, "HEAD");
+}
+
+#[test]
+fn a_registry_body_that_stops_coming_is_a_transient_timeout() {
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+    let port = listener.local_addr().expect("addr").port();
+    std::thread::spawn(move || {
+        if let Ok((mut conn, _)) = listener.accept() {
+            let mut buf = [0u8; 4096];
+            let _ = conn.read(&mut buf);
+            let _ = conn.write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n{\"tags\":");
+            std::thread::sleep(Duration::from_secs(5));
+        }
+    });
+    let http = Http::registries(Duration::from_millis(800));
+    let failure = http
+        .get(
+            &format!("http://127.0.0.1:{port}/v2/a/tags/list"),
+            &[],
+            None,
+        )
+        .err()
+        .expect("no whole answer");
+    assert_eq!(failure.kind, pullfirst::ErrorKind::Transient);
+    assert_eq!(failure.message, format!("127.0.0.1:{port}: timed out"));
+}
