@@ -139,6 +139,59 @@ pub fn retry_after_seconds(wait: Duration) -> u64 {
 mod tests {
     use super::*;
 
+    /// What each transport error is called, naming the host only, and which ones trying again
+    /// cannot mend.
+    #[test]
+    fn transport_errors_name_the_host_and_say_whether_they_pass() {
+        use std::io;
+        let url = "https://user:s3cret-pw@reg.example:5000/v2/app/tags/list?token=t0k";
+        let refused = || {
+            ureq::Error::Io(io::Error::other(rustls::Error::InvalidCertificate(
+                rustls::CertificateError::UnknownIssuer,
+            )))
+        };
+        let other_tls = || {
+            ureq::Error::Io(io::Error::other(rustls::Error::AlertReceived(
+                rustls::AlertDescription::HandshakeFailure,
+            )))
+        };
+        for (e, said, permanent) in [
+            (
+                ureq::Error::Timeout(ureq::Timeout::Global),
+                "timed out",
+                false,
+            ),
+            (ureq::Error::HostNotFound, "host not found", false),
+            (ureq::Error::ConnectionFailed, "connection failed", false),
+            (
+                ureq::Error::Io(io::Error::from(io::ErrorKind::ConnectionRefused)),
+                "connection refused",
+                false,
+            ),
+            (refused(), "certificate refused (UnknownIssuer)", true),
+            (other_tls(), "other error", false),
+            (ureq::Error::BadUri("x".into()), "bad uri: x", true),
+            (ureq::Error::TlsRequired, "", true),
+            (ureq::Error::InvalidProxyUrl, "invalid proxy url", true),
+        ] {
+            let message = transport_error(url, &e);
+            assert!(
+                message.starts_with("reg.example:5000: "),
+                "{e:?}: {message}"
+            );
+            assert!(message.ends_with(said), "{e:?}: {message}");
+            assert!(
+                !message.contains("s3cret") && !message.contains("t0k"),
+                "{message}"
+            );
+            assert_eq!(is_permanent(&e), permanent, "{e:?}");
+        }
+        assert_eq!(
+            refused_certificate(&io::Error::from(io::ErrorKind::ConnectionReset)),
+            None
+        );
+    }
+
     #[test]
     fn the_shared_settings() {
         let c = agent_config("vcheck", Duration::from_secs(7)).build();

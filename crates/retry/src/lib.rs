@@ -309,6 +309,21 @@ mod process_tests;
 mod tests {
     use super::*;
 
+    /// A reader that fails once with `first` before giving `text`.
+    struct Stumbling {
+        first: Option<std::io::ErrorKind>,
+        text: &'static [u8],
+    }
+
+    impl Read for Stumbling {
+        fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+            if let Some(kind) = self.first.take() {
+                return Err(kind.into());
+            }
+            self.text.read(buf)
+        }
+    }
+
     #[test]
     fn retry_after_is_the_longest_hint_in_the_records() {
         let out = b"{\"name\":\"a\",\"ok\":true}\nnot json\n\
@@ -316,6 +331,25 @@ mod tests {
             {\"name\":\"c\",\"ok\":false,\"error\":{\"kind\":\"transient\",\"retry_after\":2.5}}\n";
         assert_eq!(retry_after(&out[..]), Some(Duration::from_secs(30)));
         assert_eq!(retry_after(&b"plain text\n"[..]), None);
+    }
+
+    #[test]
+    fn an_interrupted_read_goes_on_and_a_failed_one_ends_the_search() {
+        let record: &[u8] =
+            b"{\"name\":\"b\",\"ok\":false,\"error\":{\"kind\":\"transient\",\"retry_after\":3}}\n";
+        let interrupted = Stumbling {
+            first: Some(std::io::ErrorKind::Interrupted),
+            text: record,
+        };
+        assert_eq!(
+            retry_after(std::io::BufReader::new(interrupted)),
+            Some(Duration::from_secs(3))
+        );
+        let failed = Stumbling {
+            first: Some(std::io::ErrorKind::BrokenPipe),
+            text: record,
+        };
+        assert_eq!(retry_after(std::io::BufReader::new(failed)), None);
     }
 
     #[test]
@@ -340,6 +374,12 @@ mod tests {
             read(&format!("{}\n{}", record(4), record(9))),
             Some(Duration::from_secs(9))
         );
+        // A record far longer than a read, within the limit, is read whole.
+        let within = format!(
+            r#"{{"name":"b","pad":"{}","error":{{"kind":"transient","retry_after":6}}}}"#,
+            "x".repeat(MAX_RECORD_LINE / 2)
+        );
+        assert_eq!(read(&format!("{within}\n")), Some(Duration::from_secs(6)));
         // A record longer than the limit is passed over, not held.
         let padded = format!(
             r#"{{"name":"b","pad":"{long}","error":{{"kind":"transient","retry_after":5}}}}"#

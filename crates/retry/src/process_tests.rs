@@ -277,7 +277,10 @@ fn succeeds_at(dir: &std::path::Path, n: u32, fail_with: i32) -> Vec<OsString> {
 
 #[test]
 fn attempts_go_on_until_one_succeeds() {
-    if alone("attempts_go_on_until_one_succeeds").is_some() {
+    if let Some(stderr) = alone("attempts_go_on_until_one_succeeds") {
+        // Said when it took more than one attempt, not when the first one did it.
+        assert!(stderr.contains("attempt 3/5 succeeded"), "{stderr}");
+        assert!(!stderr.contains("attempt 1/2 succeeded"), "{stderr}");
         return;
     }
     let dir = tempfile::tempdir().expect("tempdir");
@@ -292,6 +295,9 @@ fn attempts_go_on_until_one_succeeds() {
     // Only the successful attempt's stdout is kept to be written.
     assert_eq!(kept(&mut o.last), "run 3\n");
     assert_eq!(s.output, Output::Capture);
+    let mut r = retrier(2, Duration::ZERO);
+    let o = r.run(&mut spec(&sh("exit 0"), &null, Output::Capture));
+    assert_eq!((o.attempts, o.last.status), (1, 0));
 }
 
 #[test]

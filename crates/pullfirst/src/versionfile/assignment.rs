@@ -123,10 +123,12 @@ fn parse_plain_line(text: &str) -> Option<Entry> {
     let eq = b
         .iter()
         .position(|&c| !(c.is_ascii_alphanumeric() || matches!(c, b'_' | b'.' | b'-')))?;
-    if eq == 0 || eq > 128 || b[eq] != b'=' || &b[..eq] == b"export" {
+    let (key, rest) = b.split_at(eq);
+    let value = rest.strip_prefix(b"=")?;
+    if eq == 0 || eq > 128 || key == b"export" {
         return None;
     }
-    let plain = b[eq + 1..]
+    let plain = value
         .iter()
         .all(|&c| c > b' ' && c < 0x7f && c != b'#' && !NOT_LITERAL_BARE.contains(&c));
     plain.then(|| Entry {
