@@ -210,7 +210,7 @@ fn hint(line: &[u8]) -> Option<Duration> {
         .get("error")?
         .get("retry_after")?
         .as_f64()
-        .filter(|s| s.is_finite() && *s >= 0.0)
+        // Negative, or too long to hold: no hint.
         .and_then(|s| Duration::try_from_secs_f64(s).ok())
 }
 
@@ -220,9 +220,13 @@ fn read_stdin(max: u64) -> Result<Input, Error> {
     if stdin.is_terminal() {
         return Ok(Input::Inherit);
     }
+    read_input(stdin.lock(), max)
+}
+
+/// Keep what `input` holds for replay, refusing more than `max` bytes.
+fn read_input(input: impl Read, max: u64) -> Result<Input, Error> {
     let mut buf = Vec::new();
-    stdin
-        .lock()
+    input
         .take(max.saturating_add(1))
         .read_to_end(&mut buf)
         .map_err(|e| Error::io(Path::new("stdin"), "cannot read", e))?;
@@ -331,6 +335,33 @@ mod tests {
             {\"name\":\"c\",\"ok\":false,\"error\":{\"kind\":\"transient\",\"retry_after\":2.5}}\n";
         assert_eq!(retry_after(&out[..]), Some(Duration::from_secs(30)));
         assert_eq!(retry_after(&b"plain text\n"[..]), None);
+    }
+
+    #[test]
+    fn stdin_up_to_max_input_is_kept_and_more_is_refused() {
+        assert!(matches!(read_input(&b""[..], 4), Ok(Input::Null)));
+        assert!(matches!(read_input(&b"abcd"[..], 4), Ok(Input::Replay(_))));
+        let e = read_input(&b"abcde"[..], 4).err().expect("over");
+        assert_eq!(e.exit_code(), ExitCode::DataErr);
+        assert!(
+            e.to_string().contains("larger than --max-input (4 bytes)"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn hints_that_are_no_wait_are_none() {
+        let line = |v: &str| {
+            format!(r#"{{"name":"b","ok":false,"error":{{"kind":"transient","retry_after":{v}}}}}"#)
+        };
+        assert_eq!(
+            hint(line("1.5").as_bytes()),
+            Some(Duration::from_millis(1500))
+        );
+        assert_eq!(hint(line("0").as_bytes()), Some(Duration::ZERO));
+        for v in ["-1", "1e400", "\"5\"", "null"] {
+            assert_eq!(hint(line(v).as_bytes()), None, "{v}");
+        }
     }
 
     #[test]
