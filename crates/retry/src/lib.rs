@@ -266,20 +266,25 @@ pub fn run(cli: Cli) -> Result<Status, Error> {
         .last
         .copy_stdout(&mut std::io::stdout().lock())
         .map_err(|e| Error::io(Path::new("stdout"), "cannot write", e))?;
-    let status = match outcome.signal_while_waiting {
+    let status = final_status(&outcome, attempt::stdout_reader_gone);
+    Ok(Status::Code(u8::try_from(status).unwrap_or(1)))
+}
+
+/// The status retry exits with after `outcome` (in plain mode): the final attempt's own.
+fn final_status(outcome: &Outcome, reader_gone: impl FnOnce() -> bool) -> i32 {
+    match outcome.signal_while_waiting {
         // No attempt was running to answer for it: retry ends as the signal would have
         // ended it.
         Some(sig) => 128 + sig,
         // The final attempt wrote to our stdout and died of SIGPIPE because its reader had
         // gone (`retry … | head -1`): as for every pullfirst command, a reader that wanted
         // no more is not a failure.
-        None if outcome.last.status == 128 + SIGPIPE && attempt::stdout_reader_gone() => {
+        None if outcome.last.status == 128 + SIGPIPE && reader_gone() => {
             pullfirst::debug!("the reader of stdout has gone; the attempt's SIGPIPE is success");
             0
         }
         None => outcome.last.status,
-    };
-    Ok(Status::Code(u8::try_from(status).unwrap_or(1)))
+    }
 }
 
 impl Retrier {
@@ -335,6 +340,40 @@ mod tests {
             {\"name\":\"c\",\"ok\":false,\"error\":{\"kind\":\"transient\",\"retry_after\":2.5}}\n";
         assert_eq!(retry_after(&out[..]), Some(Duration::from_secs(30)));
         assert_eq!(retry_after(&b"plain text\n"[..]), None);
+    }
+
+    #[test]
+    fn the_final_status_is_the_attempts_unless_a_signal_or_a_gone_reader_says_otherwise() {
+        let outcome = |status, signal_while_waiting| Outcome {
+            last: Attempt {
+                status,
+                timed_out: false,
+                stdout: None,
+                elapsed: Duration::ZERO,
+            },
+            attempts: 1,
+            signal_while_waiting,
+        };
+        let gone = || true;
+        let there = || false;
+        assert_eq!(final_status(&outcome(3, None), gone), 3);
+        assert_eq!(final_status(&outcome(0, None), there), 0);
+        // A signal while waiting: as the signal would have ended retry.
+        assert_eq!(final_status(&outcome(1, Some(15)), there), 128 + 15);
+        assert_eq!(final_status(&outcome(1, Some(2)), gone), 128 + 2);
+        // SIGPIPE with the reader gone is success; with it there, or another signal, not.
+        assert_eq!(final_status(&outcome(128 + SIGPIPE, None), gone), 0);
+        assert_eq!(
+            final_status(&outcome(128 + SIGPIPE, None), there),
+            128 + SIGPIPE
+        );
+        assert_eq!(final_status(&outcome(128 + 15, None), gone), 128 + 15);
+        let asked = std::cell::Cell::new(false);
+        final_status(&outcome(1, None), || {
+            asked.set(true);
+            true
+        });
+        assert!(!asked.get(), "the reader is looked at only after a SIGPIPE");
     }
 
     #[test]
