@@ -446,3 +446,25 @@ fn a_reader_that_has_gone_is_seen() {
     rustix::stdio::dup2_stdout(&saved).expect("restore");
     assert!(gone);
 }
+
+#[test]
+fn what_handles_term_is_given_the_grace_period_to_finish() {
+    if alone("what_handles_term_is_given_the_grace_period_to_finish").is_some() {
+        return;
+    }
+    let signals = Signals::install().expect("signals");
+    // The clean-up leaves an orphan that ends before it does: retry (its subreaper) wakes to
+    // reap it while the clean-up runs, and KILL must still wait for the grace period.
+    let argv = sh(
+        "trap '(sleep 0.1 &); sleep 0.5; echo cleaned; exit 5' TERM; while :; do sleep 0.05; done",
+    );
+    let null = Input::Null;
+    let mut s = spec(&argv, &null, Output::Capture);
+    s.limit = Some(Duration::from_millis(200));
+    s.grace = Duration::from_secs(5);
+    let mut a = attempt::run(&s, &signals);
+    assert!(a.timed_out);
+    assert_eq!(a.status, 124);
+    assert_eq!(kept(&mut a), "cleaned\n");
+    assert!(a.elapsed < Duration::from_secs(4), "{:?}", a.elapsed);
+}
