@@ -292,6 +292,8 @@ fn stop_group(group: Pid, grace: Duration) {
 pub fn stdout_reader_gone() -> bool {
     let stdout = std::io::stdout();
     let mut fds = [PollFd::new(&stdout, PollFlags::empty())];
-    let ready = poll(&mut fds, Some(&Timespec::default()));
-    ready.is_ok_and(|n| n > 0) && fds[0].revents().intersects(PollFlags::ERR | PollFlags::HUP)
+    // Nothing is asked for: only ERR and HUP (and NVAL) can be reported, in `revents`,
+    // which poll leaves empty for a descriptor with nothing to report.
+    poll(&mut fds, Some(&Timespec::default())).is_ok()
+        && fds[0].revents().intersects(PollFlags::ERR | PollFlags::HUP)
 }

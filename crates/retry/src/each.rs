@@ -158,8 +158,73 @@ fn last_line(mut out: impl std::io::BufRead + std::io::Seek) -> Option<String> {
 
 #[cfg(test)]
 mod tests {
-    use super::last_line;
+    use super::*;
+    use clap::Parser;
     use std::io::Cursor;
+
+    #[test]
+    fn every_image_of_a_record() {
+        let images_of = |line: &str| images(&Record::parse(line, 1).expect(line));
+        assert_eq!(
+            images_of(
+                r#"{"name":"a","image":"x:1","images":["a:2",{"image":"b:2","pulled":true}]}"#
+            ),
+            "a:2 b:2"
+        );
+        assert_eq!(images_of(r#"{"name":"a","image":"x:1"}"#), "x:1");
+        assert_eq!(images_of(r#"{"name":"a"}"#), "");
+    }
+
+    /// A record's command gets the record on stdin and its fields in `FLOW_*`; success adds a
+    /// step, failure an error that says how it failed. (Alone in a process: retry reaps any
+    /// child and catches signals.)
+    #[test]
+    fn each_record_runs_the_command_with_its_fields() {
+        let name = "each::tests::each_record_runs_the_command_with_its_fields";
+        if crate::process_tests::alone_by_path(name).is_some() {
+            return;
+        }
+        let dir = tempfile::tempdir().expect("tempdir");
+        let log = dir.path().join("log");
+        let script = format!(
+            "read -r line; echo \"$FLOW_NAME|$FLOW_CURRENT|$FLOW_LATEST|$FLOW_IMAGE|$FLOW_IMAGES|$line\" >> {}; \
+             echo \"said by $FLOW_NAME\"; [ \"$FLOW_NAME\" = good ] || exit 3",
+            log.display()
+        );
+        let cli = Cli::try_parse_from([
+            "retry", "--each", "-n", "2", "--delay", "0s", "--", "sh", "-c", &script,
+        ])
+        .expect("a command line");
+        let mut retrier = crate::Retrier::new(&cli).expect("set up");
+        let good = r#"{"name":"good","current":"1","latest":"2","image":"r/app:2","update":true}"#;
+        let mut record = Record::parse(good, 1).expect("record");
+        act(&cli, &mut retrier, "build", &mut record);
+        assert!(record.ok());
+        let steps = record.get("steps").expect("a step");
+        assert_eq!(
+            (steps[0]["step"].as_str(), steps[0]["ok"].as_bool()),
+            (Some("build"), Some(true))
+        );
+        let mut bad = Record::parse(r#"{"name":"bad","images":["a:1","b:1"],"update":true}"#, 1)
+            .expect("record");
+        act(&cli, &mut retrier, "build", &mut bad);
+        assert!(!bad.ok());
+        assert_eq!(bad.error_kind(), Some(ErrorKind::Permanent));
+        let error = bad.get("error").expect("an error");
+        assert_eq!(
+            error["message"],
+            "build exited 3 after 2 attempts: said by bad"
+        );
+        assert_eq!(error["step"], "build");
+        let ran = std::fs::read_to_string(&log).expect("ran");
+        assert_eq!(
+            ran,
+            format!(
+                "good|1|2|r/app:2|r/app:2|{good}\nbad||||a:1 b:1|{r}\nbad||||a:1 b:1|{r}\n",
+                r = r#"{"name":"bad","images":["a:1","b:1"],"update":true}"#
+            )
+        );
+    }
 
     #[test]
     fn the_last_line_that_says_something() {

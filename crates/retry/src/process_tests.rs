@@ -23,17 +23,21 @@ use crate::Retrier;
 
 const ALONE: &str = "RETRY_UNIT_TEST_ALONE";
 
-/// In the parent: run `test` alone in a child and return its stderr once it passed. In the
-/// child: None, and the caller runs the test's body.
+/// In the parent: run `test` (of this module) alone in a child and return its stderr once it
+/// passed. In the child: None, and the caller runs the test's body.
 fn alone(test: &str) -> Option<String> {
-    let name = format!("process_tests::{test}");
-    if std::env::var_os(ALONE).is_some_and(|v| v == name.as_str()) {
+    alone_by_path(&format!("process_tests::{test}"))
+}
+
+/// [`alone`] for a test named by its whole path (`each::tests::…`).
+pub(crate) fn alone_by_path(name: &str) -> Option<String> {
+    if std::env::var_os(ALONE).is_some_and(|v| v == name) {
         crate::reap::become_subreaper();
         return None;
     }
     let out = Command::new(std::env::current_exe().expect("the test binary"))
-        .args(["--exact", &name, "--test-threads=1", "--nocapture"])
-        .env(ALONE, &name)
+        .args(["--exact", name, "--test-threads=1", "--nocapture"])
+        .env(ALONE, name)
         .output()
         .expect("the test runs");
     let stdout = String::from_utf8_lossy(&out.stdout);
@@ -467,4 +471,29 @@ fn what_handles_term_is_given_the_grace_period_to_finish() {
     assert_eq!(a.status, 124);
     assert_eq!(kept(&mut a), "cleaned\n");
     assert!(a.elapsed < Duration::from_secs(4), "{:?}", a.elapsed);
+}
+
+#[test]
+fn what_is_left_of_a_stopped_attempt_is_killed_after_the_grace_period() {
+    if alone("what_is_left_of_a_stopped_attempt_is_killed_after_the_grace_period").is_some() {
+        return;
+    }
+    let signals = Signals::install().expect("signals");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let pid_file = dir.path().join("pid");
+    // The attempt itself ends at TERM; a job it started ignores TERM and would live on.
+    let argv = sh(&format!(
+        "(trap '' TERM; sleep 30) & echo $! > {}; sleep 30",
+        pid_file.display()
+    ));
+    let null = Input::Null;
+    let mut s = spec(&argv, &null, Output::Capture);
+    s.limit = Some(Duration::from_millis(200));
+    s.grace = Duration::from_millis(600);
+    let a = attempt::run(&s, &signals);
+    assert_eq!((a.status, a.timed_out), (124, true));
+    let left = std::fs::read_to_string(&pid_file).expect("pid");
+    assert!(!alive(&left), "the job {left} that ignores TERM is left");
+    assert!(a.elapsed >= Duration::from_millis(800), "{:?}", a.elapsed);
+    assert!(a.elapsed < Duration::from_secs(5), "{:?}", a.elapsed);
 }
