@@ -188,11 +188,23 @@ mod tests {
         let log = dir.path().join("log");
         let script = format!(
             "read -r line; echo \"$FLOW_NAME|$FLOW_CURRENT|$FLOW_LATEST|$FLOW_IMAGE|$FLOW_IMAGES|$line\" >> {}; \
-             echo \"said by $FLOW_NAME\"; [ \"$FLOW_NAME\" = good ] || exit 3",
+             echo \"said by $FLOW_NAME\"; case $FLOW_NAME in good) ;; slow) sleep 5 ;; \
+             busy) exit 75 ;; *) exit 3 ;; esac",
             log.display()
         );
         let cli = Cli::try_parse_from([
-            "retry", "--each", "-n", "2", "--delay", "0s", "--", "sh", "-c", &script,
+            "retry",
+            "--each",
+            "-n",
+            "2",
+            "--delay",
+            "0s",
+            "--timeout",
+            "300ms",
+            "--",
+            "sh",
+            "-c",
+            &script,
         ])
         .expect("a command line");
         let mut retrier = crate::Retrier::new(&cli).expect("set up");
@@ -216,7 +228,27 @@ mod tests {
             "build exited 3 after 2 attempts: said by bad"
         );
         assert_eq!(error["step"], "build");
+        // Exit 75 says trying again may help; a timed-out attempt says it timed out.
+        for (name, kind, message) in [
+            (
+                "busy",
+                ErrorKind::Transient,
+                "build exited 75 after 2 attempts: said by busy",
+            ),
+            (
+                "slow",
+                ErrorKind::Transient,
+                "build timed out after 2 attempts: said by slow",
+            ),
+        ] {
+            let mut r =
+                Record::parse(&format!(r#"{{"name":"{name}","update":true}}"#), 1).expect("record");
+            act(&cli, &mut retrier, "build", &mut r);
+            assert_eq!(r.error_kind(), Some(kind), "{name}");
+            assert_eq!(r.get("error").expect("error")["message"], message);
+        }
         let ran = std::fs::read_to_string(&log).expect("ran");
+        let ran: String = ran.lines().take(3).map(|l| format!("{l}\n")).collect();
         assert_eq!(
             ran,
             format!(
