@@ -271,5 +271,8 @@ mod tests {
         let cut = said(&long).expect("a line");
         assert_eq!(cut.chars().count(), 201);
         assert!(cut.starts_with("yyy") && cut.ends_with('…'));
+        // Exactly 200 characters: whole, nothing cut.
+        let exact = "é".repeat(200);
+        assert_eq!(said(&format!("{exact}\n")).as_deref(), Some(exact.as_str()));
     }
 }
