@@ -16,6 +16,9 @@ mod merge;
 mod template;
 mod yaml;
 
+#[cfg(test)]
+mod template_tests;
+
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
