@@ -17,6 +17,8 @@ mod template;
 mod yaml;
 
 #[cfg(test)]
+mod dotenv_tests;
+#[cfg(test)]
 mod template_tests;
 
 use std::collections::HashMap;
