@@ -412,3 +412,32 @@ fn keys_of_any_letters() {
     assert_eq!(got.len(), 1000);
     assert_eq!(got.get("KEY999").map(String::as_str), Some("VALUE999"));
 }
+
+#[test]
+fn lines_are_counted_through_values_keys_and_comments() {
+    // Not compose-go's cases: where compose-go says no line (an interpolation error), we say
+    // the line of the value; elsewhere the line it says.
+    let line = |text: &str| refused(text).line;
+    assert_eq!(line("# c\n\nA=1\nB C=2\n"), 4);
+    // A bare key is a line; a bare key with a space is refused on its own line.
+    assert_eq!(line("INHERITED\nB C=2\n"), 2);
+    assert_eq!(line("A B\nC=1\n"), 1);
+    // A quoted value's line breaks count.
+    assert_eq!(line("A=\"1\n2\n3\"\nB C=2\n"), 4);
+    assert_eq!(line("A='1\n2'\nB=${1}\n"), 3);
+    assert_eq!(line("A=1\nB=${C:?no}\nD=1\n"), 2);
+}
+
+#[test]
+fn octal_escapes_take_exactly_three_digits_to_a_byte() {
+    // compose-go's `\0` + up to three digits, read by Go's UnquoteChar: three octal digits
+    // below 0o400 are a character; anything else stays as written.
+    parses(r#"KEY="\0101""#, "KEY", "A");
+    parses(r#"KEY="\0377""#, "KEY", "\u{ff}");
+    parses(r#"KEY="\0400""#, "KEY", r"\0400");
+    parses(r#"KEY="\012""#, "KEY", r"\012");
+    parses(r#"KEY="\0""#, "KEY", r"\0");
+    parses(r#"KEY="\0101x""#, "KEY", "Ax");
+    parses(r#"KEY="\01011""#, "KEY", "A1");
+    parses(r#"KEY="\0089""#, "KEY", r"\0089");
+}

@@ -19,6 +19,8 @@ mod yaml;
 #[cfg(test)]
 mod dotenv_tests;
 #[cfg(test)]
+mod load_tests;
+#[cfg(test)]
 mod template_tests;
 #[cfg(test)]
 mod tests;

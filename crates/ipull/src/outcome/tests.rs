@@ -488,3 +488,24 @@ fn a_job_failed_on_one_engine_of_a_fleet_is_not_kept_on_the_others() {
     o.failed(1, 1, fail(PERMANENT, "r/b:1: not found"), None);
     assert_eq!(kept(o), vec![(0, 0), (0, 1)]);
 }
+
+#[test]
+fn a_run_refused_before_pulling_fails_each_record_of_a_job_with_its_time() {
+    let jobs = [job("r/a:1", &[0, 2])];
+    let mut records = [Record::new("a"), Record::new("b"), Record::new("c")];
+    let started = Instant::now()
+        .checked_sub(std::time::Duration::from_millis(1500))
+        .unwrap_or_else(Instant::now);
+    super::fail_all(&mut records, &jobs, &fail(TRANSIENT, "no engine"), started);
+    for i in [0, 2] {
+        let r = &records[i];
+        assert_eq!(r.get("ok"), Some(&Value::Bool(false)));
+        assert_eq!(
+            r.get("error").map(|e| &e["message"]),
+            Some(&json!("no engine"))
+        );
+        let ms = r.get("steps").and_then(|s| s[0]["ms"].as_u64());
+        assert!(ms.is_some_and(|ms| (1500..60_000).contains(&ms)), "{ms:?}");
+    }
+    assert_eq!(records[1].get("ok"), None, "b is in no job");
+}
