@@ -160,6 +160,8 @@ mod tests {
         );
         // The tags apply to the value merged; other tags stay.
         assert_eq!(merge(y("x"), y("!reset y"), &[]), Value::Null);
+        let deps = &["services", "a", "depends_on"];
+        assert_eq!(merge(y("[db]"), y("!reset []"), deps), Value::Null);
         assert_eq!(merge(y("[x]"), y("!override [y]"), &[]), y("[y]"));
         assert_eq!(merge(y("[x]"), y("!other [y]"), &[]), y("!other [y]"));
         assert_eq!(merge(y("[x]"), Value::Null, &[]), y("[x]"));
