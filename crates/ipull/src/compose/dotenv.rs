@@ -143,10 +143,12 @@ impl Parser {
             Some(q @ ('"' | '\'')) => q,
             _ => {
                 let (value, rest) = s.split_once('\n').unwrap_or((s, ""));
-                self.line += 1;
                 let value = value.split(" #").next().unwrap_or_default();
                 let value = value.trim_end_matches(char::is_whitespace);
-                return Ok((self.expand(value, env, outer)?, rest));
+                // An error in the value is on this line: count the line break after.
+                let value = self.expand(value, env, outer)?;
+                self.line += 1;
+                return Ok((value, rest));
             }
         };
         let mut chars = String::new();

@@ -129,4 +129,41 @@ mod tests {
         assert_eq!(m, y("{image: x:1, ports: [2], build: .}"));
         assert_eq!(clean(y("{a: !reset x, b: !override [1]}")), y("{b: [1]}"));
     }
+
+    #[test]
+    fn replaced_whole_only_where_compose_replaces() {
+        let svc = &["services", "a"];
+        // command, entrypoint and healthcheck.test of a service are replaced; the same keys
+        // elsewhere are lists like any other, appended.
+        let base = y("{command: [a], entrypoint: [a], healthcheck: {test: [a]}}");
+        let over = y("{command: [b], entrypoint: [b], healthcheck: {test: [b]}}");
+        assert_eq!(
+            merge(base.clone(), over.clone(), svc),
+            y("{command: [b], entrypoint: [b], healthcheck: {test: [b]}}")
+        );
+        assert_eq!(
+            merge(base, over, &["x-tools", "a"]),
+            y("{command: [a, b], entrypoint: [a, b], healthcheck: {test: [a, b]}}")
+        );
+        // depends_on merges by service, unless overridden whole.
+        assert_eq!(
+            merge(y("{depends_on: [db]}"), y("{depends_on: [cache]}"), svc),
+            y("{depends_on: {db: {}, cache: {}}}")
+        );
+        assert_eq!(
+            merge(
+                y("{depends_on: [db]}"),
+                y("{depends_on: !override [cache]}"),
+                svc
+            ),
+            y("{depends_on: [cache]}")
+        );
+        // The tags apply to the value merged; other tags stay.
+        assert_eq!(merge(y("x"), y("!reset y"), &[]), Value::Null);
+        let deps = &["services", "a", "depends_on"];
+        assert_eq!(merge(y("[db]"), y("!reset []"), deps), Value::Null);
+        assert_eq!(merge(y("[x]"), y("!override [y]"), &[]), y("[y]"));
+        assert_eq!(merge(y("[x]"), y("!other [y]"), &[]), y("!other [y]"));
+        assert_eq!(merge(y("[x]"), Value::Null, &[]), y("[x]"));
+    }
 }

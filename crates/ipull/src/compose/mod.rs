@@ -16,6 +16,15 @@ mod merge;
 mod template;
 mod yaml;
 
+#[cfg(test)]
+mod dotenv_tests;
+#[cfg(test)]
+mod load_tests;
+#[cfg(test)]
+mod template_tests;
+#[cfg(test)]
+mod tests;
+
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
@@ -211,18 +220,33 @@ fn environment(request: &Request, dotenvs: &[PathBuf]) -> Result<HashMap<String,
         request.env_files.clone()
     };
     let mut from_files = load::read_env_files(&env_files, &env)?;
+    for (k, own, v) in overridden(&env, &request.last) {
+        pullfirst::warn!(
+            "{k} is {own:?} in the environment, which wins over the record's {v:?} (as it will for docker compose)"
+        );
+    }
     for (k, v) in &request.last {
-        if let Some(own) = env.get(k).filter(|own| *own != v) {
-            pullfirst::warn!(
-                "{k} is {own:?} in the environment, which wins over the record's {v:?} (as it will for docker compose)"
-            );
-        }
         from_files.insert(k.clone(), v.clone());
     }
     for (k, v) in from_files {
         env.entry(k).or_insert(v);
     }
     Ok(env)
+}
+
+/// The records' variables (`last`) that the environment `env` sets to another value, which
+/// wins: (name, the environment's value, the record's).
+fn overridden<'a>(
+    env: &'a HashMap<String, String>,
+    last: &'a [(String, String)],
+) -> Vec<(&'a str, &'a str, &'a str)> {
+    last.iter()
+        .filter_map(|(k, v)| {
+            env.get(k)
+                .filter(|own| *own != v)
+                .map(|own| (k.as_str(), own.as_str(), v.as_str()))
+        })
+        .collect()
 }
 
 /// The project's name: COMPOSE_PROJECT_NAME (which must be a valid name), else the last

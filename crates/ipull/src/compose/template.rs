@@ -243,6 +243,8 @@ mod tests {
         assert_eq!(i("${NOPE:-a{b}c}").as_deref(), Ok("a{b}c"));
         assert_eq!(i("${NOPE:-x}}${TAG:-y}").as_deref(), Ok("x}1.2"));
         assert_eq!(i("${NOPE:-{x}").as_deref(), Ok("{x"));
+        // The byte after each `{` is skipped, `}` included: this `{}` opens without closing.
+        assert_eq!(i("${NOPE:-{}}x}").as_deref(), Ok("{}}x"));
         // The word ends at the line's last `}`.
         assert_eq!(i("${NOPE:-a}\n}").as_deref(), Ok("a\n}"));
     }

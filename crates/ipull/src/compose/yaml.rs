@@ -100,4 +100,14 @@ mod tests {
         assert!(refused(&format!("services:\n{block}")).contains("nested"));
         assert!(refused("services: [").contains("not YAML"));
     }
+
+    #[test]
+    fn depth_is_nesting_not_the_number_of_collections() {
+        // 300 services side by side, each a mapping holding a list: 3 deep, 601 collections.
+        let services: String = (0..300)
+            .map(|i| format!("  s{i}:\n    ports: [\"{i}\"]\n"))
+            .collect();
+        let docs = doc1(Path::new("wide.yml"), &format!("services:\n{services}")).expect("read");
+        assert_eq!(docs.len(), 1);
+    }
 }

@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use pullfirst::Record;
 use serde_json::{json, Value};
 
-use super::{set_results, wanted, Sources, Wanted};
+use super::{results, set_results, wanted, Sources, Wanted};
 
 fn rec(line: &str) -> Record {
     Record::parse(line, 1).expect("a valid record")
@@ -146,4 +146,53 @@ fn results_go_into_the_entry_keeping_its_other_keys() {
             &json!([{"image": "r/a:1", "pulled": false}, {"image": "r/b:1", "team": "x", "pulled": true}])
         )
     );
+}
+
+#[test]
+fn a_record_whose_image_has_two_digests_is_refused() {
+    const E: &str = "sha256:eeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeee";
+    let line = |entry: &str| {
+        format!(
+            r#"{{"name":"app","image":"r/b:1","digest":"{D}","images":["r/a:1",{{"image":"r/b:1","digest":"{entry}"}}]}}"#
+        )
+    };
+    let e = want(&rec(&line(E)), &[], None).expect_err("refused");
+    assert!(e.contains("has two digests"), "{e}");
+    // The same digest twice is one pin.
+    let w = want(&rec(&line(D)), &[], None).expect("ok");
+    assert_eq!(w.images[1], ("r/b:1".to_string(), Some(D.to_string())));
+}
+
+#[test]
+fn a_record_listing_exactly_the_project_images_is_not_rewritten() {
+    let run: &[&str] = &["ghcr.io/i/server:v2", "ghcr.io/i/ml:v2"];
+    let r = rec(r#"{"name":"V","images":["ghcr.io/i/server:v2","ghcr.io/i/ml:v2"]}"#);
+    let w = want(&r, &[], Some(&[("V", run)])).expect("ok");
+    assert!(w.several);
+    assert_eq!(w.set, None);
+    // Listing only some of them: planning tells it the whole list.
+    let r = rec(r#"{"name":"V","images":["ghcr.io/i/server:v2"]}"#);
+    let w = want(&r, &[], Some(&[("V", run)])).expect("ok");
+    assert_eq!(w.set, Some(("images", json!(run))));
+    // A list of one, for a project running one: still a list, and left as it is.
+    let r = rec(r#"{"name":"V","images":["ghcr.io/i/server:v2"]}"#);
+    let w = want(&r, &[], Some(&[("V", &run[..1])])).expect("ok");
+    assert!(w.several);
+    assert_eq!(w.set, None);
+}
+
+#[test]
+fn results_are_read_from_the_record_or_its_entry() {
+    let r = rec(r#"{"name":"app","images":["r/a:1",{"image":"r/b:1","pulled":true}]}"#);
+    assert_eq!(results(&r, None), Some(r.fields()));
+    assert_eq!(
+        results(&r, Some(1)).and_then(|o| o.get("pulled")),
+        Some(&Value::Bool(true))
+    );
+    assert_eq!(
+        results(&r, Some(0)),
+        None,
+        "a plain reference holds no results"
+    );
+    assert_eq!(results(&r, Some(2)), None);
 }

@@ -461,3 +461,51 @@ fn a_record_with_several_images_gets_each_image_results() {
         ])
     );
 }
+
+#[test]
+fn a_unit_rolled_back_names_its_permanent_failure_before_a_transient_one() {
+    let jobs = [job("r/a:1", &[0]), job("r/b:1", &[0]), job("r/c:1", &[0])];
+    let mut o = Outcomes::new(1, false).linked(vec![0, 0, 0]);
+    o.pulled(0, 0, pulled(None, 'a'));
+    o.failed(1, 0, fail(TRANSIENT, "r/b:1: timed out"), None);
+    o.failed(2, 0, fail(PERMANENT, "r/c:1: not found"), None);
+    match o.verdict(0, &jobs) {
+        Verdict::RolledBack(f) => {
+            assert_eq!(f.kind, PERMANENT, "{}", f.message);
+            assert!(f.message.contains("because r/c:1,"), "{}", f.message);
+        }
+        other => panic!("expected RolledBack, got {other:?}"),
+    }
+}
+
+#[test]
+fn a_job_failed_on_one_engine_of_a_fleet_is_not_kept_on_the_others() {
+    // Not linked: each job its own unit; job 1 pulled on engine 0 and failed on engine 1.
+    let mut o = Outcomes::new(2, false);
+    o.pulled(0, 0, pulled(None, 'a'));
+    o.pulled(0, 1, pulled(None, 'a'));
+    o.pulled(1, 0, pulled(None, 'b'));
+    o.failed(1, 1, fail(PERMANENT, "r/b:1: not found"), None);
+    assert_eq!(kept(o), vec![(0, 0), (0, 1)]);
+}
+
+#[test]
+fn a_run_refused_before_pulling_fails_each_record_of_a_job_with_its_time() {
+    let jobs = [job("r/a:1", &[0, 2])];
+    let mut records = [Record::new("a"), Record::new("b"), Record::new("c")];
+    let started = Instant::now()
+        .checked_sub(std::time::Duration::from_millis(1500))
+        .unwrap_or_else(Instant::now);
+    super::fail_all(&mut records, &jobs, &fail(TRANSIENT, "no engine"), started);
+    for i in [0, 2] {
+        let r = &records[i];
+        assert_eq!(r.get("ok"), Some(&Value::Bool(false)));
+        assert_eq!(
+            r.get("error").map(|e| &e["message"]),
+            Some(&json!("no engine"))
+        );
+        let ms = r.get("steps").and_then(|s| s[0]["ms"].as_u64());
+        assert!(ms.is_some_and(|ms| (1500..60_000).contains(&ms)), "{ms:?}");
+    }
+    assert_eq!(records[1].get("ok"), None, "b is in no job");
+}
