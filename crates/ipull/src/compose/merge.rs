@@ -36,22 +36,25 @@ pub fn merge(base: Value, over: Value, path: &[&str]) -> Value {
     }
 }
 
+/// Key by key, each merged key staying where `base` had it (the file's order, which records
+/// follow) and new keys coming after.
 fn merge_mappings(mut base: Mapping, over: Mapping, path: &[&str]) -> Mapping {
     for (k, v) in over {
         if matches!(&v, Value::Tagged(t) if is(&t.tag, "reset")) {
-            base.remove(&k);
+            base.shift_remove(&k);
             continue;
         }
-        let merged = match base.remove(&k) {
-            Some(b) => {
+        match base.get_mut(&k) {
+            Some(slot) => {
                 let key = k.as_str().unwrap_or("");
                 let mut next = path.to_vec();
                 next.push(key);
-                merge(b, v, &next)
+                *slot = merge(std::mem::take(slot), v, &next);
             }
-            None => clean(v),
-        };
-        base.insert(k, merged);
+            None => {
+                base.insert(k, clean(v));
+            }
+        }
     }
     base
 }
@@ -128,6 +131,30 @@ mod tests {
         );
         assert_eq!(m, y("{image: x:1, ports: [2], build: .}"));
         assert_eq!(clean(y("{a: !reset x, b: !override [1]}")), y("{b: [1]}"));
+    }
+
+    /// Records follow the file's order: a merged key keeps its place, a removed one takes
+    /// only itself out, new keys come last.
+    #[test]
+    fn keys_keep_their_order() {
+        let keys = |v: &Value| -> Vec<String> {
+            v.as_mapping()
+                .expect("a mapping")
+                .keys()
+                .map(|k| k.as_str().unwrap_or_default().to_string())
+                .collect()
+        };
+        let base = y("{a: {image: a:1}, b: {image: b:1}, c: {image: c:1}, d: {image: d:1}}");
+        let m = merge(
+            base.clone(),
+            y("{a: {image: a:2}, e: {image: e:1}}"),
+            &["services"],
+        );
+        assert_eq!(keys(&m), ["a", "b", "c", "d", "e"]);
+        assert_eq!(m["a"]["image"], y("a:2"));
+        let m = merge(base, y("{b: !reset null, c: {image: c:2}}"), &["services"]);
+        assert_eq!(keys(&m), ["a", "c", "d"]);
+        assert_eq!(m["c"]["image"], y("c:2"));
     }
 
     #[test]
