@@ -325,3 +325,82 @@ fn a_long_line_keeps_its_link_whole() {
         .to_string();
     assert!(content.contains("%28v2%29>))"), "{content}");
 }
+
+/// What is sent is scrubbed: the title, every line, every string in the records (at any
+/// depth, keys and other values kept) and the links, which stay links.
+#[test]
+fn scrubbed_hides_secrets_everywhere_a_message_holds_text() {
+    pullfirst::redact::register("ScRuB-Me-42");
+    let m = Message {
+        title: "pulled with ScRuB-Me-42".into(),
+        lines: vec![
+            "✗ a: https://h.example/x?token=abc123 refused ScRuB-Me-42".into(),
+            "✓ b: fine".into(),
+        ],
+        links: vec![Some("https://h.example/notes?key=ScRuB-Me-42".into()), None],
+        status: Level::Failure,
+        records: vec![
+            json!({"name": "a", "n": 3, "ok": false, "error": {"message": "ScRuB-Me-42"}, "list": ["x ScRuB-Me-42", 1, null]}),
+            json!("ScRuB-Me-42"),
+        ],
+    };
+    let s = scrubbed(&m);
+    assert_eq!(
+        s,
+        Message {
+            title: "pulled with ***".into(),
+            lines: vec![
+                "✗ a: https://h.example/x?token=*** refused ***".into(),
+                "✓ b: fine".into(),
+            ],
+            links: vec![Some("https://h.example/notes?key=***".into()), None],
+            status: Level::Failure,
+            records: vec![
+                json!({"name": "a", "n": 3, "ok": false, "error": {"message": "***"}, "list": ["x ***", 1, null]}),
+                json!("***"),
+            ],
+        }
+    );
+}
+
+/// Each service's link form, with the characters that would end it escaped.
+#[test]
+fn links_are_written_as_each_service_reads_them() {
+    let url = "https://h.example/a(b)?x=1&y=\"2\"|3";
+    for (style, want) in [
+        (
+            Link::Angle,
+            " (<https://h.example/a(b)?x=1&amp;y=\"2\"%7C3|release notes>)",
+        ),
+        (
+            Link::Markdown,
+            " ([release notes](https://h.example/a%28b%29?x=1&y=\"2\"|3))",
+        ),
+        (
+            Link::MarkdownNoEmbed,
+            " ([release notes](<https://h.example/a%28b%29?x=1&y=\"2\"|3>))",
+        ),
+        (
+            Link::Html,
+            " (<a href=\"https://h.example/a(b)?x=1&amp;y=%222%22|3\">release notes</a>)",
+        ),
+        (
+            Link::Plain,
+            " (release notes: https://h.example/a(b)?x=1&y=\"2\"|3)",
+        ),
+    ] {
+        assert_eq!(style.suffix(url), want);
+    }
+    let m = Message {
+        title: "t".into(),
+        lines: vec!["a".into(), "b".into(), "c".into()],
+        links: vec![None, Some("https://h.example/n".into())],
+        status: Level::Success,
+        records: Vec::new(),
+    };
+    assert_eq!(first_link(&m), Some("https://h.example/n"));
+    assert_eq!(
+        linked(Format::Slack, &m, slack_escape, Link::Angle),
+        ["a", "b (<https://h.example/n|release notes>)", "c"]
+    );
+}
