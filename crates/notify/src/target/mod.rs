@@ -268,6 +268,9 @@ mod tests {
             ("https://ptb.discord.com/api/webhooks/1234567890/abcDEF", Format::Discord),
             ("https://discordapp.com/api/webhooks/1234567890/abcDEF", Format::Discord),
             ("https://canary.discordapp.com/api/webhooks/1/abc", Format::Discord),
+            // (A doubled slash, as a joined base URL and path gives: the host decides.)
+            ("https://discord.com//api/webhooks/1/abc", Format::Discord),
+            ("https://discordapp.com//api/webhooks/1/abc", Format::Discord),
             ("https://discord.com/channels/1/2", Format::Json),
             ("https://relay.example.org/v1/api/webhooks/1/abc", Format::Json),
             ("http://127.0.0.1:9000/api/webhooks/1/abc", Format::Discord),
