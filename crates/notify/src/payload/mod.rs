@@ -441,4 +441,6 @@ fn ascii_header(s: &str) -> String {
 }
 
 #[cfg(test)]
+mod fit_tests;
+#[cfg(test)]
 mod tests;

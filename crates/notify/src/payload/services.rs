@@ -291,3 +291,6 @@ fn transaction_id(i: usize) -> String {
         .map_or(0, |d| d.as_nanos());
     format!("pullfirst-{}-{nanos}-{i}", std::process::id())
 }
+
+#[cfg(test)]
+mod tests;

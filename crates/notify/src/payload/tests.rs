@@ -325,3 +325,165 @@ fn a_long_line_keeps_its_link_whole() {
         .to_string();
     assert!(content.contains("%28v2%29>))"), "{content}");
 }
+
+/// What is sent is scrubbed: the title, every line, every string in the records (at any
+/// depth, keys and other values kept) and the links, which stay links.
+#[test]
+fn scrubbed_hides_secrets_everywhere_a_message_holds_text() {
+    pullfirst::redact::register("ScRuB-Me-42");
+    let m = Message {
+        title: "pulled with ScRuB-Me-42".into(),
+        lines: vec![
+            "✗ a: https://h.example/x?token=abc123 refused ScRuB-Me-42".into(),
+            "✓ b: fine".into(),
+        ],
+        links: vec![Some("https://h.example/notes?key=ScRuB-Me-42".into()), None],
+        status: Level::Failure,
+        records: vec![
+            json!({"name": "a", "n": 3, "ok": false, "error": {"message": "ScRuB-Me-42"}, "list": ["x ScRuB-Me-42", 1, null]}),
+            json!("ScRuB-Me-42"),
+        ],
+    };
+    let s = scrubbed(&m);
+    assert_eq!(
+        s,
+        Message {
+            title: "pulled with ***".into(),
+            lines: vec![
+                "✗ a: https://h.example/x?token=*** refused ***".into(),
+                "✓ b: fine".into(),
+            ],
+            links: vec![Some("https://h.example/notes?key=***".into()), None],
+            status: Level::Failure,
+            records: vec![
+                json!({"name": "a", "n": 3, "ok": false, "error": {"message": "***"}, "list": ["x ***", 1, null]}),
+                json!("***"),
+            ],
+        }
+    );
+}
+
+/// Each service's link form, with the characters that would end it escaped.
+#[test]
+fn links_are_written_as_each_service_reads_them() {
+    let url = "https://h.example/a(b)?x=1&y=\"2\"|3";
+    for (style, want) in [
+        (
+            Link::Angle,
+            " (<https://h.example/a(b)?x=1&amp;y=\"2\"%7C3|release notes>)",
+        ),
+        (
+            Link::Markdown,
+            " ([release notes](https://h.example/a%28b%29?x=1&y=\"2\"|3))",
+        ),
+        (
+            Link::MarkdownNoEmbed,
+            " ([release notes](<https://h.example/a%28b%29?x=1&y=\"2\"|3>))",
+        ),
+        (
+            Link::Html,
+            " (<a href=\"https://h.example/a(b)?x=1&amp;y=%222%22|3\">release notes</a>)",
+        ),
+        (
+            Link::Plain,
+            " (release notes: https://h.example/a(b)?x=1&y=\"2\"|3)",
+        ),
+    ] {
+        assert_eq!(style.suffix(url), want);
+    }
+    let m = Message {
+        title: "t".into(),
+        lines: vec!["a".into(), "b".into(), "c".into()],
+        links: vec![None, Some("https://h.example/n".into())],
+        status: Level::Success,
+        records: Vec::new(),
+    };
+    assert_eq!(first_link(&m), Some("https://h.example/n"));
+    assert_eq!(
+        linked(Format::Slack, &m, slack_escape, Link::Angle),
+        ["a", "b (<https://h.example/n|release notes>)", "c"]
+    );
+}
+
+/// Each webhook format's request in full, for a message with a link.
+#[test]
+fn each_webhook_format_sends_its_documented_body() {
+    let notes = "https://h.example/notes";
+    let m = |status| Message {
+        title: "pullfirst: 1 updated".into(),
+        lines: vec!["✓ a: 1 → 2".into(), "b: 3, up to date".into()],
+        links: vec![Some(notes.into()), None],
+        status,
+        records: vec![json!({"name": "a"})],
+    };
+    let ok = m(Level::Success);
+    let p = build(Format::Slack, &ok);
+    assert_eq!(
+        (p.method, p.url.as_deref(), p.content_type),
+        ("POST", None, "application/json")
+    );
+    assert_eq!(
+        body(&p),
+        json!({
+            "text": format!("*pullfirst: 1 updated*\n✓ a: 1 → 2 (<{notes}|release notes>)\nb: 3, up to date"),
+            "attachments": [{"color": "#2EB886", "fallback": "✓ success", "text": "✓ success"}],
+        })
+    );
+    assert_eq!(
+        body(&build(Format::Discord, &ok)),
+        json!({
+            "content": format!("**pullfirst: 1 updated**\n✓ a: 1 → 2 ([release notes](<{notes}>))\nb: 3, up to date"),
+            "embeds": [{"title": "✓ success", "color": 0x2E_B8_86}],
+            "allowed_mentions": {"parse": []},
+        })
+    );
+    assert_eq!(
+        body(&build(Format::Teams, &ok)),
+        json!({
+            "@type": "MessageCard",
+            "@context": "https://schema.org/extensions",
+            "themeColor": "2EB886",
+            "summary": "pullfirst: 1 updated",
+            "title": "pullfirst: 1 updated",
+            "text": format!("✓ a: 1 → 2 ([release notes]({notes}))\n\nb: 3, up to date"),
+        })
+    );
+    let p = build(Format::Ntfy, &m(Level::Info));
+    assert_eq!(p.content_type, "text/plain; charset=utf-8");
+    assert_eq!(
+        p.headers,
+        [
+            ("Click", notes.to_string()),
+            ("X-Title", "pullfirst: 1 updated".into()),
+            ("X-Tags", "information_source".into()),
+            ("X-Priority", "3".into()),
+        ]
+    );
+    assert_eq!(
+        String::from_utf8(p.body).expect("UTF-8"),
+        format!("✓ a: 1 → 2 (release notes: {notes})\nb: 3, up to date")
+    );
+    let text = format!("✓ a: 1 → 2 (release notes: {notes})\nb: 3, up to date");
+    assert_eq!(
+        body(&build(Format::Gotify, &m(Level::Failure))),
+        json!({
+            "title": "pullfirst: 1 updated",
+            "message": text,
+            "priority": 8,
+            "extras": {"client::notification": {"click": {"url": notes}}},
+        })
+    );
+    let mut plain = ok.clone();
+    plain.links = vec![None, None];
+    assert_eq!(
+        body(&build(Format::Gotify, &plain)),
+        json!({"title": "pullfirst: 1 updated", "message": "✓ a: 1 → 2\nb: 3, up to date", "priority": 4})
+    );
+    for format in [Format::Json, Format::Telegram] {
+        assert_eq!(
+            body(&build(format, &ok)),
+            json!({"title": "pullfirst: 1 updated", "text": text, "status": "success", "records": [{"name": "a"}]}),
+            "{format:?}"
+        );
+    }
+}

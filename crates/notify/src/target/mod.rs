@@ -253,4 +253,147 @@ mod tests {
         assert!(Target::parse("ftp://x/y", None).is_err());
         assert!(Target::parse("not a url", None).is_err());
     }
+
+    /// Each service's webhook URL as the service hands it out, and what is sent there.
+    #[test]
+    fn each_webhook_url_gets_its_services_shape() {
+        for (url, want) in [
+            // Slack: its host (any path: workflow webhooks too), or its path anywhere.
+            ("https://hooks.slack.com/services/T00000000/B00000000/XXXXXXXXXXXXXXXXXXXXXXXX", Format::Slack),
+            ("https://HOOKS.SLACK.COM:443/triggers/T0/123/abc", Format::Slack),
+            ("https://relay.example.org/services/T00000000/B0/X", Format::Slack),
+            ("https://relay.example.org/services/B00000000/X", Format::Json),
+            // Discord: its path on its hosts (and their subdomains), or the path first.
+            ("https://discord.com/api/webhooks/1234567890/abcDEF", Format::Discord),
+            ("https://ptb.discord.com/api/webhooks/1234567890/abcDEF", Format::Discord),
+            ("https://discordapp.com/api/webhooks/1234567890/abcDEF", Format::Discord),
+            ("https://canary.discordapp.com/api/webhooks/1/abc", Format::Discord),
+            // (A doubled slash, as a joined base URL and path gives: the host decides.)
+            ("https://discord.com//api/webhooks/1/abc", Format::Discord),
+            ("https://discordapp.com//api/webhooks/1/abc", Format::Discord),
+            ("https://discord.com/channels/1/2", Format::Json),
+            ("https://relay.example.org/v1/api/webhooks/1/abc", Format::Json),
+            ("http://127.0.0.1:9000/api/webhooks/1/abc", Format::Discord),
+            // Teams: the new and the Power Automate hosts, the old paths.
+            ("https://contoso.webhook.office.com/webhookb2/a-b@c-d/IncomingWebhook/e/f", Format::Teams),
+            ("https://prod-00.westus.logic.azure.com:443/workflows/abc/triggers/manual/paths/invoke?api-version=2016-06-01&sig=x", Format::Teams),
+            ("https://outlook.office.com/webhook/a-b@c-d/IncomingWebhook/e/f", Format::Teams),
+            ("https://relay.example.org/webhookb2/a-b@c-d/x", Format::Teams),
+            ("https://webhook.office.com.example.org/x", Format::Json),
+            // ntfy: ntfy.sh or a host named ntfy.*.
+            ("https://ntfy.sh/mytopic", Format::Ntfy),
+            ("https://NTFY.SH/mytopic", Format::Ntfy),
+            ("https://ntfy.example.org/mytopic", Format::Ntfy),
+            ("https://myntfy.sh/mytopic", Format::Json),
+            ("https://push.example.org/ntfy.sh", Format::Json),
+            // Gotify: POST /message with the app token in the query.
+            ("https://gotify.example.org/message?token=AbCdEf", Format::Gotify),
+            ("https://gotify.example.org/gotify/message?priority=5&token=AbCdEf", Format::Gotify),
+            ("https://gotify.example.org/message?apptoken=AbCdEf", Format::Json),
+            ("https://gotify.example.org/message", Format::Json),
+            ("https://gotify.example.org/messages?token=AbCdEf", Format::Json),
+            ("https://gotify.example.org/x?token=a/message", Format::Json),
+            ("https://example.org/hook", Format::Json),
+        ] {
+            assert_eq!(format_of(url), want, "{url}");
+        }
+    }
+
+    /// What a target URL means: where it goes, what is shown, and what is refused.
+    #[test]
+    fn target_urls_are_read_or_refused() {
+        // The URL is sent to as given (trimmed), its prefix taken off.
+        let t = Target::parse("  https://ntfy.sh/alerts\n", None).expect("valid");
+        assert_eq!(
+            (t.url.as_str(), t.host.as_str()),
+            ("https://ntfy.sh/alerts", "ntfy.sh")
+        );
+        for (raw, format, url) in [
+            (
+                "discord+https://relay.example.org/x",
+                Format::Discord,
+                "https://relay.example.org/x",
+            ),
+            (
+                "teams+http://127.0.0.1:9/x",
+                Format::Teams,
+                "http://127.0.0.1:9/x",
+            ),
+            (
+                "gotify+https://g.example.org/m",
+                Format::Gotify,
+                "https://g.example.org/m",
+            ),
+            (
+                "json+https://hooks.slack.com/services/T0/B0/x",
+                Format::Json,
+                "https://hooks.slack.com/services/T0/B0/x",
+            ),
+        ] {
+            let t = Target::parse(raw, None).expect("valid");
+            assert_eq!((t.format, t.url.as_str()), (format, url), "{raw}");
+        }
+        // --format wins over the prefix too.
+        let t = Target::parse("ntfy+https://x.example.org/y", Some(Format::Slack)).expect("valid");
+        assert_eq!(
+            (t.format, t.url.as_str()),
+            (Format::Slack, "https://x.example.org/y")
+        );
+        // Only `Debug` shows a target: its format and host.
+        let t = Target::parse(
+            "https://u:pw@hooks.slack.com:8443/services/T0/B0/SECRET",
+            None,
+        )
+        .expect("valid");
+        assert_eq!(format!("{t:?}"), "Target(slack hooks.slack.com:8443)");
+        // A service URL goes to its API root, shown by its host.
+        let t = Target::parse(
+            "telegram://12:SeCrEt@telegram?chats=1&api=http://127.0.0.1:8081",
+            None,
+        )
+        .expect("valid");
+        assert_eq!(
+            (t.format, t.url.as_str(), t.host.as_str()),
+            (Format::Telegram, "http://127.0.0.1:8081", "127.0.0.1:8081")
+        );
+        assert!(matches!(t.service, Service::Telegram { .. }));
+        assert_eq!(format!("{t:?}"), "Target(telegram 127.0.0.1:8081)");
+        // An e-mail URL is e-mail, kept whole (the delivery reads it), shown by its server.
+        let raw = "smtp://mail.example.org:587/?from=a@example.org&to=b@example.org";
+        let t = Target::parse(raw, None).expect("valid");
+        assert_eq!(
+            (t.format, t.url.as_str(), t.host.as_str()),
+            (Format::Email, raw, "mail.example.org:587")
+        );
+        assert!(matches!(t.service, Service::Email(_)));
+        for (raw, says) in [
+            ("not a url", "not a URL"),
+            ("hooks.slack.com/services/T0/B0/x", "not a URL"),
+            ("ftp://x.example.org/y", "unknown scheme \"ftp\""),
+            (
+                "ftp://x.example.org/y",
+                "known: http, https, FORMAT+https, telegram, tgram,",
+            ),
+            (
+                "telegram+https://x.example.org/y",
+                "unknown scheme \"telegram+https\"",
+            ),
+            (
+                "slack+ftp://x.example.org/y",
+                "unknown scheme \"slack+ftp\"",
+            ),
+            ("https:///services/T0/B0/x", "is not a valid URL"),
+            ("telegram://12:SeCrEt@telegram", "no chat"),
+            ("smtp://mail.example.org/?to=b@example.org", "no sender"),
+            // A password holding '/' the HTTP client would read as the host.
+            ("https://user:pa/ss@hooks.example.org/x", "ercent-encode"),
+            (
+                "telegram://12:SeCrEt@telegram?chats=1&api=http://u:20/x@evil.example/",
+                "ercent-encode",
+            ),
+        ] {
+            let e = Target::parse(raw, None).map(|t| t.url).expect_err(raw);
+            assert!(e.contains(says), "{raw}: {e}");
+        }
+    }
 }

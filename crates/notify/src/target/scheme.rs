@@ -411,3 +411,6 @@ fn home_assistant(p: &Parts) -> Result<Parsed, String> {
         },
     })
 }
+
+#[cfg(test)]
+mod tests;

@@ -215,3 +215,85 @@ fn names_and_the_client_host_are_one_line() {
     let e = ok(&format!("smtp://h/?{q}&fromname=Pull%20First%20%E2%9C%93"));
     assert_eq!(e.from.name.as_deref(), Some("Pull First ✓"));
 }
+
+/// The edges of what is read: port 0, a server that is no host, two senders in apprise's
+/// form, a user that is an address, and host names at their length limits.
+#[test]
+fn the_edges_of_servers_senders_and_host_names() {
+    let q = "from=a@b.example&to=d@e.example";
+    for (url, want) in [
+        (
+            format!("smtp://u:SeCrEt1@h:0/?{q}"),
+            "port \"0\" is not a number from 1 to 65535",
+        ),
+        (
+            format!("smtp://u:SeCrEt1@mail!x/?{q}"),
+            "no server, or one that is not HOST[:PORT]",
+        ),
+        (format!("mailto://u:SeCrEt1@h.example:0/?{q}"), "port \"0\""),
+        (
+            "mailto://u:SeCrEt1@h.example/?from=a@b.example,c@d.example".to_string(),
+            "?from= holds 2 addresses; give one",
+        ),
+        (
+            "mailto://u:SeCrEt1@h.example/?to=d@e.example&smtp=mail!x".to_string(),
+            "no server",
+        ),
+        (
+            format!("smtp://u:SeCrEt1@h/?{q}&encryption=explicittls&starttls=no"),
+            "disagree",
+        ),
+    ] {
+        let e = err(&url);
+        assert!(e.contains(want), "{url}: {e}");
+        assert!(!e.contains("SeCrEt1"), "{url}: {e}");
+    }
+    assert_eq!(ok(&format!("smtp://h:1/?{q}")).port, 1);
+    assert_eq!(ok(&format!("smtp://h:65535/?{q}")).port, 65535);
+    // A user that is an address sends as itself; otherwise as the user at the domain.
+    let e = ok("mailto://mail.example.org/?user=ops%40example.org&pass=Pa55");
+    assert_eq!(e.from.to_string(), "ops@example.org");
+    assert_eq!(
+        e.to.iter().map(ToString::to_string).collect::<Vec<_>>(),
+        ["ops@example.org"]
+    );
+    let e = ok("mailto://ops@mail.example.org:2525");
+    assert_eq!(
+        (e.from.to_string().as_str(), e.port, e.login.is_none()),
+        ("ops@mail.example.org", 2525, true)
+    );
+    // smtps:// is TLS from the first byte on any port.
+    assert_eq!(
+        ok(&format!("smtps://h:587/?{q}")).security,
+        Security::Implicit
+    );
+    // Host names for EHLO: labels of up to 63 letters, digits and inner hyphens, up to 253
+    // characters in all.
+    let host =
+        |h: &str| parse(&format!("smtp://h/?{q}&clienthost={h}")).map(|r| r.map(|e| e.client_host));
+    let label63 = "a".repeat(63);
+    let name253 = format!("{0}.{0}.{0}.{1}", label63, "b".repeat(61));
+    assert_eq!(name253.len(), 253);
+    for good in [
+        label63.as_str(),
+        "a-1.example",
+        "x.example.",
+        name253.as_str(),
+    ] {
+        assert_eq!(host(good), Some(Ok(good.to_ascii_lowercase())), "{good}");
+    }
+    let name254 = format!("{name253}c");
+    for bad in [
+        format!("{label63}a"),
+        "bad-.example".to_string(),
+        "a..b.example".to_string(),
+        "under_score.example".to_string(),
+        format!("{}bb", "a.".repeat(126)),
+        name254,
+    ] {
+        let e = host(&bad)
+            .and_then(Result::err)
+            .unwrap_or_else(|| panic!("{bad}: accepted"));
+        assert!(e.contains("?clienthost= is not a host name"), "{bad}: {e}");
+    }
+}
