@@ -188,7 +188,7 @@ mod tests {
         let log = dir.path().join("log");
         let script = format!(
             "read -r line; echo \"$FLOW_NAME|$FLOW_CURRENT|$FLOW_LATEST|$FLOW_IMAGE|$FLOW_IMAGES|$line\" >> {}; \
-             echo \"said by $FLOW_NAME\"; case $FLOW_NAME in good) ;; slow) sleep 5 ;; \
+             echo \"said by $FLOW_NAME\"; case $FLOW_NAME in good) ;; slow) sleep 30 ;; \
              busy) exit 75 ;; *) exit 3 ;; esac",
             log.display()
         );
@@ -200,7 +200,7 @@ mod tests {
             "--delay",
             "0s",
             "--timeout",
-            "300ms",
+            "1500ms",
             "--",
             "sh",
             "-c",

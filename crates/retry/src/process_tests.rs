@@ -82,6 +82,19 @@ fn signal_later(sig: Signal, after: Duration) {
     });
 }
 
+/// Send `sig` to this process once `ready` exists (a script says it is set up), and `after`
+/// more, from another thread: on a loaded machine a shell may take long to start.
+fn signal_when(ready: std::path::PathBuf, sig: Signal, after: Duration) {
+    std::thread::spawn(move || {
+        let give_up = Instant::now() + Duration::from_secs(20);
+        while !ready.exists() && Instant::now() < give_up {
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        std::thread::sleep(after);
+        let _ = kill_process(getpid(), sig);
+    });
+}
+
 fn alive(pid: &str) -> bool {
     std::path::Path::new(&format!("/proc/{}", pid.trim())).exists()
 }
@@ -156,12 +169,12 @@ fn a_timeout_stops_the_whole_group() {
     ));
     let null = Input::Null;
     let mut s = spec(&argv, &null, Output::Capture);
-    s.limit = Some(Duration::from_millis(300));
+    s.limit = Some(Duration::from_secs(1));
     let mut a = attempt::run(&s, &signals);
     assert!(a.timed_out);
     assert_eq!(a.status, 124);
-    assert!(a.elapsed >= Duration::from_millis(300), "{:?}", a.elapsed);
-    assert!(a.elapsed < Duration::from_secs(2), "{:?}", a.elapsed);
+    assert!(a.elapsed >= Duration::from_secs(1), "{:?}", a.elapsed);
+    assert!(a.elapsed < Duration::from_secs(4), "{:?}", a.elapsed);
     assert_eq!(kept(&mut a), "started\n");
     let background = std::fs::read_to_string(&pid_file).expect("pid");
     assert!(
@@ -179,13 +192,13 @@ fn what_ignores_term_is_killed_after_the_grace_period() {
     let argv = sh("trap '' TERM; sleep 30");
     let null = Input::Null;
     let mut s = spec(&argv, &null, Output::Capture);
-    s.limit = Some(Duration::from_millis(200));
+    s.limit = Some(Duration::from_secs(1));
     s.grace = Duration::from_millis(500);
     let a = attempt::run(&s, &signals);
     assert!(a.timed_out);
     assert_eq!(a.status, 124);
-    assert!(a.elapsed >= Duration::from_millis(700), "{:?}", a.elapsed);
-    assert!(a.elapsed < Duration::from_secs(5), "{:?}", a.elapsed);
+    assert!(a.elapsed >= Duration::from_millis(1500), "{:?}", a.elapsed);
+    assert!(a.elapsed < Duration::from_secs(6), "{:?}", a.elapsed);
 }
 
 #[test]
@@ -210,14 +223,19 @@ fn a_signal_is_passed_on_to_the_attempt() {
     }
     let signals = Signals::install().expect("signals");
     assert_eq!(signals.received(), None);
-    let argv = sh("trap 'echo caught; exit 7' USR1; echo ready; while :; do sleep 0.05; done");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let ready = dir.path().join("ready");
+    let argv = sh(&format!(
+        "trap 'echo caught; exit 7' USR1; echo ready; : > {}; while :; do sleep 0.05; done",
+        ready.display()
+    ));
     let null = Input::Null;
-    signal_later(Signal::USR1, Duration::from_millis(400));
+    signal_when(ready, Signal::USR1, Duration::ZERO);
     let started = Instant::now();
     let mut a = attempt::run(&spec(&argv, &null, Output::Capture), &signals);
     assert_eq!(a.status, 7);
     assert_eq!(kept(&mut a), "ready\ncaught\n");
-    assert!(started.elapsed() < Duration::from_secs(5));
+    assert!(started.elapsed() < Duration::from_secs(20));
     assert_eq!(signals.received(), Some(Signal::USR1.as_raw()));
 }
 
@@ -420,17 +438,22 @@ fn a_signal_ends_the_retries() {
     }
     let null = Input::Null;
     // During a wait: no further attempt, and the signal is the outcome's.
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (done, started_file) = (dir.path().join("done"), dir.path().join("started"));
     let mut r = retrier(5, Duration::from_secs(30));
-    signal_later(Signal::USR1, Duration::from_millis(300));
+    // Well after the attempt has written its last file and exited: retry is waiting.
+    signal_when(done.clone(), Signal::USR1, Duration::from_millis(700));
     let started = Instant::now();
-    let o = r.run(&mut spec(&sh("exit 1"), &null, Output::Capture));
+    let exit = sh(&format!(": > {}; exit 1", done.display()));
+    let o = r.run(&mut spec(&exit, &null, Output::Capture));
     assert_eq!(o.attempts, 1);
     assert_eq!(o.signal_while_waiting, Some(Signal::USR1.as_raw()));
-    assert!(started.elapsed() < Duration::from_secs(5));
+    assert!(started.elapsed() < Duration::from_secs(25));
     // During an attempt: passed on, and not retried.
     let mut r = retrier(5, Duration::ZERO);
-    signal_later(Signal::HUP, Duration::from_millis(300));
-    let o = r.run(&mut spec(&sh("sleep 30"), &null, Output::Capture));
+    signal_when(started_file.clone(), Signal::HUP, Duration::ZERO);
+    let sleeping = sh(&format!(": > {}; sleep 30", started_file.display()));
+    let o = r.run(&mut spec(&sleeping, &null, Output::Capture));
     assert_eq!((o.attempts, o.last.status), (1, 128 + 1));
     assert_eq!(o.signal_while_waiting, None);
 }
@@ -464,13 +487,13 @@ fn what_handles_term_is_given_the_grace_period_to_finish() {
     );
     let null = Input::Null;
     let mut s = spec(&argv, &null, Output::Capture);
-    s.limit = Some(Duration::from_millis(200));
-    s.grace = Duration::from_secs(5);
+    s.limit = Some(Duration::from_secs(1));
+    s.grace = Duration::from_secs(10);
     let mut a = attempt::run(&s, &signals);
     assert!(a.timed_out);
     assert_eq!(a.status, 124);
     assert_eq!(kept(&mut a), "cleaned\n");
-    assert!(a.elapsed < Duration::from_secs(4), "{:?}", a.elapsed);
+    assert!(a.elapsed < Duration::from_secs(8), "{:?}", a.elapsed);
 }
 
 #[test]
@@ -488,12 +511,12 @@ fn what_is_left_of_a_stopped_attempt_is_killed_after_the_grace_period() {
     ));
     let null = Input::Null;
     let mut s = spec(&argv, &null, Output::Capture);
-    s.limit = Some(Duration::from_millis(200));
+    s.limit = Some(Duration::from_secs(1));
     s.grace = Duration::from_millis(600);
     let a = attempt::run(&s, &signals);
     assert_eq!((a.status, a.timed_out), (124, true));
     let left = std::fs::read_to_string(&pid_file).expect("pid");
     assert!(!alive(&left), "the job {left} that ignores TERM is left");
-    assert!(a.elapsed >= Duration::from_millis(800), "{:?}", a.elapsed);
-    assert!(a.elapsed < Duration::from_secs(5), "{:?}", a.elapsed);
+    assert!(a.elapsed >= Duration::from_millis(1600), "{:?}", a.elapsed);
+    assert!(a.elapsed < Duration::from_secs(6), "{:?}", a.elapsed);
 }

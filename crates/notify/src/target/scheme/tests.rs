@@ -62,8 +62,8 @@ fn service_urls_are_read_as_their_documents_say() {
     let cases = [
         // Telegram: shoutrrr's token@telegram?chats=, apprise's tgram://TOKEN/CHAT/CHAT.
         (
-            "telegram://110201543:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw@telegram?chats=@channel-1,-1001234",
-            "telegram https://api.telegram.org token=110201543:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw chats=[\"@channel-1\", \"-1001234\"]",
+            "telegram://110201543:AAFakeTokenForUnitTests0123456789x@telegram?chats=@channel-1,-1001234",
+            "telegram https://api.telegram.org token=110201543:AAFakeTokenForUnitTests0123456789x chats=[\"@channel-1\", \"-1001234\"]",
         ),
         (
             "tgram://110201543:AAHdqTcvCH1v/-1001234/987?to=55",
