@@ -520,3 +520,30 @@ fn what_is_left_of_a_stopped_attempt_is_killed_after_the_grace_period() {
     assert!(a.elapsed >= Duration::from_millis(1600), "{:?}", a.elapsed);
     assert!(a.elapsed < Duration::from_secs(6), "{:?}", a.elapsed);
 }
+
+/// CPU time this process has used, in clock ticks (user and system, from /proc).
+fn cpu_ticks() -> u64 {
+    let stat = std::fs::read_to_string("/proc/self/stat").expect("/proc/self/stat");
+    // The fields after the command name (which may hold spaces) in parentheses.
+    let after = &stat[stat.rfind(')').expect("a command name") + 2..];
+    let fields: Vec<&str> = after.split(' ').collect();
+    // utime and stime are fields 14 and 15 of the line, 12 and 13 after the name.
+    fields[11].parse::<u64>().expect("utime") + fields[12].parse::<u64>().expect("stime")
+}
+
+#[test]
+fn waiting_is_sleeping_not_spinning() {
+    if alone("waiting_is_sleeping_not_spinning").is_some() {
+        return;
+    }
+    let signals = Signals::install().expect("signals");
+    let before = cpu_ticks();
+    assert!(signals.sleep(Duration::from_millis(800)));
+    let null = Input::Null;
+    let a = attempt::run(&spec(&sh("sleep 0.8"), &null, Output::Capture), &signals);
+    assert_eq!(a.status, 0);
+    // 1.6 s of waiting: a busy loop would use most of it; sleeping uses next to nothing
+    // (a tick is 10 ms).
+    let used = cpu_ticks() - before;
+    assert!(used < 40, "{used} ticks of CPU while waiting");
+}
