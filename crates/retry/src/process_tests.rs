@@ -542,8 +542,8 @@ fn waiting_is_sleeping_not_spinning() {
     let null = Input::Null;
     let a = attempt::run(&spec(&sh("sleep 0.8"), &null, Output::Capture), &signals);
     assert_eq!(a.status, 0);
-    // 1.6 s of waiting: a busy loop would use most of it; sleeping uses next to nothing
-    // (a tick is 10 ms).
+    // 1.6 s of waiting: a busy loop uses much of it even on a loaded machine; sleeping uses
+    // next to nothing (none measured here; a tick is 10 ms).
     let used = cpu_ticks() - before;
-    assert!(used < 40, "{used} ticks of CPU while waiting");
+    assert!(used < 10, "{used} ticks of CPU while waiting");
 }
