@@ -33,6 +33,12 @@ fn alone(test: &str) -> Option<String> {
 pub(crate) fn alone_by_path(name: &str) -> Option<String> {
     if std::env::var_os(ALONE).is_some_and(|v| v == name) {
         crate::reap::become_subreaper();
+        // A test that hangs here (a mutant that makes a wait spin forever) would outlive the
+        // parent that a test runner stops: end it after a while whatever happens.
+        std::thread::spawn(|| {
+            std::thread::sleep(Duration::from_secs(120));
+            std::process::exit(99);
+        });
         return None;
     }
     let out = Command::new(std::env::current_exe().expect("the test binary"))

@@ -66,8 +66,9 @@ fn a_fresh_answer_is_not_asked_for_again() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
-#[test]
-fn a_body_that_stops_coming_is_a_transient_timeout() {
+/// A server that answers one request with a 100-byte body, sends a few bytes of it, and
+/// then nothing for 5 seconds; its port.
+fn dripping_server() -> u16 {
     let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
     let port = listener.local_addr().expect("addr").port();
     std::thread::spawn(move || {
@@ -78,13 +79,24 @@ fn a_body_that_stops_coming_is_a_transient_timeout() {
             std::thread::sleep(Duration::from_secs(5));
         }
     });
-    let http = Http::forges(Duration::from_millis(800), None, None).expect("client");
+    port
+}
+
+/// A body cut short by the timeout, through either client: a transient "timed out".
+fn times_out(http: &Http, path: &str) {
+    let port = dripping_server();
     let failure = http
-        .get(&format!("http://127.0.0.1:{port}/z"), &[], None)
+        .get(&format!("http://127.0.0.1:{port}{path}"), &[], None)
         .err()
         .expect("no whole answer");
     assert_eq!(failure.kind, pullfirst::ErrorKind::Transient);
     assert_eq!(failure.message, format!("127.0.0.1:{port}: timed out"));
+}
+
+#[test]
+fn a_body_that_stops_coming_is_a_transient_timeout() {
+    let http = Http::forges(Duration::from_millis(800), None, None).expect("client");
+    times_out(&http, "/z");
 }
 
 #[test]
@@ -128,25 +140,8 @@ fn the_registries_client_takes_long_tokens_and_long_headers() {
 
 #[test]
 fn a_registry_body_that_stops_coming_is_a_transient_timeout() {
-    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
-    let port = listener.local_addr().expect("addr").port();
-    std::thread::spawn(move || {
-        if let Ok((mut conn, _)) = listener.accept() {
-            let mut buf = [0u8; 4096];
-            let _ = conn.read(&mut buf);
-            let _ = conn.write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n{\"tags\":");
-            std::thread::sleep(Duration::from_secs(5));
-        }
-    });
-    let http = Http::registries(Duration::from_millis(800));
-    let failure = http
-        .get(
-            &format!("http://127.0.0.1:{port}/v2/a/tags/list"),
-            &[],
-            None,
-        )
-        .err()
-        .expect("no whole answer");
-    assert_eq!(failure.kind, pullfirst::ErrorKind::Transient);
-    assert_eq!(failure.message, format!("127.0.0.1:{port}: timed out"));
+    times_out(
+        &Http::registries(Duration::from_millis(800)),
+        "/v2/a/tags/list",
+    );
 }
